@@ -1,0 +1,108 @@
+#include "analyze/critical_path.h"
+
+#include <algorithm>
+
+namespace ta {
+namespace {
+
+struct Candidate {
+  std::uint32_t span;
+  Nanos start;  // clipped to the parent's window
+  Nanos end;
+};
+
+struct Frame {
+  std::uint32_t span;
+  Nanos lo;       // window start: the span's start clipped to its parent
+  Nanos horizon;  // everything after it is already on the path
+  std::size_t begin;  // this frame's candidates are [begin, end)
+  std::size_t next;   // candidates[next .. end) not taken yet
+  std::size_t end;
+};
+
+}  // namespace
+
+std::vector<PathSection> critical_path(const Trace& t, std::uint32_t root) {
+  std::vector<PathSection> out;  // built backwards in time
+  std::vector<Candidate> candidates;
+  std::vector<Frame> frames;
+
+  // Pushes a frame for `span` over the window [lo, hi] with its children
+  // clipped to it, latest end first (ties: longest first, then input order).
+  auto enter = [&](std::uint32_t span, Nanos lo, Nanos hi) {
+    const std::size_t begin = candidates.size();
+    for (std::uint32_t c : t.kids(span)) {
+      const Span& s = t.spans[c];
+      const Nanos cs = std::max(s.start, lo), ce = std::min(s.end(), hi);
+      if (cs <= ce) candidates.push_back({c, cs, ce});
+    }
+    std::sort(candidates.begin() + static_cast<std::ptrdiff_t>(begin), candidates.end(),
+              [](const Candidate& a, const Candidate& b) {
+                if (a.end != b.end) return a.end > b.end;
+                if (a.start != b.start) return a.start < b.start;
+                return a.span < b.span;
+              });
+    frames.push_back({span, lo, hi, begin, begin, candidates.size()});
+  };
+  auto own = [&](std::uint32_t span, Nanos from, Nanos to) {
+    if (from < to) out.push_back({span, from, to});
+  };
+
+  const Span& r = t.spans[root];
+  enter(root, r.start, r.end());
+  while (!frames.empty()) {
+    Frame& f = frames.back();
+    while (f.next < f.end && candidates[f.next].end > f.horizon) ++f.next;
+    if (f.next < f.end) {
+      const Candidate c = candidates[f.next++];
+      own(f.span, c.end, f.horizon);
+      f.horizon = c.end;
+      enter(c.span, c.start, c.end);
+      continue;
+    }
+    own(f.span, f.lo, f.horizon);
+    const Nanos lo = f.lo;
+    candidates.resize(f.begin);
+    frames.pop_back();
+    if (!frames.empty()) frames.back().horizon = lo;
+  }
+  if (out.empty()) out.push_back({root, r.start, r.end()});
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<PathSection> critical_path(const Trace& t) {
+  std::vector<PathSection> all;
+  for (std::uint32_t root : t.roots) {
+    auto path = critical_path(t, root);
+    all.insert(all.end(), path.begin(), path.end());
+  }
+  return all;
+}
+
+std::vector<Nanos> self_times(const Trace& t) {
+  std::vector<Nanos> self(t.size(), 0);
+  for (std::uint32_t i = 0; i < t.size(); ++i) {
+    const Span& s = t.spans[i];
+    Nanos covered = 0, run_start = 0, run_end = 0;
+    bool in_run = false;
+    // Children are sorted by start, and clipping keeps that order.
+    for (std::uint32_t c : t.kids(i)) {
+      const Nanos cs = std::max(t.spans[c].start, s.start), ce = std::min(t.spans[c].end(), s.end());
+      if (cs >= ce) continue;
+      if (in_run && cs <= run_end) {
+        run_end = std::max(run_end, ce);
+      } else {
+        if (in_run) covered += run_end - run_start;
+        run_start = cs;
+        run_end = ce;
+        in_run = true;
+      }
+    }
+    if (in_run) covered += run_end - run_start;
+    self[i] = s.duration - covered;
+  }
+  return self;
+}
+
+}  // namespace ta

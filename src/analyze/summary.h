@@ -1,0 +1,89 @@
+// What the whole log says: per-group durations, trace latencies, caller ->
+// callee edges, anomaly counts; and the traces picked for showing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analyze/critical_path.h"
+#include "assemble/trace.h"
+#include "cli/options.h"
+#include "store/span_store.h"
+
+namespace ta {
+
+// Exact nearest-rank percentiles: pN is the smallest value with at least N%
+// of the values at or below it.
+struct Distribution {
+  std::uint64_t count = 0;
+  Nanos min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
+};
+Distribution distribution(std::vector<Nanos>& values);  // sorts values
+
+struct GroupSummary {
+  std::string name;
+  std::uint64_t spans = 0;
+  std::uint64_t errors = 0;
+  Distribution duration;
+  Nanos self_total = 0;
+  Nanos critical_total = 0;
+  double critical_share = 0;  // of all traces' latency
+};
+
+struct TraceTotals {
+  std::uint64_t count = 0;
+  Distribution latency;
+  Distribution spans;  // spans per trace, in Nanos units meaning "count"
+  std::uint64_t complete = 0;
+  std::uint64_t missing_root = 0;
+  std::uint64_t with_orphans = 0;
+  std::uint64_t with_inferred = 0;
+  Nanos latency_total = 0;
+};
+
+struct EdgeSummary {
+  std::string caller;
+  std::string callee;
+  std::uint64_t calls = 0;
+  std::uint64_t errors = 0;
+  Distribution client;  // subDuration as the caller saw it
+  Distribution gap;     // subDuration - callee's own duration, where the callee logged
+};
+
+struct AnomalyExample {
+  AnomalyKind kind;
+  std::string trace_id;
+  std::string span_id;
+  std::uint32_t file;
+  std::uint32_t line;
+  std::string detail;
+};
+
+// A trace picked for showing, with its analysis.
+struct ShownTrace {
+  Trace trace;
+  std::vector<PathSection> path;
+  std::vector<Nanos> self;      // per span
+  std::vector<Nanos> on_path;   // per span: time on the critical path
+};
+
+struct Analysis {
+  std::vector<ShownTrace> shown;
+  std::vector<std::string> missing_trace_ids;  // asked for with --trace, not found
+  std::string group_label;                     // "service", "host", ...
+  std::vector<GroupSummary> groups;            // by critical-path time, largest first
+  TraceTotals traces;
+  std::vector<EdgeSummary> edges;              // by calls, most first
+  std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};
+  std::vector<AnomalyExample> anomaly_examples;  // the first few of each kind
+  std::uint64_t anomalies = 0;
+  std::uint64_t spans = 0;       // logged spans after dropping duplicates
+  std::uint64_t duplicates = 0;  // identical lines dropped
+  std::uint64_t inferred = 0;
+};
+
+Analysis analyze(const SpanStore& store, const Config& config);
+
+}  // namespace ta

@@ -1,0 +1,289 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+
+#include "assemble/id_index.h"
+#include "assemble/trace.h"
+#include "util/format.h"
+
+namespace ta {
+
+std::string_view anomaly_name(AnomalyKind kind) {
+  switch (kind) {
+    case AnomalyKind::kOrphan: return "orphan";
+    case AnomalyKind::kInferred: return "inferred";
+    case AnomalyKind::kDuplicateId: return "duplicate-id";
+    case AnomalyKind::kCycle: return "cycle";
+    case AnomalyKind::kSkew: return "skew";
+    case AnomalyKind::kCodeMismatch: return "code-mismatch";
+    case AnomalyKind::kNoRoot: return "no-root";
+  }
+  return "unknown";
+}
+
+namespace {
+
+class Assembler {
+ public:
+  explicit Assembler(const TraceData& data) : d_(data), ids_(data.spans.size() + data.calls.size()) {
+    t_.trace_id = d_.trace_id;
+    t_.text = d_.text;
+    t_.calls = d_.calls;
+  }
+
+  Trace run() {
+    drop_duplicates();
+    link_calls();
+    resolve_parents();
+    break_cycles();
+    build_children();
+    walk_depth_first();
+    check_intervals();
+    store_renames();
+    return std::move(t_);
+  }
+
+ private:
+  void note(AnomalyKind kind, std::uint32_t span, std::string detail) {
+    t_.anomalies.push_back(Anomaly{kind, span, std::move(detail)});
+  }
+
+  // Identical lines count once; a different line reusing a spanId is kept
+  // under a new name (id#2, id#3...) and both are flagged.
+  void drop_duplicates() {
+    HashSet seen(d_.spans.size());
+    t_.spans.reserve(d_.spans.size());
+    for (const Span& s : d_.spans) {
+      if (!seen.insert(s.content_hash)) {
+        ++t_.duplicates;
+        continue;
+      }
+      Span span = s;
+      if (span.http_code >= 500) span.flags |= kError;
+      const auto idx = static_cast<std::uint32_t>(t_.spans.size());
+      const std::string_view id = t_.str(s.span_id);
+      const std::uint32_t first = ids_.insert(id, idx);
+      if (first != idx) {
+        std::string& name = renamed_names_.emplace_back();
+        for (int k = 2;; ++k) {
+          name = fmt::format("{}#{}", id, k);
+          if (ids_.find(name) == kNone) break;
+        }
+        ids_.insert(name, idx);
+        renames_.push_back(idx);
+        t_.spans[first].flags |= kDuplicateId;
+        span.flags |= kDuplicateId;
+        note(AnomalyKind::kDuplicateId, idx,
+             fmt::format("spanId {} was already used by a different line (line {}); kept as {}", id,
+                         t_.spans[first].line, name));
+      }
+      t_.spans.push_back(span);
+    }
+    t_.logged_spans = static_cast<std::uint32_t>(t_.spans.size());
+  }
+
+  // Matches requestStacks entries to the callees' own lines; an entry with no
+  // line becomes an inferred span so the lost callee stays visible.
+  void link_calls() {
+    const std::uint32_t n = t_.logged_spans;
+    t_.client_call.assign(n, kNone);
+    caller_.assign(n, kNone);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const Span& s = t_.spans[i];
+      for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) {
+        const Call& call = t_.calls[c];
+        const std::string_view id = t_.str(call.span_id);
+        const std::uint32_t j = ids_.find(id);
+        if (j == kNone) {
+          Span inferred;
+          inferred.span_id = call.span_id;
+          inferred.parent_id = t_.spans[i].span_id;
+          inferred.start = call.start;
+          inferred.duration = call.duration;
+          inferred.host = call.host;
+          inferred.http_code = call.http_code;
+          inferred.file = s.file;
+          inferred.line = s.line;
+          inferred.flags = kInferred | (call.http_code >= 500 ? kError : 0);
+          const auto idx = static_cast<std::uint32_t>(t_.spans.size());
+          ids_.insert(id, idx);
+          t_.spans.push_back(inferred);
+          t_.client_call.push_back(c);
+          caller_.push_back(i);
+          ++t_.inferred_spans;
+          note(AnomalyKind::kInferred, idx,
+               fmt::format("callee {} listed by {} has no line of its own", id, t_.span_id(i)));
+        } else if (j < n && j != i && t_.client_call[j] == kNone) {
+          t_.client_call[j] = c;
+          caller_[j] = i;
+        }
+      }
+    }
+  }
+
+  // parentSpanId first, then the span whose requestStacks lists it, else an
+  // orphan root.
+  void resolve_parents() {
+    const std::size_t n = t_.spans.size();
+    t_.parent.assign(n, kNone);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (i >= t_.logged_spans) {
+        t_.parent[i] = caller_[i];
+        continue;
+      }
+      Span& s = t_.spans[i];
+      const std::string_view pid = t_.str(s.parent_id);
+      std::uint32_t p = pid.empty() ? kNone : ids_.find(pid);
+      if (p == i) {
+        s.flags |= kCycle;
+        note(AnomalyKind::kCycle, i, "parentSpanId is the span's own id; made a root");
+        continue;
+      }
+      if (p == kNone) p = caller_[i];
+      if (p == kNone && !pid.empty()) {
+        s.flags |= kOrphan;
+        note(AnomalyKind::kOrphan, i, fmt::format("parent {} is not in the trace", pid));
+      }
+      t_.parent[i] = p;
+      if (p != caller_[i]) t_.client_call[i] = kNone;  // that view was another span's call
+    }
+  }
+
+  // Walks up parent links once per span (each span is finished once), so a
+  // loop is found in linear time and cut at its earliest-starting span.
+  void break_cycles() {
+    const std::size_t n = t_.spans.size();
+    std::vector<std::uint8_t> state(n, 0);  // 0 new, 1 on the current walk, 2 done
+    std::vector<std::uint32_t> path;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (state[i] != 0) continue;
+      path.clear();
+      std::uint32_t u = i;
+      while (u != kNone && state[u] == 0) {
+        state[u] = 1;
+        path.push_back(u);
+        u = t_.parent[u];
+      }
+      if (u != kNone && state[u] == 1) {
+        std::size_t pos = path.size();
+        while (path[--pos] != u) {
+        }
+        std::uint32_t cut = path[pos];
+        for (std::size_t k = pos; k < path.size(); ++k) {
+          const std::uint32_t v = path[k];
+          if (t_.spans[v].start < t_.spans[cut].start || (t_.spans[v].start == t_.spans[cut].start && v < cut))
+            cut = v;
+        }
+        note(AnomalyKind::kCycle, cut,
+             fmt::format("parent links form a loop of {} spans; the link to {} was cut", path.size() - pos,
+                         t_.span_id(t_.parent[cut])));
+        t_.parent[cut] = kNone;
+        t_.client_call[cut] = kNone;
+        t_.spans[cut].flags |= kCycle;
+      }
+      for (std::uint32_t v : path) state[v] = 2;
+    }
+  }
+
+  void build_children() {
+    const std::size_t n = t_.spans.size();
+    t_.child_begin.assign(n + 1, 0);
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (t_.parent[i] != kNone) ++t_.child_begin[t_.parent[i] + 1];
+    for (std::size_t i = 0; i < n; ++i) t_.child_begin[i + 1] += t_.child_begin[i];
+    t_.children.resize(t_.child_begin[n]);
+    std::vector<std::uint32_t> cursor(t_.child_begin.begin(), t_.child_begin.end() - 1);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (t_.parent[i] == kNone) {
+        t_.roots.push_back(i);
+      } else {
+        t_.children[cursor[t_.parent[i]]++] = i;
+      }
+    }
+    auto by_start = [this](std::uint32_t a, std::uint32_t b) {
+      const Nanos sa = t_.spans[a].start, sb = t_.spans[b].start;
+      return sa != sb ? sa < sb : a < b;
+    };
+    for (std::size_t i = 0; i < n; ++i)
+      std::sort(t_.children.begin() + t_.child_begin[i], t_.children.begin() + t_.child_begin[i + 1], by_start);
+    std::sort(t_.roots.begin(), t_.roots.end(), by_start);
+  }
+
+  void walk_depth_first() {
+    const std::size_t n = t_.spans.size();
+    t_.order.reserve(n);
+    t_.depth.assign(n, 0);
+    std::vector<std::uint32_t> stack(t_.roots.rbegin(), t_.roots.rend());
+    while (!stack.empty()) {
+      const std::uint32_t u = stack.back();
+      stack.pop_back();
+      t_.order.push_back(u);
+      for (std::uint32_t k = t_.child_begin[u + 1]; k > t_.child_begin[u]; --k) {
+        const std::uint32_t c = t_.children[k - 1];
+        t_.depth[c] = t_.depth[u] + 1;
+        stack.push_back(c);
+      }
+    }
+  }
+
+  // Clock skew is flagged, never corrected here; also the trace's extent,
+  // status mismatches between caller and callee, and a lost root.
+  void check_intervals() {
+    const std::size_t n = t_.spans.size();
+    bool has_true_root = false;
+    t_.start = n ? t_.spans[0].start : 0;
+    t_.end = n ? t_.spans[0].end() : 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      Span& s = t_.spans[i];
+      t_.start = std::min(t_.start, s.start);
+      t_.end = std::max(t_.end, s.end());
+      const std::uint32_t p = t_.parent[i];
+      if (p == kNone) {
+        if (!(s.flags & (kOrphan | kCycle))) has_true_root = true;
+        continue;
+      }
+      const Span& ps = t_.spans[p];
+      if (s.start < ps.start || s.end() > ps.end()) {
+        s.flags |= kSkew;
+        note(AnomalyKind::kSkew, i,
+             s.start < ps.start
+                 ? fmt::format("starts {} before its parent {}", human_duration(ps.start - s.start), t_.span_id(p))
+                 : fmt::format("ends {} after its parent {}", human_duration(s.end() - ps.end()), t_.span_id(p)));
+      }
+      const std::uint32_t c = t_.client_call[i];
+      if (c != kNone && i < t_.logged_spans) {
+        const Call& call = t_.calls[c];
+        if (call.http_code != kNoCode && s.http_code != kNoCode && call.http_code != s.http_code) {
+          s.flags |= kCodeMismatch;
+          note(AnomalyKind::kCodeMismatch, i,
+               fmt::format("caller {} saw {}, the span logged {}", t_.span_id(p), call.http_code, s.http_code));
+        }
+      }
+    }
+    if (n > 0 && !has_true_root)
+      note(AnomalyKind::kNoRoot, t_.roots.empty() ? 0 : t_.roots.front(), "no span without a parent: the root is missing");
+  }
+
+  void store_renames() {
+    for (std::size_t k = 0; k < renames_.size(); ++k) {
+      const std::string& name = renamed_names_[k];
+      t_.spans[renames_[k]].span_id =
+          TextRef{static_cast<std::uint32_t>(t_.text.size()), static_cast<std::uint32_t>(name.size())};
+      t_.text += name;
+    }
+  }
+
+  const TraceData& d_;
+  Trace t_;
+  IdIndex ids_;  // keys view t_.text, which must not grow until store_renames
+  std::deque<std::string> renamed_names_;
+  std::vector<std::uint32_t> renames_;
+  std::vector<std::uint32_t> caller_;
+};
+
+}  // namespace
+
+Trace assemble(const TraceData& data) { return Assembler(data).run(); }
+
+}  // namespace ta

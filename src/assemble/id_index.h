@@ -1,0 +1,88 @@
+// Open-addressing hash index for the span ids of one trace: one allocation
+// per trace instead of one per span.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "store/span.h"
+
+namespace ta {
+
+class IdIndex {
+ public:
+  explicit IdIndex(std::size_t expected) {
+    std::size_t cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    slots_.assign(cap, Slot{});
+  }
+
+  // The value stored for `key`, or kNone.
+  std::uint32_t find(std::string_view key) const {
+    for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+      const Slot& s = slots_[i];
+      if (s.value == kNone) return kNone;
+      if (s.key == key) return s.value;
+    }
+  }
+
+  // Inserts unless present; returns the value now stored for `key`.
+  std::uint32_t insert(std::string_view key, std::uint32_t value) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+      Slot& s = slots_[i];
+      if (s.value == kNone) {
+        s = Slot{key, value};
+        ++size_;
+        return value;
+      }
+      if (s.key == key) return s.value;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string_view key;
+    std::uint32_t value = kNone;
+  };
+  std::size_t mask() const { return slots_.size() - 1; }
+  std::size_t home(std::string_view key) const { return std::hash<std::string_view>{}(key) & mask(); }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.value != kNone) insert(s.key, s.value);
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+// Set of 64-bit content hashes.
+class HashSet {
+ public:
+  explicit HashSet(std::size_t expected) {
+    std::size_t cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    slots_.assign(cap, 0);
+  }
+  // True when newly added; the value 0 is folded onto 1.
+  bool insert(std::uint64_t h) {
+    if (h == 0) h = 1;
+    for (std::size_t i = (h ^ (h >> 29)) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        return true;
+      }
+      if (slots_[i] == h) return false;
+    }
+  }
+
+ private:
+  std::vector<std::uint64_t> slots_;
+};
+
+}  // namespace ta

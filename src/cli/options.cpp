@@ -1,0 +1,149 @@
+#include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+
+#include "util/exit_code.h"
+
+namespace ta {
+
+std::optional<std::size_t> parse_size(const std::string& text) {
+  std::size_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || p == text.data()) return std::nullopt;
+  std::string unit(p, end);
+  std::size_t mult = 1;
+  if (unit.empty() || unit == "B") {
+    mult = 1;
+  } else if (unit == "K" || unit == "KiB" || unit == "k") {
+    mult = 1u << 10;
+  } else if (unit == "M" || unit == "MiB") {
+    mult = 1u << 20;
+  } else if (unit == "G" || unit == "GiB") {
+    mult = std::size_t{1} << 30;
+  } else {
+    return std::nullopt;
+  }
+  if (value > SIZE_MAX / mult) return std::nullopt;
+  return value * mult;
+}
+
+Resolved resolve(const CliOptions& cli, const Terminal& term) {
+  Config c;
+  auto error = [](std::string msg) { return Resolved{std::nullopt, std::move(msg)}; };
+
+  c.inputs = cli.inputs;
+  if (c.inputs.empty()) {
+    if (term.stdin_tty)
+      return error("no input: name span log files (e.g. logs/*.jsonl) or pipe spans into stdin; see --help");
+    c.inputs.push_back("-");
+  }
+  int stdin_uses = 0;
+  for (const auto& in : c.inputs) stdin_uses += in == "-";
+  if (stdin_uses > 1) return error("'-' (stdin) is given more than once");
+
+  if (cli.format == "text") {
+    c.format = Format::kText;
+  } else if (cli.format == "json") {
+    c.format = Format::kJson;
+  } else if (cli.format == "markdown" || cli.format == "md") {
+    c.format = Format::kMarkdown;
+  } else {
+    return error(fmt::format("--format {}: unknown format; use text, json or markdown", cli.format));
+  }
+
+  c.top = cli.top;
+  c.all_traces = cli.all_traces;
+  c.trace_ids = cli.trace_ids;
+  if (c.all_traces && !c.trace_ids.empty()) return error("--all-traces and --trace contradict each other; give one");
+
+  auto unit = parse_time_unit(cli.time_unit);
+  if (!unit) return error(fmt::format("--time-unit {}: unknown unit; use auto, s, ms, us or ns", cli.time_unit));
+  c.time_unit = *unit;
+
+  if (cli.group_by.empty()) {
+    c.group = GroupKey::kDefault;
+  } else if (cli.group_by == "host") {
+    c.group = GroupKey::kHost;
+  } else if (cli.group_by == "service") {
+    c.group = GroupKey::kService;
+  } else if (cli.group_by == "operation" || cli.group_by == "name") {
+    c.group = GroupKey::kOperation;
+  } else {
+    c.group = GroupKey::kField;
+    c.group_field = cli.group_by;
+  }
+
+  if (cli.color == "always") {
+    c.color = true;
+  } else if (cli.color == "never") {
+    c.color = false;
+  } else if (cli.color == "auto") {
+    c.color = term.stdout_tty && c.format == Format::kText;
+  } else {
+    return error(fmt::format("--color {}: use auto, always or never", cli.color));
+  }
+
+  auto max_line = parse_size(cli.max_line_bytes);
+  if (!max_line || *max_line < 64)
+    return error(fmt::format("--max-line-bytes {}: give a size of at least 64, e.g. 64MiB", cli.max_line_bytes));
+  c.max_line_bytes = *max_line;
+
+  c.strict = cli.strict;
+  c.max_warnings = cli.quiet ? 0 : cli.max_warnings;
+  c.progress = term.stderr_tty && !cli.no_progress;
+  return Resolved{std::move(c), {}};
+}
+
+std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
+  CLI::App app{
+      "trace-assemble " TA_VERSION
+      " - rebuild requests from span logs: trees, critical paths, per-host summaries"};
+  app.name("trace-assemble");
+  app.add_option("FILE", o.inputs,
+                 "Span logs: JSON lines, Filebeat events, .gz. '-' or no FILE with a pipe reads stdin");
+  app.add_option("-f,--format", o.format, "Output: text (people), json (machines), markdown (CI summaries)")
+      ->default_str("text");
+  app.add_option("-n,--top", o.top, "Show the N slowest traces")->default_str("10");
+  app.add_flag("--all-traces", o.all_traces, "Show every trace, not only the slowest");
+  app.add_option("--trace", o.trace_ids, "Show only the trace with this traceId (repeatable)");
+  app.add_option("--time-unit", o.time_unit,
+                 "Unit of timestamp/duration: auto (by magnitude), s, ms, us, ns")
+      ->default_str("auto");
+  app.add_option("--group-by", o.group_by,
+                 "Summary groups: host, service, operation or any FIELD of the span line "
+                 "(default: service when present, else host)");
+  app.add_option("--color", o.color, "Colour: auto (only on a terminal), always, never")->default_str("auto");
+  app.add_flag("--strict", o.strict, "Exit 1 when a line was rejected or an anomaly found");
+  app.add_option("--max-line-bytes", o.max_line_bytes, "Reject longer lines, e.g. 64MiB")->default_str("64MiB");
+  app.add_option("--max-warnings", o.max_warnings, "Print at most N rejected lines on stderr (all are counted)")
+      ->default_str("20");
+  app.add_flag("-q,--quiet", o.quiet, "Print no warnings for rejected lines (they are still counted)");
+  app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
+  app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION);
+  app.footer(R"(Examples:
+  trace-assemble logs/*.jsonl                      report: summary, slowest traces, anomalies
+  cat spans.jsonl | trace-assemble                 read a pipe
+  trace-assemble --trace 4bf92f3577b34da6 logs/*   one request as a tree
+  trace-assemble --format json logs/* > report.json
+  trace-assemble --format markdown logs/* >> "$GITHUB_STEP_SUMMARY"
+
+Exit codes: 0 report written; 1 --strict check failed; 2 usage error or unreadable input.)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "trace-assemble: error: %s\nRun 'trace-assemble --help' for usage.\n", e.what());
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  return std::nullopt;
+}
+
+}  // namespace ta

@@ -1,0 +1,69 @@
+// Command line in two stages: CLI11 fills CliOptions with what the user
+// typed; resolve() checks it and turns it into the run's Config.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "parse/time_value.h"
+
+namespace ta {
+
+struct CliOptions {
+  std::vector<std::string> inputs;
+  std::string format = "text";
+  std::size_t top = 10;
+  bool all_traces = false;
+  std::vector<std::string> trace_ids;
+  std::string time_unit = "auto";
+  std::string group_by;
+  std::string color = "auto";
+  bool strict = false;
+  std::string max_line_bytes = "64MiB";
+  std::size_t max_warnings = 20;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+enum class Format { kText, kJson, kMarkdown };
+enum class GroupKey { kHost, kService, kOperation, kField, kDefault };
+
+struct Config {
+  std::vector<std::string> inputs;  // "-" is stdin
+  Format format = Format::kText;
+  std::size_t top = 10;
+  bool all_traces = false;
+  std::vector<std::string> trace_ids;
+  TimeUnit time_unit = TimeUnit::kAuto;
+  GroupKey group = GroupKey::kDefault;  // kDefault: service when present, else host
+  std::string group_field;              // for GroupKey::kField
+  bool color = false;
+  bool strict = false;
+  std::size_t max_line_bytes = 64u << 20;
+  std::size_t max_warnings = 20;
+  bool progress = false;
+};
+
+struct Terminal {
+  bool stdin_tty = false;
+  bool stdout_tty = false;
+  bool stderr_tty = false;
+};
+
+struct Resolved {
+  std::optional<Config> config;
+  std::string error;  // set when config is not
+};
+
+Resolved resolve(const CliOptions& cli, const Terminal& terminal);
+
+// Parses argv with CLI11. Returns an exit code when the run should stop here
+// (--help, --version, a usage error already reported), else nullopt.
+std::optional<int> parse_command_line(int argc, char** argv, CliOptions& out);
+
+// "64MiB", "1G", "4096" -> bytes.
+std::optional<std::size_t> parse_size(const std::string& text);
+
+}  // namespace ta

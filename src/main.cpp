@@ -1,0 +1,51 @@
+// trace-assemble: span logs in, assembled traces and their analysis out.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <new>
+
+#include "analyze/summary.h"
+#include "cli/options.h"
+#include "read/ingest.h"
+#include "report/report.h"
+#include "run/run.h"
+#include "store/span_store.h"
+#include "util/messages.h"
+
+int main(int argc, char** argv) {
+  using namespace ta;
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as a write error, handled quietly
+  const auto started = std::chrono::steady_clock::now();
+
+  CliOptions cli;
+  if (auto code = parse_command_line(argc, argv, cli)) return *code;
+  const Resolved resolved = resolve(cli, detect_terminal());
+  if (!resolved.config) {
+    print_error(resolved.error);
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  const Config& config = *resolved.config;
+  if (const std::string bad = check_inputs(config.inputs); !bad.empty()) {
+    print_error(bad);
+    return static_cast<int>(ExitCode::kUsage);
+  }
+
+  try {
+    SpanStore store;
+    const InputStats input = ingest(config.inputs, ingest_options(config), store);
+    const Analysis analysis = analyze(store, config);
+    report_problems(input, analysis, config);
+    Output out(STDOUT_FILENO);
+    const Nanos elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now() - started).count();
+    write_report(ReportInput{config, input, analysis, store.symbols(), elapsed}, out);
+    out.flush();
+    return static_cast<int>(exit_code(input, analysis, config));
+  } catch (const BrokenPipe&) {
+    return static_cast<int>(ExitCode::kOk);  // the reader (`| head`) has all it wanted
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory; split the input or raise the memory limit");
+    return static_cast<int>(ExitCode::kUsage);
+  }
+}

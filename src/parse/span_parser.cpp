@@ -1,0 +1,389 @@
+#include "parse/span_parser.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <utility>
+
+namespace ta {
+namespace {
+
+using simdjson::error_code;
+using simdjson::ondemand::json_type;
+using simdjson::ondemand::object;
+
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+const char* type_name(json_type t) {
+  switch (t) {
+    case json_type::array: return "an array";
+    case json_type::object: return "an object";
+    case json_type::number: return "a number";
+    case json_type::string: return "a string";
+    case json_type::boolean: return "a boolean";
+    case json_type::null: return "null";
+  }
+  return "a value";
+}
+
+// Shown inside reasons; long or binary values are cut and escaped.
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  std::size_t n = 0;
+  for (unsigned char c : s) {
+    if (++n > 40) {
+      out += "...";
+      break;
+    }
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
+
+}  // namespace
+
+std::string describe_json_error(error_code err) {
+  switch (err) {
+    case simdjson::UNCLOSED_STRING: return "invalid JSON: unclosed string";
+    case simdjson::TAPE_ERROR:
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return "invalid JSON: truncated or unbalanced object";
+    case simdjson::UTF8_ERROR: return "invalid UTF-8";
+    case simdjson::DEPTH_ERROR: return "invalid JSON: nested too deep";
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR: return "invalid JSON: bad literal";
+    case simdjson::NUMBER_ERROR: return "invalid JSON: bad number";
+    case simdjson::STRING_ERROR: return "invalid JSON: bad string escape";
+    case simdjson::UNESCAPED_CHARS: return "invalid JSON: control character in string";
+    case simdjson::EMPTY: return "invalid JSON: empty document";
+    case simdjson::CAPACITY: return "line too long for the JSON parser";
+    default: return fmt::format("invalid JSON ({})", simdjson::error_message(err));
+  }
+}
+
+SpanParser::SpanParser(ParseOptions options) : options_(std::move(options)) {}
+
+bool SpanParser::fail(std::string reason) {
+  error_ = std::move(reason);
+  return false;
+}
+
+bool SpanParser::json_error(error_code err, std::string_view where) {
+  if (where.empty()) return fail(describe_json_error(err));
+  return fail(fmt::format("{} in {}", describe_json_error(err), where));
+}
+
+bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& out) {
+  std::vector<PendingCall> calls = std::move(p_.calls);  // keeps its capacity
+  calls.clear();
+  p_ = Pending{};
+  p_.calls = std::move(calls);
+  if (!parse_document(outer_, line.data(), line.size(), capacity, true)) return false;
+  if (!p_.has_span_fields && p_.has_message) {
+    // Filebeat's default shape: the span line is the string in `message`.
+    message_copy_.assign(p_.message);
+    const std::size_t len = message_copy_.size();
+    message_copy_.resize(len + simdjson::SIMDJSON_PADDING);
+    if (!parse_document(inner_, message_copy_.data(), len, message_copy_.size(), false)) {
+      error_ = "message: " + error_;
+      return false;
+    }
+  }
+  return finish(out);
+}
+
+bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* data,
+                                std::size_t len, std::size_t capacity, bool envelope) {
+  simdjson::ondemand::document doc;
+  if (auto err = parser.iterate(data, len, capacity).get(doc)) return json_error(err);
+  json_type type;
+  if (auto err = doc.type().get(type)) return json_error(err);
+  if (type != json_type::object) return fail(fmt::format("not a JSON object but {}", type_name(type)));
+  object obj;
+  if (auto err = doc.get_object().get(obj)) return json_error(err);
+  if (!parse_fields(obj, envelope)) return false;
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == simdjson::SUCCESS) return fail("invalid JSON: text after the object");
+  return true;
+}
+
+bool SpanParser::parse_fields(object obj, bool envelope) {
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (auto err = std::move(field_result).get(field)) return json_error(err);
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return json_error(err);
+    Value value = field.value();
+    bool ok = true;
+    if (key == "traceId") {
+      ok = read_id(value, key, p_.trace_id);
+      p_.has_span_fields = true;
+    } else if (key == "spanId") {
+      ok = read_id(value, key, p_.span_id);
+      p_.has_span_fields = true;
+    } else if (key == "parentSpanId") {
+      ok = read_id(value, key, p_.parent_id);
+    } else if (key == "timestamp") {
+      ok = read_number(value, key, p_.timestamp, p_.has_timestamp);
+    } else if (key == "duration") {
+      ok = read_number(value, key, p_.duration, p_.has_duration);
+    } else if (key == "httpCode") {
+      ok = read_code(value, key, p_.http_code);
+    } else if (key == "service") {
+      ok = read_label(value, key, p_.service);
+    } else if (key == "operation") {
+      ok = read_label(value, key, p_.operation);
+    } else if (key == "requestStacks") {
+      ok = parse_calls(value);
+    } else if (!options_.group_field.empty() && key == options_.group_field) {
+      ok = read_label(value, key, p_.group);
+    } else {
+      bool handled = false;
+      if (envelope && !parse_envelope_field(key, value, handled)) return false;
+      if (!handled) {
+        if (key == "host") {
+          ok = read_label(value, key, p_.host);
+        } else if (key == "name") {
+          ok = read_label(value, key, p_.name);
+        }
+      }
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Fields of a Filebeat event around the span. Sets `handled` when the field
+// was one of them; returns false only on a bad value.
+bool SpanParser::parse_envelope_field(std::string_view key, Value value, bool& handled) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, key);
+  handled = true;
+  if (key == "message" && type == json_type::string) {
+    p_.has_message = true;
+    if (auto err = value.get_string().get(p_.message)) return json_error(err, key);
+    return true;
+  }
+  if (key == "json" && type == json_type::object) {
+    object inner;
+    if (auto err = value.get_object().get(inner)) return json_error(err, key);
+    return parse_fields(inner, false);
+  }
+  if ((key == "host" || key == "log") && type == json_type::object) {
+    // host.name is a fallback host; log.file.path and log.offset tell where
+    // the span was first written.
+    object o;
+    if (auto err = value.get_object().get(o)) return json_error(err, key);
+    for (auto f : o) {
+      std::string_view k;
+      if (auto err = f.unescaped_key().get(k)) return json_error(err, key);
+      Value v = f.value();
+      if (key == "host" && k == "name") {
+        if (!read_label(v, "host.name", p_.envelope_host)) return false;
+      } else if (key == "log" && k == "offset") {
+        if (!read_label(v, "log.offset", p_.origin_offset)) return false;
+      } else if (key == "log" && k == "file") {
+        object file;
+        if (v.get_object().get(file) == simdjson::SUCCESS) {
+          for (auto ff : file) {
+            std::string_view fk;
+            if (auto err = ff.unescaped_key().get(fk)) return json_error(err, key);
+            if (fk == "path" && !read_label(ff.value(), "log.file.path", p_.origin_path)) return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+  if (key == "host.name") return read_label(value, key, p_.envelope_host);
+  if (key == "log.file.path") return read_label(value, key, p_.origin_path);
+  if (key == "log.offset") return read_label(value, key, p_.origin_offset);
+  handled = false;
+  return true;
+}
+
+bool SpanParser::parse_calls(Value value) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, "requestStacks");
+  if (type == json_type::null) return true;
+  if (type != json_type::array)
+    return fail(fmt::format("requestStacks is {}, expected an array", type_name(type)));
+  simdjson::ondemand::array arr;
+  if (auto err = value.get_array().get(arr)) return json_error(err, "requestStacks");
+  std::size_t index = 0;
+  for (auto element : arr) {
+    Value entry;
+    if (auto err = element.get(entry)) return json_error(err, "requestStacks");
+    if (auto err = entry.type().get(type)) return json_error(err, "requestStacks");
+    if (type != json_type::object)
+      return fail(fmt::format("requestStacks[{}] is {}, expected an object", index, type_name(type)));
+    object obj;
+    if (auto err = entry.get_object().get(obj)) return json_error(err, "requestStacks");
+    if (!parse_call(obj, index)) return false;
+    ++index;
+  }
+  return true;
+}
+
+bool SpanParser::parse_call(object obj, std::size_t index) {
+  PendingCall call;
+  bool has_id = false;
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (auto err = std::move(field_result).get(field)) return json_error(err, "requestStacks");
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return json_error(err, "requestStacks");
+    Value value = field.value();
+    bool ok = true;
+    if (key == "subSpanId") {
+      ok = read_id(value, "subSpanId", call.span_id);
+      has_id = !call.span_id.empty();
+    } else if (key == "subTimestamp") {
+      ok = read_number(value, "subTimestamp", call.start, call.has_start);
+    } else if (key == "subDuration") {
+      ok = read_number(value, "subDuration", call.duration, call.has_duration);
+    } else if (key == "subHttpCode") {
+      ok = read_code(value, "subHttpCode", call.http_code);
+    } else if (key == "subHost") {
+      ok = read_label(value, "subHost", call.host);
+    }
+    if (!ok) {
+      error_ = fmt::format("requestStacks[{}].{}", index, error_);
+      return false;
+    }
+  }
+  if (!has_id) return fail(fmt::format("requestStacks[{}] has no subSpanId", index));
+  p_.calls.push_back(call);
+  return true;
+}
+
+bool SpanParser::read_id(Value value, std::string_view field, std::string_view& out) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, field);
+  switch (type) {
+    case json_type::string:
+      if (auto err = value.get_string().get(out)) return json_error(err, field);
+      return true;
+    case json_type::number:
+      out = trim_right(value.raw_json_token());
+      if (!parse_decimal(out)) return fail(fmt::format("{} is not a valid number", field));
+      return true;
+    case json_type::null:
+      out = {};
+      return true;
+    default:
+      return fail(fmt::format("{} is {}, expected a string", field, type_name(type)));
+  }
+}
+
+bool SpanParser::read_label(Value value, std::string_view field, std::string_view& out) {
+  // Labels accept the same shapes as ids: strings, numbers, null.
+  return read_id(value, field, out);
+}
+
+bool SpanParser::read_number(Value value, std::string_view field, Decimal& out, bool& present) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, field);
+  std::string_view text;
+  switch (type) {
+    case json_type::string:
+      if (auto err = value.get_string().get(text)) return json_error(err, field);
+      break;
+    case json_type::number:
+      text = trim_right(value.raw_json_token());
+      break;
+    case json_type::null:
+      present = false;
+      return true;
+    default:
+      return fail(fmt::format("{} is {}, expected a number", field, type_name(type)));
+  }
+  auto d = parse_decimal(text);
+  if (!d) return fail(fmt::format("{} is not a number: {}", field, quoted(text)));
+  out = *d;
+  present = true;
+  return true;
+}
+
+bool SpanParser::read_code(Value value, std::string_view field, std::int16_t& out) {
+  Decimal d;
+  bool present = false;
+  if (!read_number(value, field, d, present)) return false;
+  if (!present) {
+    out = kNoCode;
+    return true;
+  }
+  auto v = to_integer(d);
+  if (!v || *v < 0 || *v > 999) return fail(fmt::format("{} is out of range (0-999)", field));
+  out = static_cast<std::int16_t>(*v);
+  return true;
+}
+
+bool SpanParser::finish(SpanRecord& out) {
+  const Pending& p = p_;
+  const std::string origin =
+      p.origin_path.empty() ? std::string()
+                            : fmt::format(" (from {}{}{})", p.origin_path,
+                                          p.origin_offset.empty() ? "" : " offset ", p.origin_offset);
+  if (p.trace_id.empty()) return fail(p.has_message || p.has_span_fields ? "missing traceId" + origin
+                                                                          : std::string("not a span: no traceId or message"));
+  if (p.span_id.empty()) return fail("missing spanId" + origin);
+  if (!p.has_timestamp) return fail("missing timestamp" + origin);
+  if (p.timestamp.negative) return fail("timestamp is negative" + origin);
+  if (p.has_duration && p.duration.negative && p.duration.digits != 0)
+    return fail("duration is negative" + origin);
+
+  const TimeUnit unit =
+      options_.time_unit == TimeUnit::kAuto ? unit_from_magnitude(p.timestamp) : options_.time_unit;
+  auto start = to_nanos(p.timestamp, unit);
+  if (!start) return fail("timestamp is out of range" + origin);
+  Nanos duration = 0;
+  if (p.has_duration) {
+    auto d = to_nanos(p.duration, unit);
+    if (!d || *d > std::numeric_limits<Nanos>::max() - *start) return fail("duration is out of range" + origin);
+    duration = *d;
+  }
+
+  out.trace_id = p.trace_id;
+  out.span_id = p.span_id;
+  out.parent_id = is_no_parent(p.parent_id) ? std::string_view() : p.parent_id;
+  out.host = p.host.empty() ? p.envelope_host : p.host;
+  out.service = p.service;
+  out.operation = p.operation.empty() ? p.name : p.operation;
+  out.group = p.group;
+  out.start = *start;
+  out.duration = duration;
+  out.http_code = p.http_code;
+  out.calls.clear();
+  std::size_t index = 0;
+  for (const PendingCall& c : p.calls) {
+    CallRecord r;
+    r.span_id = c.span_id;
+    r.host = c.host;
+    r.http_code = c.http_code;
+    auto cs = c.has_start ? to_nanos(c.start, unit) : std::optional<Nanos>(*start);
+    auto cd = c.has_duration ? to_nanos(c.duration, unit) : std::optional<Nanos>(0);
+    if (!cs || *cs < 0) return fail(fmt::format("requestStacks[{}].subTimestamp is out of range", index));
+    if (!cd || *cd < 0 || *cd > std::numeric_limits<Nanos>::max() - *cs)
+      return fail(fmt::format("requestStacks[{}].subDuration is {}", index,
+                              cd && *cd < 0 ? "negative" : "out of range"));
+    r.start = *cs;
+    r.duration = *cd;
+    out.calls.push_back(r);
+    ++index;
+  }
+  out.content_hash = content_hash(out);
+  return true;
+}
+
+}  // namespace ta

@@ -1,0 +1,151 @@
+#include "read/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace ta {
+namespace {
+
+// Reads a file descriptor, first handing back bytes peeked at open time.
+class FdSource final : public ByteSource {
+ public:
+  FdSource(int fd, bool owned, std::string peeked) : fd_(fd), owned_(owned), peeked_(std::move(peeked)) {
+    raw_bytes_ = peeked_.size();
+  }
+  ~FdSource() override {
+    if (owned_) ::close(fd_);
+  }
+  std::ptrdiff_t read(char* buf, std::size_t n) override {
+    if (pos_ < peeked_.size()) {
+      const std::size_t k = std::min(n, peeked_.size() - pos_);
+      std::memcpy(buf, peeked_.data() + pos_, k);
+      pos_ += k;
+      return static_cast<std::ptrdiff_t>(k);
+    }
+    for (;;) {
+      const ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) {
+        raw_bytes_ += static_cast<std::size_t>(r);
+        return r;
+      }
+      if (errno == EINTR) continue;
+      error_ = std::strerror(errno);
+      return -1;
+    }
+  }
+ private:
+  int fd_;
+  bool owned_;
+  std::string peeked_;
+  std::size_t pos_ = 0;
+};
+
+class GzipSource final : public ByteSource {
+ public:
+  explicit GzipSource(std::unique_ptr<FdSource> in) : in_(std::move(in)), buf_(256 * 1024) {
+    raw_bytes_ = 0;
+    std::memset(&z_, 0, sizeof z_);
+    ok_ = inflateInit2(&z_, 15 + 32) == Z_OK;  // 32: accept gzip and zlib headers
+  }
+  ~GzipSource() override { inflateEnd(&z_); }
+
+  std::ptrdiff_t read(char* out, std::size_t n) override {
+    if (!ok_) {
+      error_ = "cannot initialise zlib";
+      return -1;
+    }
+    z_.next_out = reinterpret_cast<Bytef*>(out);
+    z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    while (z_.avail_out == static_cast<uInt>(std::min<std::size_t>(n, 1u << 30))) {
+      if (z_.avail_in == 0 && !in_eof_) {
+        const std::ptrdiff_t r = in_->read(buf_.data(), buf_.size());
+        if (r < 0) {
+          error_ = in_->error();
+          return -1;
+        }
+        raw_bytes_ = in_->raw_bytes();
+        if (r == 0) {
+          in_eof_ = true;
+        } else {
+          z_.next_in = reinterpret_cast<Bytef*>(buf_.data());
+          z_.avail_in = static_cast<uInt>(r);
+        }
+      }
+      if (z_.avail_in == 0 && in_eof_) {
+        if (in_member_) {
+          error_ = "truncated gzip data (the file ends inside a compressed block)";
+          return -1;
+        }
+        break;  // clean end after a whole member
+      }
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+        inflateReset(&z_);  // a concatenated member may follow
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        error_ = std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "inflate failed");
+        return -1;
+      }
+      in_member_ = true;
+    }
+    return static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, 1u << 30) - z_.avail_out);
+  }
+
+ private:
+  std::unique_ptr<FdSource> in_;
+  std::vector<char> buf_;
+  z_stream z_;
+  bool ok_ = false;
+  bool in_eof_ = false;
+  bool in_member_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& error) {
+  int fd = 0;
+  const bool is_stdin = path == "-";
+  if (!is_stdin) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      return nullptr;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      error = "is a directory (give the files in it, e.g. DIR/*.jsonl)";
+      return nullptr;
+    }
+  }
+  // Peek at the first bytes to recognise gzip.
+  std::string peeked(2, '\0');
+  std::size_t got = 0;
+  while (got < 2) {
+    const ssize_t r = ::read(fd, peeked.data() + got, 2 - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      error = std::strerror(errno);
+      if (!is_stdin) ::close(fd);
+      return nullptr;
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  peeked.resize(got);
+  const bool gzip = got == 2 && static_cast<unsigned char>(peeked[0]) == 0x1f &&
+                    static_cast<unsigned char>(peeked[1]) == 0x8b;
+  auto fd_source = std::make_unique<FdSource>(fd, !is_stdin, std::move(peeked));
+  if (gzip) return std::make_unique<GzipSource>(std::move(fd_source));
+  return fd_source;
+}
+
+}  // namespace ta

@@ -1,0 +1,29 @@
+// Where bytes come from: a file, stdin, or either through gzip.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace ta {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Bytes read into buf (0 at the end), or -1 on error; error() says why.
+  virtual std::ptrdiff_t read(char* buf, std::size_t n) = 0;
+  const std::string& error() const { return error_; }
+  // Bytes taken from the underlying file (compressed size for .gz), for progress.
+  std::size_t raw_bytes() const { return raw_bytes_; }
+
+ protected:
+  std::string error_;
+  std::size_t raw_bytes_ = 0;
+};
+
+// Opens `path` ("-" is stdin). Gzip data is recognised by its magic bytes,
+// not the file name, and decompressed while streaming. On failure returns
+// nullptr and sets `error` to a message naming the path.
+std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& error);
+
+}  // namespace ta

@@ -1,0 +1,49 @@
+// Reads every input into the span store: bytes -> lines -> span records.
+// Bad lines are rejected with a reason and counted; the run goes on.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "parse/span_parser.h"
+#include "store/span_store.h"
+
+namespace ta {
+
+struct Rejection {
+  std::uint32_t file;
+  std::uint64_t line;
+  std::string reason;
+};
+
+struct InputStats {
+  std::vector<std::string> files;  // as named on the command line; "-" shows as "<stdin>"
+  std::uint64_t bytes = 0;
+  std::uint64_t lines = 0;  // non-blank lines
+  std::uint64_t blank_lines = 0;
+  std::uint64_t spans_read = 0;  // lines that parsed (duplicates included)
+  std::uint64_t rejected = 0;
+  std::vector<Rejection> rejections;  // the first max_kept_rejections
+  std::vector<std::string> read_errors;  // "FILE: reason", the file was cut short
+};
+
+struct IngestOptions {
+  ParseOptions parse;
+  std::size_t chunk_bytes = 1 << 20;
+  std::size_t max_line_bytes = 64u << 20;
+  std::size_t max_kept_rejections = 1000;
+  // Called now and then with the bytes read so far (progress display).
+  std::function<void(std::uint64_t bytes, std::uint64_t spans)> on_progress;
+};
+
+// Every path must be openable (checked beforehand by check_inputs).
+InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, SpanStore& store);
+
+// The first path that cannot be read, as "PATH: reason", or "" when all can.
+std::string check_inputs(const std::vector<std::string>& paths);
+
+inline std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+}  // namespace ta

@@ -1,0 +1,104 @@
+#include "read/line_reader.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace ta {
+namespace {
+
+std::unique_ptr<char[]> padded_buffer(std::size_t capacity) {
+  // Zeroed so the padding that the JSON parser reads past a line is defined.
+  return std::unique_ptr<char[]>(new char[capacity + simdjson::SIMDJSON_PADDING]());
+}
+
+}  // namespace
+
+LineReader::LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes)
+    : source_(source),
+      max_line_(max_line_bytes),
+      capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 1), 64)),
+      buf_(padded_buffer(capacity_)) {}
+
+// One read into the free space; false on error.
+bool LineReader::fill() {
+  if (begin_ > 0) {
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  const std::ptrdiff_t r = source_.read(buf_.get() + end_, capacity_ - end_);
+  if (r < 0) {
+    error_ = source_.error();
+    eof_ = true;
+    return false;
+  }
+  if (r == 0) eof_ = true;
+  end_ += static_cast<std::size_t>(r);
+  bytes_ += static_cast<std::size_t>(r);
+  return true;
+}
+
+// The buffer holds the start of a line longer than the limit: drop bytes up to
+// and including its newline, in linear time.
+bool LineReader::skip_rest_of_line(LineChunk& chunk) {
+  std::uint64_t dropped = 0;
+  for (;;) {
+    const char* p = buf_.get() + begin_;
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end_ - begin_));
+    if (nl) {
+      dropped += static_cast<std::uint64_t>(nl - p);
+      begin_ += static_cast<std::size_t>(nl - p) + 1;
+      break;
+    }
+    dropped += end_ - begin_;
+    begin_ = end_ = 0;
+    if (eof_ || !fill() || (eof_ && end_ == 0)) break;
+  }
+  chunk = LineChunk{};
+  chunk.oversized_line = next_line_++;
+  chunk.oversized_bytes = dropped;
+  return true;
+}
+
+bool LineReader::next(LineChunk& chunk) {
+  for (;;) {
+    const char* base = buf_.get() + begin_;
+    const std::size_t avail = end_ - begin_;
+    const void* last_nl = avail ? memrchr(base, '\n', avail) : nullptr;
+    std::size_t take = 0;
+    if (last_nl) {
+      take = static_cast<std::size_t>(static_cast<const char*>(last_nl) - base) + 1;
+    } else if (eof_ && avail > 0) {
+      take = avail;  // last line without a newline
+    } else if (eof_) {
+      return false;
+    } else if (avail > max_line_) {
+      return skip_rest_of_line(chunk);
+    } else if (begin_ == 0 && end_ == capacity_) {
+      // A line longer than the buffer: grow it, up to the line limit.
+      const std::size_t grown = std::min(capacity_ * 2, max_line_ + 1);
+      auto bigger = padded_buffer(grown);
+      std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      capacity_ = grown;
+      continue;
+    }
+    if (take == 0) {
+      fill();
+      continue;
+    }
+    chunk = LineChunk{};
+    chunk.data = base;
+    chunk.size = take;
+    chunk.capacity = capacity_ + simdjson::SIMDJSON_PADDING - begin_;
+    chunk.first_line = next_line_;
+    chunk.newlines = static_cast<std::uint64_t>(std::count(base, base + take, '\n'));
+    next_line_ += chunk.newlines + (base[take - 1] == '\n' ? 0 : 1);
+    begin_ += take;
+    return true;
+  }
+}
+
+}  // namespace ta

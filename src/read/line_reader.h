@@ -1,0 +1,78 @@
+// Cuts a byte stream into chunks of whole lines through one reused buffer, so
+// memory does not grow with the file. Every line handed out is followed by at
+// least simdjson's padding of readable bytes, so it parses in place.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "read/byte_source.h"
+
+namespace ta {
+
+struct LineChunk {
+  const char* data = nullptr;
+  std::size_t size = 0;        // whole lines, the last one maybe without '\n'
+  std::size_t capacity = 0;    // readable bytes from data on (>= size + padding)
+  std::uint64_t first_line = 1;
+  std::uint64_t newlines = 0;  // '\n' in [data, data+size)
+  // Set instead of data: one line longer than the limit, skipped.
+  std::uint64_t oversized_line = 0;
+  std::uint64_t oversized_bytes = 0;
+};
+
+class LineReader {
+ public:
+  LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes);
+
+  // The next chunk; false at the end or on a read error (see error()).
+  // The chunk stays valid until the next call.
+  bool next(LineChunk& chunk);
+  const std::string& error() const { return error_; }
+  std::uint64_t bytes() const { return bytes_; }
+
+ private:
+  bool fill();
+  bool skip_rest_of_line(LineChunk& chunk);
+
+  ByteSource& source_;
+  std::size_t max_line_;
+  std::size_t capacity_;  // usable bytes, padding excluded
+  std::unique_ptr<char[]> buf_;
+  std::size_t begin_ = 0, end_ = 0;  // unconsumed bytes in buf_
+  std::uint64_t next_line_ = 1;
+  std::uint64_t bytes_ = 0;
+  bool eof_ = false;
+  std::string error_;
+};
+
+// Calls f(line, line_number, capacity) for each non-blank line of a chunk,
+// with "\r\n" endings and a leading UTF-8 BOM removed. Returns the number of
+// blank lines skipped.
+template <typename F>
+std::uint64_t for_each_line(const LineChunk& chunk, F&& f) {
+  std::uint64_t blank = 0;
+  const char* p = chunk.data;
+  const char* end = chunk.data + chunk.size;
+  std::uint64_t line_no = chunk.first_line;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* stop = nl ? nl : end;
+    std::string_view line(p, static_cast<std::size_t>(stop - p));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) {
+      ++blank;
+    } else {
+      f(line, line_no, chunk.capacity - static_cast<std::size_t>(line.data() - chunk.data));
+    }
+    ++line_no;
+    p = stop + 1;
+  }
+  return blank;
+}
+
+}  // namespace ta

@@ -1,0 +1,100 @@
+#include "report/common.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "util/format.h"
+
+namespace ta {
+
+std::vector<std::string_view> flag_names(std::uint16_t flags) {
+  std::vector<std::string_view> names;
+  if (flags & kInferred) names.push_back("inferred");
+  if (flags & kOrphan) names.push_back("orphan");
+  if (flags & kSkew) names.push_back("skew");
+  if (flags & kDuplicateId) names.push_back("dup-id");
+  if (flags & kCycle) names.push_back("cycle");
+  if (flags & kCodeMismatch) names.push_back("code-mismatch");
+  if (flags & kError) names.push_back("error");
+  return names;
+}
+
+std::string_view shown_parent_id(const Trace& t, std::uint32_t span) {
+  const std::uint32_t p = t.parent[span];
+  if (p != kNone) return t.span_id(p);
+  return t.str(t.spans[span].parent_id);
+}
+
+std::string dur(Nanos ns) { return human_duration(ns); }
+
+std::string percent(double share) {
+  if (share <= 0) return "0%";
+  if (share < 0.001) return "<0.1%";
+  return fmt::format("{:.1f}%", share * 100);
+}
+
+std::string utc_time(Nanos ns) {
+  const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  const auto millis = (ns % 1'000'000'000) / 1'000'000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+}
+
+std::string path_leaders(const ShownTrace& st, std::size_t count) {
+  std::vector<std::uint32_t> spans;
+  for (std::uint32_t i = 0; i < st.trace.size(); ++i)
+    if (st.on_path[i] > 0) spans.push_back(i);
+  std::stable_sort(spans.begin(), spans.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return st.on_path[a] > st.on_path[b]; });
+  Nanos total = 0;
+  for (const PathSection& p : st.path) total += p.end - p.start;
+  std::string out;
+  for (std::size_t k = 0; k < spans.size() && k < count; ++k) {
+    const std::uint32_t i = spans[k];
+    if (!out.empty()) out += " · ";
+    out += fmt::format("{} {} {}", st.trace.span_id(i), dur(st.on_path[i]),
+                       percent(total ? static_cast<double>(st.on_path[i]) / static_cast<double>(total) : 1.0));
+  }
+  if (spans.size() > count) out += fmt::format(" · {} more", spans.size() - count);
+  return out;
+}
+
+std::string line_accounting(const InputStats& in, const Analysis& a) {
+  return fmt::format("{} spans + {} duplicates + {} rejected", a.spans, a.duplicates, in.rejected);
+}
+
+std::string file_line(const InputStats& in, std::uint32_t file, std::uint64_t line) {
+  return fmt::format("{}:{}", file < in.files.size() ? in.files[file] : "?", line);
+}
+
+Table group_table(const Analysis& a, std::size_t limit) {
+  Table t({{a.group_label}, {"spans", Table::kRight}, {"errors", Table::kRight}, {"min", Table::kRight},
+           {"p50", Table::kRight}, {"p90", Table::kRight}, {"p99", Table::kRight}, {"max", Table::kRight},
+           {"self", Table::kRight}, {"critical", Table::kRight}, {"share", Table::kRight}});
+  for (const GroupSummary& g : a.groups) {
+    if (limit-- == 0) break;
+    t.add({clip(g.name, 32), std::to_string(g.spans), std::to_string(g.errors), dur(g.duration.min),
+           dur(g.duration.p50), dur(g.duration.p90), dur(g.duration.p99), dur(g.duration.max), dur(g.self_total),
+           dur(g.critical_total), percent(g.critical_share)});
+  }
+  return t;
+}
+
+Table edge_table(const Analysis& a, std::size_t limit) {
+  Table t({{"caller → callee"}, {"calls", Table::kRight}, {"errors", Table::kRight},
+           {"client p50", Table::kRight}, {"client p99", Table::kRight}, {"gap p50", Table::kRight},
+           {"gap p99", Table::kRight}});
+  for (const EdgeSummary& e : a.edges) {
+    if (limit-- == 0) break;
+    const bool gap = e.gap.count > 0;
+    t.add({clip(e.caller, 24) + " → " + clip(e.callee, 24), std::to_string(e.calls), std::to_string(e.errors),
+           dur(e.client.p50), dur(e.client.p99), gap ? dur(e.gap.p50) : "-", gap ? dur(e.gap.p99) : "-"});
+  }
+  return t;
+}
+
+}  // namespace ta

@@ -1,0 +1,25 @@
+// Pieces the text and Markdown reports share.
+#pragma once
+
+#include <string>
+
+#include "report/report.h"
+#include "report/table.h"
+
+namespace ta {
+
+// At most `limit` rows, in the Analysis order.
+Table group_table(const Analysis& a, std::size_t limit);
+Table edge_table(const Analysis& a, std::size_t limit);
+// "12.5ms" for durations; "-" when there were no values.
+std::string dur(Nanos ns);
+std::string percent(double share);
+// "2024-01-01 00:00:00.000 UTC"
+std::string utc_time(Nanos epoch_ns);
+// The spans holding most of the critical path: "04 60.0ms 60% · 03 40.0ms 40%".
+std::string path_leaders(const ShownTrace& st, std::size_t count);
+// "398 spans + 6 duplicates + 8 rejected"
+std::string line_accounting(const InputStats& in, const Analysis& a);
+std::string file_line(const InputStats& in, std::uint32_t file, std::uint64_t line);
+
+}  // namespace ta

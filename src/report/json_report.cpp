@@ -1,0 +1,202 @@
+// The document for machines: keys in camelCase, times in integer
+// microseconds, layout documented in the README (schema version 1).
+#include <fmt/format.h>
+
+#include "report/common.h"
+#include "report/report.h"
+
+namespace ta {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+std::int64_t us(Nanos ns) { return ns / 1000; }
+
+void put_string(Output& out, std::string_view s) {
+  std::string e = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': e += "\\\""; break;
+      case '\\': e += "\\\\"; break;
+      case '\n': e += "\\n"; break;
+      case '\r': e += "\\r"; break;
+      case '\t': e += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          e += fmt::format("\\u{:04x}", c);
+        } else {
+          e += static_cast<char>(c);
+        }
+    }
+  }
+  e += '"';
+  out.write(e);
+}
+
+void put_distribution(Output& out, const Distribution& d) {
+  out.print("{{\"count\":{},\"minUs\":{},\"p50Us\":{},\"p90Us\":{},\"p99Us\":{},\"maxUs\":{}}}", d.count, us(d.min),
+            us(d.p50), us(d.p90), us(d.p99), us(d.max));
+}
+
+void put_input(const ReportInput& in, Output& out) {
+  const InputStats& s = in.input;
+  const Analysis& a = in.analysis;
+  out.write("\"input\":{\"files\":[");
+  for (std::size_t i = 0; i < s.files.size(); ++i) {
+    if (i) out.write(",");
+    put_string(out, s.files[i]);
+  }
+  out.print(
+      "],\"bytes\":{},\"lines\":{},\"blankLines\":{},\"spans\":{},\"duplicates\":{},\"rejected\":{},"
+      "\"inferredSpans\":{},\"traces\":{},\"elapsedUs\":{}}}",
+      s.bytes, s.lines, s.blank_lines, a.spans, a.duplicates, s.rejected, a.inferred, a.traces.count, us(in.elapsed));
+}
+
+void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
+  const Trace& t = st.trace;
+  out.write("{\"traceId\":");
+  put_string(out, t.trace_id);
+  out.print(",\"startUs\":{},\"durationUs\":{},\"spanCount\":{},\"inferredSpans\":{},\"duplicates\":{},\"spans\":[",
+            us(t.start), us(t.latency()), t.size(), t.inferred_spans, t.duplicates);
+  for (std::size_t n = 0; n < t.order.size(); ++n) {
+    const std::uint32_t i = t.order[n];
+    const Span& s = t.spans[i];
+    out.write(n ? ",\n{\"spanId\":" : "\n{\"spanId\":");
+    put_string(out, t.span_id(i));
+    out.write(",\"parentSpanId\":");
+    const std::string_view parent = shown_parent_id(t, i);
+    if (parent.empty()) {
+      out.write("null");
+    } else {
+      put_string(out, parent);
+    }
+    out.write(",\"host\":");
+    put_string(out, in.symbols.text(s.host));
+    out.write(",\"service\":");
+    put_string(out, in.symbols.text(s.service));
+    out.write(",\"operation\":");
+    put_string(out, in.symbols.text(s.operation));
+    out.print(",\"startUs\":{},\"durationUs\":{},\"selfUs\":{},\"criticalUs\":{},\"httpCode\":", us(s.start),
+              us(s.duration), us(st.self[i]), us(st.on_path[i]));
+    if (s.http_code == kNoCode) {
+      out.write("null");
+    } else {
+      out.print("{}", s.http_code);
+    }
+    out.print(",\"depth\":{},\"inferred\":{},\"flags\":[", t.depth[i], (s.flags & kInferred) ? "true" : "false");
+    const auto flags = flag_names(s.flags);
+    for (std::size_t f = 0; f < flags.size(); ++f) out.print("{}\"{}\"", f ? "," : "", flags[f]);
+    out.write("],\"file\":");
+    put_string(out, s.file < in.input.files.size() ? in.input.files[s.file] : "");
+    out.print(",\"line\":{}}}", s.line);
+  }
+  out.write("],\n\"criticalPath\":[");
+  for (std::size_t k = 0; k < st.path.size(); ++k) {
+    const PathSection& p = st.path[k];
+    out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
+    put_string(out, t.span_id(p.span));
+    out.print(",\"startUs\":{},\"endUs\":{}}}", us(p.start), us(p.end));
+  }
+  out.write("],\n\"anomalies\":[");
+  for (std::size_t k = 0; k < t.anomalies.size(); ++k) {
+    const Anomaly& an = t.anomalies[k];
+    const Span& s = t.spans[an.span];
+    out.print("{}{{\"kind\":\"{}\",\"spanId\":", k ? "," : "", anomaly_name(an.kind));
+    put_string(out, t.span_id(an.span));
+    out.write(",\"file\":");
+    put_string(out, s.file < in.input.files.size() ? in.input.files[s.file] : "");
+    out.print(",\"line\":{},\"detail\":", s.line);
+    put_string(out, an.detail);
+    out.write("}");
+  }
+  out.write("]}");
+}
+
+void put_summary(const ReportInput& in, Output& out) {
+  const Analysis& a = in.analysis;
+  out.write("\"summary\":{\"groupBy\":");
+  put_string(out, a.group_label);
+  out.write(",\"groups\":[");
+  for (std::size_t k = 0; k < a.groups.size(); ++k) {
+    const GroupSummary& g = a.groups[k];
+    out.write(k ? ",\n{\"name\":" : "\n{\"name\":");
+    put_string(out, g.name);
+    out.print(",\"spans\":{},\"errors\":{},\"duration\":", g.spans, g.errors);
+    put_distribution(out, g.duration);
+    out.print(",\"selfUs\":{},\"criticalUs\":{},\"criticalShare\":{:.6f}}}", us(g.self_total), us(g.critical_total),
+              g.critical_share);
+  }
+  const TraceTotals& t = a.traces;
+  out.print("],\n\"traces\":{{\"count\":{},\"complete\":{},\"missingRoot\":{},\"withOrphans\":{},\"withInferred\":{},",
+            t.count, t.complete, t.missing_root, t.with_orphans, t.with_inferred);
+  out.write("\"latency\":");
+  put_distribution(out, t.latency);
+  out.print(",\"spansPerTrace\":{{\"min\":{},\"p50\":{},\"p90\":{},\"p99\":{},\"max\":{}}}}},\n\"edges\":[",
+            t.spans.min, t.spans.p50, t.spans.p90, t.spans.p99, t.spans.max);
+  for (std::size_t k = 0; k < a.edges.size(); ++k) {
+    const EdgeSummary& e = a.edges[k];
+    out.write(k ? ",\n{\"caller\":" : "\n{\"caller\":");
+    put_string(out, e.caller);
+    out.write(",\"callee\":");
+    put_string(out, e.callee);
+    out.print(",\"calls\":{},\"errors\":{},\"client\":", e.calls, e.errors);
+    put_distribution(out, e.client);
+    out.write(",\"gap\":");
+    put_distribution(out, e.gap);
+    out.write("}");
+  }
+  out.print("],\n\"anomalies\":{{\"total\":{},\"byKind\":{{", a.anomalies);
+  for (int k = 0; k < kAnomalyKinds; ++k)
+    out.print("{}\"{}\":{}", k ? "," : "", anomaly_name(static_cast<AnomalyKind>(k)), a.anomaly_counts[k]);
+  out.write("},\"examples\":[");
+  for (std::size_t k = 0; k < a.anomaly_examples.size(); ++k) {
+    const AnomalyExample& e = a.anomaly_examples[k];
+    out.print("{}\n{{\"kind\":\"{}\",\"traceId\":", k ? "," : "", anomaly_name(e.kind));
+    put_string(out, e.trace_id);
+    out.write(",\"spanId\":");
+    put_string(out, e.span_id);
+    out.write(",\"file\":");
+    put_string(out, e.file < in.input.files.size() ? in.input.files[e.file] : "");
+    out.print(",\"line\":{},\"detail\":", e.line);
+    put_string(out, e.detail);
+    out.write("}");
+  }
+  out.write("]}}");
+}
+
+void put_diagnostics(const ReportInput& in, Output& out) {
+  out.write("\"diagnostics\":[");
+  const auto& r = in.input.rejections;
+  for (std::size_t k = 0; k < r.size(); ++k) {
+    out.write(k ? ",\n{\"file\":" : "\n{\"file\":");
+    put_string(out, r[k].file < in.input.files.size() ? in.input.files[r[k].file] : "");
+    out.print(",\"line\":{},\"reason\":", r[k].line);
+    put_string(out, r[k].reason);
+    out.write("}");
+  }
+  out.print("],\n\"diagnosticsOmitted\":{},\n\"readErrors\":[", in.input.rejected - r.size());
+  for (std::size_t k = 0; k < in.input.read_errors.size(); ++k) {
+    if (k) out.write(",");
+    put_string(out, in.input.read_errors[k]);
+  }
+  out.write("]");
+}
+
+}  // namespace
+
+void write_json_report(const ReportInput& in, Output& out) {
+  out.print("{{\"version\":{},\"tool\":\"trace-assemble {}\",\n", kSchemaVersion, TA_VERSION);
+  put_input(in, out);
+  out.write(",\n\"traces\":[");
+  for (std::size_t k = 0; k < in.analysis.shown.size(); ++k) {
+    if (k) out.write(",\n");
+    put_trace(in, in.analysis.shown[k], out);
+  }
+  out.write("],\n");
+  put_summary(in, out);
+  out.write(",\n");
+  put_diagnostics(in, out);
+  out.write("}\n");
+}
+
+}  // namespace ta

@@ -1,0 +1,39 @@
+// The report writers: one file per format behind one function each.
+#pragma once
+
+#include "analyze/summary.h"
+#include "cli/options.h"
+#include "read/ingest.h"
+#include "report/output.h"
+#include "store/symbols.h"
+
+namespace ta {
+
+struct ReportInput {
+  const Config& config;
+  const InputStats& input;
+  const Analysis& analysis;
+  const SymbolTable& symbols;
+  Nanos elapsed = 0;
+};
+
+void write_text_report(const ReportInput& in, Output& out);
+void write_json_report(const ReportInput& in, Output& out);
+void write_markdown_report(const ReportInput& in, Output& out);
+
+inline void write_report(const ReportInput& in, Output& out) {
+  switch (in.config.format) {
+    case Format::kText: return write_text_report(in, out);
+    case Format::kJson: return write_json_report(in, out);
+    case Format::kMarkdown: return write_markdown_report(in, out);
+  }
+}
+
+// Flag names as shown in every format, e.g. {"inferred", "skew"}.
+std::vector<std::string_view> flag_names(std::uint16_t flags);
+
+// The parent id to show: the resolved parent's id, or for a root the
+// parentSpanId it logged (an orphan's lost parent), or "".
+std::string_view shown_parent_id(const Trace& t, std::uint32_t span);
+
+}  // namespace ta

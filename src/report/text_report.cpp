@@ -1,0 +1,168 @@
+// The report for people: header, summary tables, the slowest traces as trees
+// with their critical path, then anomalies.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "report/common.h"
+#include "report/report.h"
+#include "util/format.h"
+
+namespace ta {
+namespace {
+
+constexpr std::size_t kTableRows = 25;
+constexpr std::size_t kTimelineWidth = 30;
+constexpr std::uint32_t kMaxIndent = 12;  // deeper levels are drawn compressed
+constexpr std::size_t kMaxTreeSpans = 60;  // per trace in the slowest list; --trace shows all
+
+struct Style {
+  bool on;
+  std::string bold(std::string_view s) const { return on ? fmt::format("\x1b[1m{}\x1b[0m", s) : std::string(s); }
+  std::string red(std::string_view s) const { return on ? fmt::format("\x1b[31m{}\x1b[0m", s) : std::string(s); }
+  std::string yellow(std::string_view s) const { return on ? fmt::format("\x1b[33m{}\x1b[0m", s) : std::string(s); }
+  std::string dim(std::string_view s) const { return on ? fmt::format("\x1b[2m{}\x1b[0m", s) : std::string(s); }
+};
+
+void write_header(const ReportInput& in, Output& out, const Style& st) {
+  const InputStats& s = in.input;
+  const Analysis& a = in.analysis;
+  out.print("{} {}: {} {}, {} read in {}\n", st.bold("trace-assemble"), TA_VERSION, s.files.size(),
+            s.files.size() == 1 ? "file" : "files", human_bytes(s.bytes), human_duration(in.elapsed));
+  out.print("lines   {} = {}", s.lines, line_accounting(s, a));
+  if (s.blank_lines) out.print(" ({} blank skipped)", s.blank_lines);
+  out.print("\n");
+  const TraceTotals& t = a.traces;
+  out.print("traces  {}: {} complete", t.count, t.complete);
+  if (t.missing_root) out.print(", {} missing their root", t.missing_root);
+  if (t.with_orphans) out.print(", {} with orphans", t.with_orphans);
+  if (t.with_inferred) out.print(", {} with inferred spans ({} spans)", t.with_inferred, a.inferred);
+  out.print("\n");
+  if (t.count) {
+    out.print("latency p50 {}  p90 {}  p99 {}  max {}   spans/trace p50 {}  max {}\n", dur(t.latency.p50),
+              dur(t.latency.p90), dur(t.latency.p99), dur(t.latency.max), t.spans.p50, t.spans.max);
+  }
+}
+
+void write_summary(const ReportInput& in, Output& out, const Style& st) {
+  const Analysis& a = in.analysis;
+  if (a.groups.empty()) return;
+  out.print("\n{}\n", st.bold(fmt::format("By {}", a.group_label)));
+  group_table(a, kTableRows).write_text(out, "  ");
+  if (a.groups.size() > kTableRows) out.print("  … {} more (see --format json)\n", a.groups.size() - kTableRows);
+  if (!a.edges.empty()) {
+    out.print("\n{}\n", st.bold("Calls"));
+    edge_table(a, kTableRows).write_text(out, "  ");
+    if (a.edges.size() > kTableRows) out.print("  … {} more (see --format json)\n", a.edges.size() - kTableRows);
+  }
+}
+
+std::string timeline(const Trace& t, const Span& s) {
+  const Nanos total = std::max<Nanos>(t.latency(), 1);
+  auto col = [&](Nanos at) {
+    return static_cast<std::size_t>(static_cast<long double>(at - t.start) * kTimelineWidth / total);
+  };
+  std::size_t from = std::min(col(s.start), kTimelineWidth - 1);
+  std::size_t to = std::max(from + 1, std::min(col(s.end()) + (s.end() > s.start ? 0 : 1), kTimelineWidth));
+  if (to > kTimelineWidth) to = kTimelineWidth;
+  std::string bar = "|";
+  const char* fill = (s.flags & kInferred) ? "░" : "█";
+  for (std::size_t c = 0; c < kTimelineWidth; ++c) bar += (c >= from && c < to) ? fill : " ";
+  return bar + "|";
+}
+
+// Tree prefixes in depth-first order: "├─ ", "│  └─ ", ...
+std::vector<std::string> tree_prefixes(const Trace& t, std::size_t limit) {
+  std::vector<bool> last(t.size(), false);
+  if (!t.roots.empty()) last[t.roots.back()] = true;
+  for (std::uint32_t i = 0; i < t.size(); ++i) {
+    auto k = t.kids(i);
+    if (k.size()) last[*(k.end() - 1)] = true;
+  }
+  std::vector<std::string> prefixes;
+  std::vector<bool> open;  // per level: a later sibling still follows
+  for (std::size_t n = 0; n < t.order.size() && n < limit; ++n) {
+    const std::uint32_t u = t.order[n];
+    const std::uint32_t d = t.depth[u];
+    open.resize(d + 1);
+    open[d] = !last[u];
+    std::string p;
+    if (d > 0) {
+      const std::uint32_t shown = std::min(d, kMaxIndent);
+      for (std::uint32_t level = 1; level < shown; ++level) p += open[level] ? "│  " : "   ";
+      if (d > kMaxIndent) p += fmt::format("…{} ", d);
+      p += last[u] ? "└─ " : "├─ ";
+    }
+    prefixes.push_back(std::move(p));
+  }
+  return prefixes;
+}
+
+void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, const Style& st) {
+  const Trace& t = shown.trace;
+  std::size_t hosts = 0;
+  {
+    std::vector<Symbol> hs;
+    for (const Span& s : t.spans) hs.push_back(s.host);
+    std::sort(hs.begin(), hs.end());
+    hosts = static_cast<std::size_t>(std::unique(hs.begin(), hs.end()) - hs.begin());
+  }
+  std::vector<std::string> notes;
+  if (t.inferred_spans) notes.push_back(fmt::format("{} inferred", t.inferred_spans));
+  if (t.duplicates) notes.push_back(fmt::format("{} duplicate lines", t.duplicates));
+  if (!t.anomalies.empty()) notes.push_back(fmt::format("{} anomalies", t.anomalies.size()));
+  out.print("\n{} {}  {}  {} spans on {} hosts  {}{}\n", st.bold("trace"), st.bold(t.trace_id), st.bold(dur(t.latency())),
+            t.size(), hosts, utc_time(t.start), notes.empty() ? "" : "  [" + fmt::format("{}", fmt::join(notes, ", ")) + "]");
+  out.print("  critical path: {}\n", path_leaders(shown, 4));
+
+  const bool all = !in.config.trace_ids.empty() || in.config.all_traces;
+  const std::size_t limit = all ? t.order.size() : kMaxTreeSpans;
+  const auto prefixes = tree_prefixes(t, limit);
+  Table table({{"span"}, {"host"}, {"start", Table::kRight}, {"duration", Table::kRight}, {"self", Table::kRight},
+               {"code", Table::kRight}, {"on path", Table::kRight}, {"flags"}, {"timeline"}});
+  for (std::size_t n = 0; n < prefixes.size(); ++n) {
+    const std::uint32_t i = t.order[n];
+    const Span& s = t.spans[i];
+    const auto flags = flag_names(static_cast<std::uint16_t>(s.flags & ~kError));
+    std::string code = s.http_code == kNoCode ? "-" : std::to_string(s.http_code);
+    if (s.flags & kError) code = st.red(code);
+    std::string path = shown.on_path[i] ? "● " + dur(shown.on_path[i]) : "";
+    table.add({prefixes[n] + clip(t.span_id(i), 40), clip(in.symbols.text(s.host), 24), "+" + dur(s.start - t.start),
+               dur(s.duration), dur(shown.self[i]), code, path,
+               flags.empty() ? "" : st.yellow(fmt::format("{}", fmt::join(flags, ","))), timeline(t, s)});
+  }
+  table.write_text(out, "  ");
+  if (t.order.size() > limit)
+    out.print("  … {} more spans (show them all with --trace {})\n", t.order.size() - limit, t.trace_id);
+}
+
+void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
+  const Analysis& a = in.analysis;
+  if (a.anomalies == 0) return;
+  std::vector<std::string> counts;
+  for (int k = 0; k < kAnomalyKinds; ++k)
+    if (a.anomaly_counts[k]) counts.push_back(fmt::format("{} {}", a.anomaly_counts[k], anomaly_name(static_cast<AnomalyKind>(k))));
+  out.print("\n{} {} ({})\n", st.bold("Anomalies"), a.anomalies, fmt::join(counts, ", "));
+  Table table({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
+  for (const AnomalyExample& e : a.anomaly_examples)
+    table.add({std::string(anomaly_name(e.kind)), file_line(in.input, e.file, e.line), clip(e.trace_id, 32),
+               clip(e.span_id, 24), e.detail});
+  table.write_text(out, "  ");
+}
+
+}  // namespace
+
+void write_text_report(const ReportInput& in, Output& out) {
+  const Style st{in.config.color};
+  write_header(in, out, st);
+  write_summary(in, out, st);
+  const Analysis& a = in.analysis;
+  if (!a.shown.empty()) {
+    if (in.config.trace_ids.empty())
+      out.print("\n{}\n", st.bold(fmt::format("Slowest traces ({} of {})", a.shown.size(), a.traces.count)));
+    for (const ShownTrace& s : a.shown) write_trace(in, s, out, st);
+  }
+  write_anomalies(in, out, st);
+}
+
+}  // namespace ta

@@ -1,0 +1,57 @@
+#include "run/run.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "util/format.h"
+#include "util/messages.h"
+
+namespace ta {
+
+Terminal detect_terminal() {
+  return Terminal{::isatty(STDIN_FILENO) != 0, ::isatty(STDOUT_FILENO) != 0, ::isatty(STDERR_FILENO) != 0};
+}
+
+IngestOptions ingest_options(const Config& config) {
+  IngestOptions o;
+  o.parse.time_unit = config.time_unit;
+  if (config.group == GroupKey::kField) o.parse.group_field = config.group_field;
+  o.max_line_bytes = config.max_line_bytes;
+  if (config.progress) {
+    const auto start = std::chrono::steady_clock::now();
+    o.on_progress = [start](std::uint64_t bytes, std::uint64_t spans) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = secs > 0 ? static_cast<double>(spans) / secs : 0;
+      fmt::print(stderr, "\r\x1b[Kreading: {} read, {} spans, {:.0f} spans/s", human_bytes(bytes), spans, rate);
+      std::fflush(stderr);
+    };
+  }
+  return o;
+}
+
+void report_problems(const InputStats& in, const Analysis& a, const Config& config) {
+  if (config.progress && in.bytes >= (64u << 20)) fmt::print(stderr, "\r\x1b[K");
+  std::size_t shown = 0;
+  for (const Rejection& r : in.rejections) {
+    if (shown >= config.max_warnings) break;
+    print_warning(fmt::format("{}:{}: {}", in.files[r.file], r.line, r.reason));
+    ++shown;
+  }
+  if (in.rejected > shown && config.max_warnings > 0)
+    print_warning(fmt::format("{} more rejected lines not shown (all are counted; see --max-warnings, --format json)",
+                              in.rejected - shown));
+  for (const std::string& e : in.read_errors) print_error(e);
+  for (const std::string& id : a.missing_trace_ids) print_warning(fmt::format("--trace {}: no such trace in the input", id));
+}
+
+ExitCode exit_code(const InputStats& in, const Analysis& a, const Config& config) {
+  if (!in.read_errors.empty()) return ExitCode::kUsage;
+  if (!a.missing_trace_ids.empty()) return ExitCode::kCheckFailed;
+  if (config.strict && (in.rejected > 0 || a.anomalies > 0)) return ExitCode::kCheckFailed;
+  return ExitCode::kOk;
+}
+
+}  // namespace ta

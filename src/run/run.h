@@ -1,0 +1,17 @@
+// Glue between the pipeline stages that main() calls one by one.
+#pragma once
+
+#include "analyze/summary.h"
+#include "cli/options.h"
+#include "read/ingest.h"
+#include "util/exit_code.h"
+
+namespace ta {
+
+Terminal detect_terminal();
+IngestOptions ingest_options(const Config& config);
+// Rejected lines and read errors on stderr: the first config.max_warnings.
+void report_problems(const InputStats& input, const Analysis& analysis, const Config& config);
+ExitCode exit_code(const InputStats& input, const Analysis& analysis, const Config& config);
+
+}  // namespace ta

@@ -1,0 +1,65 @@
+// The span model every input format is parsed into.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace ta {
+
+// All times are integer nanoseconds since the epoch: exact for every input
+// unit (s, ms, µs, ns) and fractional milliseconds, and int64 holds epoch
+// nanoseconds until the year 2262.
+using Nanos = std::int64_t;
+
+inline constexpr std::uint32_t kNone = 0xffffffffu;
+inline constexpr std::int16_t kNoCode = -1;
+
+// Bytes held in a trace's text arena.
+struct TextRef {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+};
+
+// An interned label (host, service, operation, group value); 0 is "".
+using Symbol = std::uint32_t;
+
+enum SpanFlag : std::uint16_t {
+  kInferred = 1u << 0,      // made from a requestStacks entry with no line
+  kOrphan = 1u << 1,        // parentSpanId names a span not in the trace
+  kSkew = 1u << 2,          // starts before or ends after its parent
+  kDuplicateId = 1u << 3,   // another, different line had the same spanId
+  kCycle = 1u << 4,         // its parent link closed a cycle and was cut
+  kCodeMismatch = 1u << 5,  // caller saw another status than it logged
+  kError = 1u << 6,         // httpCode >= 500
+};
+
+// One downstream call as the caller logged it (a requestStacks entry).
+struct Call {
+  TextRef span_id;
+  Nanos start = 0;
+  Nanos duration = 0;
+  Symbol host = 0;
+  std::int16_t http_code = kNoCode;
+};
+
+struct Span {
+  TextRef span_id;
+  TextRef parent_id;
+  Nanos start = 0;
+  Nanos duration = 0;
+  Symbol host = 0;
+  Symbol service = 0;
+  Symbol operation = 0;
+  Symbol group = 0;  // value of --group-by FIELD, when that is not built in
+  std::uint32_t calls_begin = 0;
+  std::uint32_t calls_count = 0;
+  std::uint32_t file = 0;
+  std::uint32_t line = 0;
+  std::uint64_t content_hash = 0;  // equal hashes: the same line delivered twice
+  std::int16_t http_code = kNoCode;
+  std::uint16_t flags = 0;
+
+  Nanos end() const { return start + duration; }
+};
+
+}  // namespace ta
