@@ -246,10 +246,11 @@ class Assembler {
       const Span& ps = t_.spans[p];
       if (s.start < ps.start || s.end() > ps.end()) {
         s.flags |= kSkew;
-        note(AnomalyKind::kSkew, i,
-             s.start < ps.start
-                 ? fmt::format("starts {} before its parent {}", human_duration(ps.start - s.start), t_.span_id(p))
-                 : fmt::format("ends {} after its parent {}", human_duration(s.end() - ps.end()), t_.span_id(p)));
+        std::string detail;
+        if (s.start < ps.start) detail = fmt::format("starts {} before", human_duration(ps.start - s.start));
+        if (s.end() > ps.end())
+          detail += fmt::format("{}ends {} after", detail.empty() ? "" : " and ", human_duration(s.end() - ps.end()));
+        note(AnomalyKind::kSkew, i, fmt::format("{} its parent {}", detail, t_.span_id(p)));
       }
       const std::uint32_t c = t_.client_call[i];
       if (c != kNone && i < t_.logged_spans) {

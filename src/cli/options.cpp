@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -99,28 +100,74 @@ Resolved resolve(const CliOptions& cli, const Terminal& term) {
   return Resolved{std::move(c), {}};
 }
 
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The long flag nearest to a mistyped one, if it is close.
+std::string closest_flag(const CLI::App& app, const std::string& typed) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const std::string& name : opt->get_lnames()) {
+      const std::size_t d = edit_distance(typed, "--" + name);
+      if (d < best_distance) {
+        best_distance = d;
+        best = "--" + name;
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   CLI::App app{
       "trace-assemble " TA_VERSION
       " - rebuild requests from span logs: trees, critical paths, per-host summaries"};
   app.name("trace-assemble");
   app.add_option("FILE", o.inputs,
-                 "Span logs: JSON lines, Filebeat events, .gz. '-' or no FILE with a pipe reads stdin");
+                 "Span logs: JSON lines, Filebeat events, .gz. '-' or no FILE with a pipe reads stdin")
+      ->type_name("FILE");
   app.add_option("-f,--format", o.format, "Output: text (people), json (machines), markdown (CI summaries)")
+      ->type_name("FORMAT")
       ->default_str("text");
-  app.add_option("-n,--top", o.top, "Show the N slowest traces")->default_str("10");
+  app.add_option("-n,--top", o.top, "Show the N slowest traces")->type_name("N")->default_str("10");
   app.add_flag("--all-traces", o.all_traces, "Show every trace, not only the slowest");
-  app.add_option("--trace", o.trace_ids, "Show only the trace with this traceId (repeatable)");
+  app.add_option("--trace", o.trace_ids, "Show only the trace with this traceId (repeatable)")
+      ->type_name("ID")
+      ->allow_extra_args(false);
   app.add_option("--time-unit", o.time_unit,
                  "Unit of timestamp/duration: auto (by magnitude), s, ms, us, ns")
+      ->type_name("UNIT")
       ->default_str("auto");
   app.add_option("--group-by", o.group_by,
                  "Summary groups: host, service, operation or any FIELD of the span line "
-                 "(default: service when present, else host)");
-  app.add_option("--color", o.color, "Colour: auto (only on a terminal), always, never")->default_str("auto");
+                 "(default: service when present, else host)")
+      ->type_name("KEY");
+  app.add_option("--color", o.color, "Colour: auto (only on a terminal), always, never")
+      ->type_name("WHEN")
+      ->default_str("auto");
   app.add_flag("--strict", o.strict, "Exit 1 when a line was rejected or an anomaly found");
-  app.add_option("--max-line-bytes", o.max_line_bytes, "Reject longer lines, e.g. 64MiB")->default_str("64MiB");
+  app.add_option("--max-line-bytes", o.max_line_bytes, "Reject longer lines, e.g. 64MiB")
+      ->type_name("SIZE")
+      ->default_str("64MiB");
   app.add_option("--max-warnings", o.max_warnings, "Print at most N rejected lines on stderr (all are counted)")
+      ->type_name("N")
       ->default_str("20");
   app.add_flag("-q,--quiet", o.quiet, "Print no warnings for rejected lines (they are still counted)");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
@@ -140,7 +187,17 @@ Exit codes: 0 report written; 1 --strict check failed; 2 usage error or unreadab
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "trace-assemble: error: %s\nRun 'trace-assemble --help' for usage.\n", e.what());
+    std::string hint;
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg.rfind("--", 0) != 0 || app.get_option_no_throw(arg.substr(0, arg.find('='))) != nullptr) continue;
+      if (const std::string near = closest_flag(app, arg.substr(0, arg.find('='))); !near.empty()) {
+        hint = fmt::format(" (did you mean {}?)", near);
+        break;
+      }
+    }
+    std::fprintf(stderr, "trace-assemble: error: %s%s\nRun 'trace-assemble --help' for usage.\n", e.what(),
+                 hint.c_str());
     return static_cast<int>(ExitCode::kUsage);
   }
   return std::nullopt;

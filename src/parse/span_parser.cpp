@@ -30,22 +30,36 @@ const char* type_name(json_type t) {
   return "a value";
 }
 
-// Shown inside reasons; long or binary values are cut and escaped.
+// Shown inside reasons; long or binary values are cut and escaped, so that a
+// reason is always valid UTF-8 (it goes into the JSON report).
 std::string quoted(std::string_view s) {
+  const bool utf8 = simdjson::validate_utf8(s.data(), s.size());
   std::string out = "\"";
-  std::size_t n = 0;
+  std::size_t chars = 0;
   for (unsigned char c : s) {
-    if (++n > 40) {
+    const bool continuation = utf8 && (c & 0xC0) == 0x80;
+    if (!continuation && ++chars > 40) {
       out += "...";
       break;
     }
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (!utf8 && c >= 0x80)) {
       out += fmt::format("\\x{:02x}", c);
     } else {
       out += static_cast<char>(c);
     }
   }
   return out + "\"";
+}
+
+// Why a document that is not an object was rejected, without trusting the
+// parser's guess from the first byte ("this is text" looks like `true`).
+std::string not_an_object(std::string_view line, json_type type) {
+  std::string_view t = line.substr(std::min(line.find_first_not_of(" \t"), line.size()));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  const bool literal = t == "true" || t == "false" || t == "null";
+  if (type == json_type::array || type == json_type::string || type == json_type::number || literal)
+    return fmt::format("not a JSON object but {}", type_name(type));
+  return fmt::format("not JSON: {}", quoted(t));
 }
 
 bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
@@ -56,7 +70,7 @@ std::string describe_json_error(error_code err) {
   switch (err) {
     case simdjson::UNCLOSED_STRING: return "invalid JSON: unclosed string";
     case simdjson::TAPE_ERROR:
-    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return "invalid JSON: truncated or unbalanced object";
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return "invalid JSON: truncated, unbalanced or followed by other text";
     case simdjson::UTF8_ERROR: return "invalid UTF-8";
     case simdjson::DEPTH_ERROR: return "invalid JSON: nested too deep";
     case simdjson::T_ATOM_ERROR:
@@ -108,7 +122,7 @@ bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* 
   if (auto err = parser.iterate(data, len, capacity).get(doc)) return json_error(err);
   json_type type;
   if (auto err = doc.type().get(type)) return json_error(err);
-  if (type != json_type::object) return fail(fmt::format("not a JSON object but {}", type_name(type)));
+  if (type != json_type::object) return fail(not_an_object(std::string_view(data, len), type));
   object obj;
   if (auto err = doc.get_object().get(obj)) return json_error(err);
   if (!parse_fields(obj, envelope)) return false;

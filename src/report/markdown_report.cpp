@@ -27,7 +27,7 @@ void write_markdown_report(const ReportInput& in, Output& out) {
   out.print("## trace-assemble report\n\n");
   out.print("**{}** {} · {} · **{}** lines = {}\n\n", s.files.size(), s.files.size() == 1 ? "file" : "files",
             human_bytes(s.bytes), s.lines, line_accounting(s, a));
-  out.print("**{}** traces: {} complete", t.count, t.complete);
+  out.print("**{}** {}: {} complete", t.count, t.count == 1 ? "trace" : "traces", t.complete);
   if (t.missing_root) out.print(", {} missing their root", t.missing_root);
   if (t.with_orphans) out.print(", {} with orphans", t.with_orphans);
   if (t.with_inferred) out.print(", {} with inferred spans", t.with_inferred);

@@ -36,7 +36,7 @@ void write_header(const ReportInput& in, Output& out, const Style& st) {
   out.print("traces  {}: {} complete", t.count, t.complete);
   if (t.missing_root) out.print(", {} missing their root", t.missing_root);
   if (t.with_orphans) out.print(", {} with orphans", t.with_orphans);
-  if (t.with_inferred) out.print(", {} with inferred spans ({} spans)", t.with_inferred, a.inferred);
+  if (t.with_inferred) out.print(", {} with inferred spans ({})", t.with_inferred, plural(a.inferred, "span"));
   out.print("\n");
   if (t.count) {
     out.print("latency p50 {}  p90 {}  p99 {}  max {}   spans/trace p50 {}  max {}\n", dur(t.latency.p50),
@@ -109,10 +109,10 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
   }
   std::vector<std::string> notes;
   if (t.inferred_spans) notes.push_back(fmt::format("{} inferred", t.inferred_spans));
-  if (t.duplicates) notes.push_back(fmt::format("{} duplicate lines", t.duplicates));
-  if (!t.anomalies.empty()) notes.push_back(fmt::format("{} anomalies", t.anomalies.size()));
-  out.print("\n{} {}  {}  {} spans on {} hosts  {}{}\n", st.bold("trace"), st.bold(t.trace_id), st.bold(dur(t.latency())),
-            t.size(), hosts, utc_time(t.start), notes.empty() ? "" : "  [" + fmt::format("{}", fmt::join(notes, ", ")) + "]");
+  if (t.duplicates) notes.push_back(plural(t.duplicates, "duplicate line"));
+  if (!t.anomalies.empty()) notes.push_back(t.anomalies.size() == 1 ? "1 anomaly" : fmt::format("{} anomalies", t.anomalies.size()));
+  out.print("\n{} {}  {}  {} on {}  {}{}\n", st.bold("trace"), st.bold(t.trace_id), st.bold(dur(t.latency())),
+            plural(t.size(), "span"), plural(hosts, "host"), utc_time(t.start), notes.empty() ? "" : "  [" + fmt::format("{}", fmt::join(notes, ", ")) + "]");
   out.print("  critical path: {}\n", path_leaders(shown, 4));
 
   const bool all = !in.config.trace_ids.empty() || in.config.all_traces;

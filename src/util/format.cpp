@@ -18,6 +18,7 @@ std::string three_digits(double v, const char* unit) {
 std::string human_duration(Nanos ns) {
   if (ns < 0) return "-" + human_duration(-ns);
   const double v = static_cast<double>(ns);
+  if (ns == 0) return "0";
   if (ns < 1'000) return fmt::format("{}ns", ns);
   if (ns < 1'000'000) return three_digits(v / 1e3, "µs");
   if (ns < 1'000'000'000) return three_digits(v / 1e6, "ms");
@@ -25,6 +26,10 @@ std::string human_duration(Nanos ns) {
   const std::int64_t s = ns / 1'000'000'000;
   if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
   return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+}
+
+std::string plural(std::uint64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
 std::string human_bytes(std::uint64_t b) {
