@@ -90,7 +90,7 @@ class Assembler {
     t_.client_call.assign(n, kNone);
     caller_.assign(n, kNone);
     for (std::uint32_t i = 0; i < n; ++i) {
-      const Span& s = t_.spans[i];
+      const Span s = t_.spans[i];  // a copy: inferred spans are appended below
       for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) {
         const Call& call = t_.calls[c];
         const std::string_view id = t_.str(call.span_id);
@@ -98,7 +98,7 @@ class Assembler {
         if (j == kNone) {
           Span inferred;
           inferred.span_id = call.span_id;
-          inferred.parent_id = t_.spans[i].span_id;
+          inferred.parent_id = s.span_id;
           inferred.start = call.start;
           inferred.duration = call.duration;
           inferred.host = call.host;

@@ -51,14 +51,25 @@ std::string quoted(std::string_view s) {
   return out + "\"";
 }
 
-// Why a document that is not an object was rejected, without trusting the
-// parser's guess from the first byte ("this is text" looks like `true`).
-std::string not_an_object(std::string_view line, json_type type) {
+// Why a line that does not start an object was rejected, judged from its
+// text: the parser's first-byte guess would call "this is text" a `true`.
+std::string not_an_object(std::string_view line) {
   std::string_view t = line.substr(std::min(line.find_first_not_of(" \t"), line.size()));
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  const bool literal = t == "true" || t == "false" || t == "null";
-  if (type == json_type::array || type == json_type::string || type == json_type::number || literal)
-    return fmt::format("not a JSON object but {}", type_name(type));
+  const char c = t.empty() ? ' ' : t.front();
+  const char* kind = nullptr;
+  if (c == '[') {
+    kind = "an array";
+  } else if (c == '"' && t.size() > 1 && t.back() == '"') {
+    kind = "a string";
+  } else if (t == "true" || t == "false") {
+    kind = "a boolean";
+  } else if (t == "null") {
+    kind = "null";
+  } else if (parse_decimal(t)) {
+    kind = "a number";
+  }
+  if (kind) return fmt::format("not a JSON object but {}", kind);
   return fmt::format("not JSON: {}", quoted(t));
 }
 
@@ -118,11 +129,14 @@ bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& 
 
 bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* data,
                                 std::size_t len, std::size_t capacity, bool envelope) {
+  const std::string_view text(data, len);
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return fail(not_an_object(text));
   simdjson::ondemand::document doc;
   if (auto err = parser.iterate(data, len, capacity).get(doc)) return json_error(err);
   json_type type;
   if (auto err = doc.type().get(type)) return json_error(err);
-  if (type != json_type::object) return fail(not_an_object(std::string_view(data, len), type));
+  if (type != json_type::object) return fail(not_an_object(text));
   object obj;
   if (auto err = doc.get_object().get(obj)) return json_error(err);
   if (!parse_fields(obj, envelope)) return false;

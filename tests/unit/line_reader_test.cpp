@@ -1,0 +1,344 @@
+#include <doctest/doctest.h>
+#include <simdjson.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "read/byte_source.h"
+#include "read/line_reader.h"
+
+using namespace ta;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Hands out an in-memory string in small pieces of odd, varying sizes, so
+// that lines straddle every kind of read boundary.
+class PieceSource final : public ByteSource {
+ public:
+  explicit PieceSource(std::string data, std::vector<std::size_t> pieces = {1, 3, 7, 2, 13, 5})
+      : data_(std::move(data)), pieces_(std::move(pieces)) {}
+  std::ptrdiff_t read(char* buf, std::size_t n) override {
+    const std::size_t want = std::min({n, pieces_[turn_++ % pieces_.size()], data_.size() - pos_});
+    std::memcpy(buf, data_.data() + pos_, want);
+    pos_ += want;
+    raw_bytes_ += want;
+    return static_cast<std::ptrdiff_t>(want);
+  }
+
+ private:
+  std::string data_;
+  std::vector<std::size_t> pieces_;
+  std::size_t pos_ = 0;
+  std::size_t turn_ = 0;
+};
+
+// A source that fails after handing out some bytes.
+class FailingSource final : public ByteSource {
+ public:
+  std::ptrdiff_t read(char* buf, std::size_t n) override {
+    if (done_) {
+      error_ = "device on fire";
+      return -1;
+    }
+    done_ = true;
+    const std::string_view s = "a\nb\npartial";
+    const std::size_t k = std::min(n, s.size());
+    std::memcpy(buf, s.data(), k);
+    return static_cast<std::ptrdiff_t>(k);
+  }
+
+ private:
+  bool done_ = false;
+};
+
+struct Line {
+  std::uint64_t number;
+  std::string text;
+  bool operator==(const Line&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Line& l) { return os << l.number << ":" << l.text; }
+
+struct Collected {
+  std::vector<Line> lines;
+  std::uint64_t blank = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> oversized;  // line, bytes
+  std::uint64_t bytes = 0;
+  std::string error;
+};
+
+Collected read_all(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes) {
+  LineReader reader(source, chunk_bytes, max_line_bytes);
+  Collected out;
+  LineChunk chunk;
+  while (reader.next(chunk)) {
+    if (chunk.oversized_line) {
+      out.oversized.emplace_back(chunk.oversized_line, chunk.oversized_bytes);
+      continue;
+    }
+    REQUIRE(chunk.data != nullptr);
+    REQUIRE(chunk.size > 0);
+    CHECK(chunk.capacity >= chunk.size + simdjson::SIMDJSON_PADDING);
+    // newlines is what the chunk holds.
+    CHECK(chunk.newlines == static_cast<std::uint64_t>(std::count(chunk.data, chunk.data + chunk.size, '\n')));
+    out.blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t no, std::size_t cap) {
+      CHECK(cap >= line.size() + simdjson::SIMDJSON_PADDING);
+      // The padding must be readable (AddressSanitizer checks this byte).
+      volatile char last = line.data()[cap - 1];
+      (void)last;
+      out.lines.push_back({no, std::string(line)});
+    });
+  }
+  out.bytes = reader.bytes();
+  out.error = reader.error();
+  return out;
+}
+
+Collected read_string(std::string data, std::size_t chunk_bytes = 1 << 16, std::size_t max_line_bytes = 1 << 20,
+                      std::vector<std::size_t> pieces = {1, 3, 7, 2, 13, 5}) {
+  PieceSource source(std::move(data), std::move(pieces));
+  return read_all(source, chunk_bytes, max_line_bytes);
+}
+
+// A fresh directory under the system temp dir, removed at the end of scope.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ta-line-reader-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void write_gzip(const fs::path& path, const std::string& data, const char* mode = "wb") {
+  gzFile f = gzopen(path.c_str(), mode);
+  REQUIRE(f != nullptr);
+  REQUIRE(gzwrite(f, data.data(), static_cast<unsigned>(data.size())) == static_cast<int>(data.size()));
+  REQUIRE(gzclose(f) == Z_OK);
+}
+
+std::string numbered_lines(int n) {
+  std::string s;
+  for (int i = 1; i <= n; ++i) s += "{\"line\":" + std::to_string(i) + ",\"pad\":\"" + std::string(i % 37, 'x') + "\"}\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("line numbers stay right across chunk and read boundaries") {
+  const std::string data = numbered_lines(200);
+  for (std::size_t chunk : {std::size_t{64}, std::size_t{100}, std::size_t{257}, std::size_t{1} << 16}) {
+    CAPTURE(chunk);
+    const Collected c = read_string(data, chunk);
+    REQUIRE(c.lines.size() == 200);
+    for (int i = 1; i <= 200; ++i) {
+      const Line& l = c.lines[static_cast<std::size_t>(i - 1)];
+      CHECK(l.number == static_cast<std::uint64_t>(i));
+      CHECK(l.text == "{\"line\":" + std::to_string(i) + ",\"pad\":\"" + std::string(i % 37, 'x') + "\"}");
+    }
+    CHECK(c.blank == 0);
+    CHECK(c.oversized.empty());
+    CHECK(c.bytes == data.size());
+    CHECK(c.error.empty());
+  }
+}
+
+TEST_CASE("CRLF endings are stripped") {
+  const Collected c = read_string("one\r\ntwo\r\nthree\r\n");
+  CHECK(c.lines == std::vector<Line>{{1, "one"}, {2, "two"}, {3, "three"}});
+  // Only the one \r before \n goes.
+  const Collected d = read_string("a\r\r\nb\r");
+  CHECK(d.lines == std::vector<Line>{{1, "a\r"}, {2, "b"}});
+}
+
+TEST_CASE("the last line may lack a newline") {
+  const Collected c = read_string("first\nsecond\nlast");
+  CHECK(c.lines == std::vector<Line>{{1, "first"}, {2, "second"}, {3, "last"}});
+  const Collected only = read_string("x");
+  CHECK(only.lines == std::vector<Line>{{1, "x"}});
+  const Collected empty = read_string("");
+  CHECK(empty.lines.empty());
+  CHECK(empty.blank == 0);
+}
+
+TEST_CASE("blank lines are skipped, counted and still numbered") {
+  const Collected c = read_string("\na\n\n  \t\nb\r\n\r\n\nc\n");
+  CHECK(c.lines == std::vector<Line>{{2, "a"}, {5, "b"}, {8, "c"}});
+  // Lines 1, 3, 4, 6, 7.
+  CHECK(c.blank == 5);
+  const Collected only_blank = read_string("\n\n\n");
+  CHECK(only_blank.lines.empty());
+  CHECK(only_blank.blank == 3);
+}
+
+TEST_CASE("a UTF-8 BOM on line 1 is removed") {
+  const Collected c = read_string("\xEF\xBB\xBF{\"a\":1}\n{\"b\":2}\n");
+  CHECK(c.lines == std::vector<Line>{{1, "{\"a\":1}"}, {2, "{\"b\":2}"}});
+  // A BOM alone on line 1 leaves a blank line.
+  const Collected bom_only = read_string("\xEF\xBB\xBF\nx\n");
+  CHECK(bom_only.lines == std::vector<Line>{{2, "x"}});
+  CHECK(bom_only.blank == 1);
+  // With the BOM split over reads of one byte.
+  const Collected split = read_string("\xEF\xBB\xBFhello\n", 64, 1 << 20, {1});
+  CHECK(split.lines == std::vector<Line>{{1, "hello"}});
+}
+
+TEST_CASE("a line longer than max_line_bytes is reported, and the lines after it still come through") {
+  const std::size_t max_line = 100;
+  std::string data = "short 1\n";
+  data += std::string(100, 'a') + "\n";  // exactly the limit: fine
+  data += std::string(1000, 'b') + "\n";  // line 3: too long
+  data += "after 4\n\nafter 6\n";
+  data += std::string(101, 'c') + "\n";  // line 7: one byte too long
+  data += "after 8";
+  for (std::size_t chunk : {std::size_t{64}, std::size_t{80}, std::size_t{4096}}) {
+    CAPTURE(chunk);
+    const Collected c = read_string(data, chunk, max_line);
+    CHECK(c.lines == std::vector<Line>{{1, "short 1"}, {2, std::string(100, 'a')}, {4, "after 4"}, {6, "after 6"},
+                                       {8, "after 8"}});
+    REQUIRE(c.oversized.size() == 2);
+    CHECK(c.oversized[0].first == 3);
+    CHECK(c.oversized[0].second >= 101);
+    CHECK(c.oversized[0].second <= 1000);
+    CHECK(c.oversized[1].first == 7);
+    CHECK(c.blank == 1);
+    CHECK(c.bytes == data.size());
+  }
+}
+
+TEST_CASE("an oversized last line without a newline is reported") {
+  const std::string data = "ok\n" + std::string(500, 'z');
+  const Collected c = read_string(data, 64, 100);
+  CHECK(c.lines == std::vector<Line>{{1, "ok"}});
+  REQUIRE(c.oversized.size() == 1);
+  CHECK(c.oversized[0].first == 2);
+}
+
+TEST_CASE("a small max_line_bytes still rejects every longer line") {
+  // A limit below the reader's minimum buffer size.
+  const Collected c = read_string("1234567890\n12345678901234567890\nabc\n", 64, 10);
+  CHECK(c.lines == std::vector<Line>{{1, "1234567890"}, {3, "abc"}});
+  REQUIRE(c.oversized.size() == 1);
+  CHECK(c.oversized[0].first == 2);
+}
+
+TEST_CASE("a small chunk_bytes grows the buffer for long lines") {
+  std::string data;
+  std::vector<Line> want;
+  for (int i = 1; i <= 20; ++i) {
+    // Lines of 10 to about 5000 bytes.
+    std::string line = std::to_string(i) + ":" + std::string(static_cast<std::size_t>(i * i * 12) % 5000 + 10, 'q');
+    data += line + "\n";
+    want.push_back({static_cast<std::uint64_t>(i), line});
+  }
+  const Collected c = read_string(data, 16, 1 << 20, {1, 300, 7, 1024, 2});
+  CHECK(c.lines == want);
+  CHECK(c.oversized.empty());
+}
+
+TEST_CASE("a read error ends the stream with the source's reason") {
+  FailingSource source;
+  const Collected c = read_all(source, 64, 1000);
+  // What was read before the error still comes through; the cut line may or may not.
+  REQUIRE(c.lines.size() >= 2);
+  CHECK(c.lines[0] == Line{1, "a"});
+  CHECK(c.lines[1] == Line{2, "b"});
+  CHECK(c.error == "device on fire");
+}
+
+TEST_CASE("open_input reads plain and gzip files, recognising gzip by content") {
+  TempDir dir;
+  const std::string data = numbered_lines(300);
+
+  SUBCASE("plain file") {
+    const fs::path p = dir.path / "spans.jsonl";
+    std::ofstream(p, std::ios::binary) << data;
+    std::string error;
+    auto source = open_input(p.string(), error);
+    REQUIRE(source);
+    const Collected c = read_all(*source, 256, 1 << 20);
+    REQUIRE(c.lines.size() == 300);
+    CHECK(c.lines[299] == Line{300, "{\"line\":300,\"pad\":\"" + std::string(300 % 37, 'x') + "\"}"});
+    CHECK(c.bytes == data.size());
+    CHECK(source->raw_bytes() == data.size());
+  }
+  SUBCASE("gzip file") {
+    const fs::path p = dir.path / "spans.jsonl.gz";
+    write_gzip(p, data);
+    std::string error;
+    auto source = open_input(p.string(), error);
+    REQUIRE(source);
+    const Collected c = read_all(*source, 256, 1 << 20);
+    REQUIRE(c.lines.size() == 300);
+    CHECK(c.lines[0] == Line{1, "{\"line\":1,\"pad\":\"x\"}"});
+    CHECK(c.lines[299].number == 300);
+    CHECK(c.bytes == data.size());  // decompressed bytes
+    CHECK(source->raw_bytes() == fs::file_size(p));
+    CHECK(c.error.empty());
+  }
+  SUBCASE("gzip file without a .gz name") {
+    const fs::path p = dir.path / "spans.log";
+    write_gzip(p, "a\nb\n");
+    std::string error;
+    auto source = open_input(p.string(), error);
+    REQUIRE(source);
+    CHECK(read_all(*source, 64, 1000).lines == std::vector<Line>{{1, "a"}, {2, "b"}});
+  }
+  SUBCASE("concatenated gzip members") {
+    const fs::path p = dir.path / "two.gz";
+    write_gzip(p, "one\ntwo\n");
+    write_gzip(p, "three\n", "ab");
+    std::string error;
+    auto source = open_input(p.string(), error);
+    REQUIRE(source);
+    CHECK(read_all(*source, 64, 1000).lines == std::vector<Line>{{1, "one"}, {2, "two"}, {3, "three"}});
+  }
+  SUBCASE("truncated gzip is a read error") {
+    const fs::path full = dir.path / "full.gz";
+    write_gzip(full, numbered_lines(2000));
+    std::string bytes;
+    {
+      std::ifstream in(full, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const fs::path cut = dir.path / "cut.gz";
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::string error;
+    auto source = open_input(cut.string(), error);
+    REQUIRE(source);
+    const Collected c = read_all(*source, 4096, 1 << 20);
+    CHECK_FALSE(c.error.empty());
+    CHECK(c.lines.size() < 2000);
+  }
+  SUBCASE("empty file") {
+    const fs::path p = dir.path / "empty.jsonl";
+    std::ofstream(p, std::ios::binary).flush();
+    std::string error;
+    auto source = open_input(p.string(), error);
+    REQUIRE(source);
+    CHECK(read_all(*source, 64, 1000).lines.empty());
+  }
+}
+
+TEST_CASE("open_input fails on a directory and on a missing path") {
+  TempDir dir;
+  std::string error;
+  CHECK(open_input(dir.path.string(), error) == nullptr);
+  CHECK(error.find("directory") != std::string::npos);
+
+  std::string error2;
+  CHECK(open_input((dir.path / "no-such-file.jsonl").string(), error2) == nullptr);
+  CHECK_FALSE(error2.empty());
+}

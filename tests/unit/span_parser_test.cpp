@@ -1,0 +1,462 @@
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parse/span_parser.h"
+
+using namespace ta;
+
+namespace {
+
+constexpr Nanos kMs = 1'000'000;
+constexpr Nanos kBase = 1704038400000LL * kMs;  // 2024-01-01T00:00:00Z in ns
+
+// A parsed record copied out of the parser's buffers, comparable as a whole.
+struct OwnedCall {
+  std::string span_id;
+  Nanos start = 0;
+  Nanos duration = 0;
+  std::string host;
+  std::int16_t http_code = kNoCode;
+  bool operator==(const OwnedCall&) const = default;
+};
+
+struct OwnedSpan {
+  std::string trace_id, span_id, parent_id, host, service, operation, group;
+  Nanos start = 0;
+  Nanos duration = 0;
+  std::int16_t http_code = kNoCode;
+  std::vector<OwnedCall> calls;
+  std::uint64_t content_hash = 0;
+  bool operator==(const OwnedSpan&) const = default;
+};
+
+struct Result {
+  bool ok = false;
+  OwnedSpan span;
+  std::string error;
+};
+
+// The parser reads up to SIMDJSON_PADDING bytes past the line.
+Result parse_with(SpanParser& parser, std::string_view line) {
+  std::string buf(line);
+  buf.append(simdjson::SIMDJSON_PADDING, '\0');
+  SpanRecord r;
+  Result out;
+  out.ok = parser.parse(std::string_view(buf.data(), line.size()), buf.size(), r);
+  if (!out.ok) {
+    out.error = parser.error();
+    return out;
+  }
+  OwnedSpan& s = out.span;
+  s.trace_id = r.trace_id;
+  s.span_id = r.span_id;
+  s.parent_id = r.parent_id;
+  s.host = r.host;
+  s.service = r.service;
+  s.operation = r.operation;
+  s.group = r.group;
+  s.start = r.start;
+  s.duration = r.duration;
+  s.http_code = r.http_code;
+  for (const CallRecord& c : r.calls)
+    s.calls.push_back({std::string(c.span_id), c.start, c.duration, std::string(c.host), c.http_code});
+  s.content_hash = r.content_hash;
+  return out;
+}
+
+Result parse(std::string_view line, ParseOptions options = {}) {
+  SpanParser parser(std::move(options));
+  return parse_with(parser, line);
+}
+
+OwnedSpan parse_ok(std::string_view line, ParseOptions options = {}) {
+  Result r = parse(line, std::move(options));
+  INFO("line: ", line);
+  INFO("error: ", r.error);
+  REQUIRE(r.ok);
+  return r.span;
+}
+
+std::string parse_error(std::string_view line) {
+  Result r = parse(line);
+  INFO("line: ", line);
+  REQUIRE_FALSE(r.ok);
+  CHECK_FALSE(r.error.empty());
+  return r.error;
+}
+
+// JSON string literal for `s` (only quotes and backslashes occur here).
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Line 1 of the example in DESIGN.md.
+const std::string kNativeLine =
+    R"({"traceId":"0001","spanId":"01","parentSpanId":"0","timestamp":"1704038400000","duration":"100","httpCode":"200","host":"192.168.10.1","requestStacks":[{"subSpanId":"02","subHttpCode":"200","subTimestamp":"1704038400000","subDuration":"40","subHost":"192.168.10.2"},{"subSpanId":"04","subHttpCode":"200","subTimestamp":"1704038400040","subDuration":"60","subHost":"192.168.10.3"}]})";
+
+// The same span with every number written as a JSON number.
+const std::string kNativeNumbers =
+    R"({"traceId":"0001","spanId":"01","parentSpanId":"0","timestamp":1704038400000,"duration":100,"httpCode":200,"host":"192.168.10.1","requestStacks":[{"subSpanId":"02","subHttpCode":200,"subTimestamp":1704038400000,"subDuration":40,"subHost":"192.168.10.2"},{"subSpanId":"04","subHttpCode":200,"subTimestamp":1704038400040,"subDuration":60,"subHost":"192.168.10.3"}]})";
+
+// The span fields of kNativeLine without the braces and without host.
+const std::string kFieldsNoHost =
+    R"("traceId":"0001","spanId":"01","parentSpanId":"0","timestamp":"1704038400000","duration":"100","httpCode":"200","requestStacks":[{"subSpanId":"02","subHttpCode":"200","subTimestamp":"1704038400000","subDuration":"40","subHost":"192.168.10.2"},{"subSpanId":"04","subHttpCode":"200","subTimestamp":"1704038400040","subDuration":"60","subHost":"192.168.10.3"}])";
+
+}  // namespace
+
+TEST_CASE("the native line of DESIGN.md parses field by field") {
+  const OwnedSpan s = parse_ok(kNativeLine);
+  CHECK(s.trace_id == "0001");
+  CHECK(s.span_id == "01");
+  CHECK(s.parent_id == "");  // "0" means no parent
+  CHECK(s.start == kBase);
+  CHECK(s.duration == 100 * kMs);
+  CHECK(s.http_code == 200);
+  CHECK(s.host == "192.168.10.1");
+  CHECK(s.service == "");
+  CHECK(s.operation == "");
+  REQUIRE(s.calls.size() == 2);
+  CHECK(s.calls[0] == OwnedCall{"02", kBase, 40 * kMs, "192.168.10.2", 200});
+  CHECK(s.calls[1] == OwnedCall{"04", kBase + 40 * kMs, 60 * kMs, "192.168.10.3", 200});
+  CHECK(s.content_hash != 0);
+}
+
+TEST_CASE("numbers as strings and as JSON numbers give the same record and hash") {
+  const OwnedSpan a = parse_ok(kNativeLine);
+  const OwnedSpan b = parse_ok(kNativeNumbers);
+  CHECK(a == b);
+  CHECK(a.content_hash == b.content_hash);
+
+  // Ids written as numbers read as their text.
+  const OwnedSpan n = parse_ok(R"({"traceId":12345,"spanId":7,"parentSpanId":6,"timestamp":1704038400000})");
+  CHECK(n.trace_id == "12345");
+  CHECK(n.span_id == "7");
+  CHECK(n.parent_id == "6");
+  CHECK(n == parse_ok(R"({"traceId":"12345","spanId":"7","parentSpanId":"6","timestamp":"1704038400000"})"));
+}
+
+TEST_CASE("the content hash tells different spans apart") {
+  const OwnedSpan a = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"5"})");
+  const OwnedSpan b = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"6"})");
+  const OwnedSpan c = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"5","host":"h"})");
+  CHECK(a.content_hash != b.content_hash);
+  CHECK(a.content_hash != c.content_hash);
+  // Field order does not matter.
+  const OwnedSpan d = parse_ok(R"({"duration":"5","timestamp":"1704038400000","spanId":"s","traceId":"t"})");
+  CHECK(a == d);
+}
+
+TEST_CASE("time unit follows the timestamp's magnitude") {
+  SUBCASE("10 digits: seconds") {
+    const OwnedSpan s = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400","duration":"2"})");
+    CHECK(s.start == 1704038400LL * 1'000'000'000);
+    CHECK(s.duration == 2'000'000'000);
+  }
+  SUBCASE("13 digits: milliseconds") {
+    const OwnedSpan s = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400123","duration":"2"})");
+    CHECK(s.start == 1704038400123LL * 1'000'000);
+    CHECK(s.duration == 2'000'000);
+  }
+  SUBCASE("16 digits: microseconds") {
+    const OwnedSpan s = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400123456","duration":"2"})");
+    CHECK(s.start == 1704038400123456LL * 1'000);
+    CHECK(s.duration == 2'000);
+  }
+  SUBCASE("19 digits: nanoseconds") {
+    const OwnedSpan s = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":1704038400123456789,"duration":2})");
+    CHECK(s.start == 1704038400123456789LL);
+    CHECK(s.duration == 2);
+  }
+  SUBCASE("missing duration is zero") {
+    const OwnedSpan s = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000"})");
+    CHECK(s.duration == 0);
+  }
+}
+
+TEST_CASE("fractional durations and timestamps are exact") {
+  const OwnedSpan ms = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"0.25"})");
+  CHECK(ms.duration == 250'000);
+  const OwnedSpan num = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"duration":12.5})");
+  CHECK(num.duration == 12'500'000);
+  const OwnedSpan sec = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400.5","duration":"1.5"})");
+  CHECK(sec.start == 1704038400500'000'000LL);
+  CHECK(sec.duration == 1'500'000'000);
+  const OwnedSpan us = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000000","duration":"0.5"})");
+  CHECK(us.duration == 500);
+}
+
+TEST_CASE("--time-unit overrides the magnitude rule") {
+  const std::string line = R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"100"})";
+  ParseOptions us;
+  us.time_unit = TimeUnit::kMicros;
+  const OwnedSpan a = parse_ok(line, us);
+  CHECK(a.start == 1704038400000LL * 1'000);
+  CHECK(a.duration == 100'000);
+
+  ParseOptions ns;
+  ns.time_unit = TimeUnit::kNanos;
+  const OwnedSpan b = parse_ok(line, ns);
+  CHECK(b.start == 1704038400000LL);
+  CHECK(b.duration == 100);
+
+  // A small relative timestamp would be milliseconds by magnitude; forced to seconds.
+  ParseOptions s;
+  s.time_unit = TimeUnit::kSeconds;
+  const OwnedSpan c = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"40","duration":"0.5"})", s);
+  CHECK(c.start == 40'000'000'000LL);
+  CHECK(c.duration == 500'000'000);
+  const OwnedSpan d = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"40","duration":"0.5"})");
+  CHECK(d.start == 40'000'000);
+  CHECK(d.duration == 500'000);
+}
+
+TEST_CASE("parentSpanId \"0\", \"\", null and absent all mean no parent") {
+  const char* lines[] = {
+      R"({"traceId":"t","spanId":"s","parentSpanId":"0","timestamp":"1704038400000"})",
+      R"({"traceId":"t","spanId":"s","parentSpanId":"","timestamp":"1704038400000"})",
+      R"({"traceId":"t","spanId":"s","parentSpanId":null,"timestamp":"1704038400000"})",
+      R"({"traceId":"t","spanId":"s","timestamp":"1704038400000"})",
+  };
+  OwnedSpan first = parse_ok(lines[0]);
+  CHECK(first.parent_id == "");
+  for (const char* line : lines) {
+    const OwnedSpan s = parse_ok(line);
+    CHECK_MESSAGE(s.parent_id == "", line);
+    CHECK_MESSAGE(s == first, line);  // the same span, the same hash
+  }
+  const OwnedSpan with_parent =
+      parse_ok(R"({"traceId":"t","spanId":"s","parentSpanId":"00","timestamp":"1704038400000"})");
+  CHECK(with_parent.parent_id == "00");  // only "0" itself is the no-parent marker
+}
+
+TEST_CASE("operation, or name when there is no operation") {
+  CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","operation":"GET /a"})").operation == "GET /a");
+  CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","name":"GET /b"})").operation == "GET /b");
+  CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","name":"GET /b","operation":"GET /a"})")
+            .operation == "GET /a");
+  CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","operation":"GET /a","name":"GET /b"})")
+            .operation == "GET /a");
+  const OwnedSpan svc = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","service":"cart"})");
+  CHECK(svc.service == "cart");
+}
+
+TEST_CASE("the --group-by field is captured") {
+  ParseOptions o;
+  o.group_field = "region";
+  const OwnedSpan s = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","region":"eu-west-1"})", o);
+  CHECK(s.group == "eu-west-1");
+  const OwnedSpan none = parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","region":"eu-west-1"})");
+  CHECK(none.group == "");
+}
+
+TEST_CASE("requestStacks entries use the line's unit, not their own magnitude") {
+  SUBCASE("microsecond line") {
+    const OwnedSpan s = parse_ok(
+        R"({"traceId":"t","spanId":"s","timestamp":"1704038400000000","duration":"1000","requestStacks":[{"subSpanId":"c","subTimestamp":"1704038400000500","subDuration":"300","subHttpCode":"404","subHost":"h2"}]})");
+    REQUIRE(s.calls.size() == 1);
+    CHECK(s.calls[0] == OwnedCall{"c", 1704038400000500LL * 1000, 300'000, "h2", 404});
+  }
+  SUBCASE("second line with a fractional subDuration") {
+    const OwnedSpan s = parse_ok(
+        R"({"traceId":"t","spanId":"s","timestamp":1704038400,"duration":2,"requestStacks":[{"subSpanId":"c","subTimestamp":1704038400.25,"subDuration":0.5}]})");
+    REQUIRE(s.calls.size() == 1);
+    CHECK(s.calls[0].start == 1704038400250'000'000LL);
+    CHECK(s.calls[0].duration == 500'000'000);
+    CHECK(s.calls[0].http_code == kNoCode);
+    CHECK(s.calls[0].host == "");
+  }
+  SUBCASE("forced unit applies to entries too") {
+    ParseOptions o;
+    o.time_unit = TimeUnit::kMicros;
+    const OwnedSpan s = parse_ok(
+        R"({"traceId":"t","spanId":"s","timestamp":"1000","duration":"10","requestStacks":[{"subSpanId":"c","subTimestamp":"1002","subDuration":"7"}]})",
+        o);
+    REQUIRE(s.calls.size() == 1);
+    CHECK(s.calls[0].start == 1'002'000);
+    CHECK(s.calls[0].duration == 7'000);
+  }
+  SUBCASE("empty and null requestStacks") {
+    CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","requestStacks":[]})").calls.empty());
+    CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","requestStacks":null})").calls.empty());
+  }
+}
+
+TEST_CASE("the three Filebeat shapes give the same span as the bare line") {
+  const OwnedSpan bare = parse_ok(kNativeLine);
+
+  SUBCASE("span JSON as a string in message") {
+    const std::string event =
+        R"({"@timestamp":"2024-01-01T00:00:00.123Z","log":{"file":{"path":"/var/log/app/spans.jsonl"},"offset":4711},"host":{"name":"web-1"},"message":)" +
+        json_string(kNativeLine) + "}";
+    const OwnedSpan s = parse_ok(event);
+    CHECK(s == bare);  // the span's own host wins over host.name
+  }
+  SUBCASE("span fields at the root") {
+    // host.name supplies the host, which the span itself leaves out here.
+    const std::string event =
+        R"({"@timestamp":"2024-01-01T00:00:00.123Z","host":{"name":"192.168.10.1"},"log":{"file":{"path":"/var/log/app/spans.jsonl"},"offset":4711},)" +
+        kFieldsNoHost + "}";
+    const OwnedSpan s = parse_ok(event);
+    CHECK(s == bare);
+  }
+  SUBCASE("span fields under json") {
+    const std::string event =
+        R"({"@timestamp":"2024-01-01T00:00:00.123Z","host":{"name":"web-1"},"log":{"file":{"path":"/var/log/app/spans.jsonl"},"offset":4711},"json":)" +
+        kNativeLine + "}";
+    const OwnedSpan s = parse_ok(event);
+    CHECK(s == bare);
+  }
+  SUBCASE("the same line in two envelopes has one hash") {
+    const OwnedSpan a = parse_ok(R"({"@timestamp":"2024-01-01T00:00:01Z","log":{"offset":1},"message":)" +
+                                 json_string(kNativeLine) + "}");
+    const OwnedSpan b = parse_ok(R"({"@timestamp":"2024-01-01T00:00:09Z","log":{"offset":999},"message":)" +
+                                 json_string(kNativeLine) + "}");
+    CHECK(a.content_hash == b.content_hash);
+    CHECK(a.content_hash == bare.content_hash);
+  }
+}
+
+TEST_CASE("host.name is used when the span has no host") {
+  const std::string inner = R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"3"})";
+  const OwnedSpan msg = parse_ok(R"({"host":{"name":"web-7"},"message":)" + json_string(inner) + "}");
+  CHECK(msg.host == "web-7");
+  CHECK(msg.trace_id == "t");
+  CHECK(msg.duration == 3 * kMs);
+  const OwnedSpan json = parse_ok(
+      R"({"host":{"name":"web-7"},"json":{"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"3"}})");
+  CHECK(json.host == "web-7");
+  // Without an envelope host there is no host.
+  CHECK(parse_ok(inner).host == "");
+}
+
+TEST_CASE("one parser reused over many lines keeps no state between them") {
+  SpanParser parser{ParseOptions{}};
+  const Result a = parse_with(parser, kNativeLine);
+  const Result bad = parse_with(parser, R"({"traceId":"t","spanId":"s"})");
+  const Result c = parse_with(parser, R"({"traceId":"t","spanId":"s","timestamp":"1704038400000"})");
+  const Result d = parse_with(parser, kNativeLine);
+  REQUIRE(a.ok);
+  CHECK_FALSE(bad.ok);
+  REQUIRE(c.ok);
+  REQUIRE(d.ok);
+  CHECK(c.span.calls.empty());  // no entries left over from line 1
+  CHECK(c.span.host == "");
+  CHECK(a.span == d.span);
+}
+
+TEST_CASE("trailing whitespace after the object is fine") {
+  const OwnedSpan s = parse_ok(kNativeLine + "  \t");
+  CHECK(s == parse_ok(kNativeLine));
+}
+
+TEST_CASE("bad lines are rejected with a reason") {
+  SUBCASE("not JSON") {
+    const std::string e = parse_error("hello world");
+    CHECK(e.find("JSON") != std::string::npos);
+  }
+  SUBCASE("a JSON array") {
+    CHECK(parse_error(R"([{"traceId":"t","spanId":"s","timestamp":"1"}])") == "not a JSON object but an array");
+  }
+  SUBCASE("a JSON string") {
+    CHECK(parse_error(R"("traceId")") == "not a JSON object but a string");
+  }
+  SUBCASE("truncated") {
+    const std::string e = parse_error(R"({"traceId":"0001","spanId":"01","timestamp":"1704038400000")");
+    CHECK(e.find("invalid JSON") != std::string::npos);
+    const std::string e2 = parse_error(R"({"traceId":"0001","spanId":"01","timestamp":"17040)");
+    CHECK(e2.find("invalid JSON") != std::string::npos);
+  }
+  SUBCASE("missing traceId") {
+    CHECK(parse_error(R"({"spanId":"01","timestamp":"1704038400000"})").find("missing traceId") == 0);
+    CHECK(parse_error(R"({"traceId":"","spanId":"01","timestamp":"1704038400000"})").find("missing traceId") == 0);
+  }
+  SUBCASE("an object with no span in it") {
+    CHECK(parse_error(R"({"level":"info","msg":"started"})").find("traceId") != std::string::npos);
+  }
+  SUBCASE("missing spanId") {
+    CHECK(parse_error(R"({"traceId":"0001","timestamp":"1704038400000"})").find("missing spanId") == 0);
+  }
+  SUBCASE("missing timestamp") {
+    CHECK(parse_error(R"({"traceId":"0001","spanId":"01","duration":"5"})").find("missing timestamp") == 0);
+    CHECK(parse_error(R"({"traceId":"0001","spanId":"01","timestamp":null})").find("missing timestamp") == 0);
+  }
+  SUBCASE("duration as a boolean") {
+    const std::string e = parse_error(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":true})");
+    CHECK(e.find("duration") != std::string::npos);
+    CHECK(e.find("boolean") != std::string::npos);
+  }
+  SUBCASE("a non-numeric string") {
+    const std::string e = parse_error(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"12ms"})");
+    CHECK(e.find("duration") != std::string::npos);
+    CHECK(e.find("12ms") != std::string::npos);
+    const std::string t = parse_error(R"({"traceId":"t","spanId":"s","timestamp":"2024-01-01T00:00:00Z"})");
+    CHECK(t.find("timestamp") != std::string::npos);
+  }
+  SUBCASE("a negative duration") {
+    const std::string e = parse_error(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":"-5"})");
+    CHECK(e.find("duration is negative") == 0);
+    const std::string n = parse_error(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","duration":-0.5})");
+    CHECK(n.find("duration is negative") == 0);
+  }
+  SUBCASE("a negative timestamp") {
+    CHECK(parse_error(R"({"traceId":"t","spanId":"s","timestamp":"-1704038400000"})").find("timestamp") !=
+          std::string::npos);
+  }
+  SUBCASE("httpCode out of range") {
+    for (const char* code : {"1000", "-1", "200.5", "70000"}) {
+      const std::string line =
+          std::string(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","httpCode":)") + code + "}";
+      const std::string e = parse_error(line);
+      CHECK_MESSAGE(e.find("httpCode") != std::string::npos, code);
+      CHECK_MESSAGE(e.find("out of range") != std::string::npos, code);
+    }
+    // The edges of the range are fine.
+    CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","httpCode":999})").http_code == 999);
+    CHECK(parse_ok(R"({"traceId":"t","spanId":"s","timestamp":"1","httpCode":"0"})").http_code == 0);
+  }
+  SUBCASE("requestStacks not an array") {
+    const std::string e =
+        parse_error(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","requestStacks":{"subSpanId":"c"}})");
+    CHECK(e.find("requestStacks") != std::string::npos);
+    CHECK(e.find("array") != std::string::npos);
+    const std::string s =
+        parse_error(R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","requestStacks":"[]"})");
+    CHECK(s.find("requestStacks") != std::string::npos);
+  }
+  SUBCASE("an entry without subSpanId") {
+    const std::string e = parse_error(
+        R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","requestStacks":[{"subSpanId":"a"},{"subTimestamp":"1704038400000","subDuration":"3"}]})");
+    CHECK(e.find("requestStacks[1]") != std::string::npos);
+    CHECK(e.find("subSpanId") != std::string::npos);
+    const std::string empty = parse_error(
+        R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","requestStacks":[{"subSpanId":""}]})");
+    CHECK(empty.find("subSpanId") != std::string::npos);
+  }
+  SUBCASE("an entry with a bad number names the entry") {
+    const std::string e = parse_error(
+        R"({"traceId":"t","spanId":"s","timestamp":"1704038400000","requestStacks":[{"subSpanId":"a","subDuration":"x"}]})");
+    CHECK(e.find("requestStacks[0]") != std::string::npos);
+    CHECK(e.find("subDuration") != std::string::npos);
+  }
+  SUBCASE("text after the object") {
+    const std::string e = parse_error(kNativeLine + " x");
+    CHECK(e.find("text after the object") != std::string::npos);
+    const std::string two = parse_error(kNativeLine + kNativeLine);
+    CHECK(two.find("invalid JSON") != std::string::npos);
+  }
+  SUBCASE("a bad span inside message names message") {
+    const std::string e = parse_error(R"({"@timestamp":"2024-01-01T00:00:00Z","message":"{\"traceId\":\"t\"}"})");
+    CHECK(e.find("missing spanId") == 0);
+    const std::string j = parse_error(R"({"@timestamp":"2024-01-01T00:00:00Z","message":"GET /health 200"})");
+    CHECK(j.find("message") != std::string::npos);
+  }
+}
