@@ -113,7 +113,7 @@ class Assembler {
           caller_.push_back(i);
           ++t_.inferred_spans;
           note(AnomalyKind::kInferred, idx,
-               fmt::format("callee {} listed by {} has no line of its own", id, t_.span_id(i)));
+               fmt::format("listed by {} but never logged", t_.span_id(i)));
         } else if (j < n && j != i && t_.client_call[j] == kNone) {
           t_.client_call[j] = c;
           caller_[j] = i;
@@ -143,7 +143,7 @@ class Assembler {
       if (p == kNone) p = caller_[i];
       if (p == kNone && !pid.empty()) {
         s.flags |= kOrphan;
-        note(AnomalyKind::kOrphan, i, fmt::format("parent {} is not in the trace", pid));
+        note(AnomalyKind::kOrphan, i, fmt::format("parent {} not in the trace", pid));
       }
       t_.parent[i] = p;
       if (p != caller_[i]) t_.client_call[i] = kNone;  // that view was another span's call

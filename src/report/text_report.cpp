@@ -12,7 +12,8 @@ namespace ta {
 namespace {
 
 constexpr std::size_t kTableRows = 25;
-constexpr std::size_t kTimelineWidth = 30;
+constexpr std::size_t kTimelineWidth = 24;
+constexpr std::size_t kSpanColumn = 32;  // tree and id together, so a row fits 120 columns
 constexpr std::uint32_t kMaxIndent = 12;  // deeper levels are drawn compressed
 constexpr std::size_t kMaxTreeSpans = 60;  // per trace in the slowest list; --trace shows all
 
@@ -127,7 +128,8 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
     std::string code = s.http_code == kNoCode ? "-" : std::to_string(s.http_code);
     if (s.flags & kError) code = st.red(code);
     std::string path = shown.on_path[i] ? "● " + dur(shown.on_path[i]) : "";
-    table.add({prefixes[n] + clip(t.span_id(i), 40), clip(in.symbols.text(s.host), 24), "+" + dur(s.start - t.start),
+    table.add({prefixes[n] + clip(t.span_id(i), std::max<std::size_t>(8, kSpanColumn - display_width(prefixes[n]))),
+               clip(in.symbols.text(s.host), 20), "+" + dur(s.start - t.start),
                dur(s.duration), dur(shown.self[i]), code, path,
                flags.empty() ? "" : st.yellow(fmt::format("{}", fmt::join(flags, ","))), timeline(t, s)});
   }
@@ -145,8 +147,8 @@ void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
   out.print("\n{} {} ({})\n", st.bold("Anomalies"), a.anomalies, fmt::join(counts, ", "));
   Table table({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
   for (const AnomalyExample& e : a.anomaly_examples)
-    table.add({std::string(anomaly_name(e.kind)), file_line(in.input, e.file, e.line), clip(e.trace_id, 32),
-               clip(e.span_id, 24), e.detail});
+    table.add({std::string(anomaly_name(e.kind)), clip(file_line(in.input, e.file, e.line), 32), clip(e.trace_id, 16),
+               clip(e.span_id, 12), clip(e.detail, 56)});
   table.write_text(out, "  ");
 }
 
