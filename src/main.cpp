@@ -32,14 +32,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    SpanStore store;
+    ShardedStore store(config.threads == 1 ? 1 : config.threads * 8);
     const InputStats input = ingest(config.inputs, ingest_options(config), store);
-    const Analysis analysis = analyze(store, config);
+    const Analysis analysis = analyze(store, config, config.threads);
     report_problems(input, analysis, config);
     Output out(STDOUT_FILENO);
     const Nanos elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - started).count();
-    write_report(ReportInput{config, input, analysis, store.symbols(), elapsed}, out);
+    write_report(ReportInput{config, input, analysis, elapsed}, out);
     out.flush();
     return static_cast<int>(exit_code(input, analysis, config));
   } catch (const BrokenPipe&) {

@@ -22,10 +22,16 @@ struct Frame {
 
 }  // namespace
 
-std::vector<PathSection> critical_path(const Trace& t, std::uint32_t root) {
-  std::vector<PathSection> out;  // built backwards in time
-  std::vector<Candidate> candidates;
-  std::vector<Frame> frames;
+namespace {
+
+// Appends the path of one root tree to `out`.
+void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& all) {
+  thread_local std::vector<PathSection> out;  // built backwards in time
+  thread_local std::vector<Candidate> candidates;
+  thread_local std::vector<Frame> frames;
+  out.clear();
+  candidates.clear();
+  frames.clear();
 
   // Pushes a frame for `span` over the window [lo, hi] with its children
   // clipped to it, latest end first (ties: longest first, then input order).
@@ -67,21 +73,36 @@ std::vector<PathSection> critical_path(const Trace& t, std::uint32_t root) {
     if (!frames.empty()) frames.back().horizon = lo;
   }
   if (out.empty()) out.push_back({root, r.start, r.end()});
-  std::reverse(out.begin(), out.end());
-  return out;
+  all.insert(all.end(), out.rbegin(), out.rend());
+}
+
+}  // namespace
+
+std::vector<PathSection> critical_path(const Trace& t, std::uint32_t root) {
+  std::vector<PathSection> path;
+  append_path(t, root, path);
+  return path;
+}
+
+void critical_path(const Trace& t, std::vector<PathSection>& all) {
+  all.clear();
+  for (std::uint32_t root : t.roots) append_path(t, root, all);
 }
 
 std::vector<PathSection> critical_path(const Trace& t) {
   std::vector<PathSection> all;
-  for (std::uint32_t root : t.roots) {
-    auto path = critical_path(t, root);
-    all.insert(all.end(), path.begin(), path.end());
-  }
+  critical_path(t, all);
   return all;
 }
 
 std::vector<Nanos> self_times(const Trace& t) {
-  std::vector<Nanos> self(t.size(), 0);
+  std::vector<Nanos> self;
+  self_times(t, self);
+  return self;
+}
+
+void self_times(const Trace& t, std::vector<Nanos>& self) {
+  self.assign(t.size(), 0);
   for (std::uint32_t i = 0; i < t.size(); ++i) {
     const Span& s = t.spans[i];
     Nanos covered = 0, run_start = 0, run_end = 0;
@@ -102,7 +123,6 @@ std::vector<Nanos> self_times(const Trace& t) {
     if (in_run) covered += run_end - run_start;
     self[i] = s.duration - covered;
   }
-  return self;
 }
 
 }  // namespace ta

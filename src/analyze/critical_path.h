@@ -21,8 +21,10 @@ std::vector<PathSection> critical_path(const Trace& trace, std::uint32_t root);
 
 // The paths of every root tree of the trace, root after root.
 std::vector<PathSection> critical_path(const Trace& trace);
+void critical_path(const Trace& trace, std::vector<PathSection>& out);  // reuses out
 
 // Per span: its duration minus the union of its children clipped to it.
 std::vector<Nanos> self_times(const Trace& trace);
+void self_times(const Trace& trace, std::vector<Nanos>& out);  // reuses out
 
 }  // namespace ta

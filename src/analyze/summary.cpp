@@ -1,6 +1,9 @@
 #include "analyze/summary.h"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
 #include <unordered_map>
 
 namespace ta {
@@ -9,17 +12,22 @@ Distribution distribution(std::vector<Nanos>& v) {
   Distribution d;
   d.count = v.size();
   if (v.empty()) return d;
-  std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
-  auto rank = [&](std::size_t p) {
-    const std::size_t k = (p * n + 99) / 100;  // ceil(p% of n), 1-based
-    return v[std::max<std::size_t>(k, 1) - 1];
+  // Selection instead of a full sort: each rank partitions the rest, so
+  // the three cost about 2n steps together.
+  auto rank = [&](std::size_t p, std::size_t from) {
+    const std::size_t k = std::max<std::size_t>((p * n + 99) / 100, 1) - 1;  // ceil(p% of n), 0-based
+    std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return k;
   };
-  d.min = v.front();
-  d.p50 = rank(50);
-  d.p90 = rank(90);
-  d.p99 = rank(99);
-  d.max = v.back();
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  d.min = *lo;
+  d.max = *hi;
+  const std::size_t k50 = rank(50, 0);
+  d.p50 = v[k50];
+  const std::size_t k90 = rank(90, k50);
+  d.p90 = v[k90];
+  d.p99 = v[rank(99, k90)];
   return d;
 }
 
@@ -35,9 +43,42 @@ struct GroupAcc {
 };
 
 struct EdgeAcc {
-  Symbol caller = 0, callee = 0;
   std::uint64_t errors = 0;
   std::vector<Nanos> client, gap;
+};
+
+struct Ranked {
+  Nanos latency;
+  const TraceData* data;
+};
+
+bool slower(const Ranked& x, const Ranked& y) {
+  return x.latency != y.latency ? x.latency > y.latency : x.data->trace_id < y.data->trace_id;
+}
+
+bool slower_shown(const ShownTrace& x, const ShownTrace& y) {
+  const Nanos lx = x.trace.latency(), ly = y.trace.latency();
+  return lx != ly ? lx > ly : x.trace.trace_id < y.trace.trace_id;
+}
+
+bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
+  if (a.file != b.file) return a.file < b.file;
+  if (a.line != b.line) return a.line < b.line;
+  if (a.trace_id != b.trace_id) return a.trace_id < b.trace_id;
+  return a.span_id < b.span_id;
+}
+
+// Everything one shard contributes; shards are summed up afterwards.
+struct ShardResult {
+  std::map<std::string, GroupAcc> groups;
+  std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
+  std::vector<Nanos> latencies, span_counts;
+  std::vector<ShownTrace> shown;  // this shard's candidates for showing
+  std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
+  std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};
+  TraceTotals traces;
+  std::uint64_t anomalies = 0, spans = 0, duplicates = 0, inferred = 0;
+  bool any_service = false;
 };
 
 Symbol group_of(const Span& s, const Config& c) {
@@ -51,60 +92,83 @@ Symbol group_of(const Span& s, const Config& c) {
   return s.service != 0 ? s.service : s.host;
 }
 
-std::vector<Nanos> time_on_path(const Trace& t, const std::vector<PathSection>& path) {
-  std::vector<Nanos> on(t.size(), 0);
+void time_on_path(const Trace& t, const std::vector<PathSection>& path, std::vector<Nanos>& on) {
+  on.assign(t.size(), 0);
   for (const PathSection& p : path) on[p.span] += p.end - p.start;
-  return on;
 }
 
 bool wanted(const Config& c, std::string_view id) {
   return std::find(c.trace_ids.begin(), c.trace_ids.end(), id) != c.trace_ids.end();
 }
 
-}  // namespace
+// Keeps the `keep` earliest examples; trims in batches to stay linear.
+void keep_earliest(std::vector<AnomalyExample>& v, std::size_t keep, bool final) {
+  if (v.size() <= keep || (!final && v.size() < keep * 8)) return;
+  std::sort(v.begin(), v.end(), earlier);
+  v.resize(keep);
+}
 
-Analysis analyze(const SpanStore& store, const Config& config) {
-  Analysis a;
+std::size_t keep_count(const Config& c) {
+  return c.trace_ids.empty() && !c.all_traces ? c.top : SIZE_MAX;
+}
+
+ShownTrace show(const TraceData& data, const SymbolTable& symbols) {
+  ShownTrace st;
+  st.trace = assemble(data);
+  st.symbols = &symbols;
+  st.path = critical_path(st.trace);
+  st.self = self_times(st.trace);
+  time_on_path(st.trace, st.path, st.on_path);
+  return st;
+}
+
+template <typename T>
+void shrink(std::vector<T>& v) {
+  v.shrink_to_fit();
+}
+
+ShardResult analyze_shard(SpanStore& store, const Config& config) {
+  ShardResult r;
+  std::vector<Ranked> ranked;
   const SymbolTable& symbols = store.symbols();
   std::vector<GroupAcc> groups(symbols.size());
   std::unordered_map<std::uint64_t, EdgeAcc> edges;
-  std::vector<Nanos> latencies, span_counts;
-  std::vector<std::pair<Nanos, const TraceData*>> ranked;
-  bool any_service = false;
 
+  Trace t;
+  std::vector<PathSection> path;
+  std::vector<Nanos> self, on_path;
   store.for_each_trace([&](const TraceData& data) {
-    const Trace t = assemble(data);
-    const auto path = critical_path(t);
-    const auto self = self_times(t);
-    const auto on_path = time_on_path(t, path);
+    assemble(data, t);
+    critical_path(t, path);
+    self_times(t, self);
+    time_on_path(t, path, on_path);
 
-    a.spans += t.logged_spans;
-    a.inferred += t.inferred_spans;
-    a.duplicates += t.duplicates;
-    latencies.push_back(t.latency());
-    span_counts.push_back(static_cast<Nanos>(t.size()));
-    a.traces.latency_total += t.latency();
+    r.spans += t.logged_spans;
+    r.inferred += t.inferred_spans;
+    r.duplicates += t.duplicates;
+    r.latencies.push_back(t.latency());
+    r.span_counts.push_back(static_cast<Nanos>(t.size()));
+    r.traces.latency_total += t.latency();
 
     bool orphans = false, no_root = false;
     for (const Anomaly& an : t.anomalies) {
       const auto k = static_cast<std::size_t>(an.kind);
-      if (an.kind == AnomalyKind::kOrphan) orphans = true;
-      if (an.kind == AnomalyKind::kNoRoot) no_root = true;
-      if (a.anomaly_counts[k]++ < kExamplesPerKind) {
-        const Span& s = t.spans[an.span];
-        a.anomaly_examples.push_back(
-            {an.kind, t.trace_id, std::string(t.span_id(an.span)), s.file, s.line, an.detail});
-      }
-      ++a.anomalies;
+      orphans |= an.kind == AnomalyKind::kOrphan;
+      no_root |= an.kind == AnomalyKind::kNoRoot;
+      ++r.anomaly_counts[k];
+      ++r.anomalies;
+      const Span& s = t.spans[an.span];
+      r.examples[k].push_back({an.kind, t.trace_id, std::string(t.span_id(an.span)), s.file, s.line, an.detail});
+      keep_earliest(r.examples[k], kExamplesPerKind, false);
     }
-    a.traces.missing_root += no_root;
-    a.traces.with_orphans += orphans;
-    a.traces.with_inferred += t.inferred_spans > 0;
-    a.traces.complete += !no_root && !orphans && t.inferred_spans == 0;
+    r.traces.missing_root += no_root;
+    r.traces.with_orphans += orphans;
+    r.traces.with_inferred += t.inferred_spans > 0;
+    r.traces.complete += !no_root && !orphans && t.inferred_spans == 0;
 
     for (std::uint32_t i = 0; i < t.size(); ++i) {
       const Span& s = t.spans[i];
-      any_service |= s.service != 0;
+      r.any_service |= s.service != 0;
       GroupAcc& g = groups[group_of(s, config)];
       g.durations.push_back(s.duration);
       g.errors += (s.flags & kError) != 0;
@@ -115,49 +179,126 @@ Analysis analyze(const SpanStore& store, const Config& config) {
       const Call& call = t.calls[c];
       const Symbol from = group_of(t.spans[t.parent[i]], config), to = group_of(s, config);
       EdgeAcc& e = edges[(static_cast<std::uint64_t>(from) << 32) | to];
-      e.caller = from;
-      e.callee = to;
       e.errors += call.http_code >= 500;
       e.client.push_back(call.duration);
       if (!(s.flags & kInferred)) e.gap.push_back(call.duration - s.duration);
     }
-
-    if (config.trace_ids.empty() || wanted(config, t.trace_id)) ranked.emplace_back(t.latency(), &data);
+    if (config.trace_ids.empty() || wanted(config, t.trace_id)) ranked.push_back({t.latency(), &data});
   });
 
-  // Traces to show: the slowest first (ties by traceId), or those asked for.
-  auto slower = [](const auto& x, const auto& y) {
-    return x.first != y.first ? x.first > y.first : x.second->trace_id < y.second->trace_id;
-  };
-  std::size_t keep = ranked.size();
-  if (config.trace_ids.empty() && !config.all_traces) keep = std::min(config.top, ranked.size());
+  const std::size_t keep = std::min(keep_count(config), ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(), slower);
   ranked.resize(keep);
-  if (!config.trace_ids.empty()) {
-    // In the order asked for.
-    std::vector<std::pair<Nanos, const TraceData*>> ordered;
-    for (const std::string& id : config.trace_ids) {
-      auto it = std::find_if(ranked.begin(), ranked.end(), [&](const auto& r) { return r.second->trace_id == id; });
-      if (it == ranked.end()) {
-        a.missing_trace_ids.push_back(id);
-      } else {
-        ordered.push_back(*it);
-      }
-    }
-    ranked = std::move(ordered);
-  }
-  for (const auto& [latency, data] : ranked) {
-    ShownTrace st;
-    st.trace = assemble(*data);
-    st.path = critical_path(st.trace);
-    st.self = self_times(st.trace);
-    st.on_path = time_on_path(st.trace, st.path);
-    a.shown.push_back(std::move(st));
-  }
+  for (const Ranked& k : ranked) r.shown.push_back(show(*k.data, symbols));
+  store.release_all();
+  for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
 
+  auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols.text(s)); };
+  for (Symbol sym = 0; sym < groups.size(); ++sym) {
+    if (groups[sym].durations.empty()) continue;
+    shrink(groups[sym].durations);
+    r.groups[name(sym)] = std::move(groups[sym]);
+  }
+  for (auto& [key, e] : edges) {
+    shrink(e.client);
+    shrink(e.gap);
+    r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
+  }
+  shrink(r.latencies);
+  shrink(r.span_counts);
+  return r;
+}
+
+template <typename T>
+void append(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+}  // namespace
+
+Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads) {
+  std::vector<ShardResult> results(store.shard_count());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < results.size();) results[i] = analyze_shard(store.shard(i), config);
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t k = 1; k < std::min(threads, results.size()); ++k) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+
+  // Sum up the shards.
+  Analysis a;
+  std::map<std::string, GroupAcc> groups;
+  std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
+  std::vector<Nanos> latencies, span_counts;
+  std::vector<ShownTrace> shown;
+  std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
+  bool any_service = false;
+  std::size_t trace_total = 0;
+  for (const ShardResult& r : results) trace_total += r.latencies.size();
+  latencies.reserve(trace_total);
+  span_counts.reserve(trace_total);
+  for (ShardResult& r : results) {
+    for (auto& [name, g] : r.groups) {
+      GroupAcc& to = groups[name];
+      append(to.durations, g.durations);
+      to.errors += g.errors;
+      to.self += g.self;
+      to.critical += g.critical;
+    }
+    for (auto& [key, e] : r.edges) {
+      EdgeAcc& to = edges[key];
+      to.errors += e.errors;
+      append(to.client, e.client);
+      append(to.gap, e.gap);
+    }
+    append(latencies, r.latencies);
+    append(span_counts, r.span_counts);
+    append(shown, r.shown);
+    for (int k = 0; k < kAnomalyKinds; ++k) {
+      append(examples[k], r.examples[k]);
+      a.anomaly_counts[k] += r.anomaly_counts[k];
+    }
+    a.anomalies += r.anomalies;
+    a.spans += r.spans;
+    a.duplicates += r.duplicates;
+    a.inferred += r.inferred;
+    a.traces.complete += r.traces.complete;
+    a.traces.missing_root += r.traces.missing_root;
+    a.traces.with_orphans += r.traces.with_orphans;
+    a.traces.with_inferred += r.traces.with_inferred;
+    a.traces.latency_total += r.traces.latency_total;
+    any_service |= r.any_service;
+    r = ShardResult{};  // free it now: the merged copies are growing
+  }
   a.traces.count = latencies.size();
   a.traces.latency = distribution(latencies);
   a.traces.spans = distribution(span_counts);
+  for (auto& ex : examples) {
+    keep_earliest(ex, kExamplesPerKind, true);
+    append(a.anomaly_examples, ex);
+  }
+  std::sort(a.anomaly_examples.begin(), a.anomaly_examples.end(), earlier);
+
+  // Traces to show: the slowest first (ties by traceId), or those asked for,
+  // in the order asked.
+  const std::size_t keep = std::min(keep_count(config), shown.size());
+  std::partial_sort(shown.begin(), shown.begin() + static_cast<std::ptrdiff_t>(keep), shown.end(), slower_shown);
+  shown.resize(keep);
+  if (config.trace_ids.empty()) {
+    a.shown = std::move(shown);
+  } else {
+    for (const std::string& id : config.trace_ids) {
+      auto it = std::find_if(shown.begin(), shown.end(), [&](const ShownTrace& s) { return s.trace.trace_id == id; });
+      if (it == shown.end()) {
+        a.missing_trace_ids.push_back(id);
+      } else {
+        a.shown.push_back(std::move(*it));
+        shown.erase(it);
+      }
+    }
+  }
 
   switch (config.group) {
     case GroupKey::kHost: a.group_label = "host"; break;
@@ -166,11 +307,9 @@ Analysis analyze(const SpanStore& store, const Config& config) {
     case GroupKey::kField: a.group_label = config.group_field; break;
     case GroupKey::kDefault: a.group_label = any_service ? "service" : "host"; break;
   }
-  for (Symbol sym = 0; sym < groups.size(); ++sym) {
-    GroupAcc& g = groups[sym];
-    if (g.durations.empty()) continue;
+  for (auto& [name, g] : groups) {
     GroupSummary s;
-    s.name = sym == 0 ? "(none)" : std::string(symbols.text(sym));
+    s.name = name;
     s.spans = g.durations.size();
     s.errors = g.errors;
     s.duration = distribution(g.durations);
@@ -187,8 +326,8 @@ Analysis analyze(const SpanStore& store, const Config& config) {
   });
   for (auto& [key, e] : edges) {
     EdgeSummary s;
-    s.caller = e.caller == 0 ? "(none)" : std::string(symbols.text(e.caller));
-    s.callee = e.callee == 0 ? "(none)" : std::string(symbols.text(e.callee));
+    s.caller = key.first;
+    s.callee = key.second;
     s.calls = e.client.size();
     s.errors = e.errors;
     s.client = distribution(e.client);

@@ -20,7 +20,7 @@ struct Distribution {
   std::uint64_t count = 0;
   Nanos min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
 };
-Distribution distribution(std::vector<Nanos>& values);  // sorts values
+Distribution distribution(std::vector<Nanos>& values);  // reorders values
 
 struct GroupSummary {
   std::string name;
@@ -64,6 +64,7 @@ struct AnomalyExample {
 // A trace picked for showing, with its analysis.
 struct ShownTrace {
   Trace trace;
+  const SymbolTable* symbols = nullptr;  // of the shard that holds the trace
   std::vector<PathSection> path;
   std::vector<Nanos> self;      // per span
   std::vector<Nanos> on_path;   // per span: time on the critical path
@@ -84,6 +85,9 @@ struct Analysis {
   std::uint64_t inferred = 0;
 };
 
-Analysis analyze(const SpanStore& store, const Config& config);
+// Assembles and analyzes every trace, one shard per thread. Each shard's
+// spans are released once it is done (the shown traces are kept assembled),
+// so memory falls while the summary grows.
+Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads);
 
 }  // namespace ta

@@ -5,6 +5,7 @@
 
 #include "assemble/id_index.h"
 #include "assemble/trace.h"
+#include "store/span_codec.h"
 #include "util/format.h"
 
 namespace ta {
@@ -24,15 +25,60 @@ std::string_view anomaly_name(AnomalyKind kind) {
 
 namespace {
 
+// Working memory kept per thread, so assembling millions of traces does not
+// allocate for each.
+struct Scratch {
+  std::vector<Span> input;
+  std::vector<std::uint32_t> caller, path, cursor, stack;
+  std::vector<std::uint8_t> state;
+  std::deque<std::string> renamed_names;
+  std::vector<std::uint32_t> renames;
+  IdIndex ids;
+  HashSet seen;
+};
+
+void clear(Trace& t) {
+  t.trace_id.clear();
+  t.text.clear();
+  t.spans.clear();
+  t.calls.clear();
+  t.parent.clear();
+  t.client_call.clear();
+  t.child_begin.clear();
+  t.children.clear();
+  t.roots.clear();
+  t.order.clear();
+  t.depth.clear();
+  t.anomalies.clear();
+  t.logged_spans = t.inferred_spans = t.duplicates = 0;
+  t.start = t.end = 0;
+}
+
 class Assembler {
  public:
-  explicit Assembler(const TraceData& data) : d_(data), ids_(data.spans.size() + data.calls.size()) {
-    t_.trace_id = d_.trace_id;
-    t_.text = d_.text;
-    t_.calls = d_.calls;
+  Assembler(const TraceData& data, Trace& out, Scratch& scratch)
+      : t_(out),
+        input_(scratch.input),
+        ids_(scratch.ids),
+        renamed_names_(scratch.renamed_names),
+        renames_(scratch.renames),
+        caller_(scratch.caller),
+        s_(scratch) {
+    clear(t_);
+    input_.clear();
+    renamed_names_.clear();
+    renames_.clear();
+    t_.trace_id = data.trace_id;
+    decode_spans(data.blob, data.base, input_, t_.calls, t_.text);
+    // Arrival order differs between runs when several threads parse; the
+    // input location does not, and it decides which line counts as "first".
+    std::stable_sort(input_.begin(), input_.end(), [](const Span& a, const Span& b) {
+      return a.file != b.file ? a.file < b.file : a.line < b.line;
+    });
+    ids_.reset(input_.size() + t_.calls.size());
   }
 
-  Trace run() {
+  void run() {
     drop_duplicates();
     link_calls();
     resolve_parents();
@@ -41,7 +87,6 @@ class Assembler {
     walk_depth_first();
     check_intervals();
     store_renames();
-    return std::move(t_);
   }
 
  private:
@@ -52,9 +97,10 @@ class Assembler {
   // Identical lines count once; a different line reusing a spanId is kept
   // under a new name (id#2, id#3...) and both are flagged.
   void drop_duplicates() {
-    HashSet seen(d_.spans.size());
-    t_.spans.reserve(d_.spans.size());
-    for (const Span& s : d_.spans) {
+    HashSet& seen = s_.seen;
+    seen.reset(input_.size());
+    t_.spans.reserve(input_.size());
+    for (const Span& s : input_) {
       if (!seen.insert(s.content_hash)) {
         ++t_.duplicates;
         continue;
@@ -154,8 +200,9 @@ class Assembler {
   // loop is found in linear time and cut at its earliest-starting span.
   void break_cycles() {
     const std::size_t n = t_.spans.size();
-    std::vector<std::uint8_t> state(n, 0);  // 0 new, 1 on the current walk, 2 done
-    std::vector<std::uint32_t> path;
+    std::vector<std::uint8_t>& state = s_.state;  // 0 new, 1 on the current walk, 2 done
+    state.assign(n, 0);
+    std::vector<std::uint32_t>& path = s_.path;
     for (std::uint32_t i = 0; i < n; ++i) {
       if (state[i] != 0) continue;
       path.clear();
@@ -176,7 +223,7 @@ class Assembler {
             cut = v;
         }
         note(AnomalyKind::kCycle, cut,
-             fmt::format("parent links form a loop of {} spans; the link to {} was cut", path.size() - pos,
+             fmt::format("parent links loop through {} spans; link to {} cut", path.size() - pos,
                          t_.span_id(t_.parent[cut])));
         t_.parent[cut] = kNone;
         t_.client_call[cut] = kNone;
@@ -193,7 +240,8 @@ class Assembler {
       if (t_.parent[i] != kNone) ++t_.child_begin[t_.parent[i] + 1];
     for (std::size_t i = 0; i < n; ++i) t_.child_begin[i + 1] += t_.child_begin[i];
     t_.children.resize(t_.child_begin[n]);
-    std::vector<std::uint32_t> cursor(t_.child_begin.begin(), t_.child_begin.end() - 1);
+    std::vector<std::uint32_t>& cursor = s_.cursor;
+    cursor.assign(t_.child_begin.begin(), t_.child_begin.end() - 1);
     for (std::uint32_t i = 0; i < n; ++i) {
       if (t_.parent[i] == kNone) {
         t_.roots.push_back(i);
@@ -214,7 +262,8 @@ class Assembler {
     const std::size_t n = t_.spans.size();
     t_.order.reserve(n);
     t_.depth.assign(n, 0);
-    std::vector<std::uint32_t> stack(t_.roots.rbegin(), t_.roots.rend());
+    std::vector<std::uint32_t>& stack = s_.stack;
+    stack.assign(t_.roots.rbegin(), t_.roots.rend());
     while (!stack.empty()) {
       const std::uint32_t u = stack.back();
       stack.pop_back();
@@ -275,16 +324,26 @@ class Assembler {
     }
   }
 
-  const TraceData& d_;
-  Trace t_;
-  IdIndex ids_;  // keys view t_.text, which must not grow until store_renames
-  std::deque<std::string> renamed_names_;
-  std::vector<std::uint32_t> renames_;
-  std::vector<std::uint32_t> caller_;
+  Trace& t_;
+  std::vector<Span>& input_;  // decoded spans in input order, duplicates included
+  IdIndex& ids_;              // keys view t_.text, which must not grow until store_renames
+  std::deque<std::string>& renamed_names_;
+  std::vector<std::uint32_t>& renames_;
+  std::vector<std::uint32_t>& caller_;
+  Scratch& s_;
 };
 
 }  // namespace
 
-Trace assemble(const TraceData& data) { return Assembler(data).run(); }
+void assemble(const TraceData& data, Trace& out) {
+  thread_local Scratch scratch;
+  Assembler(data, out, scratch).run();
+}
+
+Trace assemble(const TraceData& data) {
+  Trace t;
+  assemble(data, t);
+  return t;
+}
 
 }  // namespace ta

@@ -8,15 +8,20 @@
 #include <vector>
 
 #include "store/span.h"
+#include "util/hash.h"
 
 namespace ta {
 
 class IdIndex {
  public:
-  explicit IdIndex(std::size_t expected) {
+  explicit IdIndex(std::size_t expected = 0) { reset(expected); }
+
+  // Empties the index, keeping its memory for the next trace.
+  void reset(std::size_t expected) {
     std::size_t cap = 16;
     while (cap < expected * 2) cap *= 2;
     slots_.assign(cap, Slot{});
+    size_ = 0;
   }
 
   // The value stored for `key`, or kNone.
@@ -48,7 +53,7 @@ class IdIndex {
     std::uint32_t value = kNone;
   };
   std::size_t mask() const { return slots_.size() - 1; }
-  std::size_t home(std::string_view key) const { return std::hash<std::string_view>{}(key) & mask(); }
+  std::size_t home(std::string_view key) const { return hash_bytes(key) & mask(); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{});
@@ -64,7 +69,8 @@ class IdIndex {
 // Set of 64-bit content hashes.
 class HashSet {
  public:
-  explicit HashSet(std::size_t expected) {
+  explicit HashSet(std::size_t expected = 0) { reset(expected); }
+  void reset(std::size_t expected) {
     std::size_t cap = 16;
     while (cap < expected * 2) cap *= 2;
     slots_.assign(cap, 0);

@@ -68,5 +68,7 @@ struct Trace {
 // Applies the assembly rules of DESIGN.md. Iterative throughout: a trace a
 // million spans deep needs no more stack than a flat one.
 Trace assemble(const TraceData& data);
+// The same into an existing Trace, reusing its memory.
+void assemble(const TraceData& data, Trace& out);
 
 }  // namespace ta

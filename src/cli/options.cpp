@@ -97,6 +97,8 @@ Resolved resolve(const CliOptions& cli, const Terminal& term) {
   c.strict = cli.strict;
   c.max_warnings = cli.quiet ? 0 : cli.max_warnings;
   c.progress = term.stderr_tty && !cli.no_progress;
+  c.threads = cli.threads == 0 ? std::max<std::size_t>(term.cores, 1) : cli.threads;
+  if (c.threads > 256) return error(fmt::format("--threads {}: give at most 256", cli.threads));
   return Resolved{std::move(c), {}};
 }
 
@@ -170,6 +172,9 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
       ->type_name("N")
       ->default_str("20");
   app.add_flag("-q,--quiet", o.quiet, "Print no warnings for rejected lines (they are still counted)");
+  app.add_option("-j,--threads", o.threads, "Threads for parsing and analysis (default: all cores)")
+      ->type_name("N")
+      ->default_str("all cores");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
   app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION);
   app.footer(R"(Examples:

@@ -25,6 +25,7 @@ struct CliOptions {
   std::size_t max_warnings = 20;
   bool quiet = false;
   bool no_progress = false;
+  std::size_t threads = 0;  // 0: all cores
 };
 
 enum class Format { kText, kJson, kMarkdown };
@@ -44,12 +45,14 @@ struct Config {
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_warnings = 20;
   bool progress = false;
+  std::size_t threads = 1;
 };
 
 struct Terminal {
   bool stdin_tty = false;
   bool stdout_tty = false;
   bool stderr_tty = false;
+  std::size_t cores = 1;
 };
 
 struct Resolved {

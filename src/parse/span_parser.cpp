@@ -73,6 +73,19 @@ std::string not_an_object(std::string_view line) {
   return fmt::format("not JSON: {}", quoted(t));
 }
 
+// A field's key without copying it when it has no escapes (nearly always);
+// escaped keys are unescaped.
+simdjson::error_code field_key(simdjson::ondemand::field& f, std::string_view& out) {
+  const char* k = f.key().raw();  // just after the opening quote
+  const char* p = k;
+  while (*p != '"' && *p != '\\') ++p;  // stage 1 has checked the string is closed
+  if (*p == '"') {
+    out = std::string_view(k, static_cast<std::size_t>(p - k));
+    return simdjson::SUCCESS;
+  }
+  return f.unescaped_key().get(out);
+}
+
 bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
 
 }  // namespace
@@ -150,7 +163,7 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
     simdjson::ondemand::field field;
     if (auto err = std::move(field_result).get(field)) return json_error(err);
     std::string_view key;
-    if (auto err = field.unescaped_key().get(key)) return json_error(err);
+    if (auto err = field_key(field, key)) return json_error(err);
     Value value = field.value();
     bool ok = true;
     if (key == "traceId") {
@@ -270,7 +283,7 @@ bool SpanParser::parse_call(object obj, std::size_t index) {
     simdjson::ondemand::field field;
     if (auto err = std::move(field_result).get(field)) return json_error(err, "requestStacks");
     std::string_view key;
-    if (auto err = field.unescaped_key().get(key)) return json_error(err, "requestStacks");
+    if (auto err = field_key(field, key)) return json_error(err, "requestStacks");
     Value value = field.value();
     bool ok = true;
     if (key == "subSpanId") {
@@ -295,23 +308,52 @@ bool SpanParser::parse_call(object obj, std::size_t index) {
   return true;
 }
 
-bool SpanParser::read_id(Value value, std::string_view field, std::string_view& out) {
+// A scalar's text without a type() call or a copy: judged by its first byte,
+// a string's content is a view into the line unless it has escapes.
+SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simdjson::error_code& err) {
+  err = simdjson::SUCCESS;
+  const std::string_view token = trim_right(value.raw_json_token());
+  if (token.empty()) return Scalar::kOther;
+  switch (token.front()) {
+    case '"': {
+      text = token.substr(1, token.size() >= 2 ? token.size() - 2 : 0);
+      if (text.find('\\') != std::string_view::npos) err = value.get_string().get(text);
+      return Scalar::kString;
+    }
+    case 'n':
+      return token == "null" ? Scalar::kNull : Scalar::kOther;
+    case '{':
+    case '[':
+    case 't':
+    case 'f':
+      return Scalar::kOther;
+    default:
+      text = token;
+      return Scalar::kNumber;
+  }
+}
+
+bool SpanParser::wrong_type(Value& value, std::string_view field, const char* expected) {
   json_type type;
   if (auto err = value.type().get(type)) return json_error(err, field);
-  switch (type) {
-    case json_type::string:
-      if (auto err = value.get_string().get(out)) return json_error(err, field);
-      return true;
-    case json_type::number:
-      out = trim_right(value.raw_json_token());
+  return fail(fmt::format("{} is {}, expected {}", field, type_name(type), expected));
+}
+
+bool SpanParser::read_id(Value value, std::string_view field, std::string_view& out) {
+  simdjson::error_code err;
+  switch (scalar(value, out, err)) {
+    case Scalar::kString:
+      return err ? json_error(err, field) : true;
+    case Scalar::kNumber:
       if (!parse_decimal(out)) return fail(fmt::format("{} is not a valid number", field));
       return true;
-    case json_type::null:
+    case Scalar::kNull:
       out = {};
       return true;
-    default:
-      return fail(fmt::format("{} is {}, expected a string", field, type_name(type)));
+    case Scalar::kOther:
+      break;
   }
+  return wrong_type(value, field, "a string");
 }
 
 bool SpanParser::read_label(Value value, std::string_view field, std::string_view& out) {
@@ -320,21 +362,19 @@ bool SpanParser::read_label(Value value, std::string_view field, std::string_vie
 }
 
 bool SpanParser::read_number(Value value, std::string_view field, Decimal& out, bool& present) {
-  json_type type;
-  if (auto err = value.type().get(type)) return json_error(err, field);
   std::string_view text;
-  switch (type) {
-    case json_type::string:
-      if (auto err = value.get_string().get(text)) return json_error(err, field);
+  simdjson::error_code err;
+  switch (scalar(value, text, err)) {
+    case Scalar::kString:
+      if (err) return json_error(err, field);
       break;
-    case json_type::number:
-      text = trim_right(value.raw_json_token());
+    case Scalar::kNumber:
       break;
-    case json_type::null:
+    case Scalar::kNull:
       present = false;
       return true;
-    default:
-      return fail(fmt::format("{} is {}, expected a number", field, type_name(type)));
+    case Scalar::kOther:
+      return wrong_type(value, field, "a number");
   }
   auto d = parse_decimal(text);
   if (!d) return fail(fmt::format("{} is not a number: {}", field, quoted(text)));
@@ -410,7 +450,6 @@ bool SpanParser::finish(SpanRecord& out) {
     out.calls.push_back(r);
     ++index;
   }
-  out.content_hash = content_hash(out);
   return true;
 }
 

@@ -49,6 +49,7 @@ class SpanParser {
     bool has_message = false;
   };
   using Value = simdjson::ondemand::value;
+  enum class Scalar { kString, kNumber, kNull, kOther };
 
   bool parse_document(simdjson::ondemand::parser& parser, const char* data, std::size_t len,
                       std::size_t capacity, bool envelope);
@@ -56,6 +57,8 @@ class SpanParser {
   bool parse_envelope_field(std::string_view key, Value value, bool& handled);
   bool parse_calls(Value value);
   bool parse_call(simdjson::ondemand::object object, std::size_t index);
+  Scalar scalar(Value& value, std::string_view& text, simdjson::error_code& err);
+  bool wrong_type(Value& value, std::string_view field, const char* expected);
   bool read_id(Value value, std::string_view field, std::string_view& out);
   bool read_label(Value value, std::string_view field, std::string_view& out);
   bool read_number(Value value, std::string_view field, Decimal& out, bool& present);

@@ -30,11 +30,6 @@ struct SpanRecord {
   Nanos duration = 0;
   std::int16_t http_code = kNoCode;
   std::vector<CallRecord> calls;
-  std::uint64_t content_hash = 0;
 };
-
-// Hash of everything the span says, so that one line delivered twice (even in
-// two different Filebeat envelopes) is recognised as one span.
-std::uint64_t content_hash(const SpanRecord& r);
 
 }  // namespace ta

@@ -1,13 +1,17 @@
 #include "read/ingest.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "read/line_reader.h"
+#include "util/blocking_queue.h"
 
 namespace ta {
 
@@ -16,21 +20,57 @@ std::string check_inputs(const std::vector<std::string>& paths) {
     if (path == "-") continue;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return fmt::format("{}: is a directory (give the files in it, e.g. {}/*.jsonl)", path, path);
+    if (S_ISDIR(st.st_mode))
+      return fmt::format("{}: is a directory (give the files in it, e.g. {}/*.jsonl)", path, path);
     if (::access(path.c_str(), R_OK) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
   }
   return {};
 }
 
-InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, SpanStore& store) {
-  InputStats stats;
-  SpanParser parser(options.parse);
+namespace {
+
+// What one parsing thread saw; summed up at the end.
+struct Worker {
+  explicit Worker(const ParseOptions& o) : parser(o) {}
+  SpanParser parser;
   SpanRecord record;
-  auto reject = [&](std::uint32_t file, std::uint64_t line, std::string reason) {
-    ++stats.rejected;
-    if (stats.rejections.size() < options.max_kept_rejections)
-      stats.rejections.push_back({file, line, std::move(reason)});
+  std::uint64_t lines = 0, blank = 0, spans = 0, rejected = 0;
+  std::vector<Rejection> rejections;
+};
+
+// A chunk of whole lines copied out of the reader's buffer, with padding.
+struct OwnedChunk {
+  std::vector<char> bytes;
+  LineChunk chunk;
+  std::uint32_t file = 0;
+};
+
+void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore& store,
+             const IngestOptions& options) {
+  auto reject = [&](std::uint64_t line, std::string reason) {
+    ++w.rejected;
+    if (w.rejections.size() < options.max_kept_rejections) w.rejections.push_back({file, line, std::move(reason)});
   };
+  if (chunk.oversized_line) {
+    ++w.lines;
+    reject(chunk.oversized_line, fmt::format("line of {} bytes is longer than --max-line-bytes {}",
+                                             chunk.oversized_bytes, options.max_line_bytes));
+    return;
+  }
+  w.blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
+    ++w.lines;
+    if (w.parser.parse(line, cap, w.record)) {
+      ++w.spans;
+      store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)));
+    } else {
+      reject(line_no, w.parser.error());
+    }
+  });
+}
+
+// Reads every file and hands each chunk to `sink`.
+template <typename Sink>
+void read_all(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats, Sink&& sink) {
   std::uint64_t next_progress = 64u << 20;
   for (std::uint32_t file = 0; file < paths.size(); ++file) {
     stats.files.push_back(display_name(paths[file]));
@@ -44,25 +84,10 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
     LineChunk chunk;
     const std::uint64_t bytes_before = stats.bytes;
     while (reader.next(chunk)) {
-      if (chunk.oversized_line) {
-        ++stats.lines;
-        reject(file, chunk.oversized_line,
-               fmt::format("line of {} bytes is longer than --max-line-bytes {}", chunk.oversized_bytes,
-                           options.max_line_bytes));
-        continue;
-      }
-      stats.blank_lines += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
-        ++stats.lines;
-        if (parser.parse(line, cap, record)) {
-          ++stats.spans_read;
-          store.add(record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)));
-        } else {
-          reject(file, line_no, parser.error());
-        }
-      });
+      sink(chunk, file);
       stats.bytes = bytes_before + source->raw_bytes();
       if (options.on_progress && stats.bytes >= next_progress) {
-        options.on_progress(stats.bytes, stats.spans_read);
+        options.on_progress(stats.bytes);
         next_progress = stats.bytes + (64u << 20);
       }
     }
@@ -70,6 +95,68 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
     if (!reader.error().empty())
       stats.read_errors.push_back(fmt::format("{}: {}", display_name(paths[file]), reader.error()));
   }
+}
+
+void add_up(InputStats& stats, std::vector<Worker>& workers, std::size_t keep) {
+  for (Worker& w : workers) {
+    stats.lines += w.lines;
+    stats.blank_lines += w.blank;
+    stats.spans_read += w.spans;
+    stats.rejected += w.rejected;
+    for (Rejection& r : w.rejections) stats.rejections.push_back(std::move(r));
+  }
+  std::sort(stats.rejections.begin(), stats.rejections.end(),
+            [](const Rejection& a, const Rejection& b) { return a.file != b.file ? a.file < b.file : a.line < b.line; });
+  if (stats.rejections.size() > keep) stats.rejections.resize(keep);
+}
+
+}  // namespace
+
+InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, ShardedStore& store) {
+  InputStats stats;
+  std::vector<Worker> workers;
+  const std::size_t threads = std::max<std::size_t>(options.threads, 1);
+  for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse);
+
+  if (threads == 1) {
+    read_all(paths, options, stats, [&](const LineChunk& chunk, std::uint32_t file) {
+      process(chunk, file, workers[0], store, options);
+    });
+    add_up(stats, workers, options.max_kept_rejections);
+    return stats;
+  }
+
+  // Buffers circulate between the reader and the workers, so memory stays at
+  // a few chunks whatever the input size.
+  BlockingQueue<OwnedChunk> work(threads * 2);
+  BlockingQueue<std::vector<char>> spare(threads * 3 + 2);
+  for (std::size_t i = 0; i < threads * 3 + 2; ++i) spare.push({});
+  std::vector<std::thread> pool;
+  for (std::size_t i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      while (auto item = work.pop()) {
+        process(item->chunk, item->file, workers[i], store, options);
+        spare.push(std::move(item->bytes));
+      }
+    });
+  }
+  read_all(paths, options, stats, [&](const LineChunk& chunk, std::uint32_t file) {
+    OwnedChunk item;
+    item.bytes = std::move(*spare.pop());
+    item.chunk = chunk;
+    item.file = file;
+    if (!chunk.oversized_line) {
+      item.bytes.resize(chunk.size + simdjson::SIMDJSON_PADDING);
+      std::memcpy(item.bytes.data(), chunk.data, chunk.size);
+      std::memset(item.bytes.data() + chunk.size, 0, simdjson::SIMDJSON_PADDING);
+      item.chunk.data = item.bytes.data();
+      item.chunk.capacity = item.bytes.size();
+    }
+    work.push(std::move(item));
+  });
+  work.close();
+  for (std::thread& t : pool) t.join();
+  add_up(stats, workers, options.max_kept_rejections);
   return stats;
 }
 

@@ -1,5 +1,7 @@
 // Reads every input into the span store: bytes -> lines -> span records.
-// Bad lines are rejected with a reason and counted; the run goes on.
+// Bad lines are rejected with a reason and counted; the run goes on. With
+// several threads, one reads and cuts chunks of whole lines while the others
+// parse them and file the spans into the store's shards.
 #pragma once
 
 #include <cstdint>
@@ -25,21 +27,23 @@ struct InputStats {
   std::uint64_t blank_lines = 0;
   std::uint64_t spans_read = 0;  // lines that parsed (duplicates included)
   std::uint64_t rejected = 0;
-  std::vector<Rejection> rejections;  // the first max_kept_rejections
-  std::vector<std::string> read_errors;  // "FILE: reason", the file was cut short
+  std::vector<Rejection> rejections;     // the first max_kept_rejections, in input order
+  std::vector<std::string> read_errors;  // "FILE: reason": the file was cut short
 };
 
 struct IngestOptions {
   ParseOptions parse;
+  std::size_t threads = 1;
   std::size_t chunk_bytes = 1 << 20;
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_kept_rejections = 1000;
   // Called now and then with the bytes read so far (progress display).
-  std::function<void(std::uint64_t bytes, std::uint64_t spans)> on_progress;
+  std::function<void(std::uint64_t bytes)> on_progress;
 };
 
-// Every path must be openable (checked beforehand by check_inputs).
-InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, SpanStore& store);
+// Every path should have passed check_inputs; one that fails to open now is
+// reported in read_errors.
+InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, ShardedStore& store);
 
 // The first path that cannot be read, as "PATH: reason", or "" when all can.
 std::string check_inputs(const std::vector<std::string>& paths);

@@ -18,7 +18,7 @@ std::unique_ptr<char[]> padded_buffer(std::size_t capacity) {
 LineReader::LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes)
     : source_(source),
       max_line_(max_line_bytes),
-      capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 1), 64)),
+      capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 1), 2)),  // never above the limit: a full buffer without a newline is an oversized line
       buf_(padded_buffer(capacity_)) {}
 
 // One read into the free space; false on error.

@@ -71,11 +71,11 @@ void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
       put_string(out, parent);
     }
     out.write(",\"host\":");
-    put_string(out, in.symbols.text(s.host));
+    put_string(out, st.symbols->text(s.host));
     out.write(",\"service\":");
-    put_string(out, in.symbols.text(s.service));
+    put_string(out, st.symbols->text(s.service));
     out.write(",\"operation\":");
-    put_string(out, in.symbols.text(s.operation));
+    put_string(out, st.symbols->text(s.operation));
     out.print(",\"startUs\":{},\"durationUs\":{},\"selfUs\":{},\"criticalUs\":{},\"httpCode\":", us(s.start),
               us(s.duration), us(st.self[i]), us(st.on_path[i]));
     if (s.http_code == kNoCode) {

@@ -13,7 +13,6 @@ struct ReportInput {
   const Config& config;
   const InputStats& input;
   const Analysis& analysis;
-  const SymbolTable& symbols;
   Nanos elapsed = 0;
 };
 

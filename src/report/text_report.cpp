@@ -129,7 +129,7 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
     if (s.flags & kError) code = st.red(code);
     std::string path = shown.on_path[i] ? "● " + dur(shown.on_path[i]) : "";
     table.add({prefixes[n] + clip(t.span_id(i), std::max<std::size_t>(8, kSpanColumn - display_width(prefixes[n]))),
-               clip(in.symbols.text(s.host), 20), "+" + dur(s.start - t.start),
+               clip(shown.symbols->text(s.host), 20), "+" + dur(s.start - t.start),
                dur(s.duration), dur(shown.self[i]), code, path,
                flags.empty() ? "" : st.yellow(fmt::format("{}", fmt::join(flags, ","))), timeline(t, s)});
   }

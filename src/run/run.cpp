@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "util/format.h"
 #include "util/messages.h"
@@ -12,7 +13,8 @@
 namespace ta {
 
 Terminal detect_terminal() {
-  return Terminal{::isatty(STDIN_FILENO) != 0, ::isatty(STDOUT_FILENO) != 0, ::isatty(STDERR_FILENO) != 0};
+  return Terminal{::isatty(STDIN_FILENO) != 0, ::isatty(STDOUT_FILENO) != 0, ::isatty(STDERR_FILENO) != 0,
+                  std::thread::hardware_concurrency()};
 }
 
 IngestOptions ingest_options(const Config& config) {
@@ -20,12 +22,13 @@ IngestOptions ingest_options(const Config& config) {
   o.parse.time_unit = config.time_unit;
   if (config.group == GroupKey::kField) o.parse.group_field = config.group_field;
   o.max_line_bytes = config.max_line_bytes;
+  o.threads = config.threads;
   if (config.progress) {
     const auto start = std::chrono::steady_clock::now();
-    o.on_progress = [start](std::uint64_t bytes, std::uint64_t spans) {
+    o.on_progress = [start](std::uint64_t bytes) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = secs > 0 ? static_cast<double>(spans) / secs : 0;
-      fmt::print(stderr, "\r\x1b[Kreading: {} read, {} spans, {:.0f} spans/s", human_bytes(bytes), spans, rate);
+      const double rate = secs > 0 ? static_cast<double>(bytes) / secs / (1 << 20) : 0;
+      fmt::print(stderr, "\rtrace-assemble: read {} ({:.0f} MiB/s)\x1b[K", human_bytes(bytes), rate);
       std::fflush(stderr);
     };
   }

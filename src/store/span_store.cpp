@@ -1,67 +1,81 @@
 #include "store/span_store.h"
 
+#include "store/span_codec.h"
+#include "util/hash.h"
+
 namespace ta {
 
-TextRef TraceData::add_text(std::string_view s) {
-  TextRef r{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(s.size())};
-  text.append(s);
-  return r;
+void SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
+  add(r, file, line, hash_bytes(r.trace_id));
 }
 
-void SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
-  auto it = index_.find(r.trace_id);
-  TraceData* trace;
-  if (it == index_.end()) {
-    trace = &traces_.emplace_back();
-    trace->trace_id.assign(r.trace_id);
-    trace->first_file = file;
-    trace->first_line = line;
-    index_.emplace(std::string_view(trace->trace_id), static_cast<std::uint32_t>(traces_.size() - 1));
-    ++live_;
-  } else {
-    trace = &traces_[it->second];
+void SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std::uint64_t hash) {
+  auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
+  std::uint32_t slot = index_.find(r.trace_id, hash, key_of);
+  if (slot == kNone) {
+    if (free_slots_.empty()) {
+      slot = static_cast<std::uint32_t>(traces_.size());
+      traces_.emplace_back();
+    } else {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    TraceData& t = traces_[slot];
+    t.trace_id.assign(r.trace_id);
+    t.base = r.start;
+    index_.insert(hash, slot);
   }
-  Span s;
-  s.span_id = trace->add_text(r.span_id);
-  s.parent_id = trace->add_text(r.parent_id);
-  s.start = r.start;
-  s.duration = r.duration;
-  s.host = symbols_.intern(r.host);
-  s.service = symbols_.intern(r.service);
-  s.operation = symbols_.intern(r.operation);
-  s.group = symbols_.intern(r.group);
-  s.calls_begin = static_cast<std::uint32_t>(trace->calls.size());
-  s.calls_count = static_cast<std::uint32_t>(r.calls.size());
-  s.file = file;
-  s.line = line;
-  s.content_hash = r.content_hash;
-  s.http_code = r.http_code;
-  for (const CallRecord& c : r.calls) {
-    Call call;
-    call.span_id = trace->add_text(c.span_id);
-    call.start = c.start;
-    call.duration = c.duration;
-    call.host = symbols_.intern(c.host);
-    call.http_code = c.http_code;
-    trace->calls.push_back(call);
-  }
-  trace->spans.push_back(s);
+  TraceData& t = traces_[slot];
+  encode_span(r, file, line, t.base, symbols_, t.blob);
+  ++t.span_count;
   ++spans_;
 }
 
 const TraceData* SpanStore::find(std::string_view trace_id) const {
-  auto it = index_.find(trace_id);
-  return it == index_.end() ? nullptr : &traces_[it->second];
+  auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
+  const std::uint32_t slot = index_.find(trace_id, hash_bytes(trace_id), key_of);
+  return slot == kNone ? nullptr : &traces_[slot];
 }
 
 void SpanStore::release(std::string_view trace_id) {
-  auto it = index_.find(trace_id);
-  if (it == index_.end()) return;
-  TraceData& t = traces_[it->second];
-  index_.erase(it);
-  spans_ -= t.spans.size();
-  t = TraceData{};
-  --live_;
+  auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
+  const std::uint64_t h = hash_bytes(trace_id);
+  const std::uint32_t slot = index_.find(trace_id, h, key_of);
+  if (slot == kNone) return;
+  index_.erase(trace_id, h, key_of);
+  spans_ -= traces_[slot].span_count;
+  traces_[slot] = TraceData{};
+  free_slots_.push_back(slot);
+}
+
+void SpanStore::release_all() {
+  traces_ = {};
+  free_slots_ = {};
+  index_ = HashIndex();
+  spans_ = 0;
+}
+
+ShardedStore::ShardedStore(std::size_t shards) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(shards, 1); ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+void ShardedStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
+  const std::uint64_t h = hash_bytes(r.trace_id);
+  Shard& s = *shards_[shard_of(h)];
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.store.add(r, file, line, h);
+}
+
+std::size_t ShardedStore::trace_count() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) n += s->store.trace_count();
+  return n;
+}
+
+const TraceData* ShardedStore::find(std::string_view trace_id, const SymbolTable** symbols) const {
+  const SpanStore& s = shards_[shard_of(hash_bytes(trace_id))]->store;
+  if (symbols) *symbols = &s.symbols();
+  return s.find(trace_id);
 }
 
 }  // namespace ta

@@ -1,15 +1,20 @@
-// Spans grouped by traceId. Each trace owns its spans, calls and id bytes,
-// so a finished trace can be released on its own.
+// Spans grouped by traceId: a hash index over traces, each trace holding its
+// spans encoded in one blob (see span_codec.h), so a finished trace can be
+// released on its own. ShardedStore splits traces by hash over several
+// stores, one lock each, so parsing threads rarely wait for each other and
+// analysis can take one shard per thread.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "parse/span_record.h"
+#include "store/hash_index.h"
 #include "store/span.h"
 #include "store/symbols.h"
 
@@ -17,42 +22,59 @@ namespace ta {
 
 struct TraceData {
   std::string trace_id;
-  std::string text;  // span ids, parent ids and call ids
-  std::vector<Span> spans;
-  std::vector<Call> calls;
-  std::uint32_t first_file = 0;
-  std::uint32_t first_line = 0;
-
-  std::string_view str(TextRef r) const { return {text.data() + r.offset, r.length}; }
-  TextRef add_text(std::string_view s);
+  std::vector<std::uint8_t> blob;  // encoded spans in arrival order
+  Nanos base = 0;                  // time origin of the blob: the first span's start
+  std::uint32_t span_count = 0;
 };
 
 class SpanStore {
  public:
-  // Copies a parsed record (whose views die with the next parse) into the
-  // trace it belongs to.
+  // Copies a parsed record (whose views die with the next parse) into its trace.
+  void add(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
   void add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
 
-  std::size_t trace_count() const { return live_; }
+  std::size_t trace_count() const { return index_.size(); }
   std::size_t span_count() const { return spans_; }
   const SymbolTable& symbols() const { return symbols_; }
-  SymbolTable& symbols() { return symbols_; }
 
-  // Live traces in order of first appearance.
+  // Live traces, in order of first appearance.
   template <typename F>
   void for_each_trace(F&& f) const {
     for (const TraceData& t : traces_)
-      if (!t.trace_id.empty()) f(t);
+      if (t.span_count) f(t);
   }
   const TraceData* find(std::string_view trace_id) const;
   void release(std::string_view trace_id);
+  // Frees every trace; the symbols stay, for what was taken from them.
+  void release_all();
 
  private:
-  std::deque<TraceData> traces_;
-  std::unordered_map<std::string_view, std::uint32_t> index_;
+  std::deque<TraceData> traces_;  // deque: a trace never moves
+  std::vector<std::uint32_t> free_slots_;
+  HashIndex index_;
   SymbolTable symbols_;
-  std::size_t live_ = 0;
   std::size_t spans_ = 0;
+};
+
+class ShardedStore {
+ public:
+  explicit ShardedStore(std::size_t shards);
+  // Thread-safe.
+  void add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
+
+  std::size_t shard_count() const { return shards_.size(); }
+  const SpanStore& shard(std::size_t i) const { return shards_[i]->store; }
+  SpanStore& shard(std::size_t i) { return shards_[i]->store; }
+  std::size_t trace_count() const;
+  const TraceData* find(std::string_view trace_id, const SymbolTable** symbols = nullptr) const;
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    SpanStore store;
+  };
+  std::size_t shard_of(std::uint64_t hash) const { return (hash >> 40) % shards_.size(); }
+  std::vector<std::unique_ptr<Shard>> shards_;
 };
 
 }  // namespace ta

@@ -5,8 +5,8 @@
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
+#include "store/hash_index.h"
 #include "store/span.h"
 
 namespace ta {
@@ -20,7 +20,7 @@ class SymbolTable {
 
  private:
   std::deque<std::string> texts_;  // deque: views into it stay valid
-  std::unordered_map<std::string_view, Symbol> index_;
+  HashIndex index_;
 };
 
 }  // namespace ta

@@ -10,6 +10,22 @@
 #include "parse/span_parser.h"
 #include "store/span_store.h"
 
+// Prints vectors in failure messages (identical in every test file that has it).
+namespace doctest {
+template <typename T>
+struct StringMaker<std::vector<T>> {
+  static String convert(const std::vector<T>& v) {
+    String out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toString(v[i]);
+    }
+    out += "}";
+    return out;
+  }
+};
+}  // namespace doctest
+
 using namespace ta;
 
 namespace {
@@ -44,7 +60,6 @@ void add(SpanStore& store, std::string_view trace_id, const SpanSpec& s, std::ui
   r.duration = s.duration;
   r.http_code = s.code;
   for (const CallSpec& c : s.calls) r.calls.push_back({c.id, c.start, c.duration, c.host, c.code});
-  r.content_hash = content_hash(r);
   store.add(r, 0, line);
 }
 
@@ -428,27 +443,20 @@ TEST_CASE("no-root anomaly when the only parentless span is an orphan") {
 
 TEST_CASE("a million-deep chain assembles without deep recursion") {
   constexpr std::uint32_t n = 1'000'000;
-  TraceData d;
-  d.trace_id = "deep";
-  d.spans.reserve(n);
-  d.text.reserve(static_cast<std::size_t>(n) * 16);
-  TextRef prev{};
+  SpanStore store;
   for (std::uint32_t i = 0; i < n; ++i) {
-    Span s;
-    s.span_id = d.add_text("s" + std::to_string(i));
-    s.parent_id = prev;
+    SpanSpec s;
+    s.id = "s" + std::to_string(i);
+    s.parent = i == 0 ? "" : "s" + std::to_string(i - 1);
     s.start = i;
-    s.duration = 2 * static_cast<Nanos>(n - i);
-    s.http_code = 200;
-    s.content_hash = i + 1;
-    s.line = i + 1;
-    d.spans.push_back(s);
-    prev = s.span_id;
+    s.duration = 2 * static_cast<Nanos>(n - i);  // [i, 2n - i]: each inside its parent
+    add(store, "deep", s, i + 1);
   }
-  const Trace t = assemble(d);
+  const Trace t = assemble(*store.find("deep"));
   REQUIRE(t.size() == n);
   CHECK(t.anomalies.empty());
   CHECK(t.roots.size() == 1);
+  CHECK(t.span_id(n - 1) == "s999999");
   CHECK(t.depth[n - 1] == n - 1);
   CHECK(t.parent[n - 1] == n - 2);
   CHECK(t.order.size() == n);
@@ -459,29 +467,17 @@ TEST_CASE("a million-deep chain assembles without deep recursion") {
 
 TEST_CASE("a million-wide fan-out assembles") {
   constexpr std::uint32_t n = 1'000'000;
-  TraceData d;
-  d.trace_id = "wide";
-  d.spans.reserve(n);
-  d.text.reserve(static_cast<std::size_t>(n) * 16);
-  const TextRef root_id = d.add_text("root");
-  {
-    Span root;
-    root.span_id = root_id;
-    root.start = 0;
-    root.duration = n;
-    root.content_hash = 1;
-    d.spans.push_back(root);
-  }
+  SpanStore store;
+  add(store, "wide", SpanSpec{"root", "", 0, n, 200, "h", {}}, 1);
   for (std::uint32_t i = 1; i < n; ++i) {
-    Span s;
-    s.span_id = d.add_text("c" + std::to_string(i));
-    s.parent_id = root_id;
+    SpanSpec s;
+    s.id = "c" + std::to_string(i);
+    s.parent = "root";
     s.start = n - i;  // reverse order, so sorting children matters
     s.duration = 1;
-    s.content_hash = i + 1;
-    d.spans.push_back(s);
+    add(store, "wide", s, i + 1);
   }
-  const Trace t = assemble(d);
+  const Trace t = assemble(*store.find("wide"));
   REQUIRE(t.size() == n);
   CHECK(t.anomalies.empty());
   CHECK(t.roots.size() == 1);

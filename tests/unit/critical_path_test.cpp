@@ -12,18 +12,33 @@
 #include "parse/span_parser.h"
 #include "store/span_store.h"
 
+// Prints vectors in failure messages (identical in every test file that has it).
+namespace doctest {
+template <typename T>
+struct StringMaker<std::vector<T>> {
+  static String convert(const std::vector<T>& v) {
+    String out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toString(v[i]);
+    }
+    out += "}";
+    return out;
+  }
+};
+}  // namespace doctest
+
 using namespace ta;
 
 namespace {
 
 constexpr Nanos kMs = 1'000'000;
 
-// Builds a TraceData span by span; times are plain integers.
+// Builds one trace span by span through the store; times are plain integers.
 struct Builder {
-  TraceData d;
-  std::uint64_t next_hash = 1;
-
-  Builder() { d.trace_id = "t"; }
+  SpanStore store;
+  std::string trace_id = "t";
+  std::uint32_t next_line = 1;
 
   struct CallSpec {
     std::string id;
@@ -31,27 +46,22 @@ struct Builder {
   };
 
   void span(std::string_view id, std::string_view parent, Nanos start, Nanos duration,
-            std::vector<CallSpec> calls = {}) {
-    Span s;
-    s.span_id = d.add_text(id);
-    s.parent_id = d.add_text(parent);
-    s.start = start;
-    s.duration = duration;
-    s.http_code = 200;
-    s.content_hash = next_hash++;
-    s.calls_begin = static_cast<std::uint32_t>(d.calls.size());
-    s.calls_count = static_cast<std::uint32_t>(calls.size());
-    for (const CallSpec& c : calls) {
-      Call call;
-      call.span_id = d.add_text(c.id);
-      call.start = c.start;
-      call.duration = c.duration;
-      call.http_code = 200;
-      d.calls.push_back(call);
-    }
-    d.spans.push_back(s);
+            const std::vector<CallSpec>& calls = {}) {
+    SpanRecord r;
+    r.trace_id = trace_id;
+    r.span_id = id;
+    r.parent_id = parent;
+    r.start = start;
+    r.duration = duration;
+    r.http_code = 200;
+    for (const CallSpec& c : calls) r.calls.push_back({c.id, c.start, c.duration, {}, 200});
+      store.add(r, 0, next_line++);
   }
-  Trace build() const { return assemble(d); }
+  Trace build() const {
+    const TraceData* d = store.find(trace_id);
+    REQUIRE(d != nullptr);
+    return assemble(*d);
+  }
 };
 
 struct Section {
@@ -348,21 +358,11 @@ TEST_CASE("critical path and self time invariants over random trees") {
 TEST_CASE("a million-deep chain and a million-wide fan-out have critical paths") {
   constexpr std::uint32_t n = 1'000'000;
   SUBCASE("chain") {
-    TraceData d;
-    d.trace_id = "deep";
-    d.spans.reserve(n);
-    TextRef prev{};
-    for (std::uint32_t i = 0; i < n; ++i) {
-      Span s;
-      s.span_id = d.add_text("s" + std::to_string(i));
-      s.parent_id = prev;
-      s.start = i;
-      s.duration = 2 * static_cast<Nanos>(n - i);  // [i, 2n - i]
-      s.content_hash = i + 1;
-      d.spans.push_back(s);
-      prev = s.span_id;
-    }
-    const Trace t = assemble(d);
+    Builder b;
+    for (std::uint32_t i = 0; i < n; ++i)
+      b.span("s" + std::to_string(i), i == 0 ? std::string() : "s" + std::to_string(i - 1), i,
+             2 * static_cast<Nanos>(n - i));  // [i, 2n - i]
+    const Trace t = b.build();
     const auto path = critical_path(t);
     CHECK(path_sum(path) == 2 * static_cast<Nanos>(n));
     // Every span but the deepest owns one unit at each end; the deepest its 2 units.
@@ -374,25 +374,10 @@ TEST_CASE("a million-deep chain and a million-wide fan-out have critical paths")
     CHECK(self[n - 1] == 2);
   }
   SUBCASE("fan-out") {
-    TraceData d;
-    d.trace_id = "wide";
-    d.spans.reserve(n);
-    const TextRef root_id = d.add_text("root");
-    Span root;
-    root.span_id = root_id;
-    root.duration = n;
-    root.content_hash = 1;
-    d.spans.push_back(root);
-    for (std::uint32_t i = 1; i < n; ++i) {
-      Span s;
-      s.span_id = d.add_text("c" + std::to_string(i));
-      s.parent_id = root_id;
-      s.start = i - 1;  // back to back: [i-1, i]
-      s.duration = 1;
-      s.content_hash = i + 1;
-      d.spans.push_back(s);
-    }
-    const Trace t = assemble(d);
+    Builder b;
+    b.span("root", "", 0, n);
+    for (std::uint32_t i = 1; i < n; ++i) b.span("c" + std::to_string(i), "root", i - 1, 1);  // back to back: [i-1, i]
+    const Trace t = b.build();
     const auto path = critical_path(t);
     CHECK(path_sum(path) == static_cast<Nanos>(n));
     REQUIRE(path.size() == n);

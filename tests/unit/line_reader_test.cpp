@@ -14,6 +14,22 @@
 #include "read/byte_source.h"
 #include "read/line_reader.h"
 
+// Prints vectors in failure messages (identical in every test file that has it).
+namespace doctest {
+template <typename T>
+struct StringMaker<std::vector<T>> {
+  static String convert(const std::vector<T>& v) {
+    String out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toString(v[i]);
+    }
+    out += "}";
+    return out;
+  }
+};
+}  // namespace doctest
+
 using namespace ta;
 namespace fs = std::filesystem;
 
@@ -227,11 +243,15 @@ TEST_CASE("an oversized last line without a newline is reported") {
 }
 
 TEST_CASE("a small max_line_bytes still rejects every longer line") {
-  // A limit below the reader's minimum buffer size.
-  const Collected c = read_string("1234567890\n12345678901234567890\nabc\n", 64, 10);
-  CHECK(c.lines == std::vector<Line>{{1, "1234567890"}, {3, "abc"}});
-  REQUIRE(c.oversized.size() == 1);
-  CHECK(c.oversized[0].first == 2);
+  // A limit below the reader's minimum buffer size, with the data arriving in
+  // small pieces and in one read.
+  for (std::size_t piece : {std::size_t{3}, std::size_t{4096}}) {
+    CAPTURE(piece);
+    const Collected c = read_string("1234567890\n12345678901234567890\nabc\n", 64, 10, {piece});
+    CHECK(c.lines == std::vector<Line>{{1, "1234567890"}, {3, "abc"}});
+    REQUIRE(c.oversized.size() == 1);
+    CHECK(c.oversized[0].first == 2);
+  }
 }
 
 TEST_CASE("a small chunk_bytes grows the buffer for long lines") {

@@ -1,0 +1,427 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyze/summary.h"
+#include "store/span_store.h"
+
+// Prints vectors in failure messages (identical in every test file that has it).
+namespace doctest {
+template <typename T>
+struct StringMaker<std::vector<T>> {
+  static String convert(const std::vector<T>& v) {
+    String out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toString(v[i]);
+    }
+    out += "}";
+    return out;
+  }
+};
+}  // namespace doctest
+
+using namespace ta;
+
+namespace {
+
+struct CallSpec {
+  std::string id;
+  Nanos start = 0;
+  Nanos duration = 0;
+  std::string host;
+  std::int16_t code = 200;
+};
+
+struct SpanSpec {
+  std::string trace;
+  std::string id;
+  std::string parent;
+  Nanos start = 0;
+  Nanos duration = 0;
+  std::int16_t code = 200;
+  std::string host;
+  std::string service;
+  std::string operation;
+  std::vector<CallSpec> calls;
+};
+
+void add(ShardedStore& store, const SpanSpec& s, std::uint32_t line) {
+  SpanRecord r;
+  r.trace_id = s.trace;
+  r.span_id = s.id;
+  r.parent_id = s.parent;
+  r.host = s.host;
+  r.service = s.service;
+  r.operation = s.operation;
+  r.start = s.start;
+  r.duration = s.duration;
+  r.http_code = s.code;
+  for (const CallSpec& c : s.calls) r.calls.push_back({c.id, c.start, c.duration, c.host, c.code});
+  store.add(r, 0, line);
+}
+
+// Four traces, times in ns:
+//   t1: a web/h1 [0,100] calls b (10+50) and c (65+30, saw 503)
+//       b api/h2 [12,52]; c -/h3 [70,90] 503
+//   t3: e -/h4 [2000,2030]            (added before t2: ties sort by id, not arrival)
+//   t2: d web/h1 [1000,1030] 500
+//   t4: f web/h1 [3000,3200] calls g (3010+100); g api/h2 [3020,3100]
+// plus an identical second copy of e.
+void fill(ShardedStore& store) {
+  const std::vector<SpanSpec> spans = {
+      {"t1", "a", "", 0, 100, 200, "h1", "web", "GET /", {{"b", 10, 50, "h2", 200}, {"c", 65, 30, "h3", 503}}},
+      {"t1", "b", "a", 12, 40, 200, "h2", "api", "GET /api", {}},
+      {"t1", "c", "a", 70, 20, 503, "h3", "", "query", {}},
+      {"t3", "e", "", 2000, 30, 200, "h4", "", "cron", {}},
+      {"t2", "d", "", 1000, 30, 500, "h1", "web", "GET /", {}},
+      {"t4", "f", "", 3000, 200, 200, "h1", "web", "POST /", {{"g", 3010, 100, "h2", 200}}},
+      {"t4", "g", "f", 3020, 80, 200, "h2", "api", "POST /api", {}},
+      {"t3", "e", "", 2000, 30, 200, "h4", "", "cron", {}},
+  };
+  std::uint32_t line = 1;
+  for (const SpanSpec& s : spans) add(store, s, line++);
+}
+
+// analyze() releases the store's spans, so every run gets a fresh store.
+Analysis analyze_sample(const Config& config, std::size_t threads = 1, std::size_t shards = 4) {
+  ShardedStore store(shards);
+  fill(store);
+  return analyze(store, config, threads);
+}
+
+const GroupSummary& group(const Analysis& a, std::string_view name) {
+  auto it = std::find_if(a.groups.begin(), a.groups.end(), [&](const GroupSummary& g) { return g.name == name; });
+  if (it == a.groups.end()) FAIL("no group " << name);
+  return *it;
+}
+
+const EdgeSummary* edge(const Analysis& a, std::string_view caller, std::string_view callee) {
+  for (const EdgeSummary& e : a.edges)
+    if (e.caller == caller && e.callee == callee) return &e;
+  return nullptr;
+}
+
+std::vector<std::string> shown_ids(const Analysis& a) {
+  std::vector<std::string> out;
+  for (const ShownTrace& s : a.shown) out.push_back(s.trace.trace_id);
+  return out;
+}
+
+std::vector<std::string> group_names(const Analysis& a) {
+  std::vector<std::string> out;
+  for (const GroupSummary& g : a.groups) out.push_back(g.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("nearest-rank percentiles") {
+  std::mt19937 rng(7);
+  SUBCASE("1..100") {
+    std::vector<Nanos> v(100);
+    std::iota(v.begin(), v.end(), 1);
+    std::shuffle(v.begin(), v.end(), rng);
+    const Distribution d = distribution(v);
+    CHECK(d.count == 100);
+    CHECK(d.min == 1);
+    CHECK(d.p50 == 50);
+    CHECK(d.p90 == 90);
+    CHECK(d.p99 == 99);
+    CHECK(d.max == 100);
+  }
+  SUBCASE("a single value") {
+    std::vector<Nanos> v = {42};
+    const Distribution d = distribution(v);
+    CHECK(d.count == 1);
+    CHECK(d.min == 42);
+    CHECK(d.p50 == 42);
+    CHECK(d.p90 == 42);
+    CHECK(d.p99 == 42);
+    CHECK(d.max == 42);
+  }
+  SUBCASE("ten values") {
+    std::vector<Nanos> v = {70, 10, 100, 40, 20, 90, 30, 60, 80, 50};
+    const Distribution d = distribution(v);
+    CHECK(d.count == 10);
+    CHECK(d.min == 10);
+    CHECK(d.p50 == 50);   // rank ceil(5) = 5
+    CHECK(d.p90 == 90);   // rank ceil(9) = 9
+    CHECK(d.p99 == 100);  // rank ceil(9.9) = 10
+    CHECK(d.max == 100);
+  }
+  SUBCASE("three values") {
+    std::vector<Nanos> v = {3, 1, 2};
+    const Distribution d = distribution(v);
+    CHECK(d.p50 == 2);  // rank ceil(1.5) = 2
+    CHECK(d.p90 == 3);  // rank ceil(2.7) = 3
+    CHECK(d.p99 == 3);
+  }
+  SUBCASE("two hundred values with repeats") {
+    std::vector<Nanos> v;
+    for (int i = 1; i <= 200; ++i) v.push_back(i <= 150 ? 5 : 1000 + i);  // 150 fives, then 1151..1200
+    std::shuffle(v.begin(), v.end(), rng);
+    const Distribution d = distribution(v);
+    CHECK(d.p50 == 5);     // rank 100
+    CHECK(d.p90 == 1180);  // rank 180 is the 30th of 1151..
+    CHECK(d.p99 == 1198);  // rank 198
+    CHECK(d.max == 1200);
+  }
+  SUBCASE("no values") {
+    std::vector<Nanos> v;
+    const Distribution d = distribution(v);
+    CHECK(d.count == 0);
+  }
+}
+
+TEST_CASE("analyze: totals and default grouping (service, else host)") {
+  const Config config;
+  const Analysis a = analyze_sample(config);
+
+  CHECK(a.spans == 7);
+  CHECK(a.duplicates == 1);
+  CHECK(a.inferred == 0);
+  CHECK(a.traces.count == 4);
+  CHECK(a.traces.latency.min == 30);
+  CHECK(a.traces.latency.p50 == 30);   // {30,30,100,200}, rank 2
+  CHECK(a.traces.latency.p90 == 200);  // rank 4
+  CHECK(a.traces.latency.max == 200);
+  CHECK(a.traces.latency_total == 360);
+  CHECK(a.traces.complete == 4);
+  CHECK(a.anomalies == 0);
+
+  CHECK(a.group_label == "service");
+  REQUIRE(a.groups.size() == 4);
+  const GroupSummary& web = group(a, "web");
+  CHECK(web.spans == 3);  // a, d, f
+  CHECK(web.errors == 1);  // d
+  CHECK(web.duration.min == 30);
+  CHECK(web.duration.p50 == 100);
+  CHECK(web.duration.max == 200);
+  // Critical path: a owns 12 + 18 + 10, d 30, f 20 + 100.
+  CHECK(web.critical_total == 190);
+  CHECK(web.critical_share == doctest::Approx(190.0 / 360.0));
+  // Self: a 100-40-20, d 30, f 200-80.
+  CHECK(web.self_total == 190);
+
+  const GroupSummary& api = group(a, "api");
+  CHECK(api.spans == 2);
+  CHECK(api.errors == 0);
+  CHECK(api.critical_total == 120);  // b 40, g 80
+  CHECK(api.self_total == 120);
+
+  // Spans without a service group by host.
+  const GroupSummary& h3 = group(a, "h3");
+  CHECK(h3.spans == 1);
+  CHECK(h3.errors == 1);
+  CHECK(h3.critical_total == 20);
+  const GroupSummary& h4 = group(a, "h4");
+  CHECK(h4.spans == 1);  // the duplicate counts once
+  CHECK(h4.errors == 0);
+  CHECK(h4.critical_total == 30);
+
+  // Largest critical-path time first.
+  CHECK(group_names(a) == std::vector<std::string>{"web", "api", "h4", "h3"});
+}
+
+TEST_CASE("analyze: grouping by host and by service") {
+  SUBCASE("host") {
+    Config config;
+    config.group = GroupKey::kHost;
+    const Analysis a = analyze_sample(config);
+    CHECK(a.group_label == "host");
+    REQUIRE(a.groups.size() == 4);
+    CHECK(group(a, "h1").spans == 3);
+    CHECK(group(a, "h1").errors == 1);
+    CHECK(group(a, "h2").spans == 2);
+    CHECK(group(a, "h2").errors == 0);
+    CHECK(group(a, "h3").spans == 1);
+    CHECK(group(a, "h3").errors == 1);
+    CHECK(group(a, "h4").spans == 1);
+    const EdgeSummary* e = edge(a, "h1", "h2");
+    REQUIRE(e != nullptr);
+    CHECK(e->calls == 2);
+  }
+  SUBCASE("service") {
+    Config config;
+    config.group = GroupKey::kService;
+    const Analysis a = analyze_sample(config);
+    CHECK(a.group_label == "service");
+    REQUIRE(a.groups.size() == 3);
+    CHECK(group(a, "web").spans == 3);
+    CHECK(group(a, "api").spans == 2);
+    // c and e have no service: one group of their own.
+    std::uint64_t other_spans = 0, other_errors = 0;
+    for (const GroupSummary& g : a.groups)
+      if (g.name != "web" && g.name != "api") {
+        other_spans += g.spans;
+        other_errors += g.errors;
+      }
+    CHECK(other_spans == 2);
+    CHECK(other_errors == 1);
+  }
+  SUBCASE("operation") {
+    Config config;
+    config.group = GroupKey::kOperation;
+    const Analysis a = analyze_sample(config);
+    CHECK(a.group_label == "operation");
+    CHECK(group(a, "GET /").spans == 2);
+    CHECK(group(a, "GET /").errors == 1);
+    CHECK(group(a, "POST /").spans == 1);
+    CHECK(group(a, "cron").spans == 1);
+  }
+  SUBCASE("default without any service is host") {
+    ShardedStore plain(2);
+    add(plain, {"x", "r", "", 0, 10, 200, "n1", "", "", {}}, 1);
+    add(plain, {"x", "k", "r", 2, 5, 502, "n2", "", "", {}}, 2);
+    const Analysis a = analyze(plain, Config{}, 1);
+    CHECK(a.group_label == "host");
+    CHECK(group(a, "n1").spans == 1);
+    CHECK(group(a, "n2").errors == 1);
+  }
+}
+
+TEST_CASE("analyze: caller -> callee edges with client time and gap") {
+  const Analysis a = analyze_sample(Config{});
+  REQUIRE(a.edges.size() == 2);
+  const EdgeSummary* wa = edge(a, "web", "api");
+  REQUIRE(wa != nullptr);
+  CHECK(wa->calls == 2);
+  CHECK(wa->errors == 0);
+  CHECK(wa->client.min == 50);
+  CHECK(wa->client.max == 100);
+  CHECK(wa->client.p50 == 50);
+  CHECK(wa->gap.count == 2);
+  CHECK(wa->gap.min == 10);  // b: 50 - 40
+  CHECK(wa->gap.max == 20);  // g: 100 - 80
+  const EdgeSummary* wh = edge(a, "web", "h3");
+  REQUIRE(wh != nullptr);
+  CHECK(wh->calls == 1);
+  CHECK(wh->errors == 1);  // the caller saw 503
+  CHECK(wh->client.p50 == 30);
+  CHECK(wh->gap.p50 == 10);  // 30 - 20
+  // Most calls first.
+  CHECK(a.edges[0].caller == "web");
+  CHECK(a.edges[0].callee == "api");
+}
+
+TEST_CASE("analyze: an inferred callee makes an edge without a gap") {
+  ShardedStore store(4);
+  add(store, {"x", "r", "", 0, 100, 200, "n1", "front", "", {{"lost", 10, 40, "n9", 504}}}, 1);
+  const Analysis a = analyze(store, Config{}, 1);
+  CHECK(a.spans == 1);
+  CHECK(a.inferred == 1);
+  CHECK(a.traces.with_inferred == 1);
+  CHECK(a.traces.complete == 0);
+  REQUIRE(a.edges.size() == 1);
+  CHECK(a.edges[0].caller == "front");
+  CHECK(a.edges[0].callee == "n9");
+  CHECK(a.edges[0].calls == 1);
+  CHECK(a.edges[0].errors == 1);
+  CHECK(a.edges[0].client.p50 == 40);
+  CHECK(a.edges[0].gap.count == 0);
+}
+
+TEST_CASE("analyze: the slowest traces first, ties by traceId") {
+  SUBCASE("top 3") {
+    Config config;
+    config.top = 3;
+    CHECK(shown_ids(analyze_sample(config)) == std::vector<std::string>{"t4", "t1", "t2"});
+  }
+  SUBCASE("top 10 shows all four") {
+    CHECK(shown_ids(analyze_sample(Config{})) == std::vector<std::string>{"t4", "t1", "t2", "t3"});
+  }
+  SUBCASE("top 1") {
+    Config config;
+    config.top = 1;
+    const Analysis a = analyze_sample(config);
+    REQUIRE(shown_ids(a) == std::vector<std::string>{"t4"});
+    // A shown trace carries its analysis.
+    const ShownTrace& s = a.shown[0];
+    CHECK(s.trace.size() == 2);
+    CHECK(s.path.size() == 3);
+    REQUIRE(s.on_path.size() == 2);
+    REQUIRE(s.self.size() == 2);
+    CHECK(s.on_path[0] + s.on_path[1] == 200);
+  }
+  SUBCASE("all traces") {
+    Config config;
+    config.top = 1;
+    config.all_traces = true;
+    CHECK(shown_ids(analyze_sample(config)).size() == 4);
+  }
+}
+
+TEST_CASE("analyze: --trace picks traces and reports missing ids") {
+  Config config;
+  config.trace_ids = {"t3", "nope", "t1"};
+  const Analysis a = analyze_sample(config);
+  std::vector<std::string> ids = shown_ids(a);
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::string>{"t1", "t3"});
+  CHECK(a.missing_trace_ids == std::vector<std::string>{"nope"});
+  // The summary still covers every trace.
+  CHECK(a.traces.count == 4);
+  CHECK(a.spans == 7);
+
+  Config none;
+  none.trace_ids = {"zzz"};
+  const Analysis b = analyze_sample(none);
+  CHECK(b.shown.empty());
+  CHECK(b.missing_trace_ids == std::vector<std::string>{"zzz"});
+}
+
+TEST_CASE("analyze: anomaly counts and trace completeness") {
+  ShardedStore store(4);
+  add(store, {"x", "o", "gone", 0, 10, 200, "n1", "", "", {}}, 1);  // orphan, no root
+  add(store, {"y", "r", "", 0, 10, 200, "n1", "", "", {}}, 2);
+  add(store, {"y", "k", "r", -5, 10, 200, "n1", "", "", {}}, 3);  // skew
+  const Analysis a = analyze(store, Config{}, 1);
+  CHECK(a.traces.count == 2);
+  CHECK(a.traces.with_orphans == 1);
+  CHECK(a.traces.missing_root == 1);
+  CHECK(a.anomaly_counts[static_cast<std::size_t>(AnomalyKind::kOrphan)] == 1);
+  CHECK(a.anomaly_counts[static_cast<std::size_t>(AnomalyKind::kNoRoot)] == 1);
+  CHECK(a.anomaly_counts[static_cast<std::size_t>(AnomalyKind::kSkew)] == 1);
+  CHECK(a.anomalies == 3);
+}
+
+TEST_CASE("analyze: the result does not depend on the number of threads") {
+  auto run = [](std::size_t threads) {
+    ShardedStore store(8);
+    fill(store);
+    // More traces, so that every shard has some.
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = "x" + std::to_string(i);
+      add(store,
+          {id, "r", "", i * 10, 5 + i, i % 7 == 0 ? std::int16_t{500} : std::int16_t{200}, "h1", "web", "", {}},
+          static_cast<std::uint32_t>(100 + i));
+    }
+    return analyze(store, Config{}, threads);
+  };
+  const Analysis one = run(1);
+  for (std::size_t threads : {std::size_t{2}, std::size_t{3}, std::size_t{8}}) {
+    CAPTURE(threads);
+    const Analysis many = run(threads);
+    CHECK(many.spans == one.spans);
+    CHECK(many.duplicates == one.duplicates);
+    CHECK(many.traces.count == one.traces.count);
+    CHECK(many.traces.latency_total == one.traces.latency_total);
+    CHECK(group_names(many) == group_names(one));
+    REQUIRE(many.groups.size() == one.groups.size());
+    for (std::size_t g = 0; g < one.groups.size(); ++g) {
+      CHECK(many.groups[g].spans == one.groups[g].spans);
+      CHECK(many.groups[g].errors == one.groups[g].errors);
+      CHECK(many.groups[g].critical_total == one.groups[g].critical_total);
+    }
+    CHECK(shown_ids(many) == shown_ids(one));
+  }
+  CHECK(one.traces.count == 54);
+  CHECK(group(one, "web").spans == 53);
+  CHECK(group(one, "web").errors == 1 + 8);  // d, and x0, x7, ..., x49
+}
