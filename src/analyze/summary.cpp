@@ -47,15 +47,6 @@ struct EdgeAcc {
   std::vector<Nanos> client, gap;
 };
 
-struct Ranked {
-  Nanos latency;
-  const TraceData* data;
-};
-
-bool slower(const Ranked& x, const Ranked& y) {
-  return x.latency != y.latency ? x.latency > y.latency : x.data->trace_id < y.data->trace_id;
-}
-
 bool slower_shown(const ShownTrace& x, const ShownTrace& y) {
   const Nanos lx = x.trace.latency(), ly = y.trace.latency();
   return lx != ly ? lx > ly : x.trace.trace_id < y.trace.trace_id;
@@ -112,16 +103,6 @@ std::size_t keep_count(const Config& c) {
   return c.trace_ids.empty() && !c.all_traces ? c.top : SIZE_MAX;
 }
 
-ShownTrace show(const TraceData& data, const SymbolTable& symbols) {
-  ShownTrace st;
-  st.trace = assemble(data);
-  st.symbols = &symbols;
-  st.path = critical_path(st.trace);
-  st.self = self_times(st.trace);
-  time_on_path(st.trace, st.path, st.on_path);
-  return st;
-}
-
 template <typename T>
 void shrink(std::vector<T>& v) {
   v.shrink_to_fit();
@@ -129,7 +110,10 @@ void shrink(std::vector<T>& v) {
 
 ShardResult analyze_shard(SpanStore& store, const Config& config) {
   ShardResult r;
-  std::vector<Ranked> ranked;
+  // Candidates for showing, as a heap whose front is the least slow, so a
+  // trace is assembled once even when it ends up shown.
+  std::vector<ShownTrace>& best = r.shown;
+  const std::size_t keep = keep_count(config);
   const SymbolTable& symbols = store.symbols();
   std::vector<GroupAcc> groups(symbols.size());
   std::unordered_map<std::uint64_t, EdgeAcc> edges;
@@ -183,13 +167,19 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
       e.client.push_back(call.duration);
       if (!(s.flags & kInferred)) e.gap.push_back(call.duration - s.duration);
     }
-    if (config.trace_ids.empty() || wanted(config, t.trace_id)) ranked.push_back({t.latency(), &data});
+    if (keep == 0 || (!config.trace_ids.empty() && !wanted(config, t.trace_id))) return;
+    if (best.size() >= keep) {
+      const Trace& weakest = best.front().trace;
+      const bool slower_than_weakest = t.latency() != weakest.latency() ? t.latency() > weakest.latency()
+                                                                         : t.trace_id < weakest.trace_id;
+      if (!slower_than_weakest) return;
+      std::pop_heap(best.begin(), best.end(), slower_shown);
+      best.pop_back();
+    }
+    best.push_back(ShownTrace{std::move(t), &symbols, std::move(path), std::move(self), std::move(on_path)});
+    std::push_heap(best.begin(), best.end(), slower_shown);
   });
-
-  const std::size_t keep = std::min(keep_count(config), ranked.size());
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(), slower);
-  ranked.resize(keep);
-  for (const Ranked& k : ranked) r.shown.push_back(show(*k.data, symbols));
+  std::sort(best.begin(), best.end(), slower_shown);
   store.release_all();
   for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
 

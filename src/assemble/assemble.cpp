@@ -28,7 +28,8 @@ namespace {
 // Working memory kept per thread, so assembling millions of traces does not
 // allocate for each.
 struct Scratch {
-  std::vector<Span> input;
+  std::vector<Span> input, sorted;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keys;
   std::vector<std::uint32_t> caller, path, cursor, stack;
   std::vector<std::uint8_t> state;
   std::deque<std::string> renamed_names;
@@ -69,13 +70,28 @@ class Assembler {
     renamed_names_.clear();
     renames_.clear();
     t_.trace_id = data.trace_id;
+    input_.reserve(data.span_count);
+    t_.text.reserve(data.blob.size());
     decode_spans(data.blob, data.base, input_, t_.calls, t_.text);
-    // Arrival order differs between runs when several threads parse; the
-    // input location does not, and it decides which line counts as "first".
-    std::stable_sort(input_.begin(), input_.end(), [](const Span& a, const Span& b) {
-      return a.file != b.file ? a.file < b.file : a.line < b.line;
-    });
+    sort_by_location();
     ids_.reset(input_.size() + t_.calls.size());
+  }
+
+  // Arrival order differs between runs when several threads parse; the
+  // input location does not, and it decides which line counts as "first".
+  void sort_by_location() {
+    auto location = [](const Span& s) { return (static_cast<std::uint64_t>(s.file) << 32) | s.line; };
+    auto before = [&](const Span& a, const Span& b) { return location(a) < location(b); };
+    if (std::is_sorted(input_.begin(), input_.end(), before)) return;
+    // Sort small keys, then move each span once.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>>& keys = s_.keys;
+    keys.clear();
+    for (std::uint32_t i = 0; i < input_.size(); ++i) keys.push_back({location(input_[i]), i});
+    std::sort(keys.begin(), keys.end());
+    std::vector<Span>& sorted = s_.sorted;
+    sorted.clear();
+    for (const auto& k : keys) sorted.push_back(input_[k.second]);
+    input_.swap(sorted);
   }
 
   void run() {

@@ -26,24 +26,28 @@ class IdIndex {
 
   // The value stored for `key`, or kNone.
   std::uint32_t find(std::string_view key) const {
-    for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+    const std::uint64_t h = hash_bytes(key);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.value == kNone) return kNone;
-      if (s.key == key) return s.value;
+      if (s.tag == tag && s.key == key) return s.value;
     }
   }
 
   // Inserts unless present; returns the value now stored for `key`.
   std::uint32_t insert(std::string_view key, std::uint32_t value) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
-    for (std::size_t i = home(key);; i = (i + 1) & mask()) {
+    const std::uint64_t h = hash_bytes(key);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       Slot& s = slots_[i];
       if (s.value == kNone) {
-        s = Slot{key, value};
+        s = Slot{key, value, tag};
         ++size_;
         return value;
       }
-      if (s.key == key) return s.value;
+      if (s.tag == tag && s.key == key) return s.value;
     }
   }
 
@@ -51,9 +55,9 @@ class IdIndex {
   struct Slot {
     std::string_view key;
     std::uint32_t value = kNone;
+    std::uint32_t tag = 0;  // high hash bits: most mismatches skip the compare
   };
   std::size_t mask() const { return slots_.size() - 1; }
-  std::size_t home(std::string_view key) const { return hash_bytes(key) & mask(); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{});
