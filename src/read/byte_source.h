@@ -23,7 +23,7 @@ class ByteSource {
 
 // Opens `path` ("-" is stdin). Gzip data is recognised by its magic bytes,
 // not the file name, and decompressed while streaming. On failure returns
-// nullptr and sets `error` to a message naming the path.
+// nullptr and sets `error` to the reason; the caller names the path.
 std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& error);
 
 }  // namespace ta

@@ -221,3 +221,17 @@ TEST_CASE("parse_size") {
   CHECK_FALSE(parse_size("18446744073709551616"));  // 2^64
   CHECK_FALSE(parse_size("18446744073709551615G"));  // overflows when scaled
 }
+
+TEST_CASE("resolve: --threads") {
+  CliOptions cli = with_input();
+  Terminal term;
+  term.cores = 8;
+  CHECK(ok(cli, term).threads == 8);  // default: all cores
+  Terminal unknown;
+  unknown.cores = 0;  // hardware_concurrency() may not know
+  CHECK(ok(cli, unknown).threads == 1);
+  cli.threads = 3;
+  CHECK(ok(cli, term).threads == 3);
+  cli.threads = 100000;
+  CHECK(mentions(error(cli, term), "--threads"));
+}
