@@ -59,7 +59,9 @@ std::string not_an_object(std::string_view line) {
   const char c = t.empty() ? ' ' : t.front();
   const char* kind = nullptr;
   if (c == '[') {
-    kind = "an array";
+    kind = t.find("\"traceId\"") != std::string_view::npos
+               ? "an array (a Zipkin v2 span list? one span object per line is read)"
+               : "an array";
   } else if (c == '"' && t.size() > 1 && t.back() == '"') {
     kind = "a string";
   } else if (t == "true" || t == "false") {
@@ -158,49 +160,101 @@ bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* 
   return true;
 }
 
+namespace {
+
+enum SpanKey : unsigned {
+  kTraceId, kSpanId, kParentSpanId, kTimestamp, kDuration, kHttpCode, kService, kOperation,
+  kRequestStacks, kHost, kName, kGroup, kOtherKey
+};
+
+SpanKey span_key(std::string_view key, const std::string& group_field) {
+  switch (key.size()) {
+    case 4:
+      if (key == "host") return kHost;
+      if (key == "name") return kName;
+      break;
+    case 7:
+      if (key == "traceId") return kTraceId;
+      if (key == "service") return kService;
+      break;
+    case 6:
+      if (key == "spanId") return kSpanId;
+      break;
+    case 8:
+      if (key == "duration") return kDuration;
+      if (key == "httpCode") return kHttpCode;
+      break;
+    case 9:
+      if (key == "timestamp") return kTimestamp;
+      if (key == "operation") return kOperation;
+      break;
+    case 12:
+      if (key == "parentSpanId") return kParentSpanId;
+      break;
+    case 13:
+      if (key == "requestStacks") return kRequestStacks;
+      break;
+    default:
+      break;
+  }
+  if (!group_field.empty() && key == group_field) return kGroup;
+  return kOtherKey;
+}
+
+}  // namespace
+
 bool SpanParser::parse_fields(object obj, bool envelope) {
+  unsigned seen = 0;  // span fields met in this object: a repeat is ambiguous
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
     if (auto err = std::move(field_result).get(field)) return json_error(err);
     std::string_view key;
     if (auto err = field_key(field, key)) return json_error(err);
     Value value = field.value();
+    const SpanKey k = span_key(key, options_.group_field);
+    if (k != kOtherKey && k != kHost) {
+      if (seen & (1u << k)) return fail(fmt::format("duplicate key \"{}\"", key));
+      seen |= 1u << k;
+    }
     bool ok = true;
-    if (key == "traceId") {
-      ok = read_id(value, key, p_.trace_id);
-      p_.has_span_fields = true;
-    } else if (key == "spanId") {
-      ok = read_id(value, key, p_.span_id);
-      p_.has_span_fields = true;
-    } else if (key == "parentSpanId") {
-      ok = read_id(value, key, p_.parent_id);
-    } else if (key == "timestamp") {
-      ok = read_number(value, key, p_.timestamp, p_.has_timestamp);
-    } else if (key == "duration") {
-      ok = read_number(value, key, p_.duration, p_.has_duration);
-    } else if (key == "httpCode") {
-      ok = read_code(value, key, p_.http_code);
-    } else if (key == "service") {
-      ok = read_label(value, key, p_.service);
-    } else if (key == "operation") {
-      ok = read_label(value, key, p_.operation);
-    } else if (key == "requestStacks") {
-      ok = parse_calls(value);
-    } else if (!options_.group_field.empty() && key == options_.group_field) {
-      ok = read_label(value, key, p_.group);
-    } else {
-      bool handled = false;
-      if (envelope && !parse_envelope_field(key, value, handled)) return false;
-      if (!handled) {
-        if (key == "host") {
+    switch (k) {
+      case kTraceId:
+        ok = read_id(value, key, p_.trace_id);
+        p_.has_span_fields = true;
+        break;
+      case kSpanId:
+        ok = read_id(value, key, p_.span_id);
+        p_.has_span_fields = true;
+        break;
+      case kParentSpanId: ok = read_id(value, key, p_.parent_id); break;
+      case kTimestamp: ok = read_number(value, key, p_.timestamp, p_.has_timestamp); break;
+      case kDuration: ok = read_number(value, key, p_.duration, p_.has_duration); break;
+      case kHttpCode: ok = read_code(value, key, p_.http_code); break;
+      case kService: ok = read_label(value, key, p_.service); break;
+      case kOperation: ok = read_label(value, key, p_.operation); break;
+      case kRequestStacks: ok = parse_calls(value); break;
+      case kGroup: ok = read_label(value, key, p_.group); break;
+      case kName: ok = read_label(value, key, p_.name); break;
+      case kHost:
+      case kOtherKey: {
+        bool handled = false;
+        if (envelope && !parse_envelope_field(key, value, handled)) return false;
+        if (!handled && k == kHost) {
+          if (seen & (1u << kHost)) return fail("duplicate key \"host\"");
+          seen |= 1u << kHost;
           ok = read_label(value, key, p_.host);
-        } else if (key == "name") {
-          ok = read_label(value, key, p_.name);
         }
+        break;
       }
     }
     if (!ok) return false;
+    if (k == kOtherKey && p_.other_format == nullptr) {
+      if (key == "resourceSpans") p_.other_format = "OTLP JSON (resourceSpans)";
+      if (key == "traceID" || key == "spanID") p_.other_format = "Jaeger JSON (traceID/spanID)";
+      if (key == "id" && !p_.has_span_fields) p_.other_format = "Zipkin v2 JSON (id/parentId)";
+    }
   }
+  p_.present |= seen;
   return true;
 }
 
@@ -317,7 +371,15 @@ SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simd
   switch (token.front()) {
     case '"': {
       text = token.substr(1, token.size() >= 2 ? token.size() - 2 : 0);
-      if (text.find('\\') != std::string_view::npos) err = value.get_string().get(text);
+      bool escaped = false;
+      for (const char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20) {
+          err = simdjson::UNESCAPED_CHARS;  // JSON strings may not hold raw control bytes
+          return Scalar::kString;
+        }
+        escaped |= c == '\\';
+      }
+      if (escaped) err = value.get_string().get(text);
       return Scalar::kString;
     }
     case 'n':
@@ -403,9 +465,17 @@ bool SpanParser::finish(SpanRecord& out) {
       p.origin_path.empty() ? std::string()
                             : fmt::format(" (from {}{}{})", p.origin_path,
                                           p.origin_offset.empty() ? "" : " offset ", p.origin_offset);
-  if (p.trace_id.empty()) return fail(p.has_message || p.has_span_fields ? "missing traceId" + origin
-                                                                          : std::string("not a span: no traceId or message"));
-  if (p.span_id.empty()) return fail("missing spanId" + origin);
+  auto absent = [&](std::string_view field, unsigned key) {
+    return fmt::format("{} {}{}", (p.present & (1u << key)) ? "empty" : "missing", field, origin);
+  };
+  if (p.trace_id.empty()) {
+    if (p.other_format && !p.has_span_fields)
+      return fail(fmt::format("{} is not read yet: give one span object per line", p.other_format));
+    if (!p.has_message && !p.has_span_fields && !(p.present & (1u << kTraceId)))
+      return fail("not a span: no traceId, spanId or Filebeat message");
+    return fail(absent("traceId", kTraceId));
+  }
+  if (p.span_id.empty()) return fail(absent("spanId", kSpanId));
   if (!p.has_timestamp) return fail("missing timestamp" + origin);
   if (p.timestamp.negative) return fail("timestamp is negative" + origin);
   if (p.has_duration && p.duration.negative && p.duration.digits != 0)

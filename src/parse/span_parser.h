@@ -47,6 +47,8 @@ class SpanParser {
     // Filebeat envelope
     std::string_view message, envelope_host, origin_path, origin_offset;
     bool has_message = false;
+    unsigned present = 0;                // span keys met, by SpanKey bit
+    const char* other_format = nullptr;  // a known format this reader does not take yet
   };
   using Value = simdjson::ondemand::value;
   enum class Scalar { kString, kNumber, kNull, kOther };
