@@ -396,7 +396,9 @@ TEST_CASE("bad lines are rejected with a reason") {
     CHECK(e.find("JSON") != std::string::npos);
   }
   SUBCASE("a JSON array") {
-    CHECK(parse_error(R"([{"traceId":"t","spanId":"s","timestamp":"1"}])") == "not a JSON object but an array");
+    CHECK(parse_error(R"([1, 2])") == "not a JSON object but an array");
+    CHECK(parse_error(R"([{"traceId":"t","spanId":"s","timestamp":"1"}])").find("Zipkin v2 span list") !=
+          std::string::npos);
   }
   SUBCASE("a JSON string") {
     CHECK(parse_error(R"("traceId")") == "not a JSON object but a string");
@@ -409,7 +411,17 @@ TEST_CASE("bad lines are rejected with a reason") {
   }
   SUBCASE("missing traceId") {
     CHECK(parse_error(R"({"spanId":"01","timestamp":"1704038400000"})").find("missing traceId") == 0);
-    CHECK(parse_error(R"({"traceId":"","spanId":"01","timestamp":"1704038400000"})").find("missing traceId") == 0);
+    CHECK(parse_error(R"({"traceId":"","spanId":"01","timestamp":"1704038400000"})") == "empty traceId");
+    CHECK(parse_error(R"({"traceId":"a","spanId":"","timestamp":"1704038400000"})") == "empty spanId");
+  }
+  SUBCASE("duplicate keys") {
+    CHECK(parse_error(R"({"traceId":"a","traceId":"b","spanId":"01","timestamp":"1"})") == "duplicate key \"traceId\"");
+    CHECK(parse_error(R"({"traceId":"a","spanId":"01","timestamp":"1","duration":1,"duration":2})") ==
+          "duplicate key \"duration\"");
+  }
+  SUBCASE("raw control bytes in a string") {
+    CHECK(parse_error(std::string("{\"traceId\":\"a\x01b\",\"spanId\":\"1\",\"timestamp\":1}")) ==
+          "invalid JSON: control character in string");
   }
   SUBCASE("an object with no span in it") {
     CHECK(parse_error(R"({"level":"info","msg":"started"})").find("traceId") != std::string::npos);
