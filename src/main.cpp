@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
 
   CliOptions cli;
   if (auto code = parse_command_line(argc, argv, cli)) return *code;
-  const Resolved resolved = resolve(cli, detect_terminal());
+  const Resolved resolved = resolve(cli, detect_environment());
   if (!resolved.config) {
     print_error(resolved.error);
     return static_cast<int>(ExitCode::kUsage);
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    ShardedStore store(config.threads == 1 ? 1 : config.threads * 8);
+    ShardedStore store(config.threads == 1 ? 1 : config.threads * 8, config.max_trace_spans);
     const InputStats input = ingest(config.inputs, ingest_options(config), store);
     const Analysis analysis = analyze(store, config, config.threads);
     report_problems(input, analysis, config);

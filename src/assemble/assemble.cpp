@@ -19,6 +19,7 @@ std::string_view anomaly_name(AnomalyKind kind) {
     case AnomalyKind::kSkew: return "skew";
     case AnomalyKind::kCodeMismatch: return "code-mismatch";
     case AnomalyKind::kNoRoot: return "no-root";
+    case AnomalyKind::kTruncated: return "truncated";
   }
   return "unknown";
 }
@@ -51,7 +52,7 @@ void clear(Trace& t) {
   t.order.clear();
   t.depth.clear();
   t.anomalies.clear();
-  t.logged_spans = t.inferred_spans = t.duplicates = 0;
+  t.logged_spans = t.inferred_spans = t.duplicates = t.dropped = 0;
   t.start = t.end = 0;
 }
 
@@ -70,6 +71,7 @@ class Assembler {
     renamed_names_.clear();
     renames_.clear();
     t_.trace_id = data.trace_id;
+    t_.dropped = data.dropped;
     input_.reserve(data.span_count);
     t_.text.reserve(data.blob.size());
     decode_spans(data.blob, data.base, input_, t_.calls, t_.text);
@@ -327,6 +329,9 @@ class Assembler {
         }
       }
     }
+    if (t_.dropped)
+      note(AnomalyKind::kTruncated, 0,
+           fmt::format("{} more spans were not kept (--max-trace-spans)", t_.dropped));
     if (n > 0 && !has_true_root)
       note(AnomalyKind::kNoRoot, t_.roots.empty() ? 0 : t_.roots.front(), "no span without a parent: the root is missing");
   }

@@ -20,8 +20,9 @@ enum class AnomalyKind : std::uint8_t {
   kSkew,          // child outside its parent's interval
   kCodeMismatch,  // caller's subHttpCode differs from the callee's httpCode
   kNoRoot,        // no span without a parent: the root was lost
+  kTruncated,     // spans over --max-trace-spans were not kept
 };
-inline constexpr int kAnomalyKinds = 7;
+inline constexpr int kAnomalyKinds = 8;
 std::string_view anomaly_name(AnomalyKind kind);
 
 struct Anomaly {
@@ -46,6 +47,7 @@ struct Trace {
   std::uint32_t logged_spans = 0;
   std::uint32_t inferred_spans = 0;
   std::uint32_t duplicates = 0;  // identical lines counted once
+  std::uint32_t dropped = 0;     // spans not kept over --max-trace-spans
   Nanos start = 0;
   Nanos end = 0;
 

@@ -33,7 +33,7 @@ std::optional<std::size_t> parse_size(const std::string& text) {
   return value * mult;
 }
 
-Resolved resolve(const CliOptions& cli, const Terminal& term) {
+Resolved resolve(const CliOptions& cli, const Environment& term) {
   Config c;
   auto error = [](std::string msg) { return Resolved{std::nullopt, std::move(msg)}; };
 
@@ -97,6 +97,17 @@ Resolved resolve(const CliOptions& cli, const Terminal& term) {
   c.strict = cli.strict;
   c.max_warnings = cli.quiet ? 0 : cli.max_warnings;
   c.progress = term.stderr_tty && !cli.no_progress;
+  c.max_trace_spans = cli.max_trace_spans;
+  if (c.max_trace_spans == 0) return error("--max-trace-spans 0: give at least 1");
+  if (cli.max_memory.empty()) {
+    // Three quarters of the machine: room for the report and the system.
+    c.max_memory = term.memory ? term.memory / 4 * 3 : std::uint64_t{16} << 30;
+  } else {
+    auto m = parse_size(cli.max_memory);
+    if (!m || *m < (std::size_t{64} << 20))
+      return error(fmt::format("--max-memory {}: give a size of at least 64MiB, e.g. 8GiB", cli.max_memory));
+    c.max_memory = *m;
+  }
   c.threads = cli.threads == 0 ? std::max<std::size_t>(term.cores, 1) : cli.threads;
   if (c.threads > 256) return error(fmt::format("--threads {}: give at most 256", cli.threads));
   return Resolved{std::move(c), {}};
@@ -175,6 +186,13 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   app.add_option("-j,--threads", o.threads, "Threads for parsing and analysis (default: all cores)")
       ->type_name("N")
       ->default_str("all cores");
+  app.add_option("--max-trace-spans", o.max_trace_spans,
+                 "Keep at most N spans per trace; the rest are counted as rejected and the trace flagged")
+      ->type_name("N")
+      ->default_str("10000000");
+  app.add_option("--max-memory", o.max_memory,
+                 "Stop reading at this resident memory and report what was read (default: 3/4 of RAM)")
+      ->type_name("SIZE");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
   app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION);
   app.footer(R"(Examples:

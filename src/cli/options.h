@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct CliOptions {
   bool quiet = false;
   bool no_progress = false;
   std::size_t threads = 0;  // 0: all cores
+  std::size_t max_trace_spans = 10'000'000;
+  std::string max_memory;  // "": a share of the machine's memory
 };
 
 enum class Format { kText, kJson, kMarkdown };
@@ -46,13 +49,17 @@ struct Config {
   std::size_t max_warnings = 20;
   bool progress = false;
   std::size_t threads = 1;
+  std::size_t max_trace_spans = 10'000'000;
+  std::uint64_t max_memory = 0;  // bytes of resident memory before reading stops
 };
 
-struct Terminal {
+// What resolve() needs to know about where it runs.
+struct Environment {
   bool stdin_tty = false;
   bool stdout_tty = false;
   bool stderr_tty = false;
   std::size_t cores = 1;
+  std::uint64_t memory = 0;  // physical memory in bytes; 0 if unknown
 };
 
 struct Resolved {
@@ -60,7 +67,7 @@ struct Resolved {
   std::string error;  // set when config is not
 };
 
-Resolved resolve(const CliOptions& cli, const Terminal& terminal);
+Resolved resolve(const CliOptions& cli, const Environment& terminal);
 
 // Parses argv with CLI11. Returns an exit code when the run should stop here
 // (--help, --version, a usage error already reported), else nullopt.

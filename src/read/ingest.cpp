@@ -59,13 +59,25 @@ void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore
   }
   w.blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
     ++w.lines;
-    if (w.parser.parse(line, cap, w.record)) {
-      ++w.spans;
-      store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)));
-    } else {
+    if (!w.parser.parse(line, cap, w.record)) {
       reject(line_no, w.parser.error());
+    } else if (store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)))) {
+      ++w.spans;
+    } else {
+      reject(line_no, fmt::format("trace {} already has --max-trace-spans {} spans; this one is not kept",
+                                  w.record.trace_id, options.max_trace_spans));
     }
   });
+}
+
+// Resident memory, from /proc; 0 if unknown.
+std::uint64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE)) : 0;
 }
 
 // Reads every file and hands each chunk to `sink`.
@@ -83,7 +95,12 @@ void read_all(const std::vector<std::string>& paths, const IngestOptions& option
     LineReader reader(*source, options.chunk_bytes, options.max_line_bytes);
     LineChunk chunk;
     const std::uint64_t bytes_before = stats.bytes;
+    std::uint64_t chunks = 0;
     while (reader.next(chunk)) {
+      if (options.max_memory && ++chunks % 8 == 0 && resident_bytes() > options.max_memory) {
+        stats.memory_limit_hit = true;
+        break;
+      }
       sink(chunk, file);
       stats.bytes = bytes_before + source->raw_bytes();
       if (options.on_progress && stats.bytes >= next_progress) {
@@ -94,6 +111,7 @@ void read_all(const std::vector<std::string>& paths, const IngestOptions& option
     stats.bytes = bytes_before + source->raw_bytes();
     if (!reader.error().empty())
       stats.read_errors.push_back(fmt::format("{}: {}", display_name(paths[file]), reader.error()));
+    if (stats.memory_limit_hit) break;
   }
 }
 

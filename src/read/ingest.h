@@ -29,6 +29,7 @@ struct InputStats {
   std::uint64_t rejected = 0;
   std::vector<Rejection> rejections;     // the first max_kept_rejections, in input order
   std::vector<std::string> read_errors;  // "FILE: reason": the file was cut short
+  bool memory_limit_hit = false;         // reading stopped at --max-memory
 };
 
 struct IngestOptions {
@@ -37,6 +38,8 @@ struct IngestOptions {
   std::size_t chunk_bytes = 1 << 20;
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_kept_rejections = 1000;
+  std::size_t max_trace_spans = 10'000'000;  // over it a span is rejected and counted
+  std::uint64_t max_memory = 0;              // resident bytes; 0: no limit
   // Called now and then with the bytes read so far (progress display).
   std::function<void(std::uint64_t bytes)> on_progress;
 };

@@ -12,9 +12,11 @@
 
 namespace ta {
 
-Terminal detect_terminal() {
-  return Terminal{::isatty(STDIN_FILENO) != 0, ::isatty(STDOUT_FILENO) != 0, ::isatty(STDERR_FILENO) != 0,
-                  std::thread::hardware_concurrency()};
+Environment detect_environment() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return Environment{::isatty(STDIN_FILENO) != 0, ::isatty(STDOUT_FILENO) != 0, ::isatty(STDERR_FILENO) != 0,
+                     std::thread::hardware_concurrency(),
+                     pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0};
 }
 
 IngestOptions ingest_options(const Config& config) {
@@ -23,6 +25,8 @@ IngestOptions ingest_options(const Config& config) {
   if (config.group == GroupKey::kField) o.parse.group_field = config.group_field;
   o.max_line_bytes = config.max_line_bytes;
   o.threads = config.threads;
+  o.max_memory = config.max_memory;
+  o.max_trace_spans = config.max_trace_spans;
   if (config.progress) {
     const auto start = std::chrono::steady_clock::now();
     o.on_progress = [start](std::uint64_t bytes) {
@@ -47,11 +51,15 @@ void report_problems(const InputStats& in, const Analysis& a, const Config& conf
     print_warning(fmt::format("{} more rejected lines not shown (all are counted; see --max-warnings, --format json)",
                               in.rejected - shown));
   for (const std::string& e : in.read_errors) print_error(e);
+  if (in.memory_limit_hit)
+    print_error(fmt::format("--max-memory {} reached after reading {}; the report covers the lines read so far "
+                            "(raise --max-memory, or split the input)",
+                            human_bytes(config.max_memory), human_bytes(in.bytes)));
   for (const std::string& id : a.missing_trace_ids) print_warning(fmt::format("--trace {}: no such trace in the input", id));
 }
 
 ExitCode exit_code(const InputStats& in, const Analysis& a, const Config& config) {
-  if (!in.read_errors.empty()) return ExitCode::kUsage;
+  if (!in.read_errors.empty() || in.memory_limit_hit) return ExitCode::kUsage;
   if (!a.missing_trace_ids.empty()) return ExitCode::kCheckFailed;
   if (config.strict && (in.rejected > 0 || a.anomalies > 0)) return ExitCode::kCheckFailed;
   return ExitCode::kOk;

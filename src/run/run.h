@@ -8,7 +8,7 @@
 
 namespace ta {
 
-Terminal detect_terminal();
+Environment detect_environment();
 IngestOptions ingest_options(const Config& config);
 // Rejected lines and read errors on stderr: the first config.max_warnings.
 void report_problems(const InputStats& input, const Analysis& analysis, const Config& config);

@@ -5,11 +5,11 @@
 
 namespace ta {
 
-void SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
-  add(r, file, line, hash_bytes(r.trace_id));
+bool SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
+  return add(r, file, line, hash_bytes(r.trace_id));
 }
 
-void SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std::uint64_t hash) {
+bool SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std::uint64_t hash) {
   auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
   std::uint32_t slot = index_.find(r.trace_id, hash, key_of);
   if (slot == kNone) {
@@ -26,9 +26,14 @@ void SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line,
     index_.insert(hash, slot);
   }
   TraceData& t = traces_[slot];
+  if (t.span_count >= max_trace_spans_) {
+    ++t.dropped;
+    return false;
+  }
   encode_span(r, file, line, t.base, symbols_, t.blob);
   ++t.span_count;
   ++spans_;
+  return true;
 }
 
 const TraceData* SpanStore::find(std::string_view trace_id) const {
@@ -55,15 +60,16 @@ void SpanStore::release_all() {
   spans_ = 0;
 }
 
-ShardedStore::ShardedStore(std::size_t shards) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(shards, 1); ++i) shards_.push_back(std::make_unique<Shard>());
+ShardedStore::ShardedStore(std::size_t shards, std::size_t max_trace_spans) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(shards, 1); ++i)
+    shards_.push_back(std::make_unique<Shard>(max_trace_spans));
 }
 
-void ShardedStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
+bool ShardedStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
   const std::uint64_t h = hash_bytes(r.trace_id);
   Shard& s = *shards_[shard_of(h)];
   std::lock_guard<std::mutex> lock(s.mu);
-  s.store.add(r, file, line, h);
+  return s.store.add(r, file, line, h);
 }
 
 std::size_t ShardedStore::trace_count() const {

@@ -25,13 +25,18 @@ struct TraceData {
   std::vector<std::uint8_t> blob;  // encoded spans in arrival order
   Nanos base = 0;                  // time origin of the blob: the first span's start
   std::uint32_t span_count = 0;
+  std::uint32_t dropped = 0;       // spans refused over the per-trace limit
 };
 
 class SpanStore {
  public:
-  // Copies a parsed record (whose views die with the next parse) into its trace.
-  void add(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
-  void add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
+  explicit SpanStore(std::size_t max_trace_spans = 10'000'000) : max_trace_spans_(max_trace_spans) {}
+
+  // Copies a parsed record (whose views die with the next parse) into its
+  // trace. False when the trace is full (--max-trace-spans): the span is
+  // counted on the trace as dropped, not kept.
+  bool add(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
+  bool add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
 
   std::size_t trace_count() const { return index_.size(); }
   std::size_t span_count() const { return spans_; }
@@ -54,13 +59,14 @@ class SpanStore {
   HashIndex index_;
   SymbolTable symbols_;
   std::size_t spans_ = 0;
+  std::size_t max_trace_spans_;
 };
 
 class ShardedStore {
  public:
-  explicit ShardedStore(std::size_t shards);
-  // Thread-safe.
-  void add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
+  explicit ShardedStore(std::size_t shards, std::size_t max_trace_spans = 10'000'000);
+  // Thread-safe; see SpanStore::add.
+  bool add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
 
   std::size_t shard_count() const { return shards_.size(); }
   const SpanStore& shard(std::size_t i) const { return shards_[i]->store; }
@@ -70,6 +76,7 @@ class ShardedStore {
 
  private:
   struct Shard {
+    explicit Shard(std::size_t max_trace_spans) : store(max_trace_spans) {}
     std::mutex mu;
     SpanStore store;
   };

@@ -15,7 +15,7 @@ CliOptions with_input() {
   return cli;
 }
 
-Config ok(const CliOptions& cli, Terminal term = {}) {
+Config ok(const CliOptions& cli, Environment term = {}) {
   const Resolved r = resolve(cli, term);
   INFO("error: ", r.error);
   REQUIRE(r.config.has_value());
@@ -23,7 +23,7 @@ Config ok(const CliOptions& cli, Terminal term = {}) {
   return *r.config;
 }
 
-std::string error(const CliOptions& cli, Terminal term = {}) {
+std::string error(const CliOptions& cli, Environment term = {}) {
   const Resolved r = resolve(cli, term);
   CHECK_FALSE(r.config.has_value());
   CHECK_FALSE(r.error.empty());
@@ -54,18 +54,18 @@ TEST_CASE("resolve: defaults") {
 TEST_CASE("resolve: inputs and stdin") {
   CliOptions cli;
   SUBCASE("no inputs with stdin a terminal is an error") {
-    Terminal term;
+    Environment term;
     term.stdin_tty = true;
     const std::string e = error(cli, term);
     CHECK(mentions(e, "input"));
   }
   SUBCASE("no inputs with stdin a pipe reads stdin") {
-    const Config c = ok(cli, Terminal{});
+    const Config c = ok(cli, Environment{});
     CHECK(c.inputs == std::vector<std::string>{"-"});
   }
   SUBCASE("named inputs are kept in order, whatever stdin is") {
     cli.inputs = {"b.jsonl", "a.jsonl.gz", "-"};
-    Terminal term;
+    Environment term;
     term.stdin_tty = true;
     CHECK(ok(cli, term).inputs == std::vector<std::string>{"b.jsonl", "a.jsonl.gz", "-"});
   }
@@ -139,13 +139,13 @@ TEST_CASE("resolve: --group-by") {
 
 TEST_CASE("resolve: --color") {
   CliOptions cli = with_input();
-  Terminal tty;
+  Environment tty;
   tty.stdout_tty = true;
-  Terminal pipe;
+  Environment pipe;
   SUBCASE("auto follows stdout") {
     CHECK(ok(cli, tty).color);
     CHECK_FALSE(ok(cli, pipe).color);
-    Terminal only_stderr;
+    Environment only_stderr;
     only_stderr.stderr_tty = true;
     only_stderr.stdin_tty = true;
     CHECK_FALSE(ok(cli, only_stderr).color);
@@ -166,7 +166,7 @@ TEST_CASE("resolve: --color") {
 
 TEST_CASE("resolve: progress, quiet and strict") {
   CliOptions cli = with_input();
-  Terminal term;
+  Environment term;
   term.stderr_tty = true;
   CHECK(ok(cli, term).progress);
   cli.no_progress = true;
@@ -194,7 +194,7 @@ TEST_CASE("resolve: --max-line-bytes") {
   }
   for (const char* bad : {"", "abc", "12XB", "1.5M", "-1", "M", "10 MiB", "99999999999999999999999"}) {
     cli.max_line_bytes = bad;
-    const Resolved r = resolve(cli, Terminal{});
+    const Resolved r = resolve(cli, Environment{});
     CHECK_MESSAGE(!r.config.has_value(), bad);
     CHECK_MESSAGE(mentions(r.error, "--max-line-bytes"), bad);
   }
@@ -224,10 +224,10 @@ TEST_CASE("parse_size") {
 
 TEST_CASE("resolve: --threads") {
   CliOptions cli = with_input();
-  Terminal term;
+  Environment term;
   term.cores = 8;
   CHECK(ok(cli, term).threads == 8);  // default: all cores
-  Terminal unknown;
+  Environment unknown;
   unknown.cores = 0;  // hardware_concurrency() may not know
   CHECK(ok(cli, unknown).threads == 1);
   cli.threads = 3;
