@@ -47,6 +47,11 @@ struct EdgeAcc {
   std::vector<Nanos> client, gap;
 };
 
+struct SkewAcc {
+  std::uint64_t outside = 0;
+  std::vector<Nanos> offsets;
+};
+
 bool slower_shown(const ShownTrace& x, const ShownTrace& y) {
   const Nanos lx = x.trace.latency(), ly = y.trace.latency();
   return lx != ly ? lx > ly : x.trace.trace_id < y.trace.trace_id;
@@ -63,8 +68,10 @@ bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
 struct ShardResult {
   std::map<std::string, GroupAcc> groups;
   std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
+  std::map<std::pair<std::string, std::string>, SkewAcc> skew;
   std::vector<Nanos> latencies, span_counts;
   std::vector<ShownTrace> shown;  // this shard's candidates for showing
+  std::uint64_t adjustments = 0;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};
   TraceTotals traces;
@@ -117,12 +124,15 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
   const SymbolTable& symbols = store.symbols();
   std::vector<GroupAcc> groups(symbols.size());
   std::unordered_map<std::uint64_t, EdgeAcc> edges;
+  std::unordered_map<std::uint64_t, SkewAcc> skew;
+  const AssembleOptions assemble_options{config.adjust_skew};
 
   Trace t;
   std::vector<PathSection> path;
   std::vector<Nanos> self, on_path;
   store.for_each_trace([&](const TraceData& data) {
-    assemble(data, t);
+    assemble(data, t, assemble_options);
+    r.adjustments += t.adjustments.size();
     critical_path(t, path);
     self_times(t, self);
     time_on_path(t, path, on_path);
@@ -165,7 +175,15 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
       EdgeAcc& e = edges[(static_cast<std::uint64_t>(from) << 32) | to];
       e.errors += call.http_code >= 500;
       e.client.push_back(call.duration);
-      if (!(s.flags & kInferred)) e.gap.push_back(call.duration - s.duration);
+      if (s.flags & kInferred) continue;
+      e.gap.push_back(call.duration - s.duration);
+      // Clock comparison per host pair, on the times as logged.
+      const std::uint32_t p = t.parent[i];
+      const std::uint64_t pair = (static_cast<std::uint64_t>(t.spans[p].host) << 32) | s.host;
+      const Nanos start = s.start - t.shift_of(i), sub_start = call.start - t.shift_of(p);
+      SkewAcc& k = skew[pair];
+      k.offsets.push_back(start - sub_start);
+      k.outside += start < sub_start || start + s.duration > sub_start + call.duration;
     }
     if (keep == 0 || (!config.trace_ids.empty() && !wanted(config, t.trace_id))) return;
     if (best.size() >= keep) {
@@ -194,6 +212,11 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     shrink(e.gap);
     r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
   }
+  for (auto& [key, k] : skew) {
+    if (k.outside == 0) continue;
+    shrink(k.offsets);
+    r.skew[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(k);
+  }
   shrink(r.latencies);
   shrink(r.span_counts);
   return r;
@@ -221,6 +244,7 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
   Analysis a;
   std::map<std::string, GroupAcc> groups;
   std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
+  std::map<std::pair<std::string, std::string>, SkewAcc> skew;
   std::vector<Nanos> latencies, span_counts;
   std::vector<ShownTrace> shown;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
@@ -243,6 +267,12 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
       append(to.client, e.client);
       append(to.gap, e.gap);
     }
+    for (auto& [key, k] : r.skew) {
+      SkewAcc& to = skew[key];
+      to.outside += k.outside;
+      append(to.offsets, k.offsets);
+    }
+    a.adjustments += r.adjustments;
     append(latencies, r.latencies);
     append(span_counts, r.span_counts);
     append(shown, r.shown);
@@ -297,6 +327,10 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     case GroupKey::kField: a.group_label = config.group_field; break;
     case GroupKey::kDefault: a.group_label = any_service ? "service" : "host"; break;
   }
+  // Shares of all critical-path time: with one root per trace that is the
+  // traces' latency; orphan roots add their own paths, and shares still sum to 1.
+  Nanos critical_total = 0;
+  for (const auto& [name, g] : groups) critical_total += g.critical;
   for (auto& [name, g] : groups) {
     GroupSummary s;
     s.name = name;
@@ -305,9 +339,8 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     s.duration = distribution(g.durations);
     s.self_total = g.self;
     s.critical_total = g.critical;
-    s.critical_share = a.traces.latency_total > 0
-                           ? static_cast<double>(g.critical) / static_cast<double>(a.traces.latency_total)
-                           : 0.0;
+    s.critical_share =
+        critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
     a.groups.push_back(std::move(s));
   }
   std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
@@ -324,6 +357,20 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     s.gap = distribution(e.gap);
     a.edges.push_back(std::move(s));
   }
+  for (auto& [key, k] : skew) {
+    SkewSummary s;
+    s.caller_host = key.first;
+    s.callee_host = key.second;
+    s.calls = k.offsets.size();
+    s.outside = k.outside;
+    s.offset = distribution(k.offsets);
+    a.skew.push_back(std::move(s));
+  }
+  std::sort(a.skew.begin(), a.skew.end(), [](const SkewSummary& x, const SkewSummary& y) {
+    if (x.outside != y.outside) return x.outside > y.outside;
+    if (x.caller_host != y.caller_host) return x.caller_host < y.caller_host;
+    return x.callee_host < y.callee_host;
+  });
   std::sort(a.edges.begin(), a.edges.end(), [](const EdgeSummary& x, const EdgeSummary& y) {
     if (x.calls != y.calls) return x.calls > y.calls;
     if (x.caller != y.caller) return x.caller < y.caller;

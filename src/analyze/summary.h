@@ -29,7 +29,7 @@ struct GroupSummary {
   Distribution duration;
   Nanos self_total = 0;
   Nanos critical_total = 0;
-  double critical_share = 0;  // of all traces' latency
+  double critical_share = 0;  // of all critical-path time (the traces' latency when each has one root)
 };
 
 struct TraceTotals {
@@ -50,6 +50,16 @@ struct EdgeSummary {
   std::uint64_t errors = 0;
   Distribution client;  // subDuration as the caller saw it
   Distribution gap;     // subDuration - callee's own duration, where the callee logged
+};
+
+// Clocks of a caller host and a callee host, compared through the caller's
+// view of each call (requestStacks): offset = callee start - subTimestamp.
+struct SkewSummary {
+  std::string caller_host;
+  std::string callee_host;
+  std::uint64_t calls = 0;
+  std::uint64_t outside = 0;  // callee ran outside the caller's view of the call
+  Distribution offset;
 };
 
 struct AnomalyExample {
@@ -77,6 +87,8 @@ struct Analysis {
   std::vector<GroupSummary> groups;            // by critical-path time, largest first
   TraceTotals traces;
   std::vector<EdgeSummary> edges;              // by calls, most first
+  std::vector<SkewSummary> skew;               // host pairs with a callee outside its caller's view
+  std::uint64_t adjustments = 0;               // subtrees moved by --adjust-skew
   std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};
   std::vector<AnomalyExample> anomaly_examples;  // the first few of each kind
   std::uint64_t anomalies = 0;

@@ -52,14 +52,17 @@ void clear(Trace& t) {
   t.order.clear();
   t.depth.clear();
   t.anomalies.clear();
+  t.adjustments.clear();
+  t.shift.clear();
   t.logged_spans = t.inferred_spans = t.duplicates = t.dropped = 0;
   t.start = t.end = 0;
 }
 
 class Assembler {
  public:
-  Assembler(const TraceData& data, Trace& out, Scratch& scratch)
-      : t_(out),
+  Assembler(const TraceData& data, Trace& out, Scratch& scratch, const AssembleOptions& options)
+      : adjust_skew_(options.adjust_skew),
+        t_(out),
         input_(scratch.input),
         ids_(scratch.ids),
         renamed_names_(scratch.renamed_names),
@@ -104,6 +107,7 @@ class Assembler {
     build_children();
     walk_depth_first();
     check_intervals();
+    if (adjust_skew_) adjust_skew();
     store_renames();
   }
 
@@ -336,6 +340,45 @@ class Assembler {
       note(AnomalyKind::kNoRoot, t_.roots.empty() ? 0 : t_.roots.front(), "no span without a parent: the root is missing");
   }
 
+  // Parents before children (depth-first order), so a caller's own shift is
+  // known when its callees are judged against its view of their calls.
+  void adjust_skew() {
+    std::vector<Nanos>& shift = t_.shift;
+    shift.assign(t_.spans.size(), 0);
+    for (const std::uint32_t u : t_.order) {
+      const std::uint32_t p = t_.parent[u];
+      if (p == kNone) continue;
+      shift[u] = shift[p];
+      const std::uint32_t c = t_.client_call[u];
+      if (c == kNone || u >= t_.logged_spans) continue;
+      const Call& call = t_.calls[c];
+      const Span& s = t_.spans[u];
+      const Nanos lo = call.start + shift[p], hi = lo + call.duration;
+      const Nanos start = s.start + shift[u];
+      if (start >= lo && start + s.duration <= hi) continue;
+      const Nanos delta = lo + (call.duration - s.duration) / 2 - start;  // half the gap on each side
+      if (delta == 0) continue;
+      shift[u] += delta;
+      t_.adjustments.push_back({u, delta});
+    }
+    if (t_.adjustments.empty()) {
+      shift.clear();
+      return;
+    }
+    for (std::uint32_t i = 0; i < t_.spans.size(); ++i) {
+      Span& s = t_.spans[i];
+      s.start += shift[i];
+      if (i < t_.logged_spans)
+        for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) t_.calls[c].start += shift[i];
+    }
+    t_.start = t_.spans[0].start;
+    t_.end = t_.spans[0].end();
+    for (const Span& s : t_.spans) {
+      t_.start = std::min(t_.start, s.start);
+      t_.end = std::max(t_.end, s.end());
+    }
+  }
+
   void store_renames() {
     for (std::size_t k = 0; k < renames_.size(); ++k) {
       const std::string& name = renamed_names_[k];
@@ -345,6 +388,7 @@ class Assembler {
     }
   }
 
+  bool adjust_skew_;
   Trace& t_;
   std::vector<Span>& input_;  // decoded spans in input order, duplicates included
   IdIndex& ids_;              // keys view t_.text, which must not grow until store_renames
@@ -356,14 +400,14 @@ class Assembler {
 
 }  // namespace
 
-void assemble(const TraceData& data, Trace& out) {
+void assemble(const TraceData& data, Trace& out, const AssembleOptions& options) {
   thread_local Scratch scratch;
-  Assembler(data, out, scratch).run();
+  Assembler(data, out, scratch, options).run();
 }
 
-Trace assemble(const TraceData& data) {
+Trace assemble(const TraceData& data, const AssembleOptions& options) {
   Trace t;
-  assemble(data, t);
+  assemble(data, t, options);
   return t;
 }
 

@@ -25,6 +25,12 @@ enum class AnomalyKind : std::uint8_t {
 inline constexpr int kAnomalyKinds = 8;
 std::string_view anomaly_name(AnomalyKind kind);
 
+// A callee subtree moved onto its caller's clock by --adjust-skew.
+struct Adjustment {
+  std::uint32_t span;  // the subtree's top
+  Nanos shift;         // added to every start in the subtree
+};
+
 struct Anomaly {
   AnomalyKind kind;
   std::uint32_t span;  // index in Trace::spans
@@ -44,6 +50,8 @@ struct Trace {
   std::vector<std::uint32_t> order;        // depth-first, children in start order
   std::vector<std::uint32_t> depth;
   std::vector<Anomaly> anomalies;
+  std::vector<Adjustment> adjustments;
+  std::vector<Nanos> shift;  // per span, when adjustments were made: start = logged start + shift
   std::uint32_t logged_spans = 0;
   std::uint32_t inferred_spans = 0;
   std::uint32_t duplicates = 0;  // identical lines counted once
@@ -54,6 +62,7 @@ struct Trace {
   std::string_view str(TextRef r) const { return {text.data() + r.offset, r.length}; }
   std::string_view span_id(std::uint32_t i) const { return str(spans[i].span_id); }
   Nanos latency() const { return end - start; }
+  Nanos shift_of(std::uint32_t i) const { return shift.empty() ? 0 : shift[i]; }
   std::size_t size() const { return spans.size(); }
   auto kids(std::uint32_t i) const {
     struct Range {
@@ -69,8 +78,14 @@ struct Trace {
 
 // Applies the assembly rules of DESIGN.md. Iterative throughout: a trace a
 // million spans deep needs no more stack than a flat one.
-Trace assemble(const TraceData& data);
+struct AssembleOptions {
+  // Shift a callee subtree that ran outside its caller's view of the call
+  // (requestStacks) so that it sits in the middle of that view.
+  bool adjust_skew = false;
+};
+
+Trace assemble(const TraceData& data, const AssembleOptions& options = {});
 // The same into an existing Trace, reusing its memory.
-void assemble(const TraceData& data, Trace& out);
+void assemble(const TraceData& data, Trace& out, const AssembleOptions& options = {});
 
 }  // namespace ta

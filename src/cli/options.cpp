@@ -97,6 +97,7 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
   c.strict = cli.strict;
   c.max_warnings = cli.quiet ? 0 : cli.max_warnings;
   c.progress = term.stderr_tty && !cli.no_progress;
+  c.adjust_skew = cli.adjust_skew;
   c.max_trace_spans = cli.max_trace_spans;
   if (c.max_trace_spans == 0) return error("--max-trace-spans 0: give at least 1");
   if (cli.max_memory.empty()) {
@@ -186,6 +187,9 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   app.add_option("-j,--threads", o.threads, "Threads for parsing and analysis (default: all cores)")
       ->type_name("N")
       ->default_str("all cores");
+  app.add_flag("--adjust-skew", o.adjust_skew,
+               "Move a callee that ran outside its caller's view of the call into the middle of that view "
+               "(every move is listed)");
   app.add_option("--max-trace-spans", o.max_trace_spans,
                  "Keep at most N spans per trace; the rest are counted as rejected and the trace flagged")
       ->type_name("N")

@@ -29,6 +29,7 @@ struct CliOptions {
   std::size_t threads = 0;  // 0: all cores
   std::size_t max_trace_spans = 10'000'000;
   std::string max_memory;  // "": a share of the machine's memory
+  bool adjust_skew = false;
 };
 
 enum class Format { kText, kJson, kMarkdown };
@@ -51,6 +52,7 @@ struct Config {
   std::size_t threads = 1;
   std::size_t max_trace_spans = 10'000'000;
   std::uint64_t max_memory = 0;  // bytes of resident memory before reading stops
+  bool adjust_skew = false;
 };
 
 // What resolve() needs to know about where it runs.

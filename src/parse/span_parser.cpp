@@ -59,9 +59,9 @@ std::string not_an_object(std::string_view line) {
   const char c = t.empty() ? ' ' : t.front();
   const char* kind = nullptr;
   if (c == '[') {
-    kind = t.find("\"traceId\"") != std::string_view::npos
-               ? "an array (a Zipkin v2 span list? one span object per line is read)"
-               : "an array";
+    if (t.find("\"traceId\"") != std::string_view::npos)
+      return "Zipkin v2 JSON (a span array) is not read yet: give one native span object per line";
+    kind = "an array";
   } else if (c == '"' && t.size() > 1 && t.back() == '"') {
     kind = "a string";
   } else if (t == "true" || t == "false") {
@@ -219,11 +219,11 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
     bool ok = true;
     switch (k) {
       case kTraceId:
-        ok = read_id(value, key, p_.trace_id);
+        ok = read_required_id(value, key, p_.trace_id);
         p_.has_span_fields = true;
         break;
       case kSpanId:
-        ok = read_id(value, key, p_.span_id);
+        ok = read_required_id(value, key, p_.span_id);
         p_.has_span_fields = true;
         break;
       case kParentSpanId: ok = read_id(value, key, p_.parent_id); break;
@@ -251,7 +251,7 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
     if (k == kOtherKey && p_.other_format == nullptr) {
       if (key == "resourceSpans") p_.other_format = "OTLP JSON (resourceSpans)";
       if (key == "traceID" || key == "spanID") p_.other_format = "Jaeger JSON (traceID/spanID)";
-      if (key == "id" && !p_.has_span_fields) p_.other_format = "Zipkin v2 JSON (id/parentId)";
+      if (key == "id") p_.other_format = "Zipkin v2 span (id, no spanId)";
     }
   }
   p_.present |= seen;
@@ -333,12 +333,19 @@ bool SpanParser::parse_calls(Value value) {
 bool SpanParser::parse_call(object obj, std::size_t index) {
   PendingCall call;
   bool has_id = false;
+  unsigned seen = 0;
+  static constexpr std::string_view kKeys[] = {"subSpanId", "subTimestamp", "subDuration", "subHttpCode", "subHost"};
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
     if (auto err = std::move(field_result).get(field)) return json_error(err, "requestStacks");
     std::string_view key;
     if (auto err = field_key(field, key)) return json_error(err, "requestStacks");
     Value value = field.value();
+    for (unsigned k = 0; k < std::size(kKeys); ++k) {
+      if (key != kKeys[k]) continue;
+      if (seen & (1u << k)) return fail(fmt::format("requestStacks[{}]: duplicate key \"{}\"", index, key));
+      seen |= 1u << k;
+    }
     bool ok = true;
     if (key == "subSpanId") {
       ok = read_id(value, "subSpanId", call.span_id);
@@ -418,6 +425,14 @@ bool SpanParser::read_id(Value value, std::string_view field, std::string_view& 
   return wrong_type(value, field, "a string");
 }
 
+// traceId and spanId: null is a wrong type here, not "no value".
+bool SpanParser::read_required_id(Value value, std::string_view field, std::string_view& out) {
+  std::string_view text;
+  simdjson::error_code err;
+  if (scalar(value, text, err) == Scalar::kNull) return fail(fmt::format("{} is null, expected a string", field));
+  return read_id(value, field, out);
+}
+
 bool SpanParser::read_label(Value value, std::string_view field, std::string_view& out) {
   // Labels accept the same shapes as ids: strings, numbers, null.
   return read_id(value, field, out);
@@ -454,6 +469,14 @@ bool SpanParser::read_code(Value value, std::string_view field, std::int16_t& ou
     return true;
   }
   auto v = to_integer(d);
+  if (!v && d.exponent < 0) {
+    // Shown as the decimal it is, e.g. "200.5".
+    std::string digits = std::to_string(d.digits);
+    const auto frac = static_cast<std::size_t>(-d.exponent);
+    if (digits.size() <= frac) digits.insert(0, frac - digits.size() + 1, '0');
+    digits.insert(digits.size() - frac, ".");
+    return fail(fmt::format("{} is not an integer: \"{}{}\"", field, d.negative ? "-" : "", digits));
+  }
   if (!v || *v < 0 || *v > 999) return fail(fmt::format("{} is out of range (0-999)", field));
   out = static_cast<std::int16_t>(*v);
   return true;
@@ -470,12 +493,16 @@ bool SpanParser::finish(SpanRecord& out) {
   };
   if (p.trace_id.empty()) {
     if (p.other_format && !p.has_span_fields)
-      return fail(fmt::format("{} is not read yet: give one span object per line", p.other_format));
+      return fail(fmt::format("{} is not read yet: give one native span object per line", p.other_format));
     if (!p.has_message && !p.has_span_fields && !(p.present & (1u << kTraceId)))
       return fail("not a span: no traceId, spanId or Filebeat message");
     return fail(absent("traceId", kTraceId));
   }
-  if (p.span_id.empty()) return fail(absent("spanId", kSpanId));
+  if (p.span_id.empty()) {
+    if (p.other_format && !(p.present & (1u << kSpanId)))
+      return fail(fmt::format("{} is not read yet: give one native span object per line", p.other_format));
+    return fail(absent("spanId", kSpanId));
+  }
   if (!p.has_timestamp) return fail("missing timestamp" + origin);
   if (p.timestamp.negative) return fail("timestamp is negative" + origin);
   if (p.has_duration && p.duration.negative && p.duration.digits != 0)

@@ -62,6 +62,7 @@ class SpanParser {
   Scalar scalar(Value& value, std::string_view& text, simdjson::error_code& err);
   bool wrong_type(Value& value, std::string_view field, const char* expected);
   bool read_id(Value value, std::string_view field, std::string_view& out);
+  bool read_required_id(Value value, std::string_view field, std::string_view& out);
   bool read_label(Value value, std::string_view field, std::string_view& out);
   bool read_number(Value value, std::string_view field, Decimal& out, bool& present);
   bool read_code(Value value, std::string_view field, std::int16_t& out);

@@ -60,6 +60,7 @@ class GzipSource final : public ByteSource {
       error_ = "cannot initialise zlib";
       return -1;
     }
+    if (failed_) return -1;  // the error was found after the bytes already handed back
     z_.next_out = reinterpret_cast<Bytef*>(out);
     z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
     while (z_.avail_out == static_cast<uInt>(std::min<std::size_t>(n, 1u << 30))) {
@@ -78,10 +79,7 @@ class GzipSource final : public ByteSource {
         }
       }
       if (z_.avail_in == 0 && in_eof_) {
-        if (in_member_) {
-          error_ = "truncated gzip data (the file ends inside a compressed block)";
-          return -1;
-        }
+        if (in_member_) return fail("truncated gzip data (the file ends inside a compressed block)", n);
         break;  // clean end after a whole member
       }
       const int rc = inflate(&z_, Z_NO_FLUSH);
@@ -90,22 +88,30 @@ class GzipSource final : public ByteSource {
         inflateReset(&z_);  // a concatenated member may follow
         continue;
       }
-      if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        error_ = std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "inflate failed");
-        return -1;
-      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR)
+        return fail(std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "inflate failed"), n);
       in_member_ = true;
     }
     return static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, 1u << 30) - z_.avail_out);
   }
 
  private:
+  // Bytes inflated before the damage are still good: hand them back now and
+  // report the error on the next read.
+  std::ptrdiff_t fail(std::string reason, std::size_t n) {
+    error_ = std::move(reason);
+    failed_ = true;
+    const std::size_t produced = std::min<std::size_t>(n, 1u << 30) - z_.avail_out;
+    return produced ? static_cast<std::ptrdiff_t>(produced) : -1;
+  }
+
   std::unique_ptr<FdSource> in_;
   std::vector<char> buf_;
   z_stream z_;
   bool ok_ = false;
   bool in_eof_ = false;
   bool in_member_ = false;
+  bool failed_ = false;
 };
 
 }  // namespace

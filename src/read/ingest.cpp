@@ -18,10 +18,14 @@ namespace ta {
 std::string check_inputs(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {
     if (path == "-") continue;
+    if (path.empty()) return "\"\": empty file name";
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
-    if (S_ISDIR(st.st_mode))
-      return fmt::format("{}: is a directory (give the files in it, e.g. {}/*.jsonl)", path, path);
+    if (S_ISDIR(st.st_mode)) {
+      std::string dir = path;
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      return fmt::format("{}: is a directory (give the files in it, e.g. {}/*.jsonl)", path, dir);
+    }
     if (::access(path.c_str(), R_OK) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
   }
   return {};
@@ -59,7 +63,10 @@ void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore
   }
   w.blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
     ++w.lines;
-    if (!w.parser.parse(line, cap, w.record)) {
+    if (line.size() > options.max_line_bytes) {
+      reject(line_no, fmt::format("line of {} bytes is longer than --max-line-bytes {}", line.size(),
+                                  options.max_line_bytes));
+    } else if (!w.parser.parse(line, cap, w.record)) {
       reject(line_no, w.parser.error());
     } else if (store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)))) {
       ++w.spans;

@@ -18,7 +18,9 @@ std::unique_ptr<char[]> padded_buffer(std::size_t capacity) {
 LineReader::LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes)
     : source_(source),
       max_line_(max_line_bytes),
-      capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 1), 2)),  // never above the limit: a full buffer without a newline is an oversized line
+      // Never far above the limit: a full buffer without a newline is an
+      // oversized line. +2 leaves room for a "\r\n" after a line at the limit.
+      capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 2), 3)),
       buf_(padded_buffer(capacity_)) {}
 
 // One read into the free space; false on error.
@@ -44,21 +46,24 @@ bool LineReader::fill() {
 // and including its newline, in linear time.
 bool LineReader::skip_rest_of_line(LineChunk& chunk) {
   std::uint64_t dropped = 0;
+  char last = 0;
   for (;;) {
     const char* p = buf_.get() + begin_;
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end_ - begin_));
     if (nl) {
       dropped += static_cast<std::uint64_t>(nl - p);
+      if (nl > p) last = nl[-1];
       begin_ += static_cast<std::size_t>(nl - p) + 1;
       break;
     }
     dropped += end_ - begin_;
+    if (end_ > begin_) last = buf_[end_ - 1];
     begin_ = end_ = 0;
     if (eof_ || !fill() || (eof_ && end_ == 0)) break;
   }
   chunk = LineChunk{};
   chunk.oversized_line = next_line_++;
-  chunk.oversized_bytes = dropped;
+  chunk.oversized_bytes = dropped - (last == '\r' && dropped > 0);  // the line's length, as for_each_line counts it
   return true;
 }
 
@@ -74,11 +79,11 @@ bool LineReader::next(LineChunk& chunk) {
       take = avail;  // last line without a newline
     } else if (eof_) {
       return false;
-    } else if (avail > max_line_) {
+    } else if (avail > max_line_ + 1) {
       return skip_rest_of_line(chunk);
     } else if (begin_ == 0 && end_ == capacity_) {
       // A line longer than the buffer: grow it, up to the line limit.
-      const std::size_t grown = std::min(capacity_ * 2, max_line_ + 1);
+      const std::size_t grown = std::min(capacity_ * 2, max_line_ + 2);
       auto bigger = padded_buffer(grown);
       std::memcpy(bigger.get(), buf_.get(), end_);
       buf_ = std::move(bigger);

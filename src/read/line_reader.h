@@ -13,6 +13,10 @@
 
 namespace ta {
 
+// Lines longer than max_line_bytes + 1 are cut out and reported as
+// oversized; a line of max_line_bytes + 1 still comes through (it may be a
+// line at the limit followed by '\r'), so the caller checks the length of
+// what for_each_line hands it.
 struct LineChunk {
   const char* data = nullptr;
   std::size_t size = 0;        // whole lines, the last one maybe without '\n'
@@ -63,7 +67,8 @@ std::uint64_t for_each_line(const LineChunk& chunk, F&& f) {
     const char* stop = nl ? nl : end;
     std::string_view line(p, static_cast<std::size_t>(stop - p));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line_no == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    // A BOM starts the first line of a file, or any line when files were joined with cat.
+    if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) {
       ++blank;
     } else {

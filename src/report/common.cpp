@@ -77,9 +77,22 @@ Table group_table(const Analysis& a, std::size_t limit) {
            {"self", Table::kRight}, {"critical", Table::kRight}, {"share", Table::kRight}});
   for (const GroupSummary& g : a.groups) {
     if (limit-- == 0) break;
-    t.add({clip(g.name, 32), std::to_string(g.spans), std::to_string(g.errors), dur(g.duration.min),
+    t.add({clip(printable(g.name), 32), std::to_string(g.spans), std::to_string(g.errors), dur(g.duration.min),
            dur(g.duration.p50), dur(g.duration.p90), dur(g.duration.p99), dur(g.duration.max), dur(g.self_total),
            dur(g.critical_total), percent(g.critical_share)});
+  }
+  return t;
+}
+
+std::string signed_dur(Nanos ns) { return (ns > 0 ? "+" : "") + dur(ns); }
+
+Table skew_table(const Analysis& a, std::size_t limit) {
+  Table t({{"caller host → callee host"}, {"calls", Table::kRight}, {"outside", Table::kRight},
+           {"offset p50", Table::kRight}, {"min", Table::kRight}, {"max", Table::kRight}});
+  for (const SkewSummary& s : a.skew) {
+    if (limit-- == 0) break;
+    t.add({clip(printable(s.caller_host), 24) + " → " + clip(printable(s.callee_host), 24), std::to_string(s.calls),
+           std::to_string(s.outside), signed_dur(s.offset.p50), signed_dur(s.offset.min), signed_dur(s.offset.max)});
   }
   return t;
 }
@@ -91,7 +104,7 @@ Table edge_table(const Analysis& a, std::size_t limit) {
   for (const EdgeSummary& e : a.edges) {
     if (limit-- == 0) break;
     const bool gap = e.gap.count > 0;
-    t.add({clip(e.caller, 24) + " → " + clip(e.callee, 24), std::to_string(e.calls), std::to_string(e.errors),
+    t.add({clip(printable(e.caller), 24) + " → " + clip(printable(e.callee), 24), std::to_string(e.calls), std::to_string(e.errors),
            dur(e.client.p50), dur(e.client.p99), gap ? dur(e.gap.p50) : "-", gap ? dur(e.gap.p99) : "-"});
   }
   return t;

@@ -11,6 +11,9 @@ namespace ta {
 // At most `limit` rows, in the Analysis order.
 Table group_table(const Analysis& a, std::size_t limit);
 Table edge_table(const Analysis& a, std::size_t limit);
+Table skew_table(const Analysis& a, std::size_t limit);
+// "+5.00ms" / "-120µs"
+std::string signed_dur(Nanos ns);
 // "12.5ms" for durations; "-" when there were no values.
 std::string dur(Nanos ns);
 std::string percent(double share);

@@ -97,6 +97,12 @@ void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
     put_string(out, t.span_id(p.span));
     out.print(",\"startUs\":{},\"endUs\":{}}}", us(p.start), us(p.end));
   }
+  out.write("],\n\"adjustments\":[");
+  for (std::size_t k = 0; k < t.adjustments.size(); ++k) {
+    out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
+    put_string(out, t.span_id(t.adjustments[k].span));
+    out.print(",\"shiftUs\":{}}}", us(t.adjustments[k].shift));
+  }
   out.write("],\n\"anomalies\":[");
   for (std::size_t k = 0; k < t.anomalies.size(); ++k) {
     const Anomaly& an = t.anomalies[k];
@@ -145,7 +151,18 @@ void put_summary(const ReportInput& in, Output& out) {
     put_distribution(out, e.gap);
     out.write("}");
   }
-  out.print("],\n\"anomalies\":{{\"total\":{},\"byKind\":{{", a.anomalies);
+  out.write("],\n\"skew\":[");
+  for (std::size_t k = 0; k < a.skew.size(); ++k) {
+    const SkewSummary& s = a.skew[k];
+    out.write(k ? ",\n{\"callerHost\":" : "\n{\"callerHost\":");
+    put_string(out, s.caller_host);
+    out.write(",\"calleeHost\":");
+    put_string(out, s.callee_host);
+    out.print(",\"calls\":{},\"outside\":{},\"offset\":", s.calls, s.outside);
+    put_distribution(out, s.offset);
+    out.write("}");
+  }
+  out.print("],\n\"adjustments\":{},\n\"anomalies\":{{\"total\":{},\"byKind\":{{", a.adjustments, a.anomalies);
   for (int k = 0; k < kAnomalyKinds; ++k)
     out.print("{}\"{}\":{}", k ? "," : "", anomaly_name(static_cast<AnomalyKind>(k)), a.anomaly_counts[k]);
   out.write("},\"examples\":[");

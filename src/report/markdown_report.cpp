@@ -58,6 +58,11 @@ void write_markdown_report(const ReportInput& in, Output& out) {
     edge_table(a, kTableRows).write_markdown(out);
     if (a.edges.size() > kTableRows) out.print("\n{} more in `--format json`.\n", a.edges.size() - kTableRows);
   }
+  if (!a.skew.empty()) {
+    out.print("\n### Clock skew\n\nHost pairs where a callee ran outside its caller's view of the call "
+              "(offset = callee start − subTimestamp).\n\n");
+    skew_table(a, kTableRows).write_markdown(out);
+  }
   if (a.anomalies) {
     out.print("\n### Anomalies ({})\n\n", a.anomalies);
     Table kinds({{"kind"}, {"count", Table::kRight}});

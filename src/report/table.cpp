@@ -4,6 +4,32 @@
 
 namespace ta {
 
+std::string printable(std::string_view s, bool keep_colour) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    if (keep_colour && c == 0x1b && i + 1 < s.size() && s[i + 1] == '[') {
+      std::size_t j = i + 2;
+      while (j < s.size() && ((s[j] >= '0' && s[j] <= '9') || s[j] == ';')) ++j;
+      if (j < s.size() && s[j] == 'm') {
+        out.append(s.substr(i, j - i + 1));
+        i = j;
+        continue;
+      }
+    }
+    static const char* hex = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
 std::size_t display_width(std::string_view s) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -37,28 +63,34 @@ std::string pad(std::string_view s, std::size_t width, Table::Align align) {
 }
 
 void Table::write_text(Output& out, std::string_view indent) const {
-  std::vector<std::size_t> widths(columns_.size());
-  for (std::size_t c = 0; c < columns_.size(); ++c) widths[c] = display_width(columns_[c].title);
-  for (const auto& row : rows_)
-    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
-      widths[c] = std::max(widths[c], display_width(row[c]));
-  auto line = [&](auto cell) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(rows_.size() + 1);
+  std::vector<std::string> head;
+  for (const Column& col : columns_) head.push_back(col.title);
+  rows.push_back(std::move(head));
+  for (const auto& row : rows_) {
+    std::vector<std::string> r;
+    for (std::size_t c = 0; c < columns_.size(); ++c) r.push_back(c < row.size() ? printable(row[c], true) : "");
+    rows.push_back(std::move(r));
+  }
+  std::vector<std::size_t> widths(columns_.size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < columns_.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
+  for (const auto& row : rows) {
     std::string text(indent);
     for (std::size_t c = 0; c < columns_.size(); ++c) {
       const bool last = c + 1 == columns_.size();
-      std::string v = cell(c);
-      text += (last && columns_[c].align == kLeft) ? v : pad(v, widths[c], columns_[c].align);
+      text += (last && columns_[c].align == kLeft) ? row[c] : pad(row[c], widths[c], columns_[c].align);
       if (!last) text += "  ";
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     out.print("{}\n", text);
-  };
-  line([&](std::size_t c) { return columns_[c].title; });
-  for (const auto& row : rows_) line([&](std::size_t c) { return c < row.size() ? row[c] : std::string(); });
+  }
 }
 
 void Table::write_markdown(Output& out) const {
-  auto cell = [](std::string_view s) {
+  auto cell = [](std::string_view raw) {
+    const std::string s = printable(raw);
     std::string v;
     for (char ch : s) {
       if (ch == '|') v += "\\|";

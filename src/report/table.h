@@ -30,6 +30,11 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Control bytes shown as \xNN, so data (ids, hosts) cannot move the cursor,
+// clear the screen or break lines; colour codes (ESC [ digits m) are kept
+// when keep_colour is set.
+std::string printable(std::string_view s, bool keep_colour = false);
+
 // Characters in a UTF-8 string.
 std::size_t display_width(std::string_view s);
 // Cuts to at most `width` characters, marking the cut with "…".

@@ -56,6 +56,15 @@ void write_summary(const ReportInput& in, Output& out, const Style& st) {
     edge_table(a, kTableRows).write_text(out, "  ");
     if (a.edges.size() > kTableRows) out.print("  … {} more (see --format json)\n", a.edges.size() - kTableRows);
   }
+  if (!a.skew.empty()) {
+    out.print("\n{}\n", st.bold("Clock skew (callee ran outside its caller's view; offset = callee start - subTimestamp)"));
+    skew_table(a, kTableRows).write_text(out, "  ");
+    if (a.skew.size() > kTableRows) out.print("  … {} more (see --format json)\n", a.skew.size() - kTableRows);
+    if (a.adjustments)
+      out.print("  --adjust-skew moved {} callee subtrees onto their callers' clocks\n", a.adjustments);
+    else
+      out.print("  times are shown as logged; --adjust-skew moves such callees into their callers' view\n");
+  }
 }
 
 std::string timeline(const Trace& t, const Span& s) {
@@ -104,7 +113,8 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
   std::size_t hosts = 0;
   {
     std::vector<Symbol> hs;
-    for (const Span& s : t.spans) hs.push_back(s.host);
+    for (const Span& s : t.spans)
+      if (s.host != 0) hs.push_back(s.host);
     std::sort(hs.begin(), hs.end());
     hosts = static_cast<std::size_t>(std::unique(hs.begin(), hs.end()) - hs.begin());
   }
@@ -112,9 +122,9 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
   if (t.inferred_spans) notes.push_back(fmt::format("{} inferred", t.inferred_spans));
   if (t.duplicates) notes.push_back(plural(t.duplicates, "duplicate line"));
   if (!t.anomalies.empty()) notes.push_back(t.anomalies.size() == 1 ? "1 anomaly" : fmt::format("{} anomalies", t.anomalies.size()));
-  out.print("\n{} {}  {}  {} on {}  {}{}\n", st.bold("trace"), st.bold(t.trace_id), st.bold(dur(t.latency())),
+  out.print("\n{} {}  {}  {} on {}  {}{}\n", st.bold("trace"), st.bold(printable(t.trace_id)), st.bold(dur(t.latency())),
             plural(t.size(), "span"), plural(hosts, "host"), utc_time(t.start), notes.empty() ? "" : "  [" + fmt::format("{}", fmt::join(notes, ", ")) + "]");
-  out.print("  critical path: {}\n", path_leaders(shown, 4));
+  out.print("  critical path: {}\n", printable(path_leaders(shown, 4)));
 
   const bool all = !in.config.trace_ids.empty() || in.config.all_traces;
   const std::size_t limit = all ? t.order.size() : kMaxTreeSpans;
@@ -128,14 +138,17 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
     std::string code = s.http_code == kNoCode ? "-" : std::to_string(s.http_code);
     if (s.flags & kError) code = st.red(code);
     std::string path = shown.on_path[i] ? "● " + dur(shown.on_path[i]) : "";
-    table.add({prefixes[n] + clip(t.span_id(i), std::max<std::size_t>(8, kSpanColumn - display_width(prefixes[n]))),
-               clip(shown.symbols->text(s.host), 20), "+" + dur(s.start - t.start),
+    table.add({prefixes[n] + clip(printable(t.span_id(i)), std::max<std::size_t>(8, kSpanColumn - display_width(prefixes[n]))),
+               clip(printable(shown.symbols->text(s.host)), 20), "+" + dur(s.start - t.start),
                dur(s.duration), dur(shown.self[i]), code, path,
                flags.empty() ? "" : st.yellow(fmt::format("{}", fmt::join(flags, ","))), timeline(t, s)});
   }
   table.write_text(out, "  ");
+  for (const Adjustment& adj : t.adjustments)
+    out.print("  adjusted: {} and its subtree moved {} onto its caller's clock (--adjust-skew)\n", printable(t.span_id(adj.span)),
+              signed_dur(adj.shift));
   if (t.order.size() > limit)
-    out.print("  … {} more spans (show them all with --trace {})\n", t.order.size() - limit, t.trace_id);
+    out.print("  … {} more spans (show them all with --trace {})\n", t.order.size() - limit, printable(t.trace_id));
 }
 
 void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
@@ -147,8 +160,8 @@ void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
   out.print("\n{} {} ({})\n", st.bold("Anomalies"), a.anomalies, fmt::join(counts, ", "));
   Table table({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
   for (const AnomalyExample& e : a.anomaly_examples)
-    table.add({std::string(anomaly_name(e.kind)), clip(file_line(in.input, e.file, e.line), 32), clip(e.trace_id, 16),
-               clip(e.span_id, 12), clip(e.detail, 56)});
+    table.add({std::string(anomaly_name(e.kind)), clip(printable(file_line(in.input, e.file, e.line)), 32),
+               clip(printable(e.trace_id), 16), clip(printable(e.span_id), 12), clip(printable(e.detail), 56)});
   table.write_text(out, "  ");
 }
 

@@ -56,9 +56,10 @@ Run run(const std::vector<std::string>& paths, const Config& config = Config{}, 
   return r;
 }
 
-void check_accounting(const Run& r) {
+void check_accounting(const Run& r, bool damaged = false) {
   const Analysis& a = r.analysis;
-  CHECK(r.stats.read_errors.empty());
+  // Damaged gzip inputs stop early with a read error; what was read still adds up.
+  CHECK(r.stats.read_errors.empty() != damaged);
   CHECK(a.spans + a.duplicates + r.stats.rejected == r.stats.lines);
   CHECK(a.spans + a.duplicates == r.stats.spans_read);
 }
@@ -124,23 +125,26 @@ TEST_CASE("every line of the sample and golden logs ends in exactly one bucket")
   const std::vector<std::string> files = span_logs();
   // samples/ ships at least the four-span example.
   REQUIRE_FALSE(files.empty());
+  bool any_damaged = false;
   for (const std::string& file : files) {
     CAPTURE(file);
+    const bool damaged = file.find("/bad-gzip-") != std::string::npos && file.find(".gz") != std::string::npos;  // cut or corrupted on purpose
+    any_damaged |= damaged;
     const Run first = run({file});
-    check_accounting(first);
+    check_accounting(first, damaged);
     CHECK(first.stats.lines > 0);
     // Parsing twice gives the same result.
     const Run second = run({file});
-    check_accounting(second);
+    check_accounting(second, damaged);
     check_same(first, second);
     // And so does parsing on several threads.
     const Run threaded = run({file}, Config{}, 3);
-    check_accounting(threaded);
+    check_accounting(threaded, damaged);
     check_same(first, threaded);
   }
   // All files at once add up too.
   const Run all = run(files);
-  check_accounting(all);
+  check_accounting(all, any_damaged);
   check_same(all, run(files, Config{}, 4));
 }
 
