@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+
+#include "test_support.h"
 #include <simdjson.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,20 +17,6 @@
 #include "read/line_reader.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
-namespace doctest {
-template <typename T>
-struct StringMaker<std::vector<T>> {
-  static String convert(const std::vector<T>& v) {
-    String out = "{";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (i > 0) out += ", ";
-      out += toString(v[i]);
-    }
-    out += "}";
-    return out;
-  }
-};
-}  // namespace doctest
 
 using namespace ta;
 namespace fs = std::filesystem;
