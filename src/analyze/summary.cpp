@@ -4,7 +4,7 @@
 #include <atomic>
 #include <map>
 #include <thread>
-#include <unordered_map>
+#include "util/pair_map.h"
 
 namespace ta {
 
@@ -123,8 +123,8 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
   const std::size_t keep = keep_count(config);
   const SymbolTable& symbols = store.symbols();
   std::vector<GroupAcc> groups(symbols.size());
-  std::unordered_map<std::uint64_t, EdgeAcc> edges;
-  std::unordered_map<std::uint64_t, SkewAcc> skew;
+  PairMap<EdgeAcc> edges;
+  PairMap<SkewAcc> skew;
   const AssembleOptions assemble_options{config.adjust_skew};
 
   Trace t;
@@ -207,12 +207,12 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     shrink(groups[sym].durations);
     r.groups[name(sym)] = std::move(groups[sym]);
   }
-  for (auto& [key, e] : edges) {
+  for (auto& [key, e] : edges.entries()) {
     shrink(e.client);
     shrink(e.gap);
     r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
   }
-  for (auto& [key, k] : skew) {
+  for (auto& [key, k] : skew.entries()) {
     if (k.outside == 0) continue;
     shrink(k.offsets);
     r.skew[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(k);

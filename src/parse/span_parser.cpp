@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -73,6 +74,27 @@ std::string not_an_object(std::string_view line) {
   }
   if (kind) return fmt::format("not a JSON object but {}", kind);
   return fmt::format("not JSON: {}", quoted(t));
+}
+
+// True when a string's bytes need no unescaping and hold no control bytes:
+// eight bytes at a time (exact: no false "plain"; a false alarm only costs
+// the careful path).
+bool plain_string(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    const std::uint64_t x = w ^ (kOnes * '\\');
+    const std::uint64_t backslash = (x - kOnes) & ~x & kHigh;
+    if (below_space | backslash) return false;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '\\') return false;
+  }
+  return true;
 }
 
 // A field's key without copying it when it has no escapes (nearly always);
@@ -378,15 +400,15 @@ SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simd
   switch (token.front()) {
     case '"': {
       text = token.substr(1, token.size() >= 2 ? token.size() - 2 : 0);
-      bool escaped = false;
-      for (const char c : text) {
-        if (static_cast<unsigned char>(c) < 0x20) {
-          err = simdjson::UNESCAPED_CHARS;  // JSON strings may not hold raw control bytes
-          return Scalar::kString;
+      if (!plain_string(text)) {
+        for (const char c : text) {
+          if (static_cast<unsigned char>(c) < 0x20) {
+            err = simdjson::UNESCAPED_CHARS;  // JSON strings may not hold raw control bytes
+            return Scalar::kString;
+          }
         }
-        escaped |= c == '\\';
+        err = value.get_string().get(text);  // has escapes
       }
-      if (escaped) err = value.get_string().get(text);
       return Scalar::kString;
     }
     case 'n':
