@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    ShardedStore store(config.threads == 1 ? 1 : config.threads * 8, config.max_trace_spans);
+    ShardedStore store(config.threads, config.max_trace_spans);  // one shard per thread: least overhead
     const InputStats input = ingest(config.inputs, ingest_options(config), store);
     const Analysis analysis = analyze(store, config, config.threads);
     report_problems(input, analysis, config);
