@@ -61,7 +61,9 @@ bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
   if (a.file != b.file) return a.file < b.file;
   if (a.line != b.line) return a.line < b.line;
   if (a.trace_id != b.trace_id) return a.trace_id < b.trace_id;
-  return a.span_id < b.span_id;
+  if (a.span_id != b.span_id) return a.span_id < b.span_id;
+  if (a.kind != b.kind) return a.kind < b.kind;
+  return a.detail < b.detail;
 }
 
 // Everything one shard contributes; shards are summed up afterwards.
