@@ -214,8 +214,7 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     shrink(e.gap);
     r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
   }
-  for (auto& [key, k] : skew.entries()) {
-    if (k.outside == 0) continue;
+  for (auto& [key, k] : skew.entries()) {  // all pairs: "outside" is judged over every shard
     shrink(k.offsets);
     r.skew[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(k);
   }
@@ -360,6 +359,7 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     a.edges.push_back(std::move(s));
   }
   for (auto& [key, k] : skew) {
+    if (k.outside == 0) continue;
     SkewSummary s;
     s.caller_host = key.first;
     s.callee_host = key.second;

@@ -271,11 +271,15 @@ class Assembler {
         t_.children[cursor[t_.parent[i]]++] = i;
       }
     }
+    sort_by_start();
+  }
+
+  void sort_by_start() {
     auto by_start = [this](std::uint32_t a, std::uint32_t b) {
       const Nanos sa = t_.spans[a].start, sb = t_.spans[b].start;
       return sa != sb ? sa < sb : a < b;
     };
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i + 1 < t_.child_begin.size(); ++i)
       std::sort(t_.children.begin() + t_.child_begin[i], t_.children.begin() + t_.child_begin[i + 1], by_start);
     std::sort(t_.roots.begin(), t_.roots.end(), by_start);
   }
@@ -377,6 +381,10 @@ class Assembler {
       t_.start = std::min(t_.start, s.start);
       t_.end = std::max(t_.end, s.end());
     }
+    // Moved spans may start in another order among their siblings.
+    sort_by_start();
+    t_.order.clear();
+    walk_depth_first();
   }
 
   void store_renames() {

@@ -332,7 +332,12 @@ bool SpanParser::parse_envelope_field(std::string_view key, Value value, bool& h
 bool SpanParser::parse_calls(Value value) {
   json_type type;
   if (auto err = value.type().get(type)) return json_error(err, "requestStacks");
-  if (type == json_type::null) return true;
+  if (type == json_type::null) {
+    std::string_view text;
+    simdjson::error_code err;
+    if (scalar(value, text, err) == Scalar::kNull) return true;
+    return json_error(simdjson::N_ATOM_ERROR, "requestStacks");
+  }
   if (type != json_type::array)
     return fail(fmt::format("requestStacks is {}, expected an array", type_name(type)));
   simdjson::ondemand::array arr;
@@ -420,6 +425,11 @@ SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simd
       return Scalar::kOther;
     default:
       text = token;
+      // JSON numbers have no leading zeros ("0425"); in a string they are fine.
+      if (const std::size_t d = token.front() == '-'; token.size() > d + 1 && token[d] == '0' &&
+                                                      token[d + 1] >= '0' && token[d + 1] <= '9') {
+        err = simdjson::NUMBER_ERROR;
+      }
       return Scalar::kNumber;
   }
 }
@@ -436,7 +446,7 @@ bool SpanParser::read_id(Value value, std::string_view field, std::string_view& 
     case Scalar::kString:
       return err ? json_error(err, field) : true;
     case Scalar::kNumber:
-      if (!parse_decimal(out)) return fail(fmt::format("{} is not a valid number", field));
+      if (err || !parse_decimal(out)) return fail(fmt::format("invalid JSON: bad number in {}", field));
       return true;
     case Scalar::kNull:
       out = {};
@@ -468,6 +478,7 @@ bool SpanParser::read_number(Value value, std::string_view field, Decimal& out, 
       if (err) return json_error(err, field);
       break;
     case Scalar::kNumber:
+      if (err) return json_error(err, field);
       break;
     case Scalar::kNull:
       present = false;
