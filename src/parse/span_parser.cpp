@@ -110,6 +110,39 @@ simdjson::error_code field_key(simdjson::ondemand::field& f, std::string_view& o
   return f.unescaped_key().get(out);
 }
 
+// Steps the parser over a scalar. Left alone, On-Demand would skip it later
+// by bracket depth alone, and a stray token after it ("x":"y":}) would go
+// unnoticed; stepped over, the next separator is checked.
+simdjson::error_code consume_scalar(simdjson::ondemand::value& value, std::string_view token) {
+  switch (token.front()) {
+    case '"':
+      return value.get_raw_json_string().error();
+    case 'n': {
+      bool null = false;
+      if (auto err = value.is_null().get(null)) return err;
+      return null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+    case 't':
+    case 'f':
+      return value.get_bool().error() ? simdjson::T_ATOM_ERROR : simdjson::SUCCESS;
+    case '{':
+    case '[':
+      return simdjson::SUCCESS;  // containers are skipped by depth
+    default: {
+      const simdjson::error_code err = value.get_number().error();
+      // Valid JSON that no double holds (1e400): leave it to be skipped.
+      return err && parse_decimal(trim_right(token)) ? simdjson::SUCCESS : err;
+    }
+  }
+}
+
+// Steps over a value the span does not use (see consume_scalar).
+simdjson::error_code skip_value(simdjson::ondemand::value& value) {
+  const std::string_view token = value.raw_json_token();
+  if (token.empty()) return simdjson::TAPE_ERROR;
+  return consume_scalar(value, token);
+}
+
 bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
 
 }  // namespace
@@ -265,6 +298,8 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
           if (seen & (1u << kHost)) return fail("duplicate key \"host\"");
           seen |= 1u << kHost;
           ok = read_label(value, key, p_.host);
+        } else if (!handled) {
+          if (auto err = skip_value(value)) return json_error(err, key);
         }
         break;
       }
@@ -305,19 +340,27 @@ bool SpanParser::parse_envelope_field(std::string_view key, Value value, bool& h
       std::string_view k;
       if (auto err = f.unescaped_key().get(k)) return json_error(err, key);
       Value v = f.value();
+      json_type vt;
+      if (auto err = v.type().get(vt)) return json_error(err, key);
       if (key == "host" && k == "name") {
         if (!read_label(v, "host.name", p_.envelope_host)) return false;
       } else if (key == "log" && k == "offset") {
         if (!read_label(v, "log.offset", p_.origin_offset)) return false;
-      } else if (key == "log" && k == "file") {
+      } else if (key == "log" && k == "file" && vt == json_type::object) {
         object file;
-        if (v.get_object().get(file) == simdjson::SUCCESS) {
-          for (auto ff : file) {
-            std::string_view fk;
-            if (auto err = ff.unescaped_key().get(fk)) return json_error(err, key);
-            if (fk == "path" && !read_label(ff.value(), "log.file.path", p_.origin_path)) return false;
+        if (auto err = v.get_object().get(file)) return json_error(err, key);
+        for (auto ff : file) {
+          std::string_view fk;
+          if (auto err = ff.unescaped_key().get(fk)) return json_error(err, key);
+          Value fv = ff.value();
+          if (fk == "path") {
+            if (!read_label(fv, "log.file.path", p_.origin_path)) return false;
+          } else if (auto err = skip_value(fv)) {
+            return json_error(err, key);
           }
         }
+      } else if (auto err = skip_value(v)) {
+        return json_error(err, key);
       }
     }
     return true;
@@ -385,6 +428,8 @@ bool SpanParser::parse_call(object obj, std::size_t index) {
       ok = read_code(value, "subHttpCode", call.http_code);
     } else if (key == "subHost") {
       ok = read_label(value, "subHost", call.host);
+    } else if (auto err = skip_value(value)) {
+      return json_error(err, "requestStacks");
     }
     if (!ok) {
       error_ = fmt::format("requestStacks[{}].{}", index, error_);
@@ -413,11 +458,15 @@ SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simd
           }
         }
         err = value.get_string().get(text);  // has escapes
+      } else {
+        err = consume_scalar(value, token);
       }
       return Scalar::kString;
     }
     case 'n':
-      return token == "null" ? Scalar::kNull : Scalar::kOther;
+      if (token != "null") return Scalar::kOther;
+      err = consume_scalar(value, token);
+      return Scalar::kNull;
     case '{':
     case '[':
     case 't':
@@ -430,6 +479,8 @@ SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simd
                                                       token[d + 1] >= '0' && token[d + 1] <= '9') {
         err = simdjson::NUMBER_ERROR;
       }
+      // Our own reading decides range ("1e400" is out of range, not bad JSON).
+      (void)consume_scalar(value, token);
       return Scalar::kNumber;
   }
 }
