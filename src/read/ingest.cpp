@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -89,7 +90,8 @@ std::uint64_t resident_bytes() {
 
 // Reads every file and hands each chunk to `sink`.
 template <typename Sink>
-void read_all(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats, Sink&& sink) {
+void read_all(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats,
+              const std::atomic<std::uint64_t>& spans, Sink&& sink) {
   std::uint64_t next_progress = 64u << 20;
   for (std::uint32_t file = 0; file < paths.size(); ++file) {
     stats.files.push_back(display_name(paths[file]));
@@ -111,7 +113,7 @@ void read_all(const std::vector<std::string>& paths, const IngestOptions& option
       sink(chunk, file);
       stats.bytes = bytes_before + source->raw_bytes();
       if (options.on_progress && stats.bytes >= next_progress) {
-        options.on_progress(stats.bytes);
+        options.on_progress(stats.bytes, spans.load(std::memory_order_relaxed));
         next_progress = stats.bytes + (64u << 20);
       }
     }
@@ -143,9 +145,11 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
   for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse);
 
+  std::atomic<std::uint64_t> spans{0};  // for the progress line only
   if (threads == 1) {
-    read_all(paths, options, stats, [&](const LineChunk& chunk, std::uint32_t file) {
+    read_all(paths, options, stats, spans, [&](const LineChunk& chunk, std::uint32_t file) {
       process(chunk, file, workers[0], store, options);
+      spans.store(workers[0].spans, std::memory_order_relaxed);
     });
     add_up(stats, workers, options.max_kept_rejections);
     return stats;
@@ -160,12 +164,14 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
   for (std::size_t i = 0; i < threads; ++i) {
     pool.emplace_back([&, i] {
       while (auto item = work.pop()) {
+        const std::uint64_t before = workers[i].spans;
         process(item->chunk, item->file, workers[i], store, options);
+        spans.fetch_add(workers[i].spans - before, std::memory_order_relaxed);
         spare.push(std::move(item->bytes));
       }
     });
   }
-  read_all(paths, options, stats, [&](const LineChunk& chunk, std::uint32_t file) {
+  read_all(paths, options, stats, spans, [&](const LineChunk& chunk, std::uint32_t file) {
     OwnedChunk item;
     item.bytes = std::move(*spare.pop());
     item.chunk = chunk;

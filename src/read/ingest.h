@@ -40,8 +40,9 @@ struct IngestOptions {
   std::size_t max_kept_rejections = 1000;
   std::size_t max_trace_spans = 10'000'000;  // over it a span is rejected and counted
   std::uint64_t max_memory = 0;              // resident bytes; 0: no limit
-  // Called now and then with the bytes read so far (progress display).
-  std::function<void(std::uint64_t bytes)> on_progress;
+  // Called now and then with the bytes read and spans parsed so far
+  // (progress display).
+  std::function<void(std::uint64_t bytes, std::uint64_t spans)> on_progress;
 };
 
 // Every path should have passed check_inputs; one that fails to open now is

@@ -29,10 +29,12 @@ IngestOptions ingest_options(const Config& config) {
   o.max_trace_spans = config.max_trace_spans;
   if (config.progress) {
     const auto start = std::chrono::steady_clock::now();
-    o.on_progress = [start](std::uint64_t bytes) {
+    o.on_progress = [start](std::uint64_t bytes, std::uint64_t spans) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = secs > 0 ? static_cast<double>(bytes) / secs / (1 << 20) : 0;
-      fmt::print(stderr, "\rtrace-assemble: read {} ({:.0f} MiB/s)\x1b[K", human_bytes(bytes), rate);
+      const double mib = secs > 0 ? static_cast<double>(bytes) / secs / (1 << 20) : 0;
+      const double per_second = secs > 0 ? static_cast<double>(spans) / secs : 0;
+      fmt::print(stderr, "\rtrace-assemble: read {} ({:.0f} MiB/s), {} spans ({:.0f}/s)\x1b[K", human_bytes(bytes),
+                 mib, spans, per_second);
       std::fflush(stderr);
     };
   }
