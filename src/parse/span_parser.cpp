@@ -136,13 +136,6 @@ simdjson::error_code consume_scalar(simdjson::ondemand::value& value, std::strin
   }
 }
 
-// Steps over a value the span does not use (see consume_scalar).
-simdjson::error_code skip_value(simdjson::ondemand::value& value) {
-  const std::string_view token = value.raw_json_token();
-  if (token.empty()) return simdjson::TAPE_ERROR;
-  return consume_scalar(value, token);
-}
-
 bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
 
 }  // namespace
@@ -197,8 +190,22 @@ bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& 
   return finish(out);
 }
 
+// Unused fields may nest this deep (On-Demand itself only counts brackets).
+constexpr std::size_t kMaxValidatedDepth = std::size_t{1} << 20;
+
+// Steps over a value the span does not use (see consume_scalar). A skipped
+// object or array is only bracket-counted by On-Demand, so the document is
+// then checked in full once parsed.
+simdjson::error_code SpanParser::skip_unused(Value& value) {
+  const std::string_view token = value.raw_json_token();
+  if (token.empty()) return simdjson::TAPE_ERROR;
+  if (token.front() == '{' || token.front() == '[') unchecked_container_ = true;
+  return consume_scalar(value, token);
+}
+
 bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* data,
                                 std::size_t len, std::size_t capacity, bool envelope) {
+  unchecked_container_ = false;
   const std::string_view text(data, len);
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || text[first] != '{') return fail(not_an_object(text));
@@ -212,6 +219,16 @@ bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* 
   if (!parse_fields(obj, envelope)) return false;
   const char* rest = nullptr;
   if (doc.current_location().get(rest) == simdjson::SUCCESS) return fail("invalid JSON: text after the object");
+  if (unchecked_container_) {
+    // Validates the whole line (DOM); only lines with unused objects or
+    // arrays, e.g. Filebeat's agent/ecs, pay for it.
+    simdjson::dom::element ignored;
+    if (validator_.max_depth() < kMaxValidatedDepth &&
+        validator_.allocate(std::max<std::size_t>(len, 4096), kMaxValidatedDepth) != simdjson::SUCCESS)
+      return fail("out of memory while checking the line");
+    if (auto err = validator_.parse(reinterpret_cast<const std::uint8_t*>(data), len, false).get(ignored))
+      return json_error(err);
+  }
   return true;
 }
 
@@ -299,7 +316,7 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
           seen |= 1u << kHost;
           ok = read_label(value, key, p_.host);
         } else if (!handled) {
-          if (auto err = skip_value(value)) return json_error(err, key);
+          if (auto err = skip_unused(value)) return json_error(err, key);
         }
         break;
       }
@@ -355,11 +372,11 @@ bool SpanParser::parse_envelope_field(std::string_view key, Value value, bool& h
           Value fv = ff.value();
           if (fk == "path") {
             if (!read_label(fv, "log.file.path", p_.origin_path)) return false;
-          } else if (auto err = skip_value(fv)) {
+          } else if (auto err = skip_unused(fv)) {
             return json_error(err, key);
           }
         }
-      } else if (auto err = skip_value(v)) {
+      } else if (auto err = skip_unused(v)) {
         return json_error(err, key);
       }
     }
@@ -428,7 +445,7 @@ bool SpanParser::parse_call(object obj, std::size_t index) {
       ok = read_code(value, "subHttpCode", call.http_code);
     } else if (key == "subHost") {
       ok = read_label(value, "subHost", call.host);
-    } else if (auto err = skip_value(value)) {
+    } else if (auto err = skip_unused(value)) {
       return json_error(err, "requestStacks");
     }
     if (!ok) {

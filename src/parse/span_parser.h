@@ -61,6 +61,7 @@ class SpanParser {
   bool parse_call(simdjson::ondemand::object object, std::size_t index);
   Scalar scalar(Value& value, std::string_view& text, simdjson::error_code& err);
   bool wrong_type(Value& value, std::string_view field, const char* expected);
+  simdjson::error_code skip_unused(Value& value);
   bool read_id(Value value, std::string_view field, std::string_view& out);
   bool read_required_id(Value value, std::string_view field, std::string_view& out);
   bool read_label(Value value, std::string_view field, std::string_view& out);
@@ -73,6 +74,8 @@ class SpanParser {
   ParseOptions options_;
   simdjson::ondemand::parser outer_;
   simdjson::ondemand::parser inner_;  // for the span JSON inside `message`
+  simdjson::dom::parser validator_;   // full check of lines with unused containers
+  bool unchecked_container_ = false;
   std::string message_copy_;
   std::string number_text_;
   Pending p_;

@@ -33,6 +33,13 @@ void put_string(Output& out, std::string_view s) {
   out.write(e);
 }
 
+// ,"file":"NAME","line":N
+void put_location(const ReportInput& in, Output& out, std::uint32_t file, std::uint64_t line) {
+  out.write(",\"file\":");
+  put_string(out, file < in.input.files.size() ? in.input.files[file] : "");
+  out.print(",\"line\":{}", line);
+}
+
 void put_distribution(Output& out, const Distribution& d) {
   out.print("{{\"count\":{},\"minUs\":{},\"p50Us\":{},\"p90Us\":{},\"p99Us\":{},\"maxUs\":{}}}", d.count, us(d.min),
             us(d.p50), us(d.p90), us(d.p99), us(d.max));
@@ -86,9 +93,9 @@ void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
     out.print(",\"depth\":{},\"inferred\":{},\"flags\":[", t.depth[i], (s.flags & kInferred) ? "true" : "false");
     const auto flags = flag_names(s.flags);
     for (std::size_t f = 0; f < flags.size(); ++f) out.print("{}\"{}\"", f ? "," : "", flags[f]);
-    out.write("],\"file\":");
-    put_string(out, s.file < in.input.files.size() ? in.input.files[s.file] : "");
-    out.print(",\"line\":{}}}", s.line);
+    out.write("]");
+    put_location(in, out, s.file, s.line);
+    out.write("}");
   }
   out.write("],\n\"criticalPath\":[");
   for (std::size_t k = 0; k < st.path.size(); ++k) {
@@ -109,9 +116,8 @@ void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
     const Span& s = t.spans[an.span];
     out.print("{}{{\"kind\":\"{}\",\"spanId\":", k ? "," : "", anomaly_name(an.kind));
     put_string(out, t.span_id(an.span));
-    out.write(",\"file\":");
-    put_string(out, s.file < in.input.files.size() ? in.input.files[s.file] : "");
-    out.print(",\"line\":{},\"detail\":", s.line);
+    put_location(in, out, s.file, s.line);
+    out.write(",\"detail\":");
     put_string(out, an.detail);
     out.write("}");
   }
@@ -172,9 +178,8 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, e.trace_id);
     out.write(",\"spanId\":");
     put_string(out, e.span_id);
-    out.write(",\"file\":");
-    put_string(out, e.file < in.input.files.size() ? in.input.files[e.file] : "");
-    out.print(",\"line\":{},\"detail\":", e.line);
+    put_location(in, out, e.file, e.line);
+    out.write(",\"detail\":");
     put_string(out, e.detail);
     out.write("}");
   }
