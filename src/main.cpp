@@ -32,14 +32,18 @@ int main(int argc, char** argv) {
   }
 
   try {
+    auto since = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count();
+    };
     ShardedStore store(config.threads, config.max_trace_spans);  // one shard per thread: least overhead
     const InputStats input = ingest(config.inputs, ingest_options(config), store);
+    const Nanos read_time = since(started);
+    const auto analysis_started = std::chrono::steady_clock::now();
     const Analysis analysis = analyze(store, config, config.threads);
+    const Nanos analysis_time = since(analysis_started);
     report_problems(input, analysis, config);
     Output out(STDOUT_FILENO);
-    const Nanos elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::chrono::steady_clock::now() - started).count();
-    write_report(ReportInput{config, input, analysis, elapsed}, out);
+    write_report(ReportInput{config, input, analysis, since(started), read_time, analysis_time}, out);
     out.flush();
     return static_cast<int>(exit_code(input, analysis, config));
   } catch (const BrokenPipe&) {

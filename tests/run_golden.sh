@@ -8,7 +8,8 @@
 # A case folder holds `cmd` (a bash command line; $TA is the binary, run in
 # the case folder with pipefail), its inputs, and expected.out, expected.err,
 # expected.code. If a file named `stdin` is there it is piped in; otherwise
-# stdin is /dev/null. Timings are masked: " read in 1.2ms" and "elapsedUs".
+# stdin is /dev/null. Timings are masked: " read in 1.2ms" and "elapsedUs",
+# "readUs", "analysisUs".
 set -u
 bin=$(realpath "$1")
 dir=$2
@@ -24,7 +25,7 @@ code=$?
 
 mask() {
   sed -E -e 's/ read in [0-9.]+(ns|µs|ms|s|m[0-9]+s)$/ read in <elapsed>/' \
-         -e 's/"elapsedUs":[0-9]+/"elapsedUs":0/' "$1"
+         -e 's/"(elapsed|read|analysis)Us":[0-9]+/"\1Us":0/g' "$1"
 }
 
 if [[ "${UPDATE:-}" == 1 ]]; then

@@ -55,8 +55,9 @@ void put_input(const ReportInput& in, Output& out) {
   }
   out.print(
       "],\"bytes\":{},\"lines\":{},\"blankLines\":{},\"spans\":{},\"duplicates\":{},\"rejected\":{},"
-      "\"inferredSpans\":{},\"traces\":{},\"elapsedUs\":{}}}",
-      s.bytes, s.lines, s.blank_lines, a.spans, a.duplicates, s.rejected, a.inferred, a.traces.count, us(in.elapsed));
+      "\"inferredSpans\":{},\"traces\":{},\"elapsedUs\":{},\"readUs\":{},\"analysisUs\":{}}}",
+      s.bytes, s.lines, s.blank_lines, a.spans, a.duplicates, s.rejected, a.inferred, a.traces.count, us(in.elapsed),
+      us(in.read_time), us(in.analysis_time));
 }
 
 void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {

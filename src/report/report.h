@@ -13,7 +13,9 @@ struct ReportInput {
   const Config& config;
   const InputStats& input;
   const Analysis& analysis;
-  Nanos elapsed = 0;
+  Nanos elapsed = 0;        // start to report
+  Nanos read_time = 0;      // reading and parsing every input
+  Nanos analysis_time = 0;  // assembling and analysing every trace
 };
 
 void write_text_report(const ReportInput& in, Output& out);
