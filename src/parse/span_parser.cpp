@@ -291,11 +291,11 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
     bool ok = true;
     switch (k) {
       case kTraceId:
-        ok = read_required_id(value, key, p_.trace_id);
+        ok = read_id(value, key, p_.trace_id, false);
         p_.has_span_fields = true;
         break;
       case kSpanId:
-        ok = read_required_id(value, key, p_.span_id);
+        ok = read_id(value, key, p_.span_id, false);
         p_.has_span_fields = true;
         break;
       case kParentSpanId: ok = read_id(value, key, p_.parent_id); break;
@@ -508,7 +508,9 @@ bool SpanParser::wrong_type(Value& value, std::string_view field, const char* ex
   return fail(fmt::format("{} is {}, expected {}", field, type_name(type), expected));
 }
 
-bool SpanParser::read_id(Value value, std::string_view field, std::string_view& out) {
+// traceId and spanId pass nullable = false: null is a wrong type there,
+// while a null parentSpanId means "no parent".
+bool SpanParser::read_id(Value value, std::string_view field, std::string_view& out, bool nullable) {
   simdjson::error_code err;
   switch (scalar(value, out, err)) {
     case Scalar::kString:
@@ -517,20 +519,13 @@ bool SpanParser::read_id(Value value, std::string_view field, std::string_view& 
       if (err || !parse_decimal(out)) return fail(fmt::format("invalid JSON: bad number in {}", field));
       return true;
     case Scalar::kNull:
+      if (!nullable) return fail(fmt::format("{} is null, expected a string", field));
       out = {};
       return true;
     case Scalar::kOther:
       break;
   }
   return wrong_type(value, field, "a string");
-}
-
-// traceId and spanId: null is a wrong type here, not "no value".
-bool SpanParser::read_required_id(Value value, std::string_view field, std::string_view& out) {
-  std::string_view text;
-  simdjson::error_code err;
-  if (scalar(value, text, err) == Scalar::kNull) return fail(fmt::format("{} is null, expected a string", field));
-  return read_id(value, field, out);
 }
 
 bool SpanParser::read_label(Value value, std::string_view field, std::string_view& out) {

@@ -62,8 +62,7 @@ class SpanParser {
   Scalar scalar(Value& value, std::string_view& text, simdjson::error_code& err);
   bool wrong_type(Value& value, std::string_view field, const char* expected);
   simdjson::error_code skip_unused(Value& value);
-  bool read_id(Value value, std::string_view field, std::string_view& out);
-  bool read_required_id(Value value, std::string_view field, std::string_view& out);
+  bool read_id(Value value, std::string_view field, std::string_view& out, bool nullable = true);
   bool read_label(Value value, std::string_view field, std::string_view& out);
   bool read_number(Value value, std::string_view field, Decimal& out, bool& present);
   bool read_code(Value value, std::string_view field, std::int16_t& out);

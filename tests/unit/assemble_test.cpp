@@ -20,13 +20,7 @@ namespace {
 
 constexpr Nanos kMs = 1'000'000;
 
-struct CallSpec {
-  std::string id;
-  Nanos start = 0;
-  Nanos duration = 0;
-  std::string host;
-  std::int16_t code = 200;
-};
+using test_support::CallSpec;
 
 struct SpanSpec {
   std::string id;

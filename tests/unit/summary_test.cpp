@@ -18,13 +18,7 @@ using namespace ta;
 
 namespace {
 
-struct CallSpec {
-  std::string id;
-  Nanos start = 0;
-  Nanos duration = 0;
-  std::string host;
-  std::int16_t code = 200;
-};
+using test_support::CallSpec;
 
 struct SpanSpec {
   std::string trace;
