@@ -2,33 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <thread>
 #include "util/pair_map.h"
 
 namespace ta {
 
-Distribution distribution(std::vector<Nanos>& v) {
-  Distribution d;
-  d.count = v.size();
-  if (v.empty()) return d;
-  const std::size_t n = v.size();
-  // Selection instead of a full sort: each rank partitions the rest, so
-  // the three cost about 2n steps together.
-  auto rank = [&](std::size_t p, std::size_t from) {
-    const std::size_t k = std::max<std::size_t>((p * n + 99) / 100, 1) - 1;  // ceil(p% of n), 0-based
-    std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-    return k;
-  };
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  d.min = *lo;
-  d.max = *hi;
-  const std::size_t k50 = rank(50, 0);
-  d.p50 = v[k50];
-  const std::size_t k90 = rank(90, k50);
-  d.p90 = v[k90];
-  d.p99 = v[rank(99, k90)];
-  return d;
+void time_on_path(const Trace& t, const std::vector<PathSection>& path, std::vector<Nanos>& on) {
+  on.assign(t.size(), 0);
+  for (const PathSection& p : path) on[p.span] += p.end - p.start;
 }
 
 namespace {
@@ -36,7 +19,7 @@ namespace {
 constexpr std::size_t kExamplesPerKind = 5;
 
 struct GroupAcc {
-  std::vector<Nanos> durations;
+  Sample durations;
   std::uint64_t errors = 0;
   Nanos self = 0;
   Nanos critical = 0;
@@ -44,12 +27,12 @@ struct GroupAcc {
 
 struct EdgeAcc {
   std::uint64_t errors = 0;
-  std::vector<Nanos> client, gap;
+  Sample client, gap;
 };
 
 struct SkewAcc {
   std::uint64_t outside = 0;
-  std::vector<Nanos> offsets;
+  Sample offsets;
 };
 
 bool slower_shown(const ShownTrace& x, const ShownTrace& y) {
@@ -71,7 +54,7 @@ struct ShardResult {
   std::map<std::string, GroupAcc> groups;
   std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
   std::map<std::pair<std::string, std::string>, SkewAcc> skew;
-  std::vector<Nanos> latencies, span_counts;
+  Sample latencies, span_counts;
   std::vector<ShownTrace> shown;  // this shard's candidates for showing
   std::uint64_t adjustments = 0;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
@@ -92,10 +75,6 @@ Symbol group_of(const Span& s, const Config& c) {
   return s.service != 0 ? s.service : s.host;
 }
 
-void time_on_path(const Trace& t, const std::vector<PathSection>& path, std::vector<Nanos>& on) {
-  on.assign(t.size(), 0);
-  for (const PathSection& p : path) on[p.span] += p.end - p.start;
-}
 
 bool wanted(const Config& c, std::string_view id) {
   return std::find(c.trace_ids.begin(), c.trace_ids.end(), id) != c.trace_ids.end();
@@ -112,38 +91,27 @@ std::size_t keep_count(const Config& c) {
   return c.trace_ids.empty() && !c.all_traces ? c.top : SIZE_MAX;
 }
 
-template <typename T>
-void shrink(std::vector<T>& v) {
-  v.shrink_to_fit();
-}
+// Tallies trace after trace against one symbol table; finish() names the
+// symbols. Batch analysis runs one per shard; live mode one for the run,
+// with bounded samples.
+class Accumulator {
+ public:
+  Accumulator(const Config& config, const SymbolTable& symbols, std::size_t exact_limit)
+      : config_(config), symbols_(symbols), limit_(exact_limit) {
+    r_.latencies = Sample(limit_);
+    r_.span_counts = Sample(limit_);
+  }
 
-ShardResult analyze_shard(SpanStore& store, const Config& config) {
-  ShardResult r;
-  // Candidates for showing, as a heap whose front is the least slow, so a
-  // trace is assembled once even when it ends up shown.
-  std::vector<ShownTrace>& best = r.shown;
-  const std::size_t keep = keep_count(config);
-  const SymbolTable& symbols = store.symbols();
-  std::vector<GroupAcc> groups(symbols.size());
-  PairMap<EdgeAcc> edges;
-  PairMap<SkewAcc> skew;
-  const AssembleOptions assemble_options{config.adjust_skew};
-
-  Trace t;
-  std::vector<PathSection> path;
-  std::vector<Nanos> self, on_path;
-  store.for_each_trace([&](const TraceData& data) {
-    assemble(data, t, assemble_options);
+  void add(const Trace& t, const std::vector<PathSection>& path, const std::vector<Nanos>& self,
+           const std::vector<Nanos>& on_path) {
+    (void)path;
+    ShardResult& r = r_;
     r.adjustments += t.adjustments.size();
-    critical_path(t, path);
-    self_times(t, self);
-    time_on_path(t, path, on_path);
-
     r.spans += t.logged_spans;
     r.inferred += t.inferred_spans;
     r.duplicates += t.duplicates;
-    r.latencies.push_back(t.latency());
-    r.span_counts.push_back(static_cast<Nanos>(t.size()));
+    r.latencies.push(t.latency());
+    r.span_counts.push(static_cast<Nanos>(t.size()));
     r.traces.latency_total += t.latency();
 
     bool orphans = false, no_root = false;
@@ -162,31 +130,91 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     r.traces.with_inferred += t.inferred_spans > 0;
     r.traces.complete += !no_root && !orphans && t.inferred_spans == 0;
 
+    if (groups_.size() < symbols_.size()) groups_.resize(symbols_.size());
     for (std::uint32_t i = 0; i < t.size(); ++i) {
       const Span& s = t.spans[i];
       r.any_service |= s.service != 0;
-      GroupAcc& g = groups[group_of(s, config)];
-      g.durations.push_back(s.duration);
+      GroupAcc& g = groups_[group_of(s, config_)];
+      if (g.durations.count() == 0) g.durations = Sample(limit_);
+      g.durations.push(s.duration);
       g.errors += (s.flags & kError) != 0;
       g.self += self[i];
       g.critical += on_path[i];
       const std::uint32_t c = t.client_call[i];
       if (c == kNone || t.parent[i] == kNone) continue;
       const Call& call = t.calls[c];
-      const Symbol from = group_of(t.spans[t.parent[i]], config), to = group_of(s, config);
-      EdgeAcc& e = edges[(static_cast<std::uint64_t>(from) << 32) | to];
+      const Symbol from = group_of(t.spans[t.parent[i]], config_), to = group_of(s, config_);
+      EdgeAcc& e = edges_[(static_cast<std::uint64_t>(from) << 32) | to];
+      if (e.client.count() == 0) e.client = Sample(limit_), e.gap = Sample(limit_);
       e.errors += call.http_code >= 500;
-      e.client.push_back(call.duration);
+      e.client.push(call.duration);
       if (s.flags & kInferred) continue;
-      e.gap.push_back(call.duration - s.duration);
+      e.gap.push(call.duration - s.duration);
       // Clock comparison per host pair, on the times as logged.
       const std::uint32_t p = t.parent[i];
       const std::uint64_t pair = (static_cast<std::uint64_t>(t.spans[p].host) << 32) | s.host;
       const Nanos start = s.start - t.shift_of(i), sub_start = call.start - t.shift_of(p);
-      SkewAcc& k = skew[pair];
-      k.offsets.push_back(start - sub_start);
+      SkewAcc& k = skew_[pair];
+      if (k.offsets.count() == 0) k.offsets = Sample(limit_);
+      k.offsets.push(start - sub_start);
       k.outside += start < sub_start || start + s.duration > sub_start + call.duration;
     }
+  }
+
+  ShardResult& result() { return r_; }
+
+  // Names the symbols; the accumulator is spent.
+  ShardResult finish() {
+    ShardResult& r = r_;
+    for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
+    auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols_.text(s)); };
+    for (Symbol sym = 0; sym < groups_.size(); ++sym) {
+      if (groups_[sym].durations.count() == 0) continue;
+      groups_[sym].durations.shrink();
+      r.groups[name(sym)] = std::move(groups_[sym]);
+    }
+    for (auto& [key, e] : edges_.entries()) {
+      e.client.shrink();
+      e.gap.shrink();
+      r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
+    }
+    for (auto& [key, k] : skew_.entries()) {  // all pairs: "outside" is judged over every shard
+      k.offsets.shrink();
+      r.skew[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(k);
+    }
+    r.latencies.shrink();
+    r.span_counts.shrink();
+    return std::move(r);
+  }
+
+ private:
+  const Config& config_;
+  const SymbolTable& symbols_;
+  std::size_t limit_;
+  ShardResult r_;
+  std::vector<GroupAcc> groups_;
+  PairMap<EdgeAcc> edges_;
+  PairMap<SkewAcc> skew_;
+};
+
+ShardResult analyze_shard(SpanStore& store, const Config& config) {
+  Accumulator acc(config, store.symbols(), std::numeric_limits<std::size_t>::max());
+  // Candidates for showing, as a heap whose front is the least slow, so a
+  // trace is assembled once even when it ends up shown.
+  std::vector<ShownTrace>& best = acc.result().shown;
+  const std::size_t keep = keep_count(config);
+  const SymbolTable& symbols = store.symbols();
+  const AssembleOptions assemble_options{config.adjust_skew};
+
+  Trace t;
+  std::vector<PathSection> path;
+  std::vector<Nanos> self, on_path;
+  store.for_each_trace([&](const TraceData& data) {
+    assemble(data, t, assemble_options);
+    critical_path(t, path);
+    self_times(t, self);
+    time_on_path(t, path, on_path);
+    acc.add(t, path, self, on_path);
     if (keep == 0 || (!config.trace_ids.empty() && !wanted(config, t.trace_id))) return;
     if (best.size() >= keep) {
       const Trace& weakest = best.front().trace;
@@ -201,63 +229,28 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
   });
   std::sort(best.begin(), best.end(), slower_shown);
   store.release_all();
-  for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
-
-  auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols.text(s)); };
-  for (Symbol sym = 0; sym < groups.size(); ++sym) {
-    if (groups[sym].durations.empty()) continue;
-    shrink(groups[sym].durations);
-    r.groups[name(sym)] = std::move(groups[sym]);
-  }
-  for (auto& [key, e] : edges.entries()) {
-    shrink(e.client);
-    shrink(e.gap);
-    r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
-  }
-  for (auto& [key, k] : skew.entries()) {  // all pairs: "outside" is judged over every shard
-    shrink(k.offsets);
-    r.skew[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(k);
-  }
-  shrink(r.latencies);
-  shrink(r.span_counts);
-  return r;
+  return acc.finish();
 }
-
 template <typename T>
 void append(std::vector<T>& to, std::vector<T>& from) {
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
 }
 
-}  // namespace
-
-Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads) {
-  std::vector<ShardResult> results(store.shard_count());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < results.size();) results[i] = analyze_shard(store.shard(i), config);
-  };
-  std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < std::min(threads, results.size()); ++k) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-
+// Sums up the shards' results.
+Analysis merge_results(std::vector<ShardResult>& results, const Config& config) {
   // Sum up the shards.
   Analysis a;
   std::map<std::string, GroupAcc> groups;
   std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
   std::map<std::pair<std::string, std::string>, SkewAcc> skew;
-  std::vector<Nanos> latencies, span_counts;
+  Sample latencies, span_counts;
   std::vector<ShownTrace> shown;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   bool any_service = false;
-  std::size_t trace_total = 0;
-  for (const ShardResult& r : results) trace_total += r.latencies.size();
-  latencies.reserve(trace_total);
-  span_counts.reserve(trace_total);
   for (ShardResult& r : results) {
     for (auto& [name, g] : r.groups) {
       GroupAcc& to = groups[name];
-      append(to.durations, g.durations);
+      to.durations.merge(std::move(g.durations));
       to.errors += g.errors;
       to.self += g.self;
       to.critical += g.critical;
@@ -265,17 +258,17 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     for (auto& [key, e] : r.edges) {
       EdgeAcc& to = edges[key];
       to.errors += e.errors;
-      append(to.client, e.client);
-      append(to.gap, e.gap);
+      to.client.merge(std::move(e.client));
+      to.gap.merge(std::move(e.gap));
     }
     for (auto& [key, k] : r.skew) {
       SkewAcc& to = skew[key];
       to.outside += k.outside;
-      append(to.offsets, k.offsets);
+      to.offsets.merge(std::move(k.offsets));
     }
     a.adjustments += r.adjustments;
-    append(latencies, r.latencies);
-    append(span_counts, r.span_counts);
+    latencies.merge(std::move(r.latencies));
+    span_counts.merge(std::move(r.span_counts));
     append(shown, r.shown);
     for (int k = 0; k < kAnomalyKinds; ++k) {
       append(examples[k], r.examples[k]);
@@ -293,9 +286,9 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     any_service |= r.any_service;
     r = ShardResult{};  // free it now: the merged copies are growing
   }
-  a.traces.count = latencies.size();
-  a.traces.latency = distribution(latencies);
-  a.traces.spans = distribution(span_counts);
+  a.traces.count = latencies.count();
+  a.traces.latency = latencies.summarize();
+  a.traces.spans = span_counts.summarize();
   for (auto& ex : examples) {
     keep_earliest(ex, kExamplesPerKind, true);
     append(a.anomaly_examples, ex);
@@ -335,9 +328,9 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
   for (auto& [name, g] : groups) {
     GroupSummary s;
     s.name = name;
-    s.spans = g.durations.size();
+    s.spans = g.durations.count();
     s.errors = g.errors;
-    s.duration = distribution(g.durations);
+    s.duration = g.durations.summarize();
     s.self_total = g.self;
     s.critical_total = g.critical;
     s.critical_share =
@@ -352,10 +345,10 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     EdgeSummary s;
     s.caller = key.first;
     s.callee = key.second;
-    s.calls = e.client.size();
+    s.calls = e.client.count();
     s.errors = e.errors;
-    s.client = distribution(e.client);
-    s.gap = distribution(e.gap);
+    s.client = e.client.summarize();
+    s.gap = e.gap.summarize();
     a.edges.push_back(std::move(s));
   }
   for (auto& [key, k] : skew) {
@@ -363,9 +356,9 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     SkewSummary s;
     s.caller_host = key.first;
     s.callee_host = key.second;
-    s.calls = k.offsets.size();
+    s.calls = k.offsets.count();
     s.outside = k.outside;
-    s.offset = distribution(k.offsets);
+    s.offset = k.offsets.summarize();
     a.skew.push_back(std::move(s));
   }
   std::sort(a.skew.begin(), a.skew.end(), [](const SkewSummary& x, const SkewSummary& y) {
@@ -379,6 +372,42 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
     return x.callee < y.callee;
   });
   return a;
+}
+
+}  // namespace
+
+Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads) {
+  std::vector<ShardResult> results(store.shard_count());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < results.size();) results[i] = analyze_shard(store.shard(i), config);
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t k = 1; k < std::min(threads, results.size()); ++k) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  return merge_results(results, config);
+}
+
+struct LiveAnalysis::State {
+  State(const Config& c, const SymbolTable& s, std::size_t limit) : config(c), acc(c, s, limit) {}
+  const Config& config;
+  Accumulator acc;
+};
+
+LiveAnalysis::LiveAnalysis(const Config& config, const SymbolTable& symbols, std::size_t exact_limit)
+    : state_(std::make_unique<State>(config, symbols, exact_limit)) {}
+LiveAnalysis::~LiveAnalysis() = default;
+
+void LiveAnalysis::add(const Trace& t, const std::vector<PathSection>& path, const std::vector<Nanos>& self,
+                       const std::vector<Nanos>& on_path) {
+  state_->acc.add(t, path, self, on_path);
+}
+
+Analysis LiveAnalysis::finish() {
+  std::vector<ShardResult> results;
+  results.push_back(state_->acc.finish());
+  return merge_results(results, state_->config);
 }
 
 }  // namespace ta

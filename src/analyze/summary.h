@@ -4,23 +4,17 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "analyze/critical_path.h"
+#include "analyze/sample.h"
 #include "assemble/trace.h"
 #include "cli/options.h"
 #include "store/span_store.h"
 
 namespace ta {
-
-// Exact nearest-rank percentiles: pN is the smallest value with at least N%
-// of the values at or below it.
-struct Distribution {
-  std::uint64_t count = 0;
-  Nanos min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
-};
-Distribution distribution(std::vector<Nanos>& values);  // reorders values
 
 struct GroupSummary {
   std::string name;
@@ -101,5 +95,25 @@ struct Analysis {
 // spans are released once it is done (the shown traces are kept assembled),
 // so memory falls while the summary grows.
 Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads);
+
+// The same analysis fed trace by trace as live mode emits them, for the
+// summary at the end. Samples keep their first `exact_limit` values; past
+// that, percentiles come from log-scaled buckets (see sample.h), so memory
+// does not grow with the stream. Analysis::shown stays empty.
+class LiveAnalysis {
+ public:
+  LiveAnalysis(const Config& config, const SymbolTable& symbols, std::size_t exact_limit);
+  ~LiveAnalysis();
+  void add(const Trace& t, const std::vector<PathSection>& path, const std::vector<Nanos>& self,
+           const std::vector<Nanos>& on_path);
+  Analysis finish();  // once, at the end
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Per span: its time on the critical path.
+void time_on_path(const Trace& t, const std::vector<PathSection>& path, std::vector<Nanos>& on);
 
 }  // namespace ta
