@@ -7,6 +7,7 @@
 
 #include "analyze/summary.h"
 #include "cli/options.h"
+#include "live/live_run.h"
 #include "read/ingest.h"
 #include "report/report.h"
 #include "run/run.h"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     auto since = [](std::chrono::steady_clock::time_point t) {
       return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count();
     };
+    if (config.follow) return static_cast<int>(run_live(config, started));
     ShardedStore store(config.threads, config.max_trace_spans);  // one shard per thread: least overhead
     const InputStats input = ingest(config.inputs, ingest_options(config), store);
     const Nanos read_time = since(started);

@@ -33,6 +33,32 @@ std::optional<std::size_t> parse_size(const std::string& text) {
   return value * mult;
 }
 
+std::optional<std::int64_t> parse_duration(const std::string& text) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || p == text.data() || value < 0) return std::nullopt;
+  const std::string unit(p, end);
+  std::int64_t mult = 0;
+  if (unit.empty() || unit == "s") {
+    mult = 1'000'000'000;
+  } else if (unit == "ms") {
+    mult = 1'000'000;
+  } else if (unit == "us") {
+    mult = 1'000;
+  } else if (unit == "ns") {
+    mult = 1;
+  } else if (unit == "m" || unit == "min") {
+    mult = 60'000'000'000;
+  } else if (unit == "h") {
+    mult = 3'600'000'000'000;
+  } else {
+    return std::nullopt;
+  }
+  if (value > INT64_MAX / mult) return std::nullopt;
+  return value * mult;
+}
+
 Resolved resolve(const CliOptions& cli, const Environment& term) {
   Config c;
   auto error = [](std::string msg) { return Resolved{std::nullopt, std::move(msg)}; };
@@ -111,6 +137,22 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
   }
   c.threads = cli.threads == 0 ? std::max<std::size_t>(term.cores, 1) : cli.threads;
   if (c.threads > 256) return error(fmt::format("--threads {}: give at most 256", cli.threads));
+
+  c.follow = cli.follow;
+  auto window = parse_duration(cli.window);
+  if (!window || *window == 0)
+    return error(fmt::format("--window {}: give a duration of log time, e.g. 30s, 500ms or 2m", cli.window));
+  c.window = *window;
+  c.max_open_traces = cli.max_open_traces;
+  if (c.max_open_traces == 0) return error("--max-open-traces 0: give at least 1");
+  if (c.follow) {
+    if (c.format == Format::kMarkdown)
+      return error("--follow writes a line per trace as text or JSON; Markdown is for finished reports "
+                   "(drop --follow, or use --format text|json)");
+    if (c.all_traces) return error("--follow writes every trace already; drop --all-traces");
+    c.threads = 1;      // one thread reads, parses and emits: traces come out in input order
+    c.max_memory = 0;   // bounded by --max-open-traces instead
+  }
   return Resolved{std::move(c), {}};
 }
 
@@ -197,6 +239,19 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   app.add_option("--max-memory", o.max_memory,
                  "Stop reading at this resident memory and report what was read (default: 3/4 of RAM)")
       ->type_name("SIZE");
+  app.add_flag("--follow", o.follow,
+               "Live mode: read a stream (or files as they grow, like tail -F) and write each trace as soon as it "
+               "is complete, one line per trace; the summary follows at the end of input or on Ctrl-C");
+  app.add_option("--window", o.window,
+                 "With --follow: a trace that is still incomplete this much log time after its last span is "
+                 "written anyway, flagged incomplete (e.g. 30s, 500ms, 2m)")
+      ->type_name("DURATION")
+      ->default_str("30s");
+  app.add_option("--max-open-traces", o.max_open_traces,
+                 "With --follow: at most N traces wait for their spans; past that the least recently active is "
+                 "written, flagged evicted")
+      ->type_name("N")
+      ->default_str("50000");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
   app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION);
   app.footer(R"(Examples:
@@ -205,6 +260,8 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   trace-assemble --trace 4bf92f3577b34da6 logs/*   one request as a tree
   trace-assemble --format json logs/* > report.json
   trace-assemble --format markdown logs/* >> "$GITHUB_STEP_SUMMARY"
+  filebeat ... | trace-assemble --follow           live: a line per trace as it completes
+  trace-assemble --follow --format json /var/log/app/spans.jsonl   follow a growing file
 
 Exit codes: 0 report written; 1 --strict check failed; 2 usage error or unreadable input.)");
   try {

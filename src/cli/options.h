@@ -30,6 +30,9 @@ struct CliOptions {
   std::size_t max_trace_spans = 10'000'000;
   std::string max_memory;  // "": a share of the machine's memory
   bool adjust_skew = false;
+  bool follow = false;
+  std::string window = "30s";
+  std::size_t max_open_traces = 50'000;
 };
 
 enum class Format { kText, kJson, kMarkdown };
@@ -53,6 +56,10 @@ struct Config {
   std::size_t max_trace_spans = 10'000'000;
   std::uint64_t max_memory = 0;  // bytes of resident memory before reading stops
   bool adjust_skew = false;
+  // Live mode (--follow): emit each trace as it completes.
+  bool follow = false;
+  std::int64_t window = 30'000'000'000;  // ns of log time behind the latest timestamp
+  std::size_t max_open_traces = 50'000;
 };
 
 // What resolve() needs to know about where it runs.
@@ -74,6 +81,9 @@ Resolved resolve(const CliOptions& cli, const Environment& terminal);
 // Parses argv with CLI11. Returns an exit code when the run should stop here
 // (--help, --version, a usage error already reported), else nullopt.
 std::optional<int> parse_command_line(int argc, char** argv, CliOptions& out);
+
+// "30s", "500ms", "2m", "1h", "250us", "10" (seconds) -> nanoseconds.
+std::optional<std::int64_t> parse_duration(const std::string& text);
 
 // "64MiB", "1G", "4096" -> bytes.
 std::optional<std::size_t> parse_size(const std::string& text);

@@ -1,6 +1,7 @@
 #include "read/byte_source.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -9,8 +10,22 @@
 #include <cstring>
 #include <vector>
 
+#include "util/stop.h"
+
 namespace ta {
 namespace {
+
+// In live mode, waits until fd has data, looking at the stop flag between
+// short waits. False when a stop was requested.
+bool wait_readable(int fd) {
+  if (!interruptible_reads()) return true;
+  for (;;) {
+    if (stop_requested()) return false;
+    pollfd p{fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, 200);
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // data, end, or an error for read() to report
+  }
+}
 
 // Reads a file descriptor, first handing back bytes peeked at open time.
 class FdSource final : public ByteSource {
@@ -29,6 +44,7 @@ class FdSource final : public ByteSource {
       return static_cast<std::ptrdiff_t>(k);
     }
     for (;;) {
+      if (!wait_readable(fd_)) return 0;
       const ssize_t r = ::read(fd_, buf, n);
       if (r >= 0) {
         raw_bytes_ += static_cast<std::size_t>(r);
@@ -50,6 +66,7 @@ class GzipSource final : public ByteSource {
  public:
   explicit GzipSource(std::unique_ptr<FdSource> in) : in_(std::move(in)), buf_(256 * 1024) {
     raw_bytes_ = 0;
+    compressed_ = true;
     std::memset(&z_, 0, sizeof z_);
     ok_ = inflateInit2(&z_, 15 + 32) == Z_OK;  // 32: accept gzip and zlib headers
   }
@@ -136,6 +153,7 @@ std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& err
   std::string peeked(2, '\0');
   std::size_t got = 0;
   while (got < 2) {
+    if (!wait_readable(fd)) break;
     const ssize_t r = ::read(fd, peeked.data() + got, 2 - got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {

@@ -15,8 +15,10 @@ class ByteSource {
   const std::string& error() const { return error_; }
   // Bytes taken from the underlying file (compressed size for .gz), for progress.
   std::size_t raw_bytes() const { return raw_bytes_; }
+  bool compressed() const { return compressed_; }
 
  protected:
+  bool compressed_ = false;
   std::string error_;
   std::size_t raw_bytes_ = 0;
 };

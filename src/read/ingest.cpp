@@ -32,6 +32,14 @@ std::string check_inputs(const std::vector<std::string>& paths) {
   return {};
 }
 
+std::string long_line_reason(std::uint64_t bytes, std::size_t limit) {
+  return fmt::format("line of {} bytes is longer than --max-line-bytes {}", bytes, limit);
+}
+
+std::string full_trace_reason(std::string_view trace_id, std::size_t limit) {
+  return fmt::format("trace {} already has --max-trace-spans {} spans; this one is not kept", trace_id, limit);
+}
+
 namespace {
 
 // What one parsing thread saw; summed up at the end.
@@ -58,22 +66,19 @@ void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore
   };
   if (chunk.oversized_line) {
     ++w.lines;
-    reject(chunk.oversized_line, fmt::format("line of {} bytes is longer than --max-line-bytes {}",
-                                             chunk.oversized_bytes, options.max_line_bytes));
+    reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, options.max_line_bytes));
     return;
   }
   w.blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
     ++w.lines;
     if (line.size() > options.max_line_bytes) {
-      reject(line_no, fmt::format("line of {} bytes is longer than --max-line-bytes {}", line.size(),
-                                  options.max_line_bytes));
+      reject(line_no, long_line_reason(line.size(), options.max_line_bytes));
     } else if (!w.parser.parse(line, cap, w.record)) {
       reject(line_no, w.parser.error());
     } else if (store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)))) {
       ++w.spans;
     } else {
-      reject(line_no, fmt::format("trace {} already has --max-trace-spans {} spans; this one is not kept",
-                                  w.record.trace_id, options.max_trace_spans));
+      reject(line_no, full_trace_reason(w.record.trace_id, options.max_trace_spans));
     }
   });
 }

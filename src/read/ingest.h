@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parse/span_parser.h"
@@ -27,6 +28,7 @@ struct InputStats {
   std::uint64_t blank_lines = 0;
   std::uint64_t spans_read = 0;  // lines that parsed (duplicates included)
   std::uint64_t rejected = 0;
+  std::uint64_t late_spans = 0;  // live mode: spans of a trace already written
   std::vector<Rejection> rejections;     // the first max_kept_rejections, in input order
   std::vector<std::string> read_errors;  // "FILE: reason": the file was cut short
   bool memory_limit_hit = false;         // reading stopped at --max-memory
@@ -51,6 +53,10 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
 
 // The first path that cannot be read, as "PATH: reason", or "" when all can.
 std::string check_inputs(const std::vector<std::string>& paths);
+
+// Rejection reasons shared by batch and live reading.
+std::string long_line_reason(std::uint64_t bytes, std::size_t limit);
+std::string full_trace_reason(std::string_view trace_id, std::size_t limit);
 
 inline std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 

@@ -1,9 +1,12 @@
 #include "read/line_reader.h"
 
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "util/stop.h"
 
 namespace ta {
 namespace {
@@ -36,7 +39,7 @@ bool LineReader::fill() {
     eof_ = true;
     return false;
   }
-  if (r == 0) eof_ = true;
+  if (r == 0) (follow_ ? waiting_ : eof_) = true;
   end_ += static_cast<std::size_t>(r);
   bytes_ += static_cast<std::size_t>(r);
   return true;
@@ -60,6 +63,11 @@ bool LineReader::skip_rest_of_line(LineChunk& chunk) {
     if (end_ > begin_) last = buf_[end_ - 1];
     begin_ = end_ = 0;
     if (eof_ || !fill() || (eof_ && end_ == 0)) break;
+    if (waiting_) {  // a followed file: the rest of the line is not written yet
+      waiting_ = false;
+      if (stop_requested()) break;
+      ::usleep(100'000);
+    }
   }
   chunk = LineChunk{};
   chunk.oversized_line = next_line_++;
@@ -91,7 +99,9 @@ bool LineReader::next(LineChunk& chunk) {
       continue;
     }
     if (take == 0) {
+      waiting_ = false;
       fill();
+      if (waiting_) return false;
       continue;
     }
     chunk = LineChunk{};

@@ -38,6 +38,15 @@ class LineReader {
   const std::string& error() const { return error_; }
   std::uint64_t bytes() const { return bytes_; }
 
+  // Following a file that grows (--follow): reaching its end is not the end
+  // of input. next() returns false with waiting() set while no new bytes
+  // have come; a partial last line waits for the rest.
+  void set_follow(bool follow) { follow_ = follow; }
+  bool waiting() const { return waiting_; }
+  // No more bytes will come (the file was replaced): a partial last line is
+  // handed out as it is.
+  void end_input() { eof_ = true; }
+
  private:
   bool fill();
   bool skip_rest_of_line(LineChunk& chunk);
@@ -50,6 +59,8 @@ class LineReader {
   std::uint64_t next_line_ = 1;
   std::uint64_t bytes_ = 0;
   bool eof_ = false;
+  bool follow_ = false;
+  bool waiting_ = false;
   std::string error_;
 };
 

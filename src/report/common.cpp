@@ -64,7 +64,9 @@ std::string path_leaders(const ShownTrace& st, std::size_t count) {
 }
 
 std::string line_accounting(const InputStats& in, const Analysis& a) {
-  return fmt::format("{} spans + {} duplicates + {} rejected", a.spans, a.duplicates, in.rejected);
+  std::string s = fmt::format("{} spans + {} duplicates + {} rejected", a.spans, a.duplicates, in.rejected);
+  if (in.late_spans) s += fmt::format(" + {} late", in.late_spans);
+  return s;
 }
 
 std::string file_line(const InputStats& in, std::uint32_t file, std::uint64_t line) {

@@ -33,10 +33,12 @@ void put_string(Output& out, std::string_view s) {
   out.write(e);
 }
 
+using Files = std::vector<std::string>;
+
 // ,"file":"NAME","line":N
-void put_location(const ReportInput& in, Output& out, std::uint32_t file, std::uint64_t line) {
+void put_location(const Files& files, Output& out, std::uint32_t file, std::uint64_t line) {
   out.write(",\"file\":");
-  put_string(out, file < in.input.files.size() ? in.input.files[file] : "");
+  put_string(out, file < files.size() ? files[file] : "");
   out.print(",\"line\":{}", line);
 }
 
@@ -60,16 +62,31 @@ void put_input(const ReportInput& in, Output& out) {
       us(in.read_time), us(in.analysis_time));
 }
 
-void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
+// What live mode wrote as it went.
+void put_live(const ReportInput& in, Output& out) {
+  const LiveCounts& c = *in.live;
+  out.print(
+      ",\n\"live\":{{\"tracesWritten\":{},\"complete\":{},\"window\":{},\"evicted\":{},\"end\":{},"
+      "\"lateSpans\":{},\"openPeak\":{},\"windowUs\":{},\"maxOpenTraces\":{},\"stopped\":{}}}",
+      c.emitted[0] + c.emitted[1] + c.emitted[2] + c.emitted[3], c.emitted[0], c.emitted[1], c.emitted[2],
+      c.emitted[3], c.late, c.open_peak, us(in.config.window), in.config.max_open_traces,
+      in.stopped ? "true" : "false");
+}
+
+// One trace; in live mode on one line, with why it was written.
+void put_trace(const Files& files, const ShownTrace& st, Output& out, std::string_view emitted = {}) {
+  const bool one_line = !emitted.empty();
+  const char* nl = one_line ? "" : "\n";
   const Trace& t = st.trace;
   out.write("{\"traceId\":");
   put_string(out, t.trace_id);
+  if (one_line) out.print(",\"emitted\":\"{}\"", emitted);
   out.print(",\"startUs\":{},\"durationUs\":{},\"spanCount\":{},\"inferredSpans\":{},\"duplicates\":{},\"spans\":[",
             us(t.start), us(t.latency()), t.size(), t.inferred_spans, t.duplicates);
   for (std::size_t n = 0; n < t.order.size(); ++n) {
     const std::uint32_t i = t.order[n];
     const Span& s = t.spans[i];
-    out.write(n ? ",\n{\"spanId\":" : "\n{\"spanId\":");
+    out.print("{}{}{{\"spanId\":", n ? "," : "", nl);
     put_string(out, t.span_id(i));
     out.write(",\"parentSpanId\":");
     const std::string_view parent = shown_parent_id(t, i);
@@ -95,29 +112,29 @@ void put_trace(const ReportInput& in, const ShownTrace& st, Output& out) {
     const auto flags = flag_names(s.flags);
     for (std::size_t f = 0; f < flags.size(); ++f) out.print("{}\"{}\"", f ? "," : "", flags[f]);
     out.write("]");
-    put_location(in, out, s.file, s.line);
+    put_location(files, out, s.file, s.line);
     out.write("}");
   }
-  out.write("],\n\"criticalPath\":[");
+  out.print("],{}\"criticalPath\":[", nl);
   for (std::size_t k = 0; k < st.path.size(); ++k) {
     const PathSection& p = st.path[k];
     out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
     put_string(out, t.span_id(p.span));
     out.print(",\"startUs\":{},\"endUs\":{}}}", us(p.start), us(p.end));
   }
-  out.write("],\n\"adjustments\":[");
+  out.print("],{}\"adjustments\":[", nl);
   for (std::size_t k = 0; k < t.adjustments.size(); ++k) {
     out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
     put_string(out, t.span_id(t.adjustments[k].span));
     out.print(",\"shiftUs\":{}}}", us(t.adjustments[k].shift));
   }
-  out.write("],\n\"anomalies\":[");
+  out.print("],{}\"anomalies\":[", nl);
   for (std::size_t k = 0; k < t.anomalies.size(); ++k) {
     const Anomaly& an = t.anomalies[k];
     const Span& s = t.spans[an.span];
     out.print("{}{{\"kind\":\"{}\",\"spanId\":", k ? "," : "", anomaly_name(an.kind));
     put_string(out, t.span_id(an.span));
-    put_location(in, out, s.file, s.line);
+    put_location(files, out, s.file, s.line);
     out.write(",\"detail\":");
     put_string(out, an.detail);
     out.write("}");
@@ -179,7 +196,7 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, e.trace_id);
     out.write(",\"spanId\":");
     put_string(out, e.span_id);
-    put_location(in, out, e.file, e.line);
+    put_location(in.input.files, out, e.file, e.line);
     out.write(",\"detail\":");
     put_string(out, e.detail);
     out.write("}");
@@ -207,13 +224,19 @@ void put_diagnostics(const ReportInput& in, Output& out) {
 
 }  // namespace
 
+void write_json_trace_line(const std::vector<std::string>& files, const ShownTrace& trace, Emit why, Output& out) {
+  put_trace(files, trace, out, emit_name(why));
+  out.write("\n");
+}
+
 void write_json_report(const ReportInput& in, Output& out) {
   out.print("{{\"version\":{},\"tool\":\"trace-assemble {}\",\n", kSchemaVersion, TA_VERSION);
   put_input(in, out);
+  if (in.live) put_live(in, out);
   out.write(",\n\"traces\":[");
   for (std::size_t k = 0; k < in.analysis.shown.size(); ++k) {
     if (k) out.write(",\n");
-    put_trace(in, in.analysis.shown[k], out);
+    put_trace(in.input.files, in.analysis.shown[k], out);
   }
   out.write("],\n");
   put_summary(in, out);

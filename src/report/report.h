@@ -3,6 +3,7 @@
 
 #include "analyze/summary.h"
 #include "cli/options.h"
+#include "live/live_assembler.h"
 #include "read/ingest.h"
 #include "report/output.h"
 #include "store/symbols.h"
@@ -16,6 +17,8 @@ struct ReportInput {
   Nanos elapsed = 0;        // start to report
   Nanos read_time = 0;      // reading and parsing every input
   Nanos analysis_time = 0;  // assembling and analysing every trace
+  const LiveCounts* live = nullptr;  // live mode (--follow): what was written as it went
+  bool stopped = false;              // live mode: ended by SIGINT/SIGTERM
 };
 
 void write_text_report(const ReportInput& in, Output& out);
@@ -29,6 +32,10 @@ inline void write_report(const ReportInput& in, Output& out) {
     case Format::kMarkdown: return write_markdown_report(in, out);
   }
 }
+
+// Live mode: one trace as one line, written as soon as it is finished.
+void write_json_trace_line(const std::vector<std::string>& files, const ShownTrace& trace, Emit why, Output& out);
+void write_text_trace_line(const ShownTrace& trace, Emit why, bool color, Output& out);
 
 // Flag names as shown in every format, e.g. {"inferred", "skew"}.
 std::vector<std::string_view> flag_names(std::uint16_t flags);

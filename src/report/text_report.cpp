@@ -43,6 +43,23 @@ void write_header(const ReportInput& in, Output& out, const Style& st) {
     out.print("latency p50 {}  p90 {}  p99 {}  max {}   spans/trace p50 {}  max {}\n", dur(t.latency.p50),
               dur(t.latency.p90), dur(t.latency.p99), dur(t.latency.max), t.spans.p50, t.spans.max);
   }
+  if (in.live) {
+    const LiveCounts& c = *in.live;
+    out.print("live    {} written as they finished: {} complete, {} at the {} window, {} evicted, {} at the {}",
+              plural(c.emitted[0] + c.emitted[1] + c.emitted[2] + c.emitted[3], "trace"), c.emitted[0],
+              c.emitted[1], human_duration(in.config.window), c.emitted[2], c.emitted[3],
+              in.stopped ? "stop" : "end of input");
+    out.print("; {} late (not merged); at most {} open\n", plural(c.late, "span"), c.open_peak);
+  }
+}
+
+// Writes s with control bytes shown as \xNN; no copy when there are none.
+void put_printable(Output& out, std::string_view s) {
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; })) {
+    out.write(s);
+  } else {
+    out.write(printable(s));
+  }
 }
 
 void write_summary(const ReportInput& in, Output& out, const Style& st) {
@@ -166,6 +183,60 @@ void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
 }
 
 }  // namespace
+
+void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output& out) {
+  const Style st{color};
+  const Trace& t = shown.trace;
+  // "ID  120ms  14 spans  complete  api GET /x 60.0ms 50.0% · db query 40.0ms 33.3% · 2 more  [inferred]"
+  if (color) out.write("\x1b[1m");
+  put_printable(out, t.trace_id);
+  if (color) out.write("\x1b[0m");
+  out.print("  {}  {}  ", dur(t.latency()), plural(t.size(), "span"));
+  out.write(why == Emit::kComplete ? std::string(emit_name(why)) : st.yellow(emit_name(why)));
+  // The three spans with most time on the critical path, most first.
+  constexpr std::size_t kLeaders = 3;
+  std::uint32_t top[kLeaders];
+  std::size_t n = 0, on_path = 0;
+  for (std::uint32_t i = 0; i < t.size(); ++i) {
+    if (shown.on_path[i] <= 0) continue;
+    ++on_path;
+    std::size_t k = n < kLeaders ? n++ : kLeaders;
+    while (k > 0 && shown.on_path[top[k - 1]] < shown.on_path[i]) {
+      if (k < kLeaders) top[k] = top[k - 1];
+      --k;
+    }
+    if (k < kLeaders) top[k] = i;
+  }
+  Nanos total = 0;
+  for (const PathSection& p : shown.path) total += p.end - p.start;
+  for (std::size_t k = 0; k < n; ++k) {
+    const Span& s = t.spans[top[k]];
+    const std::string_view who = shown.symbols->text(s.service != 0 ? s.service : s.host);
+    const std::string_view op = shown.symbols->text(s.operation);
+    out.write(k ? " · " : "  ");
+    put_printable(out, who.empty() ? "?" : who);
+    if (!op.empty()) {
+      out.write(" ");
+      put_printable(out, op);
+    }
+    const Nanos on = shown.on_path[top[k]];
+    out.print(" {} {}", dur(on), percent(total ? static_cast<double>(on) / static_cast<double>(total) : 1.0));
+  }
+  if (on_path > n) out.print(" · {} more", on_path - n);
+  // The kinds of anomaly found, once each.
+  std::uint32_t kinds = 0;
+  for (const Anomaly& a : t.anomalies) kinds |= 1u << static_cast<int>(a.kind);
+  if (kinds) {
+    std::string names;
+    for (int k = 0; k < kAnomalyKinds; ++k) {
+      if (!(kinds & (1u << k))) continue;
+      if (!names.empty()) names += ',';
+      names += anomaly_name(static_cast<AnomalyKind>(k));
+    }
+    out.print("  [{}]", st.red(names));
+  }
+  out.write("\n");
+}
 
 void write_text_report(const ReportInput& in, Output& out) {
   const Style st{in.config.color};

@@ -10,9 +10,23 @@ bool SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line)
 }
 
 bool SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std::uint64_t hash) {
+  return add_to_slot(r, file, line, hash).kept;
+}
+
+std::uint32_t SpanStore::find_slot(std::string_view trace_id, std::uint64_t hash) const {
   auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
-  std::uint32_t slot = index_.find(r.trace_id, hash, key_of);
-  if (slot == kNone) {
+  return index_.find(trace_id, hash, key_of);
+}
+
+SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file, std::uint32_t line,
+                                        std::uint64_t hash) {
+  return add_to_slot(r, file, line, hash, find_slot(r.trace_id, hash));
+}
+
+SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file, std::uint32_t line,
+                                        std::uint64_t hash, std::uint32_t slot) {
+  const bool new_trace = slot == kNone;
+  if (new_trace) {
     if (free_slots_.empty()) {
       slot = static_cast<std::uint32_t>(traces_.size());
       traces_.emplace_back();
@@ -28,12 +42,12 @@ bool SpanStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line,
   TraceData& t = traces_[slot];
   if (t.span_count >= max_trace_spans_) {
     ++t.dropped;
-    return false;
+    return {slot, false, new_trace};
   }
   encode_span(r, file, line, t.base, symbols_, t.blob);
   ++t.span_count;
   ++spans_;
-  return true;
+  return {slot, true, new_trace};
 }
 
 const TraceData* SpanStore::find(std::string_view trace_id) const {
@@ -48,6 +62,15 @@ void SpanStore::release(std::string_view trace_id) {
   const std::uint32_t slot = index_.find(trace_id, h, key_of);
   if (slot == kNone) return;
   index_.erase(trace_id, h, key_of);
+  spans_ -= traces_[slot].span_count;
+  traces_[slot] = TraceData{};
+  free_slots_.push_back(slot);
+}
+
+void SpanStore::release_slot(std::uint32_t slot) {
+  auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
+  const std::string_view id = traces_[slot].trace_id;
+  index_.erase(id, hash_bytes(id), key_of);
   spans_ -= traces_[slot].span_count;
   traces_[slot] = TraceData{};
   free_slots_.push_back(slot);

@@ -37,6 +37,19 @@ class SpanStore {
   // counted on the trace as dropped, not kept.
   bool add(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
   bool add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
+  // The same, naming the trace's slot (stable until the trace is released).
+  struct Added {
+    std::uint32_t slot;
+    bool kept;
+    bool new_trace;
+  };
+  // `slot` may be given when known from find_slot (kNone: a new trace).
+  Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
+  Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash,
+                    std::uint32_t slot);
+  std::uint32_t find_slot(std::string_view trace_id, std::uint64_t trace_hash) const;
+  const TraceData& at(std::uint32_t slot) const { return traces_[slot]; }
+  void release_slot(std::uint32_t slot);
 
   std::size_t trace_count() const { return index_.size(); }
   std::size_t span_count() const { return spans_; }

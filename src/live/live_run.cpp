@@ -1,0 +1,251 @@
+#include "live/live_run.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "live/live_assembler.h"
+#include "read/byte_source.h"
+#include "read/ingest.h"
+#include "read/line_reader.h"
+#include "report/report.h"
+#include "run/run.h"
+#include "util/messages.h"
+#include "util/stop.h"
+
+namespace ta {
+namespace {
+
+// Values kept exactly per distribution before the summary switches to
+// log-scaled buckets (sample.h).
+constexpr std::size_t kExactValues = 1024;
+constexpr std::size_t kChunkBytes = 1 << 20;
+constexpr useconds_t kIdleWait = 200'000;
+
+// One input being read: stdin and .gz files to their end; other files are
+// followed as they grow, and reopened when replaced or truncated (tail -F).
+struct Input {
+  std::string path;
+  std::uint32_t file = 0;
+  std::unique_ptr<ByteSource> source;
+  std::unique_ptr<LineReader> reader;
+  bool follow = false;
+  bool done = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::uint64_t bytes_before = 0;  // of earlier incarnations of the file
+
+  bool open(std::size_t max_line, std::string& error) {
+    source = open_input(path, error);
+    if (!source) return false;
+    reader = std::make_unique<LineReader>(*source, kChunkBytes, max_line);
+    follow = path != "-" && !source->compressed();
+    reader->set_follow(follow);
+    struct stat st {};
+    if (follow && ::stat(path.c_str(), &st) == 0) {
+      dev = st.st_dev;
+      ino = st.st_ino;
+    }
+    return true;
+  }
+  std::uint64_t bytes() const { return bytes_before + (source ? source->raw_bytes() : 0); }
+  // The name now points at another file, or this one was cut shorter.
+  bool replaced() const {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;  // gone for now: keep reading what is open
+    return st.st_dev != dev || st.st_ino != ino || static_cast<std::uint64_t>(st.st_size) < source->raw_bytes();
+  }
+};
+
+class LiveRun {
+ public:
+  explicit LiveRun(const Config& config)
+      : config_(config),
+        parser_(ingest_options(config).parse),
+        assembler_(LiveOptions{config.window, config.max_open_traces, config.max_trace_spans,
+                               AssembleOptions{config.adjust_skew}},
+                   [this](ShownTrace& t, Emit why) { write(t, why); }),
+        analysis_(config, assembler_.symbols(), kExactValues),
+        out_(STDOUT_FILENO) {}
+
+  ExitCode run(std::chrono::steady_clock::time_point started) {
+    std::vector<Input> inputs(config_.inputs.size());
+    for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+      inputs[i].path = config_.inputs[i];
+      inputs[i].file = i;
+      stats_.files.push_back(display_name(inputs[i].path));
+      std::string error;
+      if (!inputs[i].open(config_.max_line_bytes, error)) {
+        stats_.read_errors.push_back(fmt::format("{}: {}", stats_.files[i], error));
+        print_error(stats_.read_errors.back());
+        inputs[i].done = true;
+      }
+    }
+    for (;;) {
+      bool progressed = false, open = false;
+      for (Input& in : inputs) {
+        if (in.done) continue;
+        progressed |= drain(in);
+        if (stop_requested()) break;
+        if (in.reader->waiting()) {
+          open = true;
+          if (in.replaced()) reopen(in);
+          continue;
+        }
+        finish(in);
+      }
+      if (stop_requested() || !open) break;
+      if (!progressed) {
+        out_.flush();
+        ::usleep(kIdleWait);
+      }
+    }
+    stats_.bytes = 0;
+    for (const Input& in : inputs) stats_.bytes += in.bytes();
+    const auto read_end = std::chrono::steady_clock::now();
+    assembler_.flush_all();
+    out_.flush();
+    return summarize(started, read_end);
+  }
+
+ private:
+  // Reads what is there; true when any line came.
+  bool drain(Input& in) {
+    bool any = false;
+    LineChunk chunk;
+    while (!stop_requested() && in.reader->next(chunk)) {
+      any = true;
+      process(chunk, in.file);
+      out_.flush();  // every finished trace is out before the next read, which may wait
+    }
+    return any;
+  }
+
+  // The file was replaced or truncated: take its last partial line, then
+  // start over on what the name points at now.
+  void reopen(Input& in) {
+    in.reader->end_input();
+    drain(in);
+    in.bytes_before += in.source->raw_bytes();
+    std::string error;
+    in.reader.reset();
+    in.source.reset();
+    if (!in.open(config_.max_line_bytes, error)) {
+      stats_.read_errors.push_back(fmt::format("{}: {}", stats_.files[in.file], error));
+      print_error(stats_.read_errors.back());
+      in.done = true;
+    }
+  }
+
+  void finish(Input& in) {
+    in.done = true;
+    if (!in.reader->error().empty()) {
+      stats_.read_errors.push_back(fmt::format("{}: {}", stats_.files[in.file], in.reader->error()));
+      print_error(stats_.read_errors.back());
+    }
+  }
+
+  void reject(std::uint32_t file, std::uint64_t line, std::string reason) {
+    ++stats_.rejected;
+    warn(file, line, reason);
+    if (stats_.rejections.size() < 1000) stats_.rejections.push_back({file, line, std::move(reason)});
+  }
+
+  void warn(std::uint32_t file, std::uint64_t line, std::string_view reason) {
+    if (warned_++ < config_.max_warnings) print_warning(fmt::format("{}:{}: {}", stats_.files[file], line, reason));
+  }
+
+  void process(const LineChunk& chunk, std::uint32_t file) {
+    if (chunk.oversized_line) {
+      ++stats_.lines;
+      reject(file, chunk.oversized_line, long_line_reason(chunk.oversized_bytes, config_.max_line_bytes));
+      return;
+    }
+    stats_.blank_lines += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
+      ++stats_.lines;
+      if (line.size() > config_.max_line_bytes) {
+        reject(file, line_no, long_line_reason(line.size(), config_.max_line_bytes));
+        return;
+      }
+      if (!parser_.parse(line, cap, record_)) {
+        reject(file, line_no, parser_.error());
+        return;
+      }
+      const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu));
+      switch (assembler_.add(record_, file, where)) {
+        case LiveAssembler::Added::kSpan: ++stats_.spans_read; break;
+        case LiveAssembler::Added::kLate:
+          ++stats_.late_spans;
+          warn(file, line_no,
+               fmt::format("span {} of trace {} came after the trace was written; counted as late, not merged",
+                           record_.span_id, record_.trace_id));
+          break;
+        case LiveAssembler::Added::kDropped:
+          reject(file, line_no, full_trace_reason(record_.trace_id, config_.max_trace_spans));
+          break;
+      }
+    });
+  }
+
+  void write(ShownTrace& t, Emit why) {
+    analysis_.add(t.trace, t.path, t.self, t.on_path);
+    if (!config_.trace_ids.empty()) {
+      auto it = std::find(config_.trace_ids.begin(), config_.trace_ids.end(), t.trace.trace_id);
+      if (it == config_.trace_ids.end()) return;
+      found_.push_back(*it);
+    }
+    if (config_.format == Format::kJson) {
+      write_json_trace_line(stats_.files, t, why, out_);
+    } else {
+      write_text_trace_line(t, why, config_.color, out_);
+    }
+  }
+
+  ExitCode summarize(std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point read_end) {
+    Analysis a = analysis_.finish();
+    for (const std::string& id : config_.trace_ids)
+      if (std::find(found_.begin(), found_.end(), id) == found_.end()) a.missing_trace_ids.push_back(id);
+    if (warned_ > config_.max_warnings && config_.max_warnings > 0)
+      print_warning(fmt::format("{} more warnings not shown (all lines are counted; see --max-warnings)",
+                                warned_ - config_.max_warnings));
+    for (const std::string& id : a.missing_trace_ids) print_warning(fmt::format("--trace {}: no such trace in the input", id));
+    auto ns = [](auto d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); };
+    const auto now = std::chrono::steady_clock::now();
+    ReportInput report{config_, stats_, a, ns(now - started), ns(read_end - started), ns(now - read_end)};
+    report.live = &assembler_.counts();
+    report.stopped = stop_requested();
+    if (config_.format == Format::kJson) {
+      Output err(STDERR_FILENO);
+      write_json_report(report, err);
+      err.flush();
+    } else {
+      out_.write("\n");
+      write_text_report(report, out_);
+      out_.flush();
+    }
+    return exit_code(stats_, a, config_);
+  }
+
+  const Config& config_;
+  SpanParser parser_;
+  SpanRecord record_;
+  LiveAssembler assembler_;
+  LiveAnalysis analysis_;
+  Output out_;
+  InputStats stats_;
+  std::size_t warned_ = 0;
+  std::vector<std::string> found_;
+};
+
+}  // namespace
+
+ExitCode run_live(const Config& config, std::chrono::steady_clock::time_point started) {
+  install_stop_handlers();
+  LiveRun run(config);
+  return run.run(started);
+}
+
+}  // namespace ta
