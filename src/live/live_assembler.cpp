@@ -132,6 +132,8 @@ LiveAssembler::LiveAssembler(const LiveOptions& options, Sink sink)
 
 LiveAssembler::~LiveAssembler() = default;
 
+std::size_t LiveAssembler::tracked_ids() const { return ids_->size(); }
+
 Nanos LiveAssembler::watermark() const {
   if (!any_) return std::numeric_limits<Nanos>::min();
   Nanos w = 0;

@@ -59,6 +59,8 @@ class LiveAssembler {
   const LiveCounts& counts() const { return counts_; }
   const SymbolTable& symbols() const { return store_.symbols(); }
   Nanos watermark() const;
+  // Span ids being tracked for open traces (0 once all are written).
+  std::size_t tracked_ids() const;
 
  private:
   struct Open;
