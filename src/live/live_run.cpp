@@ -206,6 +206,7 @@ class LiveRun {
 
   ExitCode summarize(std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point read_end) {
     Analysis a = analysis_.finish();
+    a.missing_trace_ids.clear();  // the summary shows no traces; these are the ones never written
     for (const std::string& id : config_.trace_ids)
       if (std::find(found_.begin(), found_.end(), id) == found_.end()) a.missing_trace_ids.push_back(id);
     if (warned_ > config_.max_warnings && config_.max_warnings > 0)
