@@ -147,7 +147,7 @@ void Sample::merge(Sample&& o) {
   o = Sample(o.limit_);
 }
 
-std::uint64_t Sample::count() const { return hist_ ? hist_->count : values_.size(); }
+std::uint64_t Sample::counted() const { return hist_->count; }
 
 Distribution Sample::summarize() {
   if (!hist_) return distribution(values_);

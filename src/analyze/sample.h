@@ -39,7 +39,7 @@ class Sample {
   }
   // Takes every value of `other`.
   void merge(Sample&& other);
-  std::uint64_t count() const;
+  std::uint64_t count() const { return hist_ ? counted() : values_.size(); }
   bool exact() const { return !hist_; }
   // The distribution; reorders the kept values.
   Distribution summarize();
@@ -48,6 +48,7 @@ class Sample {
  private:
   struct Histogram;
   void push_counted(Nanos v);
+  std::uint64_t counted() const;
   void to_histogram();
 
   std::vector<Nanos> values_;
