@@ -28,7 +28,13 @@
 //     and of 16 shards with 2 threads gives the same summary (it must not
 //     depend on how traces are sharded or on the thread count), which agrees
 //     with the per-trace counts; every accepted line is a span, a duplicate
-//     or over --max-trace-spans.
+//     or over --max-trace-spans;
+//   - live mode (LiveAssembler) over the same lines, with a window and an
+//     open-trace limit taken from the input: every trace is written at most
+//     once, each line is written in a trace, a duplicate in one, late or over
+//     --max-trace-spans, and nothing stays tracked after the final flush;
+//     with a window wider than the log and no limit, every trace of the
+//     batch store comes out.
 // Binary mode also turns on --adjust-skew (shifts are undone before judging
 // skew flags) and a small --max-trace-spans.
 // A failed check prints what differed and traps; libFuzzer saves the input.
@@ -43,6 +49,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -53,6 +61,7 @@
 #include "analyze/summary.h"
 #include "assemble/trace.h"
 #include "cli/options.h"
+#include "live/live_assembler.h"
 #include "parse/span_parser.h"
 #include "read/line_reader.h"
 #include "store/span_store.h"
@@ -508,6 +517,49 @@ struct OwnedRecord {
   }
 };
 
+void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8_t knobs, const ta::SpanStore& batch) {
+  for (int pass = 0; pass < 2; ++pass) {
+    ta::LiveOptions o;
+    o.max_trace_spans = g.config.max_trace_spans;
+    o.assemble.adjust_skew = g.config.adjust_skew;
+    if (pass == 1) {  // narrow: windows and evictions happen
+      o.window = static_cast<ta::Nanos>(knobs & 0x0f) * 1'000'000;
+      o.max_open_traces = 1 + (knobs >> 4) % 4;
+    } else {  // wide: everything waits for completion or the end
+      o.window = std::numeric_limits<ta::Nanos>::max() / 4;
+      o.max_open_traces = 1'000'000;
+    }
+    std::map<std::string, std::uint64_t> written;  // trace -> logged spans
+    std::uint64_t lines = 0, duplicates = 0;
+    ta::LiveAssembler live(o, [&](ta::ShownTrace& st, ta::Emit) {
+      check(written.count(st.trace.trace_id) == 0, "live mode wrote trace {} twice", st.trace.trace_id);
+      written[st.trace.trace_id] = st.trace.logged_spans;
+      duplicates += st.trace.duplicates;
+      check_structure(st.trace);
+    });
+    for (OwnedRecord& r : records) {
+      live.add(r.view(), 0, r.line);
+      ++lines;
+    }
+    live.flush_all();
+    std::uint64_t spans = 0;
+    for (const auto& [id, n] : written) spans += n;
+    const ta::LiveCounts& c = live.counts();
+    check(spans + duplicates + c.late + c.dropped == lines, "live: {} lines but {} spans + {} duplicates + {} late + {} dropped",
+          lines, spans, duplicates, c.late, c.dropped);
+    check(live.open_traces() == 0 && live.tracked_ids() == 0, "live: {} traces, {} ids left after the flush",
+          live.open_traces(), live.tracked_ids());
+    if (pass == 0) {
+      check(written.size() == batch.trace_count(), "live wrote {} traces, the batch store holds {}", written.size(),
+            batch.trace_count());
+      batch.for_each_trace([&](const ta::TraceData& d) {
+        auto it = written.find(d.trace_id);
+        check(it != written.end(), "live mode never wrote trace {}", d.trace_id);
+      });
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -601,6 +653,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           "({}, {}, {}, {}, {})",
           single.spans, single.duplicates, single.inferred, single.anomalies, single.traces.count, spans, duplicates,
           inferred, anomalies, traces);
+  check_live(records, g, size > 1 ? data[size - 1] : 0, forward);
+
   std::uint64_t by_kind = 0;
   for (std::uint64_t c : single.anomaly_counts) by_kind += c;
   check(by_kind == single.anomalies, "anomaly counts by kind do not add up");
