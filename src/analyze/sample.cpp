@@ -30,99 +30,118 @@ Distribution distribution(std::vector<Nanos>& v) {
 
 namespace {
 
-// Magnitudes below 128 have a bucket each; above, a power of two is cut
-// into 64 buckets.
-std::uint32_t bucket_of(std::uint64_t m) {
-  if (m < 128) return static_cast<std::uint32_t>(m);
-  const int e = 63 - std::countl_zero(m);  // >= 7
-  const auto sub = static_cast<std::uint32_t>((m >> (e - 6)) & 63);
-  return 128 + static_cast<std::uint32_t>(e - 7) * 64 + sub;
+// Bucket of a magnitude at precision p (P = 2^p buckets per power of two):
+// below 2P each value has its own; above, [2^e, 2^(e+1)) is cut into P.
+std::uint32_t bucket_of(std::uint64_t m, int p) {
+  const std::uint64_t exact = std::uint64_t{2} << p;
+  if (m < exact) return static_cast<std::uint32_t>(m);
+  const int e = 63 - std::countl_zero(m);  // > p
+  const auto sub = static_cast<std::uint32_t>((m >> (e - p)) & ((std::uint64_t{1} << p) - 1));
+  return static_cast<std::uint32_t>(exact) + (static_cast<std::uint32_t>(e - p - 1) << p) + sub;
 }
 
 // The middle of a bucket.
-std::uint64_t middle_of(std::uint32_t b) {
-  if (b < 128) return b;
-  const int e = 7 + static_cast<int>((b - 128) / 64);
-  const std::uint64_t sub = (b - 128) % 64;
-  const std::uint64_t low = (64 + sub) << (e - 6);
-  return low + ((std::uint64_t{1} << (e - 6)) >> 1);
+std::uint64_t middle_of(std::uint32_t b, int p) {
+  const std::uint64_t exact = std::uint64_t{2} << p;
+  if (b < exact) return b;
+  const int e = p + 1 + static_cast<int>((b - exact) >> p);
+  const std::uint64_t sub = (b - exact) & ((std::uint64_t{1} << p) - 1);
+  const std::uint64_t low = ((std::uint64_t{1} << p) + sub) << (e - p);
+  return low + ((std::uint64_t{1} << (e - p)) >> 1);
 }
+
+// Keys in value order: negative values below 2^31, the rest above.
+constexpr std::uint32_t kZeroKey = 0x80000000u;
 
 }  // namespace
 
+// Counts per bucket key. Dense (a count for every key between the lowest
+// and the highest seen: one step per value) or sparse (only keys that hold
+// values, found by binary search: memory follows the spread of the values).
 struct Sample::Histogram {
-  // Counts for buckets [lo, lo + counts.size()), one side per sign.
-  struct Side {
-    std::uint32_t lo = 0;
-    std::vector<std::uint64_t> counts;
-    void add(std::uint32_t b, std::uint64_t n) {
-      if (counts.empty()) {
-        lo = b;
-        counts.assign(1, 0);
-      } else if (b < lo) {
-        counts.insert(counts.begin(), lo - b, 0);
-        lo = b;
-      } else if (b >= lo + counts.size()) {
-        counts.resize(b - lo + 1, 0);
-      }
-      counts[b - lo] += n;
-    }
-  };
-  Side negative, positive;  // negative holds magnitudes of values < 0
+  int precision = 6;
+  bool sparse = false;
+  std::uint32_t lo = 0;             // dense: key of counts[0]
+  std::vector<std::uint32_t> keys;  // sparse: sorted
+  std::vector<std::uint64_t> counts;
   std::uint64_t count = 0;
   Nanos min = std::numeric_limits<Nanos>::max();
   Nanos max = std::numeric_limits<Nanos>::min();
 
-  void add(Nanos v, std::uint64_t n = 1) {
-    count += n;
+  std::uint32_t key_of(Nanos v) const {
+    if (v < 0) return kZeroKey - 1 - bucket_of(0 - static_cast<std::uint64_t>(v), precision);
+    return kZeroKey + bucket_of(static_cast<std::uint64_t>(v), precision);
+  }
+  Nanos value_of(std::uint32_t key) const {
+    if (key >= kZeroKey) {
+      const std::uint64_t m = middle_of(key - kZeroKey, precision);
+      return m >= std::uint64_t{1} << 63 ? max : static_cast<Nanos>(m);
+    }
+    const std::uint64_t m = middle_of(kZeroKey - 1 - key, precision);
+    return m >= std::uint64_t{1} << 63 ? min : -static_cast<Nanos>(m);
+  }
+  std::size_t size() const { return counts.size(); }
+  std::uint32_t key_at(std::size_t i) const { return sparse ? keys[i] : lo + static_cast<std::uint32_t>(i); }
+
+  void add_key(std::uint32_t key, std::uint64_t n) {
+    if (sparse) {
+      const auto it = std::lower_bound(keys.begin(), keys.end(), key);
+      const auto i = static_cast<std::size_t>(it - keys.begin());
+      if (it != keys.end() && *it == key) {
+        counts[i] += n;
+      } else {
+        keys.insert(it, key);
+        counts.insert(counts.begin() + static_cast<std::ptrdiff_t>(i), n);
+      }
+      return;
+    }
+    if (counts.empty()) {
+      lo = key;
+      counts.assign(1, 0);
+    } else if (key < lo) {
+      counts.insert(counts.begin(), lo - key, 0);
+      lo = key;
+    } else if (key - lo >= counts.size()) {
+      counts.resize(key - lo + 1, 0);
+    }
+    counts[key - lo] += n;
+  }
+  void add(Nanos v) {
+    ++count;
     min = std::min(min, v);
     max = std::max(max, v);
-    if (v < 0) {
-      negative.add(bucket_of(0 - static_cast<std::uint64_t>(v)), n);
-    } else {
-      positive.add(bucket_of(static_cast<std::uint64_t>(v)), n);
-    }
+    add_key(key_of(v), 1);
   }
-  void add(const Histogram& o) {
+  void add(const Histogram& o) {  // same precision
     if (o.count == 0) return;
     count += o.count;
     min = std::min(min, o.min);
     max = std::max(max, o.max);
-    for (std::size_t i = 0; i < o.negative.counts.size(); ++i)
-      if (o.negative.counts[i]) negative.add(o.negative.lo + static_cast<std::uint32_t>(i), o.negative.counts[i]);
-    for (std::size_t i = 0; i < o.positive.counts.size(); ++i)
-      if (o.positive.counts[i]) positive.add(o.positive.lo + static_cast<std::uint32_t>(i), o.positive.counts[i]);
+    for (std::size_t i = 0; i < o.size(); ++i)
+      if (o.counts[i]) add_key(o.key_at(i), o.counts[i]);
   }
-  // The value of rank k (1-based) in ascending order.
+  // The value of rank k (1-based) in ascending order, clamped to [min, max].
   Nanos at_rank(std::uint64_t k) const {
     std::uint64_t seen = 0;
-    auto clamp = [&](Nanos v) { return std::clamp(v, min, max); };
-    for (std::size_t i = negative.counts.size(); i-- > 0;) {
-      seen += negative.counts[i];
-      if (seen >= k) {
-        const std::uint64_t m = middle_of(negative.lo + static_cast<std::uint32_t>(i));
-        return clamp(m >= std::uint64_t{1} << 63 ? min : -static_cast<Nanos>(m));
-      }
-    }
-    for (std::size_t i = 0; i < positive.counts.size(); ++i) {
-      seen += positive.counts[i];
-      if (seen >= k) {
-        const std::uint64_t m = middle_of(positive.lo + static_cast<std::uint32_t>(i));
-        return clamp(m >= std::uint64_t{1} << 63 ? max : static_cast<Nanos>(m));
-      }
+    for (std::size_t i = 0; i < size(); ++i) {
+      seen += counts[i];
+      if (seen >= k) return std::clamp(value_of(key_at(i)), min, max);
     }
     return max;
   }
 };
 
 Sample::Sample() = default;
-Sample::Sample(std::size_t exact_limit) : limit_(exact_limit) {}
+Sample::Sample(std::size_t exact_limit, int precision, bool sparse)
+    : limit_(exact_limit), precision_(precision), sparse_(sparse) {}
 Sample::~Sample() = default;
 Sample::Sample(Sample&&) noexcept = default;
 Sample& Sample::operator=(Sample&&) noexcept = default;
 
 void Sample::to_histogram() {
   hist_ = std::make_unique<Histogram>();
+  hist_->precision = precision_;
+  hist_->sparse = sparse_;
   for (Nanos v : values_) hist_->add(v);
   values_ = {};
 }
@@ -133,7 +152,12 @@ void Sample::push_counted(Nanos v) {
 }
 
 void Sample::merge(Sample&& o) {
-  if (!hist_ && !o.hist_ && values_.size() + o.values_.size() <= limit_) {
+  const std::size_t other_limit = o.limit_;
+  const int other_precision = o.precision_;
+  const bool other_sparse = o.sparse_;
+  if (count() == 0) {  // take it whole, shape included
+    *this = std::move(o);
+  } else if (!hist_ && !o.hist_ && values_.size() + o.values_.size() <= limit_) {
     if (values_.empty()) {
       values_ = std::move(o.values_);
     } else {
@@ -142,9 +166,16 @@ void Sample::merge(Sample&& o) {
   } else {
     if (!hist_) to_histogram();
     for (Nanos v : o.values_) hist_->add(v);
-    if (o.hist_) hist_->add(*o.hist_);
+    if (o.hist_ && o.hist_->precision == hist_->precision) {
+      hist_->add(*o.hist_);
+    } else if (o.hist_) {  // another precision: each bucket as its middle value
+      for (std::size_t i = 0; i < o.hist_->size(); ++i) {
+        const Nanos v = std::clamp(o.hist_->value_of(o.hist_->key_at(i)), o.hist_->min, o.hist_->max);
+        for (std::uint64_t n = 0; n < o.hist_->counts[i]; ++n) hist_->add(v);
+      }
+    }
   }
-  o = Sample(o.limit_);
+  o = Sample(other_limit, other_precision, other_sparse);
 }
 
 std::uint64_t Sample::counted() const { return hist_->count; }

@@ -1,8 +1,10 @@
 // The values behind one distribution. Exact by default: every value is kept
 // and percentiles are nearest-rank. A bounded sample (live mode, where input
 // never ends) keeps its first values exactly and, past that, counts values in
-// log-scaled buckets 1/64 of a power of two wide, so a percentile is within
-// 0.8% of the exact one while memory stays a few kilobytes.
+// log-scaled buckets: each power of two is cut into 2^precision buckets, and
+// a percentile is the middle of its bucket, within 2^-(precision+1) of the
+// exact value (precision 6: 0.8%). Memory follows the spread of the values,
+// not their number.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,9 @@ Distribution distribution(std::vector<Nanos>& values);  // reorders values
 class Sample {
  public:
   Sample();
-  explicit Sample(std::size_t exact_limit);
+  // sparse: keep only buckets that hold values (less memory for values
+  // spread wide, a binary search per value instead of one step).
+  explicit Sample(std::size_t exact_limit, int precision = 6, bool sparse = false);
   Sample(Sample&&) noexcept;
   Sample& operator=(Sample&&) noexcept;
   ~Sample();
@@ -53,6 +57,8 @@ class Sample {
 
   std::vector<Nanos> values_;
   std::size_t limit_ = std::numeric_limits<std::size_t>::max();
+  int precision_ = 6;
+  bool sparse_ = false;
   std::unique_ptr<Histogram> hist_;
 };
 

@@ -197,7 +197,7 @@ TEST_CASE("live: random interleaved traces are each written exactly once, with a
 TEST_CASE("sample: exact below its limit, within 1/64 above it") {
   std::mt19937_64 rng(3);
   std::vector<Nanos> values;
-  Sample bounded(100), exact;
+  Sample bounded(100), exact, coarse(100, 4, true);  // coarse: 16 sparse buckets per power of two
   for (int i = 0; i < 50'000; ++i) {
     // Durations from 1µs to 10s, a few negative (gaps), some tiny.
     Nanos v = static_cast<Nanos>(std::exp(std::uniform_real_distribution<double>(7, 23)(rng)));
@@ -206,6 +206,7 @@ TEST_CASE("sample: exact below its limit, within 1/64 above it") {
     values.push_back(v);
     bounded.push(v);
     exact.push(v);
+    coarse.push(v);
   }
   CHECK_FALSE(bounded.exact());
   CHECK(exact.exact());
@@ -215,6 +216,18 @@ TEST_CASE("sample: exact below its limit, within 1/64 above it") {
   CHECK(b.max == e.max);
   for (auto [x, y] : {std::pair{b.p50, e.p50}, {b.p90, e.p90}, {b.p99, e.p99}})
     CHECK(std::abs(static_cast<double>(x - y)) <= std::abs(static_cast<double>(y)) / 64 + 1);
+  const Distribution c = coarse.summarize();
+  CHECK(c.count == e.count);
+  CHECK(c.min == e.min);
+  CHECK(c.max == e.max);
+  for (auto [x, y] : {std::pair{c.p50, e.p50}, {c.p90, e.p90}, {c.p99, e.p99}})
+    CHECK(std::abs(static_cast<double>(x - y)) <= std::abs(static_cast<double>(y)) / 16 + 1);
+  // A coarse sample merged into a fine one keeps its count and bounds.
+  Sample fine(10);
+  for (Nanos v = 1; v <= 20; ++v) fine.push(v * 1'000'000);
+  fine.merge(std::move(coarse));
+  CHECK(fine.count() == e.count + 20);
+  CHECK(fine.summarize().max == std::max<Nanos>(e.max, 20'000'000));
 
   Sample small(100);
   for (Nanos v : {5, 1, 4, 2, 3}) small.push(v);
