@@ -45,6 +45,7 @@ class Sample {
   void merge(Sample&& other);
   std::uint64_t count() const { return hist_ ? counted() : values_.size(); }
   bool exact() const { return !hist_; }
+  bool empty() const { return !hist_ && values_.empty(); }
   // The distribution; reorders the kept values.
   Distribution summarize();
   void shrink() { values_.shrink_to_fit(); }

@@ -130,54 +130,85 @@ class Accumulator {
     r.traces.with_inferred += t.inferred_spans > 0;
     r.traces.complete += !no_root && !orphans && t.inferred_spans == 0;
 
-    if (groups_.size() < symbols_.size()) groups_.resize(symbols_.size());
+    // Per-span and per-call values are queued and applied in batches, one
+    // table at a time, so each table stays in cache while it is updated.
     for (std::uint32_t i = 0; i < t.size(); ++i) {
       const Span& s = t.spans[i];
       r.any_service |= s.service != 0;
-      GroupAcc& g = groups_[group_of(s, config_)];
-      if (g.durations.count() == 0) g.durations = Sample(limit_);
-      g.durations.push(s.duration);
-      g.errors += (s.flags & kError) != 0;
-      g.self += self[i];
-      g.critical += on_path[i];
+      spans_.push_back({s.duration, self[i], on_path[i], group_of(s, config_), (s.flags & kError) != 0});
       const std::uint32_t c = t.client_call[i];
       if (c == kNone || t.parent[i] == kNone) continue;
       const Call& call = t.calls[c];
-      const Symbol from = group_of(t.spans[t.parent[i]], config_), to = group_of(s, config_);
-      EdgeAcc& e = edges_[(static_cast<std::uint64_t>(from) << 32) | to];
-      if (e.client.count() == 0) e.client = Sample(limit_), e.gap = Sample(limit_);
-      e.errors += call.http_code >= 500;
-      e.client.push(call.duration);
-      if (s.flags & kInferred) continue;
-      e.gap.push(call.duration - s.duration);
-      // Clock comparison per host pair, on the times as logged.
       const std::uint32_t p = t.parent[i];
-      const std::uint64_t pair = (static_cast<std::uint64_t>(t.spans[p].host) << 32) | s.host;
-      const Nanos start = s.start - t.shift_of(i), sub_start = call.start - t.shift_of(p);
-      SkewAcc& k = skew_[pair];
-      if (k.offsets.count() == 0) k.offsets = skew_sample();
-      k.offsets.push(start - sub_start);
-      k.outside += start < sub_start || start + s.duration > sub_start + call.duration;
+      const Symbol from = group_of(t.spans[p], config_), to = group_of(s, config_);
+      CallValues v{};
+      v.edge = (static_cast<std::uint64_t>(from) << 32) | to;
+      v.client = call.duration;
+      v.error = call.http_code >= 500;
+      v.logged = (s.flags & kInferred) == 0;
+      if (v.logged) {
+        v.gap = call.duration - s.duration;
+        // Clock comparison per host pair, on the times as logged.
+        v.pair = (static_cast<std::uint64_t>(t.spans[p].host) << 32) | s.host;
+        const Nanos start = s.start - t.shift_of(i), sub_start = call.start - t.shift_of(p);
+        v.offset = start - sub_start;
+        v.outside = start < sub_start || start + s.duration > sub_start + call.duration;
+      }
+      calls_.push_back(v);
     }
+    // Live mode queues more: its tables compete with parsing for the cache.
+    if (spans_.size() >= (limit_ == std::numeric_limits<std::size_t>::max() ? 4096u : 65536u)) apply();
+  }
+
+  // Applies the queued values.
+  void apply() {
+    Symbol top = 0;
+    for (const SpanValues& v : spans_) top = std::max(top, v.group);
+    if (groups_.size() <= top) groups_.resize(top + 1);
+    for (const SpanValues& v : spans_) {
+      GroupAcc& g = groups_[v.group];
+      if (g.durations.empty()) g.durations = Sample(limit_);
+      g.durations.push(v.duration);
+      g.errors += v.error;
+      g.self += v.self;
+      g.critical += v.critical;
+    }
+    for (const CallValues& v : calls_) {
+      EdgeAcc& e = edges_[v.edge];
+      if (e.client.empty()) e.client = Sample(limit_), e.gap = Sample(limit_);
+      e.errors += v.error;
+      e.client.push(v.client);
+      if (v.logged) e.gap.push(v.gap);
+    }
+    for (const CallValues& v : calls_) {
+      if (!v.logged) continue;
+      SkewAcc& k = skew_[v.pair];
+      if (k.offsets.empty()) k.offsets = skew_sample();
+      k.offsets.push(v.offset);
+      k.outside += v.outside;
+    }
+    spans_.clear();
+    calls_.clear();
   }
 
   ShardResult& result() { return r_; }
 
-  // Host pairs can number hosts²: a bounded run keeps 16 of their clock
+  // Host pairs can number hosts²: a bounded run keeps 64 of their clock
   // offsets exact and counts the rest in coarse sparse buckets (1/8 of a
-  // power of two: within 6.25%), so a pair costs a few hundred bytes.
+  // power of two: within 6.25%), so a pair costs under a kilobyte.
   Sample skew_sample() const {
     return limit_ == std::numeric_limits<std::size_t>::max() ? Sample()
-                                                             : Sample(std::min<std::size_t>(limit_, 16), 3, true);
+                                                             : Sample(std::min<std::size_t>(limit_, 64), 3, true);
   }
 
   // Names the symbols; the accumulator is spent.
   ShardResult finish() {
+    apply();
     ShardResult& r = r_;
     for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
     auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols_.text(s)); };
     for (Symbol sym = 0; sym < groups_.size(); ++sym) {
-      if (groups_[sym].durations.count() == 0) continue;
+      if (groups_[sym].durations.empty()) continue;
       groups_[sym].durations.shrink();
       r.groups[name(sym)] = std::move(groups_[sym]);
     }
@@ -200,6 +231,18 @@ class Accumulator {
   const SymbolTable& symbols_;
   std::size_t limit_;
   ShardResult r_;
+  struct SpanValues {
+    Nanos duration, self, critical;
+    Symbol group;
+    bool error;
+  };
+  struct CallValues {
+    std::uint64_t edge, pair;
+    Nanos client, gap, offset;
+    bool error, logged, outside;
+  };
+  std::vector<SpanValues> spans_;
+  std::vector<CallValues> calls_;
   std::vector<GroupAcc> groups_;
   PairMap<EdgeAcc> edges_;
   PairMap<SkewAcc> skew_;

@@ -17,8 +17,16 @@ namespace {
 
 // In live mode, waits until fd has data, looking at the stop flag between
 // short waits. False when a stop was requested.
-bool wait_readable(int fd) {
+bool is_regular(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A regular file never blocks (and poll() before each read of one made the
+// reads many times slower), so it is only checked for a stop.
+bool wait_readable(int fd, bool regular) {
   if (!interruptible_reads()) return true;
+  if (regular) return !stop_requested();
   for (;;) {
     if (stop_requested()) return false;
     pollfd p{fd, POLLIN, 0};
@@ -30,7 +38,8 @@ bool wait_readable(int fd) {
 // Reads a file descriptor, first handing back bytes peeked at open time.
 class FdSource final : public ByteSource {
  public:
-  FdSource(int fd, bool owned, std::string peeked) : fd_(fd), owned_(owned), peeked_(std::move(peeked)) {
+  FdSource(int fd, bool owned, std::string peeked)
+      : fd_(fd), owned_(owned), regular_(is_regular(fd)), peeked_(std::move(peeked)) {
     raw_bytes_ = peeked_.size();
   }
   ~FdSource() override {
@@ -44,7 +53,7 @@ class FdSource final : public ByteSource {
       return static_cast<std::ptrdiff_t>(k);
     }
     for (;;) {
-      if (!wait_readable(fd_)) return 0;
+      if (!wait_readable(fd_, regular_)) return 0;
       const ssize_t r = ::read(fd_, buf, n);
       if (r >= 0) {
         raw_bytes_ += static_cast<std::size_t>(r);
@@ -58,6 +67,7 @@ class FdSource final : public ByteSource {
  private:
   int fd_;
   bool owned_;
+  bool regular_;
   std::string peeked_;
   std::size_t pos_ = 0;
 };
@@ -153,7 +163,7 @@ std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& err
   std::string peeked(2, '\0');
   std::size_t got = 0;
   while (got < 2) {
-    if (!wait_readable(fd)) break;
+    if (!wait_readable(fd, is_regular(fd))) break;
     const ssize_t r = ::read(fd, peeked.data() + got, 2 - got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "report/common.h"
 #include "report/report.h"
@@ -187,7 +188,7 @@ void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
 void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output& out) {
   const Style st{color};
   const Trace& t = shown.trace;
-  // "ID  120ms  14 spans  complete  api GET /x 60.0ms 50.0% · db query 40.0ms 33.3% · 2 more  [inferred]"
+  // "ID  120ms  14 spans  complete  api GET /x 50% · db query 33% · 2 more  [inferred]"
   if (color) out.write("\x1b[1m");
   put_printable(out, t.trace_id);
   if (color) out.write("\x1b[0m");
@@ -219,8 +220,10 @@ void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output
       out.write(" ");
       put_printable(out, op);
     }
+    // Whole percent: no decimals to format on every line.
     const Nanos on = shown.on_path[top[k]];
-    out.print(" {} {}", dur(on), percent(total ? static_cast<double>(on) / static_cast<double>(total) : 1.0));
+    const long long share = total > 0 ? std::llround(100.0 * static_cast<double>(on) / static_cast<double>(total)) : 100;
+    out.print(" {}%", share);
   }
   if (on_path > n) out.print(" · {} more", on_path - n);
   // The kinds of anomaly found, once each.
