@@ -5,7 +5,10 @@
 
 namespace ta {
 
-Distribution distribution(std::vector<Nanos>& v) {
+namespace {
+
+template <typename T>
+Distribution distribution_of(std::vector<T>& v) {
   Distribution d;
   d.count = v.size();
   if (v.empty()) return d;
@@ -28,6 +31,10 @@ Distribution distribution(std::vector<Nanos>& v) {
   return d;
 }
 
+}  // namespace
+
+Distribution distribution(std::vector<Nanos>& v) { return distribution_of(v); }
+
 namespace {
 
 // Bucket of a magnitude at precision p (P = 2^p buckets per power of two):
@@ -48,6 +55,24 @@ std::uint64_t middle_of(std::uint32_t b, int p) {
   const std::uint64_t sub = (b - exact) & ((std::uint64_t{1} << p) - 1);
   const std::uint64_t low = ((std::uint64_t{1} << p) + sub) << (e - p);
   return low + ((std::uint64_t{1} << (e - p)) >> 1);
+}
+
+// Appends `from` to `to`; when `to` must grow, to exactly the size needed:
+// merged samples are the largest, and the usual doubling would be memory
+// for nothing.
+template <typename T>
+void append_exactly(std::vector<T>& to, const std::vector<T>& from) {
+  if (to.empty()) {
+    to = from;
+    return;
+  }
+  if (to.capacity() < to.size() + from.size()) {
+    std::vector<T> both;
+    both.reserve(to.size() + from.size());
+    both.insert(both.end(), to.begin(), to.end());
+    to.swap(both);
+  }
+  to.insert(to.end(), from.begin(), from.end());
 }
 
 // Keys in value order: negative values below 2^31, the rest above.
@@ -142,8 +167,23 @@ void Sample::to_histogram() {
   hist_ = std::make_unique<Histogram>();
   hist_->precision = precision_;
   hist_->sparse = sparse_;
+  for (std::int32_t v : narrow_) hist_->add(v);
   for (Nanos v : values_) hist_->add(v);
+  narrow_ = {};
   values_ = {};
+}
+
+void Sample::widen() {
+  if (wide_) return;
+  values_.reserve(narrow_.size() + narrow_.size() / 2 + 1);
+  values_.assign(narrow_.begin(), narrow_.end());
+  narrow_ = {};
+  wide_ = true;
+}
+
+void Sample::push_wide(Nanos v) {
+  widen();
+  values_.push_back(v);
 }
 
 void Sample::push_counted(Nanos v) {
@@ -157,14 +197,17 @@ void Sample::merge(Sample&& o) {
   const bool other_sparse = o.sparse_;
   if (count() == 0) {  // take it whole, shape included
     *this = std::move(o);
-  } else if (!hist_ && !o.hist_ && values_.size() + o.values_.size() <= limit_) {
-    if (values_.empty()) {
-      values_ = std::move(o.values_);
+  } else if (!hist_ && !o.hist_ && kept() + o.kept() <= limit_) {
+    if (wide_ || o.wide_) {
+      widen();
+      o.widen();
+      append_exactly(values_, o.values_);
     } else {
-      values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      append_exactly(narrow_, o.narrow_);
     }
   } else {
     if (!hist_) to_histogram();
+    for (std::int32_t v : o.narrow_) hist_->add(v);
     for (Nanos v : o.values_) hist_->add(v);
     if (o.hist_ && o.hist_->precision == hist_->precision) {
       hist_->add(*o.hist_);
@@ -181,7 +224,7 @@ void Sample::merge(Sample&& o) {
 std::uint64_t Sample::counted() const { return hist_->count; }
 
 Distribution Sample::summarize() {
-  if (!hist_) return distribution(values_);
+  if (!hist_) return wide_ ? distribution_of(values_) : distribution_of(narrow_);
   Distribution d;
   d.count = hist_->count;
   if (d.count == 0) return d;

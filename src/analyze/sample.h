@@ -35,28 +35,40 @@ class Sample {
   ~Sample();
 
   void push(Nanos v) {
-    if (!hist_ && values_.size() < limit_) {
-      values_.push_back(v);
-    } else {
+    if (hist_ || kept() >= limit_) {
       push_counted(v);
+    } else if (!wide_ && v == static_cast<std::int32_t>(v)) {
+      narrow_.push_back(static_cast<std::int32_t>(v));
+    } else {
+      push_wide(v);
     }
   }
   // Takes every value of `other`.
   void merge(Sample&& other);
-  std::uint64_t count() const { return hist_ ? counted() : values_.size(); }
+  std::uint64_t count() const { return hist_ ? counted() : kept(); }
   bool exact() const { return !hist_; }
-  bool empty() const { return !hist_ && values_.empty(); }
+  bool empty() const { return !hist_ && kept() == 0; }
   // The distribution; reorders the kept values.
   Distribution summarize();
-  void shrink() { values_.shrink_to_fit(); }
+  void shrink() {
+    narrow_.shrink_to_fit();
+    values_.shrink_to_fit();
+  }
 
  private:
   struct Histogram;
   void push_counted(Nanos v);
+  void push_wide(Nanos v);
+  void widen();
+  std::size_t kept() const { return wide_ ? values_.size() : narrow_.size(); }
   std::uint64_t counted() const;
   void to_histogram();
 
+  // Exact values: 32 bits each while they all fit (most durations and
+  // offsets in nanoseconds do, up to ±2.1 s), else 64.
+  std::vector<std::int32_t> narrow_;
   std::vector<Nanos> values_;
+  bool wide_ = false;
   std::size_t limit_ = std::numeric_limits<std::size_t>::max();
   int precision_ = 6;
   bool sparse_ = false;

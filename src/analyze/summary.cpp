@@ -260,7 +260,7 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
   Trace t;
   std::vector<PathSection> path;
   std::vector<Nanos> self, on_path;
-  store.for_each_trace([&](const TraceData& data) {
+  store.drain([&](const TraceData& data) {  // each trace's spans are freed once it is analysed
     assemble(data, t, assemble_options);
     critical_path(t, path);
     self_times(t, self);
@@ -279,7 +279,6 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     std::push_heap(best.begin(), best.end(), slower_shown);
   });
   std::sort(best.begin(), best.end(), slower_shown);
-  store.release_all();
   return acc.finish();
 }
 template <typename T>

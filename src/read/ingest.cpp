@@ -147,11 +147,14 @@ void add_up(InputStats& stats, std::vector<Worker>& workers, std::size_t keep) {
 InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, ShardedStore& store) {
   InputStats stats;
   std::vector<Worker> workers;
-  const std::size_t threads = std::max<std::size_t>(options.threads, 1);
+  // With several threads, one of them is the reader: N threads are the
+  // reader and N - 1 parsers, so the threads never outnumber the cores.
+  const std::size_t threads = options.threads <= 1 ? 1 : options.threads - 1;
+  const bool inline_parse = options.threads <= 1;
   for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse);
 
   std::atomic<std::uint64_t> spans{0};  // for the progress line only
-  if (threads == 1) {
+  if (inline_parse) {
     read_all(paths, options, stats, spans, [&](const LineChunk& chunk, std::uint32_t file) {
       process(chunk, file, workers[0], store, options);
       spans.store(workers[0].spans, std::memory_order_relaxed);

@@ -61,6 +61,17 @@ class SpanStore {
     for (const TraceData& t : traces_)
       if (t.span_count) f(t);
   }
+  // Hands each live trace to f, in order of first appearance, freeing its
+  // spans right after; then releases everything (release_all).
+  template <typename F>
+  void drain(F&& f) {
+    for (TraceData& t : traces_) {
+      if (!t.span_count) continue;
+      f(static_cast<const TraceData&>(t));
+      std::vector<std::uint8_t>().swap(t.blob);
+    }
+    release_all();
+  }
   const TraceData* find(std::string_view trace_id) const;
   void release(std::string_view trace_id);
   // Frees every trace; the symbols stay, for what was taken from them.

@@ -194,6 +194,29 @@ TEST_CASE("live: random interleaved traces are each written exactly once, with a
   }
 }
 
+TEST_CASE("sample: exact values in 32 bits until one does not fit, then in 64") {
+  std::mt19937_64 rng(11);
+  for (Nanos big : {Nanos{3'000'000'000}, Nanos{-5'000'000'000}, Nanos{INT64_MAX}, Nanos{INT64_MIN}}) {
+    Sample a, b;
+    std::vector<Nanos> all;
+    for (int i = 0; i < 1000; ++i) {
+      const Nanos v = static_cast<Nanos>(rng() % 2'000'000'000) - 1'000'000'000;
+      (i % 2 ? a : b).push(v);
+      all.push_back(v);
+    }
+    b.push(big);  // b widens
+    all.push_back(big);
+    a.merge(std::move(b));  // narrow + wide
+    CHECK(a.count() == all.size());
+    const Distribution got = a.summarize(), want = distribution(all);
+    CHECK(got.min == want.min);
+    CHECK(got.p50 == want.p50);
+    CHECK(got.p90 == want.p90);
+    CHECK(got.p99 == want.p99);
+    CHECK(got.max == want.max);
+  }
+}
+
 TEST_CASE("sample: exact below its limit, within 1/64 above it") {
   std::mt19937_64 rng(3);
   std::vector<Nanos> values;
