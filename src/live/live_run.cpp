@@ -1,11 +1,14 @@
 #include "live/live_run.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
+#include <thread>
 
 #include "live/live_assembler.h"
 #include "read/byte_source.h"
@@ -13,6 +16,7 @@
 #include "read/line_reader.h"
 #include "report/report.h"
 #include "run/run.h"
+#include "util/blocking_queue.h"
 #include "util/messages.h"
 #include "util/stop.h"
 
@@ -84,6 +88,45 @@ class LiveRun {
         inputs[i].done = true;
       }
     }
+    // One thread reads (and waits on quiet inputs); this one parses,
+    // assembles and writes. Whenever it has nothing to do it flushes stdout,
+    // so no finished trace waits in a buffer while the input is quiet.
+    for (std::size_t i = 0; i < kBuffers; ++i) spare_.push({});
+    std::thread reader([&] { read_loop(inputs); });
+    struct Join {  // also when writing fails (a closed pipe)
+      std::thread& t;
+      LiveRun& run;
+      ~Join() {
+        if (!t.joinable()) return;
+        request_stop();
+        while (auto item = run.work_.pop()) run.spare_.push(std::move(item->bytes));
+        t.join();
+      }
+    } join{reader, *this};
+    for (;;) {
+      auto item = work_.try_pop();
+      if (!item) {
+        out_.flush();
+        item = work_.pop();
+      }
+      if (!item) break;
+      process(item->chunk, item->file);
+      spare_.push(std::move(item->bytes));
+    }
+    reader.join();
+    for (std::string& e : read_errors_) stats_.read_errors.push_back(std::move(e));
+    stats_.bytes = 0;
+    for (const Input& in : inputs) stats_.bytes += in.bytes();
+    const auto read_end = std::chrono::steady_clock::now();
+    assembler_.flush_all();
+    out_.flush();
+    return summarize(started, read_end);
+  }
+
+ private:
+  // The reading thread: every input in turn, what is there; waits when all
+  // are quiet; ends when all have ended or a stop is requested.
+  void read_loop(std::vector<Input>& inputs) {
     for (;;) {
       bool progressed = false, open = false;
       for (Input& in : inputs) {
@@ -98,28 +141,30 @@ class LiveRun {
         finish(in);
       }
       if (stop_requested() || !open) break;
-      if (!progressed) {
-        out_.flush();
-        ::usleep(kIdleWait);
-      }
+      if (!progressed) ::usleep(kIdleWait);
     }
-    stats_.bytes = 0;
-    for (const Input& in : inputs) stats_.bytes += in.bytes();
-    const auto read_end = std::chrono::steady_clock::now();
-    assembler_.flush_all();
-    out_.flush();
-    return summarize(started, read_end);
+    work_.close();
   }
 
- private:
-  // Reads what is there; true when any line came.
+  // Hands what is there to the parsing thread, chunk by chunk (copied, with
+  // the padding the JSON parser reads past a line); true when any came.
   bool drain(Input& in) {
     bool any = false;
     LineChunk chunk;
     while (!stop_requested() && in.reader->next(chunk)) {
       any = true;
-      process(chunk, in.file);
-      out_.flush();  // every finished trace is out before the next read, which may wait
+      Chunk item;
+      item.bytes = std::move(*spare_.pop());
+      item.chunk = chunk;
+      item.file = in.file;
+      if (!chunk.oversized_line) {
+        item.bytes.resize(chunk.size + simdjson::SIMDJSON_PADDING);
+        std::memcpy(item.bytes.data(), chunk.data, chunk.size);
+        std::memset(item.bytes.data() + chunk.size, 0, simdjson::SIMDJSON_PADDING);
+        item.chunk.data = item.bytes.data();
+        item.chunk.capacity = item.bytes.size();
+      }
+      work_.push(std::move(item));
     }
     return any;
   }
@@ -134,8 +179,8 @@ class LiveRun {
     in.reader.reset();
     in.source.reset();
     if (!in.open(config_.max_line_bytes, error)) {
-      stats_.read_errors.push_back(fmt::format("{}: {}", stats_.files[in.file], error));
-      print_error(stats_.read_errors.back());
+      read_errors_.push_back(fmt::format("{}: {}", stats_.files[in.file], error));
+      print_error(read_errors_.back());
       in.done = true;
     }
   }
@@ -143,8 +188,8 @@ class LiveRun {
   void finish(Input& in) {
     in.done = true;
     if (!in.reader->error().empty()) {
-      stats_.read_errors.push_back(fmt::format("{}: {}", stats_.files[in.file], in.reader->error()));
-      print_error(stats_.read_errors.back());
+      read_errors_.push_back(fmt::format("{}: {}", stats_.files[in.file], in.reader->error()));
+      print_error(read_errors_.back());
     }
   }
 
@@ -229,6 +274,16 @@ class LiveRun {
     }
     return exit_code(stats_, a, config_);
   }
+
+  struct Chunk {
+    std::vector<char> bytes;
+    LineChunk chunk;
+    std::uint32_t file = 0;
+  };
+  static constexpr std::size_t kBuffers = 4;
+  BlockingQueue<Chunk> work_{kBuffers};
+  BlockingQueue<std::vector<char>> spare_{kBuffers};
+  std::vector<std::string> read_errors_;  // the reading thread's, until it ends
 
   const Config& config_;
   SpanParser parser_;

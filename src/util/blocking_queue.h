@@ -31,6 +31,16 @@ class BlockingQueue {
     return item;
   }
 
+  // An item if one is there now; never waits.
+  std::optional<T> try_pop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
   void close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
