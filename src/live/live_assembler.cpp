@@ -249,7 +249,10 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   for (std::uint32_t i = 0; i < t.size(); ++i) {
     const Span& s = t.spans[i];
     ids_->erase(span_key(t.span_id(i), trace_hash));
-    if (t.parent[i] == kNone && s.parent_id.length) ids_->erase(span_key(t.str(s.parent_id), trace_hash));
+    // A parent that never came (an orphan's), or one not taken as the parent
+    // (a requestStacks entry elsewhere named the caller, or a cycle was cut).
+    if (s.parent_id.length && (t.parent[i] == kNone || t.str(s.parent_id) != t.span_id(t.parent[i])))
+      ids_->erase(span_key(t.str(s.parent_id), trace_hash));
   }
   emitted_->insert(trace_hash, 1);
   emitted_order_.emplace_back(open_[slot].activity, trace_hash);
