@@ -18,6 +18,13 @@ namespace {
 
 constexpr std::size_t kExamplesPerKind = 5;
 
+// Sums of times saturate instead of overflowing: logs that mix units can
+// hold spans 50 years long.
+void add_to(Nanos& total, Nanos v) {
+  if (__builtin_add_overflow(total, v, &total))
+    total = v > 0 ? std::numeric_limits<Nanos>::max() : std::numeric_limits<Nanos>::min();
+}
+
 struct GroupAcc {
   Sample durations;
   std::uint64_t errors = 0;
@@ -112,7 +119,7 @@ class Accumulator {
     r.duplicates += t.duplicates;
     r.latencies.push(t.latency());
     r.span_counts.push(static_cast<Nanos>(t.size()));
-    r.traces.latency_total += t.latency();
+    add_to(r.traces.latency_total, t.latency());
 
     bool orphans = false, no_root = false;
     for (const Anomaly& an : t.anomalies) {
@@ -170,8 +177,8 @@ class Accumulator {
       if (g.durations.empty()) g.durations = Sample(limit_);
       g.durations.push(v.duration);
       g.errors += v.error;
-      g.self += v.self;
-      g.critical += v.critical;
+      add_to(g.self, v.self);
+      add_to(g.critical, v.critical);
     }
     for (const CallValues& v : calls_) {
       EdgeAcc& e = edges_[v.edge];
@@ -302,8 +309,8 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
       GroupAcc& to = groups[name];
       to.durations.merge(std::move(g.durations));
       to.errors += g.errors;
-      to.self += g.self;
-      to.critical += g.critical;
+      add_to(to.self, g.self);
+      add_to(to.critical, g.critical);
     }
     for (auto& [key, e] : r.edges) {
       EdgeAcc& to = edges[key];
@@ -332,7 +339,7 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
     a.traces.missing_root += r.traces.missing_root;
     a.traces.with_orphans += r.traces.with_orphans;
     a.traces.with_inferred += r.traces.with_inferred;
-    a.traces.latency_total += r.traces.latency_total;
+    add_to(a.traces.latency_total, r.traces.latency_total);
     any_service |= r.any_service;
     r = ShardResult{};  // free it now: the merged copies are growing
   }
@@ -374,7 +381,7 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
   // Shares of all critical-path time: with one root per trace that is the
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Nanos critical_total = 0;
-  for (const auto& [name, g] : groups) critical_total += g.critical;
+  for (const auto& [name, g] : groups) add_to(critical_total, g.critical);
   for (auto& [name, g] : groups) {
     GroupSummary s;
     s.name = name;
