@@ -18,76 +18,89 @@ std::string_view emit_name(Emit why) {
   return "?";
 }
 
-// 64-bit keys to a small state; linear probing, backward-shift erase, so
+// A set of 64-bit keys, each marked "seen" or "expected" in its lowest bit,
+// so a lookup touches one array. Linear probing, backward-shift erase:
 // memory follows the peak number of keys and there are no tombstones.
 class LiveAssembler::KeySet {
  public:
-  KeySet() : keys_(1024, 0), values_(1024, 0) {}
-  // The state of key, inserting `state` when it is new: {value, inserted}.
-  std::pair<std::uint8_t*, bool> insert(std::uint64_t key, std::uint8_t state) {
-    key = key ? key : 1;
-    if ((size_ + 1) * 2 > keys_.size()) grow();
-    std::size_t i = key & (keys_.size() - 1);
-    for (;; i = (i + 1) & (keys_.size() - 1)) {
-      if (keys_[i] == key) return {&values_[i], false};
-      if (keys_[i] == 0) break;
+  KeySet() : slots_(1024, 0) {}
+  // Marks key seen: {it was new, it had been expected}.
+  std::pair<bool, bool> see(std::uint64_t key) {
+    std::uint64_t& slot = find_or_add(key);
+    if (slot == 0) {
+      slot = tag(key);
+      ++size_;
+      return {true, false};
     }
-    keys_[i] = key;
-    values_[i] = state;
+    const bool expected = slot & 1;
+    slot &= ~std::uint64_t{1};
+    return {false, expected};
+  }
+  // Adds key as expected; true when it was new.
+  bool expect(std::uint64_t key) {
+    std::uint64_t& slot = find_or_add(key);
+    if (slot != 0) return false;
+    slot = tag(key) | 1;
     ++size_;
-    return {&values_[i], true};
+    return true;
   }
-  void prefetch(std::uint64_t key) const {
-    key = key ? key : 1;
-    __builtin_prefetch(&keys_[key & (keys_.size() - 1)]);
-  }
+  void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[home(tag(key))]); }
   bool contains(std::uint64_t key) const {
-    key = key ? key : 1;
-    for (std::size_t i = key & (keys_.size() - 1);; i = (i + 1) & (keys_.size() - 1)) {
-      if (keys_[i] == key) return true;
-      if (keys_[i] == 0) return false;
+    const std::uint64_t t = tag(key);
+    for (std::size_t i = home(t);; i = (i + 1) & (slots_.size() - 1)) {
+      if ((slots_[i] & ~std::uint64_t{1}) == t) return true;
+      if (slots_[i] == 0) return false;
     }
   }
   void erase(std::uint64_t key) {
-    key = key ? key : 1;
-    const std::size_t mask = keys_.size() - 1;
-    std::size_t i = key & mask;
+    const std::uint64_t t = tag(key);
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = home(t);
     for (;; i = (i + 1) & mask) {
-      if (keys_[i] == 0) return;
-      if (keys_[i] == key) break;
+      if (slots_[i] == 0) return;
+      if ((slots_[i] & ~std::uint64_t{1}) == t) break;
     }
     // Shift back later entries of the probe run that may not stay behind the hole.
     for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-      if (keys_[j] == 0) break;
-      const std::size_t home = keys_[j] & mask;
-      if (((j - home) & mask) >= ((j - i) & mask)) {
-        keys_[i] = keys_[j];
-        values_[i] = values_[j];
+      if (slots_[j] == 0) break;
+      const std::size_t h = home(slots_[j] & ~std::uint64_t{1});
+      if (((j - h) & mask) >= ((j - i) & mask)) {
+        slots_[i] = slots_[j];
         i = j;
       }
     }
-    keys_[i] = 0;
+    slots_[i] = 0;
     --size_;
   }
   std::size_t size() const { return size_; }
 
  private:
-  void grow() {
-    std::vector<std::uint64_t> keys(keys_.size() * 2, 0);
-    std::vector<std::uint8_t> values(keys.size(), 0);
-    const std::size_t mask = keys.size() - 1;
-    for (std::size_t k = 0; k < keys_.size(); ++k) {
-      if (!keys_[k]) continue;
-      std::size_t i = keys_[k] & mask;
-      while (keys[i]) i = (i + 1) & mask;
-      keys[i] = keys_[k];
-      values[i] = values_[k];
-    }
-    keys_.swap(keys);
-    values_.swap(values);
+  // The key without its lowest bit, never 0.
+  static std::uint64_t tag(std::uint64_t key) {
+    key &= ~std::uint64_t{1};
+    return key ? key : 2;
   }
-  std::vector<std::uint64_t> keys_;
-  std::vector<std::uint8_t> values_;
+  std::size_t home(std::uint64_t t) const { return (t >> 1) & (slots_.size() - 1); }
+  // The slot holding key, or the empty one where it would go.
+  std::uint64_t& find_or_add(std::uint64_t key) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    const std::uint64_t t = tag(key);
+    std::size_t i = home(t);
+    for (;; i = (i + 1) & (slots_.size() - 1))
+      if (slots_[i] == 0 || (slots_[i] & ~std::uint64_t{1}) == t) return slots_[i];
+  }
+  void grow() {
+    std::vector<std::uint64_t> slots(slots_.size() * 2, 0);
+    const std::size_t mask = slots.size() - 1;
+    for (std::uint64_t e : slots_) {
+      if (!e) continue;
+      std::size_t i = ((e & ~std::uint64_t{1}) >> 1) & mask;
+      while (slots[i]) i = (i + 1) & mask;
+      slots[i] = e;
+    }
+    slots_.swap(slots);
+  }
+  std::vector<std::uint64_t> slots_;
   std::size_t size_ = 0;
 };
 
@@ -109,7 +122,6 @@ struct LiveAssembler::Due {
 
 namespace {
 
-constexpr std::uint8_t kSeen = 1, kExpected = 2;
 
 std::uint64_t span_key(std::string_view span_id, std::uint64_t trace_hash) {
   const std::uint64_t k = XXH3_64bits_withSeed(span_id.data(), span_id.size(), trace_hash);
@@ -176,14 +188,10 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
     return Added::kDropped;
   }
 
-  auto [state, inserted] = ids_->insert(keys_[0], kSeen);
-  if (!inserted && *state == kExpected) {
-    *state = kSeen;
-    --o.missing;
-  }
+  if (ids_->see(keys_[0]).second) --o.missing;
   o.root |= r.parent_id.empty();
   // The parent (if any) and the callees must come too.
-  for (std::size_t k = 1; k < keys_.size(); ++k) o.missing += ids_->insert(keys_[k], kExpected).second;
+  for (std::size_t k = 1; k < keys_.size(); ++k) o.missing += ids_->expect(keys_[k]);
   if (o.root && o.missing == 0) emit(slot, Emit::kComplete);
   expire();
   evict();
@@ -254,7 +262,7 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
     if (s.parent_id.length && (t.parent[i] == kNone || t.str(s.parent_id) != t.span_id(t.parent[i])))
       ids_->erase(span_key(t.str(s.parent_id), trace_hash));
   }
-  emitted_->insert(trace_hash, 1);
+  emitted_->see(trace_hash);
   emitted_order_.emplace_back(open_[slot].activity, trace_hash);
   open_[slot].open = false;
   --open_count_;
