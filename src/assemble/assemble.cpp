@@ -36,7 +36,6 @@ struct Scratch {
   std::deque<std::string> renamed_names;
   std::vector<std::uint32_t> renames;
   IdIndex ids;
-  HashSet seen;
 };
 
 void clear(Trace& t) {
@@ -119,26 +118,32 @@ class Assembler {
   // Identical lines count once; a different line reusing a spanId is kept
   // under a new name (id#2, id#3...) and both are flagged.
   void drop_duplicates() {
-    HashSet& seen = s_.seen;
-    seen.reset(input_.size());
     t_.spans.reserve(input_.size());
     for (const Span& s : input_) {
-      if (!seen.insert(s.content_hash)) {
-        ++t_.duplicates;
-        continue;
-      }
-      Span span = s;
-      if (span.http_code >= 500) span.flags |= kError;
       const auto idx = static_cast<std::uint32_t>(t_.spans.size());
       const std::string_view id = t_.str(s.span_id);
       const std::uint32_t first = ids_.insert(id, idx);
+      std::string name;
       if (first != idx) {
-        std::string& name = renamed_names_.emplace_back();
-        for (int k = 2;; ++k) {
+        // The id is taken. Identical lines share their id, so a duplicate is
+        // found among the spans already kept under it (id, id#2, id#3...).
+        bool duplicate = t_.spans[first].content_hash == s.content_hash;
+        for (int k = 2; !duplicate; ++k) {
           name = fmt::format("{}#{}", id, k);
-          if (ids_.find(name) == kNone) break;
+          const std::uint32_t other = ids_.find(name);
+          if (other == kNone) break;  // a free name for a different line
+          duplicate = t_.spans[other].content_hash == s.content_hash;
         }
-        ids_.insert(name, idx);
+        if (duplicate) {
+          ++t_.duplicates;
+          continue;
+        }
+      }
+      Span span = s;
+      if (span.http_code >= 500) span.flags |= kError;
+      if (first != idx) {
+        renamed_names_.push_back(name);
+        ids_.insert(renamed_names_.back(), idx);
         renames_.push_back(idx);
         t_.spans[first].flags |= kDuplicateId;
         span.flags |= kDuplicateId;

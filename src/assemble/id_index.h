@@ -70,29 +70,4 @@ class IdIndex {
   std::size_t size_ = 0;
 };
 
-// Set of 64-bit content hashes.
-class HashSet {
- public:
-  explicit HashSet(std::size_t expected = 0) { reset(expected); }
-  void reset(std::size_t expected) {
-    std::size_t cap = 16;
-    while (cap < expected * 2) cap *= 2;
-    slots_.assign(cap, 0);
-  }
-  // True when newly added; the value 0 is folded onto 1.
-  bool insert(std::uint64_t h) {
-    if (h == 0) h = 1;
-    for (std::size_t i = (h ^ (h >> 29)) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i] == 0) {
-        slots_[i] = h;
-        return true;
-      }
-      if (slots_[i] == h) return false;
-    }
-  }
-
- private:
-  std::vector<std::uint64_t> slots_;
-};
-
 }  // namespace ta
