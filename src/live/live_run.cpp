@@ -247,6 +247,7 @@ class LiveRun {
     } else {
       write_text_trace_line(t, why, config_.color, out_);
     }
+    ++lines_written_;
   }
 
   ExitCode summarize(std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point read_end) {
@@ -268,7 +269,7 @@ class LiveRun {
       write_json_report(report, err);
       err.flush();
     } else {
-      out_.write("\n");
+      if (lines_written_) out_.write("\n");  // a blank line between the traces and the summary
       write_text_report(report, out_);
       out_.flush();
     }
@@ -293,6 +294,7 @@ class LiveRun {
   Output out_;
   InputStats stats_;
   std::size_t warned_ = 0;
+  std::uint64_t lines_written_ = 0;
   std::vector<std::string> found_;
 };
 

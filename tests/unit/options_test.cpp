@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -234,4 +236,48 @@ TEST_CASE("resolve: --threads") {
   CHECK(ok(cli, term).threads == 3);
   cli.threads = 100000;
   CHECK(mentions(error(cli, term), "--threads"));
+}
+
+TEST_CASE("parse_duration: units and bad values") {
+  CHECK(parse_duration("30s") == std::optional<std::int64_t>(30'000'000'000));
+  CHECK(parse_duration("10") == std::optional<std::int64_t>(10'000'000'000));
+  CHECK(parse_duration("500ms") == std::optional<std::int64_t>(500'000'000));
+  CHECK(parse_duration("250us") == std::optional<std::int64_t>(250'000));
+  CHECK(parse_duration("7ns") == std::optional<std::int64_t>(7));
+  CHECK(parse_duration("2m") == std::optional<std::int64_t>(120'000'000'000));
+  CHECK(parse_duration("1h") == std::optional<std::int64_t>(3'600'000'000'000));
+  CHECK_FALSE(parse_duration("").has_value());
+  CHECK_FALSE(parse_duration("s").has_value());
+  CHECK_FALSE(parse_duration("5x").has_value());
+  CHECK_FALSE(parse_duration("-1s").has_value());
+  CHECK_FALSE(parse_duration("99999999999999h").has_value());  // overflows
+}
+
+TEST_CASE("resolve: --follow") {
+  CliOptions cli = with_input();
+  cli.follow = true;
+  cli.threads = 4;
+  cli.window = "2m";
+  cli.max_open_traces = 10;
+  const Config c = ok(cli);
+  CHECK(c.follow);
+  CHECK(c.threads == 1);
+  CHECK(c.window == 120'000'000'000);
+  CHECK(c.max_open_traces == 10);
+  CHECK(c.max_memory == 0);
+
+  CliOptions md = with_input();
+  md.follow = true;
+  md.format = "markdown";
+  CHECK(error(md).find("Markdown") != std::string::npos);
+  CliOptions all = with_input();
+  all.follow = true;
+  all.all_traces = true;
+  CHECK(error(all).find("--all-traces") != std::string::npos);
+  CliOptions zero = with_input();
+  zero.window = "0s";
+  CHECK(error(zero).find("--window") != std::string::npos);
+  CliOptions none = with_input();
+  none.max_open_traces = 0;
+  CHECK(error(none).find("--max-open-traces") != std::string::npos);
 }
