@@ -213,9 +213,13 @@ void Sample::merge(Sample&& o) {
       hist_->add(*o.hist_);
     } else if (o.hist_) {  // another precision: each bucket as its middle value
       for (std::size_t i = 0; i < o.hist_->size(); ++i) {
+        if (!o.hist_->counts[i]) continue;
         const Nanos v = std::clamp(o.hist_->value_of(o.hist_->key_at(i)), o.hist_->min, o.hist_->max);
-        for (std::uint64_t n = 0; n < o.hist_->counts[i]; ++n) hist_->add(v);
+        hist_->add_key(hist_->key_of(v), o.hist_->counts[i]);
       }
+      hist_->count += o.hist_->count;
+      hist_->min = std::min(hist_->min, o.hist_->min);
+      hist_->max = std::max(hist_->max, o.hist_->max);
     }
   }
   o = Sample(other_limit, other_precision, other_sparse);

@@ -145,6 +145,7 @@ LiveAssembler::LiveAssembler(const LiveOptions& options, Sink sink)
 LiveAssembler::~LiveAssembler() = default;
 
 std::size_t LiveAssembler::tracked_ids() const { return ids_->size(); }
+std::size_t LiveAssembler::queued() const { return due_.size(); }
 
 Nanos LiveAssembler::watermark() const {
   if (!any_) return std::numeric_limits<Nanos>::min();
@@ -177,6 +178,14 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
     due_.push_back({o.activity, o.seq, slot});
     std::push_heap(due_.begin(), due_.end());
     ++open_count_;
+    // Entries of traces written since stay until popped; past twice the open
+    // traces, rebuild from those still open, so the queue follows them.
+    if (due_.size() > 2 * open_count_ + 1024) {
+      due_.clear();
+      for (std::uint32_t s = 0; s < open_.size(); ++s)
+        if (open_[s].open) due_.push_back({open_[s].activity, open_[s].seq, s});
+      std::make_heap(due_.begin(), due_.end());
+    }
     counts_.open_peak = std::max<std::uint64_t>(counts_.open_peak, open_count_);
   } else {
     o.activity = std::max(o.activity, end_of(r));
@@ -228,8 +237,9 @@ void LiveAssembler::expire() {
     }
     emit(d.slot, Emit::kWindow);
   }
-  // Forget written traces two windows behind the latest time (or when too
-  // many are remembered): a span of theirs after that starts a new trace.
+  // Forget written traces once the latest time is two windows past the
+  // latest time when they were written (or when too many are remembered):
+  // a span of theirs after that starts a new trace.
   Nanos forget = mark;
   if (__builtin_sub_overflow(mark, options_.window, &forget)) forget = std::numeric_limits<Nanos>::min();
   const std::size_t cap = std::max<std::size_t>(options_.max_open_traces * 4, 4096);
@@ -263,7 +273,7 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
       ids_->erase(span_key(t.str(s.parent_id), trace_hash));
   }
   emitted_->see(trace_hash);
-  emitted_order_.emplace_back(open_[slot].activity, trace_hash);
+  emitted_order_.emplace_back(any_ ? latest_ : std::numeric_limits<Nanos>::min(), trace_hash);
   open_[slot].open = false;
   --open_count_;
   ++counts_.emitted[static_cast<int>(why)];

@@ -61,6 +61,8 @@ class LiveAssembler {
   Nanos watermark() const;
   // Span ids being tracked for open traces (0 once all are written).
   std::size_t tracked_ids() const;
+  // Entries in the queue of open traces by last activity (some stale).
+  std::size_t queued() const;
 
  private:
   struct Open;

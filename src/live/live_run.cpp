@@ -28,6 +28,7 @@ namespace {
 constexpr std::size_t kExactValues = 1024;
 constexpr std::size_t kChunkBytes = 1 << 20;
 constexpr useconds_t kIdleWait = 200'000;
+constexpr std::size_t kChunksPerTurn = 16;
 
 // One input being read: stdin and .gz files to their end; other files are
 // followed as they grow, and reopened when replaced or truncated (tail -F).
@@ -38,21 +39,15 @@ struct Input {
   std::unique_ptr<LineReader> reader;
   bool follow = false;
   bool done = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
   std::uint64_t bytes_before = 0;  // of earlier incarnations of the file
 
   bool open(std::size_t max_line, std::string& error) {
     source = open_input(path, error);
     if (!source) return false;
     reader = std::make_unique<LineReader>(*source, kChunkBytes, max_line);
-    follow = path != "-" && !source->compressed();
+    // Only regular files grow: a FIFO or <(cmd) ends like stdin.
+    follow = path != "-" && !source->compressed() && source->identity().regular;
     reader->set_follow(follow);
-    struct stat st {};
-    if (follow && ::stat(path.c_str(), &st) == 0) {
-      dev = st.st_dev;
-      ino = st.st_ino;
-    }
     return true;
   }
   std::uint64_t bytes() const { return bytes_before + (source ? source->raw_bytes() : 0); }
@@ -60,7 +55,9 @@ struct Input {
   bool replaced() const {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return false;  // gone for now: keep reading what is open
-    return st.st_dev != dev || st.st_ino != ino || static_cast<std::uint64_t>(st.st_size) < source->raw_bytes();
+    const ByteSource::Identity& open = source->identity();
+    return st.st_dev != open.dev || st.st_ino != open.ino ||
+           static_cast<std::uint64_t>(st.st_size) < source->raw_bytes();
   }
 };
 
@@ -115,6 +112,10 @@ class LiveRun {
     }
     reader.join();
     for (std::string& e : read_errors_) stats_.read_errors.push_back(std::move(e));
+    for (const Input& in : inputs)
+      if (in.reader && in.reader->stopped_bytes())
+        print_warning(fmt::format("{}: stopped in the middle of a line; its {} bytes so far are not counted as a line",
+                                  stats_.files[in.file], in.reader->stopped_bytes()));
     stats_.bytes = 0;
     for (const Input& in : inputs) stats_.bytes += in.bytes();
     const auto read_end = std::chrono::steady_clock::now();
@@ -131,7 +132,11 @@ class LiveRun {
       bool progressed = false, open = false;
       for (Input& in : inputs) {
         if (in.done) continue;
-        progressed |= drain(in);
+        if (drain(in)) {
+          progressed = true;
+          open = true;  // more may be there: come back to it
+          continue;
+        }
         if (stop_requested()) break;
         if (in.reader->waiting()) {
           open = true;
@@ -151,7 +156,9 @@ class LiveRun {
   bool drain(Input& in) {
     bool any = false;
     LineChunk chunk;
-    while (!stop_requested() && in.reader->next(chunk)) {
+    // At most kChunksPerTurn at a time, so one busy input does not keep the
+    // others waiting.
+    for (std::size_t n = 0; n < kChunksPerTurn && !stop_requested() && in.reader->next(chunk); ++n) {
       any = true;
       Chunk item;
       item.bytes = std::move(*spare_.pop());
@@ -172,8 +179,9 @@ class LiveRun {
   // The file was replaced or truncated: take its last partial line, then
   // start over on what the name points at now.
   void reopen(Input& in) {
+    while (drain(in)) {}  // what was written to the old file before it was replaced
     in.reader->end_input();
-    drain(in);
+    while (drain(in)) {}
     in.bytes_before += in.source->raw_bytes();
     std::string error;
     in.reader.reset();

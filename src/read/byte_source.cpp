@@ -41,6 +41,8 @@ class FdSource final : public ByteSource {
   FdSource(int fd, bool owned, std::string peeked)
       : fd_(fd), owned_(owned), regular_(is_regular(fd)), peeked_(std::move(peeked)) {
     raw_bytes_ = peeked_.size();
+    struct stat st {};
+    if (::fstat(fd, &st) == 0) identity_ = {st.st_dev, st.st_ino, S_ISREG(st.st_mode)};
   }
   ~FdSource() override {
     if (owned_) ::close(fd_);
@@ -77,6 +79,7 @@ class GzipSource final : public ByteSource {
   explicit GzipSource(std::unique_ptr<FdSource> in) : in_(std::move(in)), buf_(256 * 1024) {
     raw_bytes_ = 0;
     compressed_ = true;
+    identity_ = in_->identity();
     std::memset(&z_, 0, sizeof z_);
     ok_ = inflateInit2(&z_, 15 + 32) == Z_OK;  // 32: accept gzip and zlib headers
   }
@@ -98,6 +101,7 @@ class GzipSource final : public ByteSource {
           return -1;
         }
         raw_bytes_ = in_->raw_bytes();
+        if (r == 0 && stop_requested()) return 0;  // stopped (--follow): not a cut file
         if (r == 0) {
           in_eof_ = true;
         } else {

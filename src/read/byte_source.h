@@ -1,6 +1,8 @@
 // Where bytes come from: a file, stdin, or either through gzip.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -16,9 +18,17 @@ class ByteSource {
   // Bytes taken from the underlying file (compressed size for .gz), for progress.
   std::size_t raw_bytes() const { return raw_bytes_; }
   bool compressed() const { return compressed_; }
+  // The open file (from fstat): to tell when its name points elsewhere.
+  struct Identity {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool regular = false;
+  };
+  const Identity& identity() const { return identity_; }
 
  protected:
   bool compressed_ = false;
+  Identity identity_;
   std::string error_;
   std::size_t raw_bytes_ = 0;
 };

@@ -39,7 +39,17 @@ bool LineReader::fill() {
     eof_ = true;
     return false;
   }
-  if (r == 0) (follow_ ? waiting_ : eof_) = true;
+  if (r == 0 && stop_requested()) {
+    // Stopped, not ended: the bytes after the last newline are half a line.
+    const char* base = buf_.get() + begin_;
+    const void* nl = end_ > begin_ ? memrchr(base, '\n', end_ - begin_) : nullptr;
+    const std::size_t whole = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1 : 0;
+    stopped_bytes_ = end_ - begin_ - whole;
+    end_ = begin_ + whole;
+    eof_ = true;
+  } else if (r == 0) {
+    (follow_ ? waiting_ : eof_) = true;
+  }
   end_ += static_cast<std::size_t>(r);
   bytes_ += static_cast<std::size_t>(r);
   return true;

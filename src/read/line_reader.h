@@ -46,6 +46,9 @@ class LineReader {
   // No more bytes will come (the file was replaced): a partial last line is
   // handed out as it is.
   void end_input() { eof_ = true; }
+  // Bytes of a last line cut short because a stop was requested (SIGINT,
+  // SIGTERM in live mode): not a line, so neither parsed nor counted.
+  std::uint64_t stopped_bytes() const { return stopped_bytes_; }
 
  private:
   bool fill();
@@ -61,6 +64,7 @@ class LineReader {
   bool eof_ = false;
   bool follow_ = false;
   bool waiting_ = false;
+  std::uint64_t stopped_bytes_ = 0;
   std::string error_;
 };
 

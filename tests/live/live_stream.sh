@@ -64,6 +64,30 @@ wait "$pid" || fail "exit code $? after the pipe closed"
 grep -q '^live ' early.txt || fail "no summary after the pipe closed"
 echo "ok: $(grep -c complete early.txt) traces written before the input ended"
 
+# 2b. A named pipe or <(cmd) is read to its end, not followed.
+"$ta" --follow <(head -n 500 stream.jsonl) > fifo.txt 2> fifo.err &
+pid=$!
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { kill "$pid"; fail "--follow <(cmd) did not end with its input"; }
+wait "$pid" || true
+grep -q '^live ' fifo.txt || fail "no summary after <(cmd) ended"
+echo "ok: <(cmd) read to its end"
+
+# 2c. Ctrl-C in the middle of a line: the half line is not a rejected line.
+rm -f pipe2; mkfifo pipe2
+"$ta" --follow < pipe2 > half.txt 2> half.err &
+pid=$!
+exec 4> pipe2
+head -n 3 stream.jsonl >&4
+printf '{"traceId":"half","spanId":"a",' >&4
+sleep 0.5
+kill -INT "$pid"
+wait "$pid" || fail "exit code $? after SIGINT with half a line read"
+exec 4>&-
+grep -q 'stopped in the middle of a line' half.err || { cat half.err; fail "no note of the half line"; }
+grep -q ' 0 rejected' half.txt || fail "the half line was counted as rejected"
+echo "ok: SIGINT mid-line"
+
 # 3. Follow a file as it grows and when it is replaced; stop with SIGTERM.
 T=1704038400000
 span() {  # trace span parent start

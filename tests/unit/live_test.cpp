@@ -129,6 +129,15 @@ TEST_CASE("live: past --max-open-traces the least recently active trace is evict
   CHECK(h.live.tracked_ids() == 0);
 }
 
+TEST_CASE("live: memory follows the open traces, not the traces written") {
+  Harness h(window(3'600'000'000'000));  // an hour of log time
+  for (int i = 0; i < 20'000; ++i) h.add("t" + std::to_string(i), "r", "", 1000, 5);  // one moment, each complete
+  CHECK(h.out.size() == 20'000);
+  CHECK(h.live.open_traces() == 0);
+  CHECK(h.live.queued() <= 1024 + 2);
+  CHECK(h.live.tracked_ids() == 0);
+}
+
 TEST_CASE("live: random interleaved traces are each written exactly once, with all their spans") {
   std::mt19937_64 rng(7);
   struct Line {
