@@ -1,7 +1,6 @@
 #include "read/line_reader.h"
 
 #include <simdjson.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -56,36 +55,37 @@ bool LineReader::fill() {
 }
 
 // The buffer holds the start of a line longer than the limit: drop bytes up to
-// and including its newline, in linear time.
+// and including its newline, in linear time. In a followed file the rest may
+// not be written yet: then next() returns false with waiting() set, and the
+// skip goes on at the next call (so the caller can still notice rotation).
 bool LineReader::skip_rest_of_line(LineChunk& chunk) {
-  std::uint64_t dropped = 0;
-  char last = 0;
   for (;;) {
     const char* p = buf_.get() + begin_;
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end_ - begin_));
     if (nl) {
-      dropped += static_cast<std::uint64_t>(nl - p);
-      if (nl > p) last = nl[-1];
+      skip_dropped_ += static_cast<std::uint64_t>(nl - p);
+      if (nl > p) skip_last_ = nl[-1];
       begin_ += static_cast<std::size_t>(nl - p) + 1;
       break;
     }
-    dropped += end_ - begin_;
-    if (end_ > begin_) last = buf_[end_ - 1];
+    skip_dropped_ += end_ - begin_;
+    if (end_ > begin_) skip_last_ = buf_[end_ - 1];
     begin_ = end_ = 0;
-    if (eof_ || !fill() || (eof_ && end_ == 0)) break;
-    if (waiting_) {  // a followed file: the rest of the line is not written yet
-      waiting_ = false;
-      if (stop_requested()) break;
-      ::usleep(100'000);
-    }
+    if (eof_) break;
+    waiting_ = false;
+    if (!fill() || (eof_ && end_ == 0)) break;
+    if (waiting_) return false;  // still skipping; see waiting()
   }
+  skipping_ = false;
   chunk = LineChunk{};
   chunk.oversized_line = next_line_++;
-  chunk.oversized_bytes = dropped - (last == '\r' && dropped > 0);  // the line's length, as for_each_line counts it
+  // The line's length, as for_each_line counts it.
+  chunk.oversized_bytes = skip_dropped_ - (skip_last_ == '\r' && skip_dropped_ > 0);
   return true;
 }
 
 bool LineReader::next(LineChunk& chunk) {
+  if (skipping_) return skip_rest_of_line(chunk);
   for (;;) {
     const char* base = buf_.get() + begin_;
     const std::size_t avail = end_ - begin_;
@@ -98,6 +98,9 @@ bool LineReader::next(LineChunk& chunk) {
     } else if (eof_) {
       return false;
     } else if (avail > max_line_ + 1) {
+      skipping_ = true;
+      skip_dropped_ = 0;
+      skip_last_ = 0;
       return skip_rest_of_line(chunk);
     } else if (begin_ == 0 && end_ == capacity_) {
       // A line longer than the buffer: grow it, up to the line limit.

@@ -64,6 +64,9 @@ class LineReader {
   bool eof_ = false;
   bool follow_ = false;
   bool waiting_ = false;
+  bool skipping_ = false;  // inside a line over the limit
+  std::uint64_t skip_dropped_ = 0;
+  char skip_last_ = 0;
   std::uint64_t stopped_bytes_ = 0;
   std::string error_;
 };

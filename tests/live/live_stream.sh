@@ -6,7 +6,8 @@
 #      duplicate);
 #   2. a pipe that stays open: complete traces come out before input ends;
 #   3. a file that grows, is replaced (log rotation), then SIGTERM: new lines
-#      are picked up, the summary is printed and the exit code is 0.
+#      are picked up, the summary is printed and the exit code is 0;
+#   4. a file replaced in the middle of a line over --max-line-bytes.
 #
 #   tests/live/live_stream.sh TRACE_ASSEMBLE TRACE_GEN
 set -euo pipefail
@@ -111,3 +112,19 @@ wait "$pid" || fail "exit code $? after SIGTERM"
 grep -q '^live    4 traces written .* at the stop' follow.txt || { cat follow.txt; fail "no summary after SIGTERM"; }
 [[ ! -s follow.err ]] || { cat follow.err; fail "warnings while following"; }
 echo "ok: followed a growing and a replaced file, stopped by SIGTERM"
+
+# 4. A followed file rotated in the middle of a line over --max-line-bytes:
+#    the cut line is rejected and the new file is read.
+span o1 r 0 $T > over.jsonl
+"$ta" --follow --max-line-bytes 200 over.jsonl > over.txt 2> over.err &
+pid=$!
+wait_lines over.txt 1 || fail "first trace of over.jsonl not written"
+head -c 400 /dev/zero | tr '\0' x >> over.jsonl
+sleep 0.5
+mv over.jsonl over.jsonl.1
+span o2 r 0 $((T + 5)) > over.jsonl
+wait_lines over.txt 2 || fail "the file replaced during a long line was not reopened"
+kill -TERM "$pid"
+wait "$pid" || fail "exit code $? after SIGTERM"
+grep -q 'over.jsonl:2: line of 400 bytes is longer than --max-line-bytes 200' over.err || { cat over.err; fail "the cut long line was not rejected"; }
+echo "ok: rotation during a long line"
