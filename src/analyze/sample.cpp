@@ -62,10 +62,6 @@ std::uint64_t middle_of(std::uint32_t b, int p) {
 // for nothing.
 template <typename T>
 void append_exactly(std::vector<T>& to, const std::vector<T>& from) {
-  if (to.empty()) {
-    to = from;
-    return;
-  }
   if (to.capacity() < to.size() + from.size()) {
     std::vector<T> both;
     both.reserve(to.size() + from.size());

@@ -109,9 +109,7 @@ class Accumulator {
     r_.span_counts = Sample(limit_);
   }
 
-  void add(const Trace& t, const std::vector<PathSection>& path, const std::vector<Nanos>& self,
-           const std::vector<Nanos>& on_path) {
-    (void)path;
+  void add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path) {
     ShardResult& r = r_;
     r.adjustments += t.adjustments.size();
     r.spans += t.logged_spans;
@@ -272,7 +270,7 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     critical_path(t, path);
     self_times(t, self);
     time_on_path(t, path, on_path);
-    acc.add(t, path, self, on_path);
+    acc.add(t, self, on_path);
     if (keep == 0 || (!config.trace_ids.empty() && !wanted(config, t.trace_id))) return;
     if (best.size() >= keep) {
       const Trace& weakest = best.front().trace;
@@ -456,9 +454,8 @@ LiveAnalysis::LiveAnalysis(const Config& config, const SymbolTable& symbols, std
     : state_(std::make_unique<State>(config, symbols, exact_limit)) {}
 LiveAnalysis::~LiveAnalysis() = default;
 
-void LiveAnalysis::add(const Trace& t, const std::vector<PathSection>& path, const std::vector<Nanos>& self,
-                       const std::vector<Nanos>& on_path) {
-  state_->acc.add(t, path, self, on_path);
+void LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path) {
+  state_->acc.add(t, self, on_path);
 }
 
 Analysis LiveAnalysis::finish() {

@@ -104,8 +104,8 @@ class LiveAnalysis {
  public:
   LiveAnalysis(const Config& config, const SymbolTable& symbols, std::size_t exact_limit);
   ~LiveAnalysis();
-  void add(const Trace& t, const std::vector<PathSection>& path, const std::vector<Nanos>& self,
-           const std::vector<Nanos>& on_path);
+  // self and on_path: per span, as self_times and time_on_path give them.
+  void add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path);
   Analysis finish();  // once, at the end
 
  private:

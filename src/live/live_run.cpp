@@ -1,12 +1,10 @@
 #include "live/live_run.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -151,8 +149,8 @@ class LiveRun {
     work_.close();
   }
 
-  // Hands what is there to the parsing thread, chunk by chunk (copied, with
-  // the padding the JSON parser reads past a line); true when any came.
+  // Hands what is there to the parsing thread, chunk by chunk; true when any
+  // came.
   bool drain(Input& in) {
     bool any = false;
     LineChunk chunk;
@@ -160,17 +158,9 @@ class LiveRun {
     // others waiting.
     for (std::size_t n = 0; n < kChunksPerTurn && !stop_requested() && in.reader->next(chunk); ++n) {
       any = true;
-      Chunk item;
+      OwnedChunk item;
       item.bytes = std::move(*spare_.pop());
-      item.chunk = chunk;
-      item.file = in.file;
-      if (!chunk.oversized_line) {
-        item.bytes.resize(chunk.size + simdjson::SIMDJSON_PADDING);
-        std::memcpy(item.bytes.data(), chunk.data, chunk.size);
-        std::memset(item.bytes.data() + chunk.size, 0, simdjson::SIMDJSON_PADDING);
-        item.chunk.data = item.bytes.data();
-        item.chunk.capacity = item.bytes.size();
-      }
+      item.assign(chunk, in.file);
       work_.push(std::move(item));
     }
     return any;
@@ -212,39 +202,28 @@ class LiveRun {
   }
 
   void process(const LineChunk& chunk, std::uint32_t file) {
-    if (chunk.oversized_line) {
-      ++stats_.lines;
-      reject(file, chunk.oversized_line, long_line_reason(chunk.oversized_bytes, config_.max_line_bytes));
-      return;
-    }
-    stats_.blank_lines += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
-      ++stats_.lines;
-      if (line.size() > config_.max_line_bytes) {
-        reject(file, line_no, long_line_reason(line.size(), config_.max_line_bytes));
-        return;
-      }
-      if (!parser_.parse(line, cap, record_)) {
-        reject(file, line_no, parser_.error());
-        return;
-      }
-      const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu));
-      switch (assembler_.add(record_, file, where)) {
-        case LiveAssembler::Added::kSpan: ++stats_.spans_read; break;
-        case LiveAssembler::Added::kLate:
-          ++stats_.late_spans;
-          warn(file, line_no,
-               fmt::format("span {} of trace {} came after the trace was written; counted as late, not merged",
-                           record_.span_id, record_.trace_id));
-          break;
-        case LiveAssembler::Added::kDropped:
-          reject(file, line_no, full_trace_reason(record_.trace_id, config_.max_trace_spans));
-          break;
-      }
-    });
+    parse_chunk(
+        chunk, parser_, record_, config_.max_line_bytes, stats_.lines, stats_.blank_lines,
+        [&](std::uint64_t line_no) {
+          const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu));
+          switch (assembler_.add(record_, file, where)) {
+            case LiveAssembler::Added::kSpan: ++stats_.spans_read; break;
+            case LiveAssembler::Added::kLate:
+              ++stats_.late_spans;
+              warn(file, line_no,
+                   fmt::format("span {} of trace {} came after the trace was written; counted as late, not merged",
+                               record_.span_id, record_.trace_id));
+              break;
+            case LiveAssembler::Added::kDropped:
+              reject(file, line_no, full_trace_reason(record_.trace_id, config_.max_trace_spans));
+              break;
+          }
+        },
+        [&](std::uint64_t line_no, std::string reason) { reject(file, line_no, std::move(reason)); });
   }
 
   void write(ShownTrace& t, Emit why) {
-    analysis_.add(t.trace, t.path, t.self, t.on_path);
+    analysis_.add(t.trace, t.self, t.on_path);
     if (!config_.trace_ids.empty()) {
       auto it = std::find(config_.trace_ids.begin(), config_.trace_ids.end(), t.trace.trace_id);
       if (it == config_.trace_ids.end()) return;
@@ -284,13 +263,8 @@ class LiveRun {
     return exit_code(stats_, a, config_);
   }
 
-  struct Chunk {
-    std::vector<char> bytes;
-    LineChunk chunk;
-    std::uint32_t file = 0;
-  };
   static constexpr std::size_t kBuffers = 4;
-  BlockingQueue<Chunk> work_{kBuffers};
+  BlockingQueue<OwnedChunk> work_{kBuffers};
   BlockingQueue<std::vector<char>> spare_{kBuffers};
   std::vector<std::string> read_errors_;  // the reading thread's, until it ends
 

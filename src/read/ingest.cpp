@@ -1,7 +1,6 @@
 #include "read/ingest.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,36 +50,22 @@ struct Worker {
   std::vector<Rejection> rejections;
 };
 
-// A chunk of whole lines copied out of the reader's buffer, with padding.
-struct OwnedChunk {
-  std::vector<char> bytes;
-  LineChunk chunk;
-  std::uint32_t file = 0;
-};
-
 void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore& store,
              const IngestOptions& options) {
   auto reject = [&](std::uint64_t line, std::string reason) {
     ++w.rejected;
     if (w.rejections.size() < options.max_kept_rejections) w.rejections.push_back({file, line, std::move(reason)});
   };
-  if (chunk.oversized_line) {
-    ++w.lines;
-    reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, options.max_line_bytes));
-    return;
-  }
-  w.blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
-    ++w.lines;
-    if (line.size() > options.max_line_bytes) {
-      reject(line_no, long_line_reason(line.size(), options.max_line_bytes));
-    } else if (!w.parser.parse(line, cap, w.record)) {
-      reject(line_no, w.parser.error());
-    } else if (store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)))) {
-      ++w.spans;
-    } else {
-      reject(line_no, full_trace_reason(w.record.trace_id, options.max_trace_spans));
-    }
-  });
+  parse_chunk(
+      chunk, w.parser, w.record, options.max_line_bytes, w.lines, w.blank,
+      [&](std::uint64_t line_no) {
+        if (store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)))) {
+          ++w.spans;
+        } else {
+          reject(line_no, full_trace_reason(w.record.trace_id, options.max_trace_spans));
+        }
+      },
+      reject);
 }
 
 // Resident memory, from /proc; 0 if unknown.
@@ -182,15 +167,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
   read_all(paths, options, stats, spans, [&](const LineChunk& chunk, std::uint32_t file) {
     OwnedChunk item;
     item.bytes = std::move(*spare.pop());
-    item.chunk = chunk;
-    item.file = file;
-    if (!chunk.oversized_line) {
-      item.bytes.resize(chunk.size + simdjson::SIMDJSON_PADDING);
-      std::memcpy(item.bytes.data(), chunk.data, chunk.size);
-      std::memset(item.bytes.data() + chunk.size, 0, simdjson::SIMDJSON_PADDING);
-      item.chunk.data = item.bytes.data();
-      item.chunk.capacity = item.bytes.size();
-    }
+    item.assign(chunk, file);
     work.push(std::move(item));
   });
   work.close();

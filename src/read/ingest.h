@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "parse/span_parser.h"
+#include "read/line_reader.h"
 #include "store/span_store.h"
 
 namespace ta {
@@ -57,6 +58,29 @@ std::string check_inputs(const std::vector<std::string>& paths);
 // Rejection reasons shared by batch and live reading.
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit);
 std::string full_trace_reason(std::string_view trace_id, std::size_t limit);
+
+// The lines of a chunk, parsed: on_span(line_number) for each line that is a
+// span (in `record`), reject(line_number, reason) for one too long or not a
+// span. Counts the lines and the blank lines skipped.
+template <typename OnSpan, typename OnReject>
+void parse_chunk(const LineChunk& chunk, SpanParser& parser, SpanRecord& record, std::size_t max_line_bytes,
+                 std::uint64_t& lines, std::uint64_t& blank, OnSpan&& on_span, OnReject&& reject) {
+  if (chunk.oversized_line) {
+    ++lines;
+    reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, max_line_bytes));
+    return;
+  }
+  blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
+    ++lines;
+    if (line.size() > max_line_bytes) {
+      reject(line_no, long_line_reason(line.size(), max_line_bytes));
+    } else if (!parser.parse(line, cap, record)) {
+      reject(line_no, parser.error());
+    } else {
+      on_span(line_no);
+    }
+  });
+}
 
 inline std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 

@@ -84,6 +84,17 @@ bool LineReader::skip_rest_of_line(LineChunk& chunk) {
   return true;
 }
 
+void OwnedChunk::assign(const LineChunk& from, std::uint32_t file_index) {
+  chunk = from;
+  file = file_index;
+  if (from.oversized_line) return;
+  bytes.resize(from.size + simdjson::SIMDJSON_PADDING);
+  std::memcpy(bytes.data(), from.data, from.size);
+  std::memset(bytes.data() + from.size, 0, simdjson::SIMDJSON_PADDING);
+  chunk.data = bytes.data();
+  chunk.capacity = bytes.size();
+}
+
 bool LineReader::next(LineChunk& chunk) {
   if (skipping_) return skip_rest_of_line(chunk);
   for (;;) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "read/byte_source.h"
 
@@ -26,6 +27,15 @@ struct LineChunk {
   // Set instead of data: one line longer than the limit, skipped.
   std::uint64_t oversized_line = 0;
   std::uint64_t oversized_bytes = 0;
+};
+
+// A chunk copied out of the reader's buffer, with the padding the JSON parser
+// reads past a line, so another thread parses it while the reader goes on.
+struct OwnedChunk {
+  std::vector<char> bytes;  // reused from chunk to chunk
+  LineChunk chunk;          // points into bytes (an oversized-line chunk has none)
+  std::uint32_t file = 0;
+  void assign(const LineChunk& from, std::uint32_t file_index);
 };
 
 class LineReader {

@@ -193,7 +193,11 @@ void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output
   put_printable(out, t.trace_id);
   if (color) out.write("\x1b[0m");
   out.print("  {}  {}  ", dur(t.latency()), plural(t.size(), "span"));
-  out.write(why == Emit::kComplete ? std::string(emit_name(why)) : st.yellow(emit_name(why)));
+  if (why == Emit::kComplete) {
+    out.write(emit_name(why));
+  } else {
+    out.write(st.yellow(emit_name(why)));
+  }
   // The three spans with most time on the critical path, most first.
   constexpr std::size_t kLeaders = 3;
   std::uint32_t top[kLeaders];
