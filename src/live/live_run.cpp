@@ -112,8 +112,8 @@ class LiveRun {
     for (std::string& e : read_errors_) stats_.read_errors.push_back(std::move(e));
     for (const Input& in : inputs)
       if (in.reader && in.reader->stopped_bytes())
-        print_warning(fmt::format("{}: stopped in the middle of a line; its {} bytes so far are not counted as a line",
-                                  stats_.files[in.file], in.reader->stopped_bytes()));
+        print_warning(fmt::format("{}:{}: stopped in the middle of this line; its {} bytes so far are not counted",
+                                  stats_.files[in.file], in.reader->next_line(), in.reader->stopped_bytes()));
     stats_.bytes = 0;
     for (const Input& in : inputs) stats_.bytes += in.bytes();
     const auto read_end = std::chrono::steady_clock::now();

@@ -59,6 +59,9 @@ class LineReader {
   // Bytes of a last line cut short because a stop was requested (SIGINT,
   // SIGTERM in live mode): not a line, so neither parsed nor counted.
   std::uint64_t stopped_bytes() const { return stopped_bytes_; }
+  // The number the next line handed out gets (after the end: that of the
+  // line cut short, if any).
+  std::uint64_t next_line() const { return next_line_; }
 
  private:
   bool fill();
