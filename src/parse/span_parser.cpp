@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "parse/span_keys.h"
+
 namespace ta {
 namespace {
 
@@ -171,11 +173,17 @@ bool SpanParser::json_error(error_code err, std::string_view where) {
   return fail(fmt::format("{} in {}", describe_json_error(err), where));
 }
 
-bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& out) {
+void SpanParser::reset() {
   std::vector<PendingCall> calls = std::move(p_.calls);  // keeps its capacity
   calls.clear();
   p_ = Pending{};
   p_.calls = std::move(calls);
+}
+
+bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& out) {
+  reset();
+  if (options_.fast_path && parse_flat(line) && finish(out)) return true;
+  reset();
   if (!parse_document(outer_, line.data(), line.size(), capacity, true)) return false;
   if (!p_.has_span_fields && p_.has_message) {
     // Filebeat's default shape: the span line is the string in `message`.
@@ -232,48 +240,6 @@ bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* 
   return true;
 }
 
-namespace {
-
-enum SpanKey : unsigned {
-  kTraceId, kSpanId, kParentSpanId, kTimestamp, kDuration, kHttpCode, kService, kOperation,
-  kRequestStacks, kHost, kName, kGroup, kOtherKey
-};
-
-SpanKey span_key(std::string_view key, const std::string& group_field) {
-  switch (key.size()) {
-    case 4:
-      if (key == "host") return kHost;
-      if (key == "name") return kName;
-      break;
-    case 7:
-      if (key == "traceId") return kTraceId;
-      if (key == "service") return kService;
-      break;
-    case 6:
-      if (key == "spanId") return kSpanId;
-      break;
-    case 8:
-      if (key == "duration") return kDuration;
-      if (key == "httpCode") return kHttpCode;
-      break;
-    case 9:
-      if (key == "timestamp") return kTimestamp;
-      if (key == "operation") return kOperation;
-      break;
-    case 12:
-      if (key == "parentSpanId") return kParentSpanId;
-      break;
-    case 13:
-      if (key == "requestStacks") return kRequestStacks;
-      break;
-    default:
-      break;
-  }
-  if (!group_field.empty() && key == group_field) return kGroup;
-  return kOtherKey;
-}
-
-}  // namespace
 
 bool SpanParser::parse_fields(object obj, bool envelope) {
   unsigned seen = 0;  // span fields met in this object: a repeat is ambiguous

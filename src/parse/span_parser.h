@@ -17,6 +17,9 @@ namespace ta {
 struct ParseOptions {
   TimeUnit time_unit = TimeUnit::kAuto;
   std::string group_field;  // extra field to capture for --group-by; "" = none
+  // Read flat lines in one pass first (flat_line.cpp); off only to compare
+  // against the careful reading alone (tests, fuzzing).
+  bool fast_path = true;
 };
 
 class SpanParser {
@@ -53,6 +56,8 @@ class SpanParser {
   using Value = simdjson::ondemand::value;
   enum class Scalar { kString, kNumber, kNull, kOther };
 
+  void reset();
+  bool parse_flat(std::string_view line);  // false: read it the careful way
   bool parse_document(simdjson::ondemand::parser& parser, const char* data, std::size_t len,
                       std::size_t capacity, bool envelope);
   bool parse_fields(simdjson::ondemand::object object, bool envelope);

@@ -4,7 +4,8 @@
 // (zeroed, and nothing readable after it, so AddressSanitizer catches a read
 // past the capacity the parser was given). Each parse is repeated and must
 // give the same answer: the same success, the same reason, the same record;
-// a fresh parser must agree with a long-used one. Accepted records must
+// a fresh parser must agree with a long-used one, and the fast reading of
+// flat lines with the careful reading alone. Accepted records must
 // satisfy the span model's invariants, and an accepted line must be JSON as
 // far as README promises (class Contract). With --group-by region, a valid
 // JSON line must give the same record apart from `group`.
@@ -450,6 +451,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(parse(fresh, line, capacity) == a, "default options: a fresh parser differs from a used one");
   }
   check(std::memcmp(buf.get(), data, size) == 0, "the parser wrote into the line");
+
+  // The one-pass reading of flat lines must say exactly what the careful
+  // (simdjson) reading alone says: the same record, or the same reason.
+  {
+    ta::ParseOptions careful_only;
+    careful_only.fast_path = false;
+    static ta::SpanParser careful{careful_only};
+    check(parse(careful, line, capacity) == a, "the fast reading differs from the careful one");
+  }
 
   // An accepted line is JSON as far as README promises (see Contract).
   // (Build with -DTA_FUZZ_LENIENT_JSON to skip that check, e.g. to look for

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -507,4 +509,93 @@ TEST_CASE("bad lines are rejected with a reason") {
     const std::string j = parse_error(R"({"@timestamp":"2024-01-01T00:00:00Z","message":"GET /health 200"})");
     CHECK(j.find("message") != std::string::npos);
   }
+}
+
+namespace {
+
+bool same(const Result& a, const Result& b) { return a.ok == b.ok && a.error == b.error && a.span == b.span; }
+
+void check_both_readings(SpanParser& fast, SpanParser& careful, std::string_view line) {
+  const Result f = parse_with(fast, line), c = parse_with(careful, line);
+  INFO("line: ", line);
+  INFO("fast: ", f.ok ? "accepted" : f.error, "; careful: ", c.ok ? "accepted" : c.error);
+  CHECK(same(f, c));
+}
+
+}  // namespace
+
+TEST_CASE("the fast reading of flat lines says what the careful reading says") {
+  ParseOptions careful_only;
+  careful_only.fast_path = false;
+  SpanParser fast{ParseOptions{}}, careful{careful_only};
+  const std::string_view lines[] = {
+      R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"duration":5})",
+      R"( { "traceId" : "t" , "spanId" : 7 , "timestamp" : "1704038400000.5" , "duration" : 1.25 } )",
+      R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"requestStacks":null})",
+      R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"requestStacks":[]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c","x":true,"subHttpCode":"503"}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c"},{"subSpanId":"c"}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":""}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c","subSpanId":"d"}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c"},]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":{}})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"duration":-0})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"duration":-1})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"duration":012})",
+      R"({"traceId":"t","spanId":"s","timestamp":"012"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1e3,"duration":2E-1})",
+      R"({"traceId":"t","spanId":"s","timestamp":1.})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"httpCode":200.0})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"httpCode":200.5})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"httpCode":1000})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"httpCode":null,"host":null,"service":5})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"service":true})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"extra":[1,2]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"extra":{"a":1}})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"extra":nul})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"extra":truex})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"extra":"a\"b"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"operation":"caf\u00e9"})",
+      "{\"traceId\":\"t\",\"spanId\":\"s\",\"timestamp\":1,\"operation\":\"caf\xc3\xa9\"}",
+      "{\"traceId\":\"t\",\"spanId\":\"s\",\"timestamp\":1,\"operation\":\"caf\xc3\"}",
+      "{\"traceId\":\"t\",\"spanId\":\"s\",\"timestamp\":1,\"operation\":\"a\tb\"}",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"traceId":"u"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"host":"a","host":"b"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1} x)",
+      R"({"traceId":"t","spanId":"s","timestamp":1)",
+      R"({"traceId":"t","spanId":"s","timestamp":1,})",
+      R"({"traceId":"t","spanId":"s","timestamp":1 "duration":2})",
+      R"({"traceId":"t","spanId":"s","timestamp)",
+      R"({"traceId":null,"spanId":"s","timestamp":1})",
+      R"({"traceId":"t","spanId":"s"})",
+      R"({"traceId":"t","spanId":"s","timestamp":-5})",
+      R"({"traceId":"","spanId":"s","timestamp":1})",
+      R"({"spanID":"s","traceID":"t"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"message":"x"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"log.offset":3})",
+      R"({"traceId":"t","spanId":"s","timestamp":99999999999999999999999})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"duration":1e400})",
+      R"({})",
+      R"({"":1})",
+      R"([])",
+  };
+  for (std::string_view line : lines) check_both_readings(fast, careful, line);
+
+  // Every line of the samples and the golden cases' inputs.
+  namespace fs = std::filesystem;
+  std::size_t count = 0;
+  for (const char* dir : {"samples", "tests/golden"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(TA_SOURCE_DIR) / dir)) {
+      if (!entry.is_regular_file() || entry.path().extension() != ".jsonl") continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.size() > (1u << 20)) continue;
+        check_both_readings(fast, careful, line);
+        ++count;
+      }
+    }
+  }
+  CHECK(count > 300);
 }
