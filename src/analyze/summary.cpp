@@ -4,6 +4,7 @@
 #include <atomic>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <thread>
 #include "util/pair_map.h"
 
@@ -57,10 +58,18 @@ bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
 }
 
 // Everything one shard contributes; shards are summed up afterwards.
+// Keyed by symbol (pairs packed in 64 bits): every shard of a run shares
+// one symbol table, so results merge without naming anything; names are
+// given once, at the end.
 struct ShardResult {
-  std::map<std::string, GroupAcc> groups;
-  std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
-  std::map<std::pair<std::string, std::string>, SkewAcc> skew;
+  const SymbolTable* symbols = nullptr;
+  std::vector<GroupAcc> groups;  // by symbol; empty durations: no span
+  PairMap<EdgeAcc> edges;
+  PairMap<SkewAcc> skew;  // live mode: bounded samples per host pair
+  // Batch: every logged call's clock offset, by host pair, and the pairs
+  // with a callee outside its caller's view.
+  std::vector<std::pair<std::uint64_t, Nanos>> skew_offsets;
+  PairMap<std::uint64_t> skew_outside;
   Sample latencies, span_counts;
   std::vector<ShownTrace> shown;  // this shard's candidates for showing
   std::uint64_t adjustments = 0;
@@ -187,6 +196,13 @@ class Accumulator {
     }
     for (const CallValues& v : calls_) {
       if (!v.logged) continue;
+      if (unbounded()) {
+        // Most host pairs are never shown: their offsets wait in one flat
+        // list (no lookup per call), and merge_results takes the shown ones.
+        r_.skew_offsets.push_back({v.pair, v.offset});
+        if (v.outside) ++r_.skew_outside[v.pair];
+        continue;
+      }
       SkewAcc& k = skew_[v.pair];
       if (k.offsets.empty()) k.offsets = skew_sample();
       k.offsets.push(v.offset);
@@ -201,31 +217,27 @@ class Accumulator {
   // Host pairs can number hosts²: a bounded run keeps 64 of their clock
   // offsets exact and counts the rest in coarse sparse buckets (1/8 of a
   // power of two: within 6.25%), so a pair costs under a kilobyte.
+  bool unbounded() const { return limit_ == std::numeric_limits<std::size_t>::max(); }
   Sample skew_sample() const {
     return limit_ == std::numeric_limits<std::size_t>::max() ? Sample()
                                                              : Sample(std::min<std::size_t>(limit_, 64), 3, true);
   }
 
-  // Names the symbols; the accumulator is spent.
+  // The accumulator is spent.
   ShardResult finish() {
     apply();
     ShardResult& r = r_;
     for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
-    auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols_.text(s)); };
-    for (Symbol sym = 0; sym < groups_.size(); ++sym) {
-      if (groups_[sym].durations.empty()) continue;
-      groups_[sym].durations.shrink();
-      r.groups[name(sym)] = std::move(groups_[sym]);
-    }
+    r.symbols = &symbols_;
+    for (GroupAcc& g : groups_) g.durations.shrink();
     for (auto& [key, e] : edges_.entries()) {
       e.client.shrink();
       e.gap.shrink();
-      r.edges[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(e);
     }
-    for (auto& [key, k] : skew_.entries()) {  // all pairs: "outside" is judged over every shard
-      k.offsets.shrink();
-      r.skew[{name(static_cast<Symbol>(key >> 32)), name(static_cast<Symbol>(key & 0xffffffffu))}] = std::move(k);
-    }
+    for (auto& [key, k] : skew_.entries()) k.offsets.shrink();  // all pairs: "outside" is judged over every shard
+    r.groups = std::move(groups_);
+    r.edges = std::move(edges_);
+    r.skew = std::move(skew_);
     r.latencies.shrink();
     r.span_counts.shrink();
     return std::move(r);
@@ -302,25 +314,34 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
   std::vector<ShownTrace> shown;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   bool any_service = false;
+  std::vector<GroupAcc> by_symbol;
+  PairMap<EdgeAcc> edges_by_symbol;
+  PairMap<SkewAcc> skew_by_symbol;
+  const SymbolTable* symbols = results.empty() ? nullptr : results.front().symbols;
   for (ShardResult& r : results) {
-    for (auto& [name, g] : r.groups) {
-      GroupAcc& to = groups[name];
+    if (r.symbols != symbols) throw std::logic_error("analysis results of different symbol tables");
+    if (by_symbol.size() < r.groups.size()) by_symbol.resize(r.groups.size());
+    for (Symbol sym = 0; sym < r.groups.size(); ++sym) {
+      GroupAcc& g = r.groups[sym];
+      if (g.durations.empty()) continue;
+      GroupAcc& to = by_symbol[sym];
       to.durations.merge(std::move(g.durations));
       to.errors += g.errors;
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
     }
-    for (auto& [key, e] : r.edges) {
-      EdgeAcc& to = edges[key];
+    for (auto& [key, e] : r.edges.entries()) {
+      EdgeAcc& to = edges_by_symbol[key];
       to.errors += e.errors;
       to.client.merge(std::move(e.client));
       to.gap.merge(std::move(e.gap));
     }
-    for (auto& [key, k] : r.skew) {
-      SkewAcc& to = skew[key];
+    for (auto& [key, k] : r.skew.entries()) {
+      SkewAcc& to = skew_by_symbol[key];
       to.outside += k.outside;
       to.offsets.merge(std::move(k.offsets));
     }
+    for (auto& [key, n] : r.skew_outside.entries()) skew_by_symbol[key].outside += n;
     a.adjustments += r.adjustments;
     latencies.merge(std::move(r.latencies));
     span_counts.merge(std::move(r.span_counts));
@@ -339,7 +360,51 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
     a.traces.with_inferred += r.traces.with_inferred;
     add_to(a.traces.latency_total, r.traces.latency_total);
     any_service |= r.any_service;
+  }
+  // Offsets of the pairs that may be shown: those with a callee outside, and
+  // those whose name another pair may share (see below).
+  std::vector<bool> shared_name(symbols ? symbols->size() : 0);
+  for (Symbol sym = 0; sym < shared_name.size(); ++sym) shared_name[sym] = sym == 0 || symbols->text(sym) == "(none)";
+  for (ShardResult& r : results) {
+    for (const auto& [key, offset] : r.skew_offsets) {
+      SkewAcc* k = skew_by_symbol.find(key);
+      if (!k && !shared_name[key >> 32] && !shared_name[key & 0xffffffffu]) continue;
+      (k ? *k : skew_by_symbol[key]).offsets.push(offset);
+    }
     r = ShardResult{};  // free it now: the merged copies are growing
+  }
+  // Named now. Different symbols have different names but for symbol 0,
+  // "(none)", which a label can also be; entries are merged by name.
+  auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols->text(s)); };
+  auto ambiguous = [&](Symbol s) { return s == 0 || symbols->text(s) == "(none)"; };
+  for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
+    GroupAcc& g = by_symbol[sym];
+    if (g.durations.empty()) continue;
+    GroupAcc& to = groups[name(sym)];
+    to.durations.merge(std::move(g.durations));
+    to.errors += g.errors;
+    add_to(to.self, g.self);
+    add_to(to.critical, g.critical);
+  }
+  auto pair_name = [&](std::uint64_t key) {
+    return std::pair<std::string, std::string>{name(static_cast<Symbol>(key >> 32)),
+                                               name(static_cast<Symbol>(key & 0xffffffffu))};
+  };
+  for (auto& [key, e] : edges_by_symbol.entries()) {
+    EdgeAcc& to = edges[pair_name(key)];
+    to.errors += e.errors;
+    to.client.merge(std::move(e.client));
+    to.gap.merge(std::move(e.gap));
+  }
+  // Only pairs with a callee outside its caller's view are shown: the others
+  // need no name unless they may share one.
+  for (auto& [key, k] : skew_by_symbol.entries()) {
+    if (k.outside == 0 && !ambiguous(static_cast<Symbol>(key >> 32)) &&
+        !ambiguous(static_cast<Symbol>(key & 0xffffffffu)))
+      continue;
+    SkewAcc& to = skew[pair_name(key)];
+    to.outside += k.outside;
+    to.offsets.merge(std::move(k.offsets));
   }
   a.traces.count = latencies.count();
   a.traces.latency = latencies.summarize();

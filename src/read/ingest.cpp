@@ -12,6 +12,7 @@
 
 #include "read/line_reader.h"
 #include "util/blocking_queue.h"
+#include "util/hash.h"
 
 namespace ta {
 
@@ -43,29 +44,37 @@ namespace {
 
 // What one parsing thread saw; summed up at the end.
 struct Worker {
-  explicit Worker(const ParseOptions& o) : parser(o) {}
+  Worker(const ParseOptions& o, ShardedStore& store)
+      : parser(o), symbols(store.symbol_cache()), staged(store.shard_count()) {}
   SpanParser parser;
   SpanRecord record;
+  SymbolCache symbols;
+  std::vector<StagedSpans> staged;  // per store, filed after each chunk
+  std::vector<FullTrace> full;
   std::uint64_t lines = 0, blank = 0, spans = 0, rejected = 0;
   std::vector<Rejection> rejections;
 };
 
+// Parses a chunk's lines and stages their spans, then files them: one lock
+// per store and chunk instead of one per span.
 void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore& store,
              const IngestOptions& options) {
   auto reject = [&](std::uint64_t line, std::string reason) {
     ++w.rejected;
     if (w.rejections.size() < options.max_kept_rejections) w.rejections.push_back({file, line, std::move(reason)});
   };
+  auto intern = [&](std::string_view text) { return w.symbols.intern(text); };
   parse_chunk(
       chunk, w.parser, w.record, options.max_line_bytes, w.lines, w.blank,
       [&](std::uint64_t line_no) {
-        if (store.add(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)))) {
-          ++w.spans;
-        } else {
-          reject(line_no, full_trace_reason(w.record.trace_id, options.max_trace_spans));
-        }
+        const std::uint64_t hash = hash_bytes(w.record.trace_id);
+        stage_span(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)), hash,
+                   intern, w.staged[store.shard_of(hash)]);
       },
       reject);
+  w.spans += store.add_staged(w.staged, w.full);
+  for (FullTrace& f : w.full) reject(f.line, full_trace_reason(f.trace_id, options.max_trace_spans));
+  w.full.clear();
 }
 
 // Resident memory, from /proc; 0 if unknown.
@@ -132,11 +141,12 @@ void add_up(InputStats& stats, std::vector<Worker>& workers, std::size_t keep) {
 InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, ShardedStore& store) {
   InputStats stats;
   std::vector<Worker> workers;
-  // With several threads, one of them is the reader: N threads are the
-  // reader and N - 1 parsers, so the threads never outnumber the cores.
-  const std::size_t threads = options.threads <= 1 ? 1 : options.threads - 1;
-  const bool inline_parse = options.threads <= 1;
-  for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse);
+  // With several threads, N parse while one more reads: reading takes little
+  // CPU (a copy and a newline count per chunk), parsing nearly all of it.
+  const std::size_t threads = std::max<std::size_t>(options.threads, 1);
+  const bool inline_parse = threads == 1;
+  workers.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse, store);
 
   std::atomic<std::uint64_t> spans{0};  // for the progress line only
   if (inline_parse) {

@@ -5,28 +5,7 @@
 namespace ta {
 namespace {
 
-// Record: varint body length, body, varint file, varint line. Body:
-//   zigzag(start - base), duration, id, parent id, host, service, operation,
-//   group, code + 1, call count, then per call: id, zigzag(start - span
-//   start), duration, host, code + 1. Strings are a varint length + bytes.
-
-void put(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<std::uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-
-std::uint64_t zigzag(std::int64_t v) { return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63); }
 std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
-
-void put_text(std::vector<std::uint8_t>& out, std::string_view s) {
-  put(out, s.size());
-  out.insert(out.end(), s.begin(), s.end());
-}
-
-std::uint64_t code_value(std::int16_t code) { return static_cast<std::uint64_t>(code + 1); }
 
 struct Reader {
   const std::uint8_t* p;
@@ -49,33 +28,28 @@ struct Reader {
 
 }  // namespace
 
+void append_record(std::vector<std::uint8_t>& blob, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
+                   std::uint32_t file, std::uint32_t line) {
+  using codec::put;
+  std::uint8_t start[10], head[10], tail[20];
+  const auto start_size = static_cast<std::size_t>(put(start, codec::zigzag(start_offset)) - start);
+  const auto head_size = static_cast<std::size_t>(put(head, start_size + size) - head);
+  const auto tail_size = static_cast<std::size_t>(put(put(tail, file), line) - tail);
+  const std::size_t need = head_size + start_size + size + tail_size;
+  if (blob.capacity() < blob.size() + need) blob.reserve(blob.size() + need + blob.size() / 2);
+  blob.insert(blob.end(), head, head + head_size);
+  blob.insert(blob.end(), start, start + start_size);
+  blob.insert(blob.end(), rest, rest + size);
+  blob.insert(blob.end(), tail, tail + tail_size);
+}
+
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
                  std::vector<std::uint8_t>& blob) {
-  thread_local std::vector<std::uint8_t> body;
-  body.clear();
-  put(body, zigzag(r.start - base));
-  put(body, static_cast<std::uint64_t>(r.duration));
-  put_text(body, r.span_id);
-  put_text(body, r.parent_id);
-  put(body, symbols.intern(r.host));
-  put(body, symbols.intern(r.service));
-  put(body, symbols.intern(r.operation));
-  put(body, symbols.intern(r.group));
-  put(body, code_value(r.http_code));
-  put(body, r.calls.size());
-  for (const CallRecord& c : r.calls) {
-    put_text(body, c.span_id);
-    put(body, zigzag(c.start - r.start));
-    put(body, static_cast<std::uint64_t>(c.duration));
-    put(body, symbols.intern(c.host));
-    put(body, code_value(c.http_code));
-  }
-  const std::size_t need = body.size() + 15;
-  if (blob.capacity() < blob.size() + need) blob.reserve(blob.size() + need + blob.size() / 2);
-  put(blob, body.size());
-  blob.insert(blob.end(), body.begin(), body.end());
-  put(blob, file);
-  put(blob, line);
+  thread_local ByteBuffer rest;
+  rest.clear();
+  std::uint8_t* p = rest.reserve(codec::rest_bound(r));
+  rest.commit(codec::put_rest(p, r, [&](std::string_view s) { return symbols.intern(s); }));
+  append_record(blob, r.start - base, rest.data(), rest.size(), file, line);
 }
 
 void decode_spans(const std::vector<std::uint8_t>& blob, Nanos base, std::vector<Span>& spans,

@@ -4,7 +4,10 @@
 // structs, which is what keeps memory well below the input size.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,9 +17,131 @@
 
 namespace ta {
 
+// Record: varint body length, body, varint file, varint line. Body:
+//   zigzag(start - base), then the rest: duration, id, parent id, host,
+//   service, operation, group, code + 1, call count, then per call: id,
+//   zigzag(start - span start), duration, host, code + 1. Strings are a
+//   varint length + bytes.
+
+// A growable byte buffer written through a pointer (no per-byte checks).
+class ByteBuffer {
+ public:
+  std::uint8_t* reserve(std::size_t n) {  // room for n more bytes at end()
+    if (size_ + n > cap_) {
+      const std::size_t cap = std::max(size_ + n, cap_ * 2);
+      auto d = std::make_unique<std::uint8_t[]>(cap);
+      if (size_) std::memcpy(d.get(), data_.get(), size_);
+      data_ = std::move(d);
+      cap_ = cap;
+    }
+    return data_.get() + size_;
+  }
+  void commit(const std::uint8_t* end) { size_ = static_cast<std::size_t>(end - data_.get()); }
+  const std::uint8_t* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> data_;
+  std::size_t size_ = 0, cap_ = 0;
+};
+
+namespace codec {
+
+inline std::uint8_t* put(std::uint8_t* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<std::uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<std::uint8_t>(v);
+  return p;
+}
+inline std::uint8_t* put_text(std::uint8_t* p, std::string_view s) {
+  p = put(p, s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+inline std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline std::uint64_t code_value(std::int16_t code) { return static_cast<std::uint64_t>(code + 1); }
+
+// Most bytes the body after its start can take.
+inline std::size_t rest_bound(const SpanRecord& r) {
+  std::size_t n = 10 + 10 + r.span_id.size() + r.parent_id.size() + 4 * 5 + 3 + 5;
+  for (const CallRecord& c : r.calls) n += 5 + c.span_id.size() + 10 + 10 + 5 + 3;
+  return n;
+}
+
+// The body after its start; intern(text) gives a label's symbol.
+template <typename Intern>
+std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
+  p = put(p, static_cast<std::uint64_t>(r.duration));
+  p = put_text(p, r.span_id);
+  p = put_text(p, r.parent_id);
+  p = put(p, intern(r.host));
+  p = put(p, intern(r.service));
+  p = put(p, intern(r.operation));
+  p = put(p, intern(r.group));
+  p = put(p, code_value(r.http_code));
+  p = put(p, r.calls.size());
+  for (const CallRecord& c : r.calls) {
+    p = put_text(p, c.span_id);
+    p = put(p, zigzag(c.start - r.start));
+    p = put(p, static_cast<std::uint64_t>(c.duration));
+    p = put(p, intern(c.host));
+    p = put(p, code_value(c.http_code));
+  }
+  return p;
+}
+
+template <typename T>
+std::uint8_t* put_raw(std::uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+  return p + sizeof v;
+}
+
+}  // namespace codec
+
+// Appends one record: its start relative to the trace's base, the rest of
+// its body, file and line.
+void append_record(std::vector<std::uint8_t>& blob, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
+                   std::uint32_t file, std::uint32_t line);
+
 // Appends one span. `base` is the trace's time origin.
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
                  std::vector<std::uint8_t>& blob);
+
+// Spans encoded by a parsing thread outside the store's lock, all bound for
+// one store; SpanStore::add_staged files them into their traces. An entry:
+// trace hash, trace id, start, the body after its start, file, line.
+struct StagedSpans {
+  ByteBuffer bytes;
+  std::size_t count = 0;
+  void clear() {
+    bytes.clear();
+    count = 0;
+  }
+};
+
+template <typename Intern>
+void stage_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash,
+                Intern&& intern, StagedSpans& out) {
+  using namespace codec;
+  std::uint8_t* p = out.bytes.reserve(8 + 4 + r.trace_id.size() + 8 + 4 + rest_bound(r) + 8);
+  p = put_raw(p, trace_hash);
+  p = put_raw(p, static_cast<std::uint32_t>(r.trace_id.size()));
+  std::memcpy(p, r.trace_id.data(), r.trace_id.size());
+  p += r.trace_id.size();
+  p = put_raw(p, r.start);
+  std::uint8_t* rest_len = p;
+  p = put_rest(p + 4, r, intern);
+  put_raw(rest_len, static_cast<std::uint32_t>(p - rest_len - 4));
+  p = put_raw(p, file);
+  p = put_raw(p, line);
+  out.bytes.commit(p);
+  ++out.count;
+}
 
 // Decodes every span of a blob: Span/Call structs with ids copied into
 // `text`. Span::content_hash is the hash of the record's content (location

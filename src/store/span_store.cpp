@@ -1,5 +1,7 @@
 #include "store/span_store.h"
 
+#include <cstring>
+
 #include "store/span_codec.h"
 #include "util/hash.h"
 
@@ -26,28 +28,66 @@ SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file,
 SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file, std::uint32_t line,
                                         std::uint64_t hash, std::uint32_t slot) {
   const bool new_trace = slot == kNone;
-  if (new_trace) {
-    if (free_slots_.empty()) {
-      slot = static_cast<std::uint32_t>(traces_.size());
-      traces_.emplace_back();
-    } else {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-    }
-    TraceData& t = traces_[slot];
-    t.trace_id.assign(r.trace_id);
-    t.base = r.start;
-    index_.insert(hash, slot);
-  }
+  if (new_trace) slot = new_slot(r.trace_id, hash, r.start);
   TraceData& t = traces_[slot];
   if (t.span_count >= max_trace_spans_) {
     ++t.dropped;
     return {slot, false, new_trace};
   }
-  encode_span(r, file, line, t.base, symbols_, t.blob);
+  encode_span(r, file, line, t.base, table(), t.blob);
   ++t.span_count;
   ++spans_;
   return {slot, true, new_trace};
+}
+
+std::uint32_t SpanStore::new_slot(std::string_view trace_id, std::uint64_t hash, Nanos start) {
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(traces_.size());
+    traces_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  TraceData& t = traces_[slot];
+  t.trace_id.assign(trace_id);
+  t.base = start;
+  index_.insert(hash, slot);
+  return slot;
+}
+
+std::size_t SpanStore::add_staged(const StagedSpans& staged, std::vector<FullTrace>& full) {
+  const std::uint8_t* p = staged.bytes.data();
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < staged.count; ++k) {
+    std::uint64_t hash;
+    std::uint32_t id_size, rest_size, file, line;
+    Nanos start;
+    std::memcpy(&hash, p, 8);
+    std::memcpy(&id_size, p + 8, 4);
+    const std::string_view id(reinterpret_cast<const char*>(p + 12), id_size);
+    p += 12 + id_size;
+    std::memcpy(&start, p, 8);
+    std::memcpy(&rest_size, p + 8, 4);
+    const std::uint8_t* rest = p + 12;
+    p = rest + rest_size;
+    std::memcpy(&file, p, 4);
+    std::memcpy(&line, p + 4, 4);
+    p += 8;
+    std::uint32_t slot = find_slot(id, hash);
+    if (slot == kNone) slot = new_slot(id, hash, start);
+    TraceData& t = traces_[slot];
+    if (t.span_count >= max_trace_spans_) {
+      ++t.dropped;
+      full.push_back({file, line, t.trace_id});
+      continue;
+    }
+    append_record(t.blob, start - t.base, rest, rest_size, file, line);
+    ++t.span_count;
+    ++kept;
+  }
+  spans_ += kept;
+  return kept;
 }
 
 const TraceData* SpanStore::find(std::string_view trace_id) const {
@@ -85,14 +125,43 @@ void SpanStore::release_all() {
 
 ShardedStore::ShardedStore(std::size_t shards, std::size_t max_trace_spans) {
   for (std::size_t i = 0; i < std::max<std::size_t>(shards, 1); ++i)
-    shards_.push_back(std::make_unique<Shard>(max_trace_spans));
+    shards_.push_back(std::make_unique<Shard>(max_trace_spans, &symbols_));
 }
 
 bool ShardedStore::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
   const std::uint64_t h = hash_bytes(r.trace_id);
   Shard& s = *shards_[shard_of(h)];
   std::lock_guard<std::mutex> lock(s.mu);
+  std::lock_guard<std::mutex> symbols(symbols_lock_);
   return s.store.add(r, file, line, h);
+}
+
+std::size_t ShardedStore::add_staged(std::vector<StagedSpans>& staged, std::vector<FullTrace>& full) {
+  std::size_t kept = 0, left = 0;
+  for (const StagedSpans& s : staged) left += s.count > 0;
+  auto file = [&](std::size_t i) {
+    kept += shards_[i]->store.add_staged(staged[i], full);
+    staged[i].clear();
+    --left;
+  };
+  while (left > 0) {
+    bool filed = false;
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+      if (staged[i].count == 0) continue;
+      std::unique_lock<std::mutex> lock(shards_[i]->mu, std::try_to_lock);
+      if (!lock.owns_lock()) continue;
+      file(i);
+      filed = true;
+    }
+    if (filed) continue;
+    for (std::size_t i = 0; i < staged.size(); ++i) {  // every lock was taken: wait for one
+      if (staged[i].count == 0) continue;
+      std::lock_guard<std::mutex> lock(shards_[i]->mu);
+      file(i);
+      break;
+    }
+  }
+  return kept;
 }
 
 std::size_t ShardedStore::trace_count() const {

@@ -28,6 +28,14 @@ class PairMap {
     return entries_.emplace_back(key, V{}).second;
   }
 
+  V* find(std::uint64_t key) {
+    for (std::size_t i = mix(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      const std::uint32_t v = slots_[i];
+      if (v == kEmpty) return nullptr;
+      if (entries_[v].first == key) return &entries_[v].second;
+    }
+  }
+
   std::vector<std::pair<std::uint64_t, V>>& entries() { return entries_; }
 
  private:
