@@ -1,4 +1,5 @@
 // trace-assemble: span logs in, assembled traces and their analysis out.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -37,6 +38,12 @@ int main(int argc, char** argv) {
       return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count();
     };
     if (config.follow) return static_cast<int>(run_live(config, started));
+    // The store grows to hundreds of MB in small blocks and is freed trace by
+    // trace: grow the heap in large steps and do not hand pages back to the
+    // system between (each page handed back is faulted in and zeroed again).
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     // Several stores per thread keep the parsing threads off each other's locks
     // and let analysis balance the threads; one store with one thread.
     ShardedStore store(config.threads > 1 ? config.threads * 4 : 1, config.max_trace_spans);

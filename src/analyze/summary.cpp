@@ -375,20 +375,20 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
   }
   // Named now. Different symbols have different names but for symbol 0,
   // "(none)", which a label can also be; entries are merged by name.
-  auto name = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols->text(s)); };
+  auto name_of = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols->text(s)); };
   auto ambiguous = [&](Symbol s) { return s == 0 || symbols->text(s) == "(none)"; };
   for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
     GroupAcc& g = by_symbol[sym];
     if (g.durations.empty()) continue;
-    GroupAcc& to = groups[name(sym)];
+    GroupAcc& to = groups[name_of(sym)];
     to.durations.merge(std::move(g.durations));
     to.errors += g.errors;
     add_to(to.self, g.self);
     add_to(to.critical, g.critical);
   }
   auto pair_name = [&](std::uint64_t key) {
-    return std::pair<std::string, std::string>{name(static_cast<Symbol>(key >> 32)),
-                                               name(static_cast<Symbol>(key & 0xffffffffu))};
+    return std::pair<std::string, std::string>{name_of(static_cast<Symbol>(key >> 32)),
+                                               name_of(static_cast<Symbol>(key & 0xffffffffu))};
   };
   for (auto& [key, e] : edges_by_symbol.entries()) {
     EdgeAcc& to = edges[pair_name(key)];
