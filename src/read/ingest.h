@@ -1,7 +1,7 @@
 // Reads every input into the span store: bytes -> lines -> span records.
 // Bad lines are rejected with a reason and counted; the run goes on. With
-// several threads, one reads and cuts chunks of whole lines while the others
-// parse them and file the spans into the store's shards.
+// N threads, one more reads and cuts chunks of whole lines while the N parse
+// them, stage the spans per shard and file each batch under its shard's lock.
 #pragma once
 
 #include <cstdint>
