@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 
 #include "assemble/id_index.h"
@@ -61,6 +62,7 @@ class Assembler {
  public:
   Assembler(const TraceData& data, Trace& out, Scratch& scratch, const AssembleOptions& options)
       : adjust_skew_(options.adjust_skew),
+        blob_(data.blob),
         t_(out),
         input_(scratch.input),
         ids_(scratch.ids),
@@ -115,6 +117,11 @@ class Assembler {
     t_.anomalies.push_back(Anomaly{kind, span, std::move(detail)});
   }
 
+  bool same_content(const Span& a, const Span& b) const {
+    return a.content.length == b.content.length &&
+           std::memcmp(blob_.data() + a.content.offset, blob_.data() + b.content.offset, a.content.length) == 0;
+  }
+
   // Identical lines count once; a different line reusing a spanId is kept
   // under a new name (id#2, id#3...) and both are flagged.
   void drop_duplicates() {
@@ -127,12 +134,12 @@ class Assembler {
       if (first != idx) {
         // The id is taken. Identical lines share their id, so a duplicate is
         // found among the spans already kept under it (id, id#2, id#3...).
-        bool duplicate = t_.spans[first].content_hash == s.content_hash;
+        bool duplicate = same_content(t_.spans[first], s);
         for (int k = 2; !duplicate; ++k) {
           name = fmt::format("{}#{}", id, k);
           const std::uint32_t other = ids_.find(name);
           if (other == kNone) break;  // a free name for a different line
-          duplicate = t_.spans[other].content_hash == s.content_hash;
+          duplicate = same_content(t_.spans[other], s);
         }
         if (duplicate) {
           ++t_.duplicates;
@@ -402,6 +409,7 @@ class Assembler {
   }
 
   bool adjust_skew_;
+  const std::vector<std::uint8_t>& blob_;  // the trace's records, which Span::content points into
   Trace& t_;
   std::vector<Span>& input_;  // decoded spans in input order, duplicates included
   IdIndex& ids_;              // keys view t_.text, which must not grow until store_renames

@@ -226,19 +226,20 @@ bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
       if (c.p >= c.e || *c.p != '"' || !c.string(key) || !c.eat(':')) return false;
       bool ok = false;
       unsigned bit = 0;
-      if (key == "subSpanId") {
+      const std::size_t n = key.size();  // told apart by length first
+      if (n == 9 && key == "subSpanId") {
         bit = 1;
         ok = c.id(call.span_id);
-      } else if (key == "subTimestamp") {
+      } else if (n == 12 && key == "subTimestamp") {
         bit = 2;
         ok = c.value(call.start, call.has_start);
-      } else if (key == "subDuration") {
+      } else if (n == 11 && key == "subDuration") {
         bit = 4;
         ok = c.value(call.duration, call.has_duration);
-      } else if (key == "subHttpCode") {
+      } else if (n == 11 && key == "subHttpCode") {
         bit = 8;
         ok = c.code(call.http_code);
-      } else if (key == "subHost") {
+      } else if (n == 7 && key == "subHost") {
         bit = 16;
         ok = c.id(call.host);
       } else {

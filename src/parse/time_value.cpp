@@ -97,8 +97,8 @@ std::optional<Decimal> parse_decimal(std::string_view s) {
 
 TimeUnit unit_from_magnitude(const Decimal& t) {
   if (t.digits == 0) return TimeUnit::kMillis;
-  int digits = 0;
-  for (std::uint64_t v = t.digits; v != 0; v /= 10) ++digits;
+  int digits = 1;  // of t.digits, by comparison (no division per digit)
+  for (std::uint64_t p = 10; digits < 20 && t.digits >= p; p *= 10) ++digits;
   const int integer_digits = digits + t.exponent;
   if (integer_digits >= 18) return TimeUnit::kNanos;
   if (integer_digits >= 15) return TimeUnit::kMicros;
@@ -107,6 +107,12 @@ TimeUnit unit_from_magnitude(const Decimal& t) {
 }
 
 std::optional<Nanos> to_nanos(const Decimal& v, TimeUnit unit) {
+  if (v.exponent == 0) {  // a whole number, nearly always: no 128-bit steps
+    std::int64_t x;
+    if (v.digits <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) &&
+        !__builtin_mul_overflow(static_cast<std::int64_t>(v.digits), unit_nanos(unit), &x))
+      return v.negative ? -x : x;
+  }
   const i128 x = scaled(v, unit_nanos(unit));
   if (x < 0) return std::nullopt;
   return static_cast<Nanos>(v.negative ? -x : x);

@@ -55,7 +55,7 @@ struct Span {
   std::uint32_t calls_count = 0;
   std::uint32_t file = 0;
   std::uint32_t line = 0;
-  std::uint64_t content_hash = 0;  // equal hashes: the same line delivered twice
+  TextRef content;  // the record in its trace's blob (location excluded): equal bytes, the same line twice
   std::int16_t http_code = kNoCode;
   std::uint16_t flags = 0;
 

@@ -1,6 +1,5 @@
 #include "store/span_codec.h"
 
-#include "util/hash.h"
 
 namespace ta {
 namespace {
@@ -59,7 +58,7 @@ void decode_spans(const std::vector<std::uint8_t>& blob, Nanos base, std::vector
   while (in.p < end) {
     const std::uint64_t body_len = in.get();
     Span s;
-    s.content_hash = XXH3_64bits(in.p, body_len);
+    s.content = TextRef{static_cast<std::uint32_t>(in.p - blob.data()), static_cast<std::uint32_t>(body_len)};
     s.start = base + unzigzag(in.get());
     s.duration = static_cast<Nanos>(in.get());
     s.span_id = in.text(text);

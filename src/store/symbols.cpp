@@ -36,10 +36,16 @@ void pack(std::string_view s, std::uint64_t& a, std::uint64_t& b) {
   }
 }
 
-std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) {
-  std::uint64_t h = (a ^ (b * 0xC2B2AE3D27D4EB4Full) ^ n) * 0x9E3779B97F4A7C15ull;
-  return h ^ (h >> 31);
+std::uint64_t finalize(std::uint64_t z) {  // splitmix64's: every input bit moves every output bit
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
 }
+
+// Labels often differ only in their last bytes ("10.1.0.187"), which sit
+// in the high bits of a word: a mix without a full finalizer lets them
+// collide in the table's low index bits.
+std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) { return finalize(a ^ finalize(b + n)); }
 
 }  // namespace
 
