@@ -45,9 +45,12 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     // Several stores per thread keep the parsing threads off each other's locks
-    // and let analysis balance the threads; one store with one thread.
-    ShardedStore store(config.threads > 1 ? config.threads * 4 : 1, config.max_trace_spans);
-    const InputStats input = ingest(config.inputs, ingest_options(config), store);
+    // and let analysis balance the threads; one store (so one thread) for
+    // --threads 1 or a small input.
+    const IngestOptions options = ingest_options(config);
+    const bool one_store = config.threads <= 1 || small_input(config.inputs, options.small_input_bytes);
+    ShardedStore store(one_store ? 1 : config.threads * 4, config.max_trace_spans);
+    const InputStats input = ingest(config.inputs, options, store);
     const Nanos read_time = since(started);
     const auto analysis_started = std::chrono::steady_clock::now();
     const Analysis analysis = analyze(store, config, config.threads);

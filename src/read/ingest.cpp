@@ -32,6 +32,18 @@ std::string check_inputs(const std::vector<std::string>& paths) {
   return {};
 }
 
+bool small_input(const std::vector<std::string>& paths, std::uint64_t limit) {
+  std::uint64_t total = 0;
+  for (const std::string& path : paths) {
+    struct stat st {};
+    if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    // gzip (recognised by its content when read) often holds ten times its size.
+    const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+    total += static_cast<std::uint64_t>(st.st_size) * (gz ? 10 : 1);
+  }
+  return total < limit;
+}
+
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit) {
   return fmt::format("line of {} bytes is longer than --max-line-bytes {}", bytes, limit);
 }
@@ -144,7 +156,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
   // With several threads, N parse while one more reads: reading takes little
   // CPU (a copy and a newline count per chunk), parsing nearly all of it.
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
-  const bool inline_parse = threads == 1;
+  const bool inline_parse = threads == 1 || small_input(paths, options.small_input_bytes);
   workers.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse, store);
 

@@ -43,6 +43,7 @@ struct IngestOptions {
   std::size_t max_kept_rejections = 1000;
   std::size_t max_trace_spans = 10'000'000;  // over it a span is rejected and counted
   std::uint64_t max_memory = 0;              // resident bytes; 0: no limit
+  std::uint64_t small_input_bytes = 4u << 20;  // regular files under this in all: one thread (small_input)
   // Called now and then with the bytes read and spans parsed so far
   // (progress display).
   std::function<void(std::uint64_t bytes, std::uint64_t spans)> on_progress;
@@ -54,6 +55,11 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
 
 // The first path that cannot be read, as "PATH: reason", or "" when all can.
 std::string check_inputs(const std::vector<std::string>& paths);
+
+// True when the inputs are regular files of under `limit` bytes in all
+// (IngestOptions::small_input_bytes): one thread reads, parses and analyses
+// a few MB sooner than several threads can be started and fed.
+bool small_input(const std::vector<std::string>& paths, std::uint64_t limit);
 
 // Rejection reasons shared by batch and live reading.
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit);

@@ -48,6 +48,7 @@ Run run(const std::vector<std::string>& paths, const Config& config = Config{}, 
   ShardedStore store(threads * 2);
   IngestOptions options;
   options.threads = threads;
+  options.small_input_bytes = 0;  // several threads even for these small files
   options.parse.time_unit = config.time_unit;
   options.parse.group_field = config.group_field;
   options.max_line_bytes = config.max_line_bytes;
