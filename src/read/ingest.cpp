@@ -157,8 +157,9 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
   // CPU (a copy and a newline count per chunk), parsing nearly all of it.
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
   const bool inline_parse = threads == 1 || small_input(paths, options.small_input_bytes);
-  workers.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) workers.emplace_back(options.parse, store);
+  const std::size_t parsers = inline_parse ? 1 : threads;
+  workers.reserve(parsers);
+  for (std::size_t i = 0; i < parsers; ++i) workers.emplace_back(options.parse, store);
 
   std::atomic<std::uint64_t> spans{0};  // for the progress line only
   if (inline_parse) {
