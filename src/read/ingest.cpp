@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "read/line_reader.h"
+#include "read/mapped_file.h"
 #include "util/blocking_queue.h"
 #include "util/hash.h"
 
@@ -99,13 +100,45 @@ std::uint64_t resident_bytes() {
   return n == 2 ? static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE)) : 0;
 }
 
-// Reads every file and hands each chunk to `sink`.
+// Hands each chunk of one file to `sink`; false when --max-memory stopped it.
+template <typename Reader, typename Sink>
+bool read_file(Reader& reader, const IngestOptions& options, InputStats& stats, std::uint64_t bytes_before,
+               const std::atomic<std::uint64_t>& spans, std::uint64_t& next_progress, Sink&& sink) {
+  LineChunk chunk;
+  std::uint64_t chunks = 0;
+  while (reader.next(chunk)) {
+    if (options.max_memory && ++chunks % 8 == 0 && resident_bytes() > options.max_memory) {
+      stats.memory_limit_hit = true;
+      return false;
+    }
+    sink(chunk);
+    stats.bytes = bytes_before + reader.bytes();
+    if (options.on_progress && stats.bytes >= next_progress) {
+      options.on_progress(stats.bytes, spans.load(std::memory_order_relaxed));
+      next_progress = stats.bytes + (64u << 20);
+    }
+  }
+  return true;
+}
+
+// Reads every file and hands each chunk to sink(chunk, file, map): map is
+// the mapped file the chunk lies in, or nullptr when the chunk is only
+// valid until the next one is read.
 template <typename Sink>
 void read_all(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats,
-              const std::atomic<std::uint64_t>& spans, Sink&& sink) {
+              const std::atomic<std::uint64_t>& spans, std::atomic<bool>* shrank, Sink&& sink) {
   std::uint64_t next_progress = 64u << 20;
   for (std::uint32_t file = 0; file < paths.size(); ++file) {
     stats.files.push_back(display_name(paths[file]));
+    const std::uint64_t bytes_before = stats.bytes;
+    if (auto map = MappedFile::open(paths[file], &shrank[file])) {
+      MappedLineReader reader(std::move(map), options.chunk_bytes, options.max_line_bytes);
+      const bool whole = read_file(reader, options, stats, bytes_before, spans, next_progress, [&](const LineChunk& c) {
+        sink(c, file, reader.in_map() ? &reader.file() : nullptr);
+      });
+      if (!whole) break;
+      continue;
+    }
     std::string error;
     auto source = open_input(paths[file], error);
     if (!source) {
@@ -113,26 +146,28 @@ void read_all(const std::vector<std::string>& paths, const IngestOptions& option
       continue;
     }
     LineReader reader(*source, options.chunk_bytes, options.max_line_bytes);
-    LineChunk chunk;
-    const std::uint64_t bytes_before = stats.bytes;
-    std::uint64_t chunks = 0;
-    while (reader.next(chunk)) {
-      if (options.max_memory && ++chunks % 8 == 0 && resident_bytes() > options.max_memory) {
-        stats.memory_limit_hit = true;
-        break;
-      }
-      sink(chunk, file);
-      stats.bytes = bytes_before + source->raw_bytes();
-      if (options.on_progress && stats.bytes >= next_progress) {
-        options.on_progress(stats.bytes, spans.load(std::memory_order_relaxed));
-        next_progress = stats.bytes + (64u << 20);
-      }
-    }
+    struct Counted {  // bytes as taken from the file (compressed for .gz)
+      LineReader& r;
+      ByteSource& s;
+      bool next(LineChunk& c) { return r.next(c); }
+      std::uint64_t bytes() const { return s.raw_bytes(); }
+    } counted{reader, *source};
+    const bool whole = read_file(counted, options, stats, bytes_before, spans, next_progress,
+                                 [&](const LineChunk& c) { sink(c, file, nullptr); });
     stats.bytes = bytes_before + source->raw_bytes();
     if (!reader.error().empty())
       stats.read_errors.push_back(fmt::format("{}: {}", display_name(paths[file]), reader.error()));
-    if (stats.memory_limit_hit) break;
+    if (!whole) break;
   }
+}
+
+// Files cut short while mapped: their bytes past the cut were read as zeros.
+void report_shrunk(const std::vector<std::string>& paths, const std::atomic<bool>* shrank, InputStats& stats) {
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    if (shrank[i].load())
+      stats.read_errors.push_back(fmt::format(
+          "{}: the file was cut short while it was read (truncated?); bytes past its new end were read as zeros",
+          display_name(paths[i])));
 }
 
 void add_up(InputStats& stats, std::vector<Worker>& workers, std::size_t keep) {
@@ -162,11 +197,15 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
   for (std::size_t i = 0; i < parsers; ++i) workers.emplace_back(options.parse, store);
 
   std::atomic<std::uint64_t> spans{0};  // for the progress line only
+  const auto shrank = std::make_unique<std::atomic<bool>[]>(paths.size());
   if (inline_parse) {
-    read_all(paths, options, stats, spans, [&](const LineChunk& chunk, std::uint32_t file) {
-      process(chunk, file, workers[0], store, options);
-      spans.store(workers[0].spans, std::memory_order_relaxed);
-    });
+    read_all(paths, options, stats, spans, shrank.get(),
+             [&](const LineChunk& chunk, std::uint32_t file, const std::shared_ptr<MappedFile>* map) {
+               process(chunk, file, workers[0], store, options);
+               spans.store(workers[0].spans, std::memory_order_relaxed);
+               if (map) (*map)->release(chunk.data, chunk.size);
+             });
+    report_shrunk(paths, shrank.get(), stats);
     add_up(stats, workers, options.max_kept_rejections);
     return stats;
   }
@@ -183,18 +222,30 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& op
         const std::uint64_t before = workers[i].spans;
         process(item->chunk, item->file, workers[i], store, options);
         spans.fetch_add(workers[i].spans - before, std::memory_order_relaxed);
-        spare.push(std::move(item->bytes));
+        if (item->map) {
+          item->map->release(item->chunk.data, item->chunk.size);
+        } else {
+          spare.push(std::move(item->bytes));
+        }
       }
     });
   }
-  read_all(paths, options, stats, spans, [&](const LineChunk& chunk, std::uint32_t file) {
-    OwnedChunk item;
-    item.bytes = std::move(*spare.pop());
-    item.assign(chunk, file);
-    work.push(std::move(item));
-  });
+  read_all(paths, options, stats, spans, shrank.get(),
+           [&](const LineChunk& chunk, std::uint32_t file, const std::shared_ptr<MappedFile>* map) {
+             OwnedChunk item;
+             if (map) {  // parsed where it lies
+               item.chunk = chunk;
+               item.file = file;
+               item.map = *map;
+             } else {
+               item.bytes = std::move(*spare.pop());
+               item.assign(chunk, file);
+             }
+             work.push(std::move(item));
+           });
   work.close();
   for (std::thread& t : pool) t.join();
+  report_shrunk(paths, shrank.get(), stats);
   add_up(stats, workers, options.max_kept_rejections);
   return stats;
 }

@@ -31,10 +31,12 @@ struct LineChunk {
 
 // A chunk copied out of the reader's buffer, with the padding the JSON parser
 // reads past a line, so another thread parses it while the reader goes on.
+class MappedFile;
 struct OwnedChunk {
   std::vector<char> bytes;  // reused from chunk to chunk
   LineChunk chunk;          // points into bytes (an oversized-line chunk has none)
   std::uint32_t file = 0;
+  std::shared_ptr<const MappedFile> map;  // set instead of bytes: chunk lies in this mapped file
   void assign(const LineChunk& from, std::uint32_t file_index);
 };
 

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "read/byte_source.h"
 #include "read/line_reader.h"
+#include "read/mapped_file.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
 
@@ -79,8 +81,8 @@ struct Collected {
   std::string error;
 };
 
-Collected read_all(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes) {
-  LineReader reader(source, chunk_bytes, max_line_bytes);
+template <typename Reader>
+Collected collect(Reader& reader) {
   Collected out;
   LineChunk chunk;
   while (reader.next(chunk)) {
@@ -102,6 +104,12 @@ Collected read_all(ByteSource& source, std::size_t chunk_bytes, std::size_t max_
     });
   }
   out.bytes = reader.bytes();
+  return out;
+}
+
+Collected read_all(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes) {
+  LineReader reader(source, chunk_bytes, max_line_bytes);
+  Collected out = collect(reader);
   out.error = reader.error();
   return out;
 }
@@ -352,4 +360,97 @@ TEST_CASE("open_input fails on a directory and on a missing path") {
   std::string error2;
   CHECK(open_input((dir.path / "no-such-file.jsonl").string(), error2) == nullptr);
   CHECK_FALSE(error2.empty());
+}
+
+namespace {
+
+Collected read_mapped(const fs::path& path, std::size_t chunk_bytes, std::size_t max_line_bytes) {
+  std::atomic<bool> shrank{false};
+  auto file = MappedFile::open(path.string(), &shrank);
+  REQUIRE(file != nullptr);
+  MappedLineReader reader(file, chunk_bytes, max_line_bytes);
+  Collected out = collect(reader);
+  CHECK_FALSE(shrank.load());
+  return out;
+}
+
+void write_file(const fs::path& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+}  // namespace
+
+TEST_CASE("a mapped file gives the lines, numbers and oversized lines that reading it gives") {
+  TempDir dir;
+  const std::string long_line = "{\"long\":\"" + std::string(300, 'y') + "\"}";
+  const std::vector<std::string> inputs = {
+      numbered_lines(200),
+      "a\r\nb\r\n\r\n  \n\xEF\xBB\xBF{\"c\":1}\r\nlast without newline",
+      "\xEF\xBB\xBF" + long_line + "\n" + numbered_lines(30) + long_line + "\r\n" + numbered_lines(3) + long_line,
+      numbered_lines(40) + "x",  // the last line is shorter than the parser's padding
+      long_line + "\n\n\n",
+      "\n",
+  };
+  int n = 0;
+  for (const std::string& data : inputs) {
+    const fs::path p = dir.path / ("in-" + std::to_string(n++) + ".jsonl");
+    write_file(p, data);
+    for (std::size_t chunk : {std::size_t{64}, std::size_t{100}, std::size_t{257}, std::size_t{1} << 16}) {
+      for (std::size_t max_line : {std::size_t{1} << 20, std::size_t{80}, std::size_t{50}}) {
+        CAPTURE(n);
+        CAPTURE(chunk);
+        CAPTURE(max_line);
+        const Collected read = read_string(data, chunk, max_line);
+        const Collected mapped = read_mapped(p, chunk, max_line);
+        CHECK(mapped.lines == read.lines);
+        CHECK(mapped.blank == read.blank);
+        CHECK(mapped.oversized == read.oversized);
+        CHECK(mapped.bytes == data.size());
+      }
+    }
+  }
+}
+
+TEST_CASE("files that are better read than mapped are declined") {
+  TempDir dir;
+  std::atomic<bool> shrank{false};
+  write_file(dir.path / "empty.jsonl", "");
+  write_gzip(dir.path / "z.jsonl.gz", numbered_lines(10));
+  CHECK(MappedFile::open((dir.path / "empty.jsonl").string(), &shrank) == nullptr);
+  CHECK(MappedFile::open((dir.path / "z.jsonl.gz").string(), &shrank) == nullptr);
+  CHECK(MappedFile::open(dir.path.string(), &shrank) == nullptr);
+  CHECK(MappedFile::open((dir.path / "missing").string(), &shrank) == nullptr);
+  CHECK(MappedFile::open("-", &shrank) == nullptr);
+}
+
+TEST_CASE("a mapped file cut short while it is read is reported, not a crash") {
+  TempDir dir;
+  const fs::path p = dir.path / "rotated.jsonl";
+  const std::string data = numbered_lines(60000);
+  REQUIRE(data.size() > (2u << 20));
+  write_file(p, data);
+  std::atomic<bool> shrank{false};
+  auto file = MappedFile::open(p.string(), &shrank);
+  REQUIRE(file != nullptr);
+  MappedLineReader reader(file, 1 << 16, 1 << 20);
+  LineChunk first;
+  REQUIRE(reader.next(first));
+  const std::size_t cut = 100000;  // what logrotate's copytruncate does to a log being read
+  fs::resize_file(p, cut);
+  const Collected rest = collect(reader);
+  CHECK(shrank.load());
+  CHECK(rest.bytes == data.size());  // the mapping's length: the reading went on to the end
+  // Every whole line before the cut came through unchanged; the bytes after
+  // it read as zeros.
+  const std::string kept = data.substr(first.size, cut - first.size);
+  std::size_t lines_before_cut = static_cast<std::size_t>(std::count(kept.begin(), kept.end(), '\n'));
+  REQUIRE(rest.lines.size() >= lines_before_cut);
+  std::size_t pos = first.size;
+  for (std::size_t i = 0; i < lines_before_cut; ++i) {
+    const std::size_t nl = data.find('\n', pos);
+    CHECK(rest.lines[i].text == data.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  for (std::size_t i = lines_before_cut; i < rest.lines.size(); ++i)
+    CHECK(rest.lines[i].text.find_first_not_of(std::string(1, '\0')) == std::string::npos);
 }
