@@ -1,6 +1,11 @@
 #include "read/line_reader.h"
 
 #include <simdjson.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -16,6 +21,27 @@ std::unique_ptr<char[]> padded_buffer(std::size_t capacity) {
 }
 
 }  // namespace
+
+std::uint64_t count_newlines(const char* p, std::size_t n) {
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  const __m256i nl = _mm256_set1_epi8('\n');
+  for (; i + 32 <= n; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    count += static_cast<std::uint64_t>(
+        __builtin_popcount(static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)))));
+  }
+#elif defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    count += static_cast<std::uint64_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)))));
+  }
+#endif
+  for (; i < n; ++i) count += p[i] == '\n';
+  return count;
+}
 
 LineReader::LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes)
     : source_(source),
@@ -133,7 +159,7 @@ bool LineReader::next(LineChunk& chunk) {
     chunk.size = take;
     chunk.capacity = capacity_ + simdjson::SIMDJSON_PADDING - begin_;
     chunk.first_line = next_line_;
-    chunk.newlines = static_cast<std::uint64_t>(std::count(base, base + take, '\n'));
+    chunk.newlines = count_newlines(base, take);
     next_line_ += chunk.newlines + (base[take - 1] == '\n' ? 0 : 1);
     begin_ += take;
     return true;

@@ -86,6 +86,9 @@ class LineReader {
   std::string error_;
 };
 
+// The '\n' bytes in [p, p + n), counted a vector at a time.
+std::uint64_t count_newlines(const char* p, std::size_t n);
+
 // Calls f(line, line_number, capacity) for each non-blank line of a chunk,
 // with "\r\n" endings and a leading UTF-8 BOM removed. Returns the number of
 // blank lines skipped.

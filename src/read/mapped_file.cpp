@@ -157,7 +157,7 @@ bool MappedLineReader::next(LineChunk& chunk) {
   chunk = LineChunk{};
   chunk.size = take;
   chunk.first_line = next_line_;
-  chunk.newlines = static_cast<std::uint64_t>(std::count(base, base + take, '\n'));
+  chunk.newlines = count_newlines(base, take);
   next_line_ += chunk.newlines + (base[take - 1] == '\n' ? 0 : 1);
   // The parser reads up to SIMDJSON_PADDING bytes past a line: the file's
   // next bytes, but near its end those have to be a copy's zeros.
