@@ -59,6 +59,81 @@ struct Input {
   }
 };
 
+// A chunk's lines as the parsing thread read them, in input order: spans
+// (their text copied out of the parser's buffers) and rejections, for the
+// thread that assembles.
+struct ParsedChunk {
+  struct Item {
+    std::uint64_t line = 0;
+    std::uint32_t reason = kNone;  // index in reasons when the line was rejected, else kNone
+    TextRef trace_id, span_id, parent_id, host, service, operation, group;
+    Nanos start = 0, duration = 0;
+    std::uint32_t calls_begin = 0, calls_count = 0;
+    std::int16_t http_code = kNoCode;
+  };
+  struct CallItem {
+    TextRef span_id, host;
+    Nanos start = 0, duration = 0;
+    std::int16_t http_code = kNoCode;
+  };
+  // Each text of a record and where an Item keeps its copy.
+  static constexpr std::pair<std::string_view SpanRecord::*, TextRef Item::*> kTexts[] = {
+      {&SpanRecord::trace_id, &Item::trace_id},   {&SpanRecord::span_id, &Item::span_id},
+      {&SpanRecord::parent_id, &Item::parent_id}, {&SpanRecord::host, &Item::host},
+      {&SpanRecord::service, &Item::service},     {&SpanRecord::operation, &Item::operation},
+      {&SpanRecord::group, &Item::group}};
+  std::uint32_t file = 0;
+  std::uint64_t lines = 0, blank = 0;
+  std::string text;
+  std::vector<Item> items;
+  std::vector<CallItem> calls;
+  std::vector<std::string> reasons;
+
+  void clear(std::uint32_t file_index) {
+    file = file_index;
+    lines = blank = 0;
+    text.clear();
+    items.clear();
+    calls.clear();
+    reasons.clear();
+  }
+  TextRef put(std::string_view s) {
+    const TextRef r{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(s.size())};
+    text.append(s);
+    return r;
+  }
+  void add_span(std::uint64_t line, const SpanRecord& r) {
+    Item& it = items.emplace_back();
+    it.line = line;
+    for (const auto& [text_of, ref] : kTexts) it.*ref = put(r.*text_of);
+    it.start = r.start;
+    it.duration = r.duration;
+    it.http_code = r.http_code;
+    it.calls_begin = static_cast<std::uint32_t>(calls.size());
+    it.calls_count = static_cast<std::uint32_t>(r.calls.size());
+    for (const CallRecord& c : r.calls) calls.push_back({put(c.span_id), put(c.host), c.start, c.duration, c.http_code});
+  }
+  void add_rejection(std::uint64_t line, std::string reason) {
+    Item& it = items.emplace_back();
+    it.line = line;
+    it.reason = static_cast<std::uint32_t>(reasons.size());
+    reasons.push_back(std::move(reason));
+  }
+  // The span of `it` as a record whose views point into this chunk.
+  void record(const Item& it, SpanRecord& r) const {
+    auto view = [this](TextRef t) { return std::string_view(text.data() + t.offset, t.length); };
+    for (const auto& [text_of, ref] : kTexts) r.*text_of = view(it.*ref);
+    r.start = it.start;
+    r.duration = it.duration;
+    r.http_code = it.http_code;
+    r.calls.clear();
+    for (std::uint32_t k = it.calls_begin; k < it.calls_begin + it.calls_count; ++k) {
+      const CallItem& c = calls[k];
+      r.calls.push_back({view(c.span_id), c.start, c.duration, view(c.host), c.http_code});
+    }
+  }
+};
+
 class LiveRun {
  public:
   explicit LiveRun(const Config& config)
@@ -83,31 +158,36 @@ class LiveRun {
         inputs[i].done = true;
       }
     }
-    // One thread reads (and waits on quiet inputs); this one parses,
+    // One thread reads (and waits on quiet inputs), one parses, and this one
     // assembles and writes. Whenever it has nothing to do it flushes stdout,
     // so no finished trace waits in a buffer while the input is quiet.
     for (std::size_t i = 0; i < kBuffers; ++i) spare_.push({});
+    for (std::size_t i = 0; i < kBuffers; ++i) parsed_spare_.push({});
     std::thread reader([&] { read_loop(inputs); });
+    std::thread parser([&] { parse_loop(); });
     struct Join {  // also when writing fails (a closed pipe)
-      std::thread& t;
+      std::thread& reader;
+      std::thread& parser;
       LiveRun& run;
       ~Join() {
-        if (!t.joinable()) return;
+        if (!parser.joinable()) return;
         request_stop();
-        while (auto item = run.work_.pop()) run.spare_.push(std::move(item->bytes));
-        t.join();
+        while (auto item = run.parsed_.pop()) run.parsed_spare_.push(std::move(*item));
+        parser.join();
+        reader.join();
       }
-    } join{reader, *this};
+    } join{reader, parser, *this};
     for (;;) {
-      auto item = work_.try_pop();
+      auto item = parsed_.try_pop();
       if (!item) {
         out_.flush();
-        item = work_.pop();
+        item = parsed_.pop();
       }
       if (!item) break;
-      process(item->chunk, item->file);
-      spare_.push(std::move(item->bytes));
+      take(*item);
+      parsed_spare_.push(std::move(*item));
     }
+    parser.join();
     reader.join();
     for (std::string& e : read_errors_) stats_.read_errors.push_back(std::move(e));
     for (const Input& in : inputs)
@@ -201,25 +281,46 @@ class LiveRun {
     if (warned_++ < config_.max_warnings) print_warning(fmt::format("{}:{}: {}", stats_.files[file], line, reason));
   }
 
-  void process(const LineChunk& chunk, std::uint32_t file) {
-    parse_chunk(
-        chunk, parser_, record_, config_.max_line_bytes, stats_.lines, stats_.blank_lines,
-        [&](std::uint64_t line_no) {
-          const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu));
-          switch (assembler_.add(record_, file, where)) {
-            case LiveAssembler::Added::kSpan: ++stats_.spans_read; break;
-            case LiveAssembler::Added::kLate:
-              ++stats_.late_spans;
-              warn(file, line_no,
-                   fmt::format("span {} of trace {} came after the trace was written; counted as late, not merged",
-                               record_.span_id, record_.trace_id));
-              break;
-            case LiveAssembler::Added::kDropped:
-              reject(file, line_no, full_trace_reason(record_.trace_id, config_.max_trace_spans));
-              break;
-          }
-        },
-        [&](std::uint64_t line_no, std::string reason) { reject(file, line_no, std::move(reason)); });
+  // The parsing thread: each chunk's lines into a ParsedChunk, in order.
+  void parse_loop() {
+    while (auto item = work_.pop()) {
+      ParsedChunk out = std::move(*parsed_spare_.pop());
+      out.clear(item->file);
+      parse_chunk(
+          item->chunk, parser_, record_, config_.max_line_bytes, out.lines, out.blank,
+          [&](std::uint64_t line_no) { out.add_span(line_no, record_); },
+          [&](std::uint64_t line_no, std::string reason) { out.add_rejection(line_no, std::move(reason)); });
+      spare_.push(std::move(item->bytes));
+      parsed_.push(std::move(out));
+    }
+    parsed_.close();
+  }
+
+  // Files a parsed chunk's spans and rejections, in input order.
+  void take(ParsedChunk& chunk) {
+    stats_.lines += chunk.lines;
+    stats_.blank_lines += chunk.blank;
+    const std::uint32_t file = chunk.file;
+    for (const ParsedChunk::Item& it : chunk.items) {
+      if (it.reason != kNone) {
+        reject(file, it.line, std::move(chunk.reasons[it.reason]));
+        continue;
+      }
+      chunk.record(it, span_);
+      const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(it.line, 0xffffffffu));
+      switch (assembler_.add(span_, file, where)) {
+        case LiveAssembler::Added::kSpan: ++stats_.spans_read; break;
+        case LiveAssembler::Added::kLate:
+          ++stats_.late_spans;
+          warn(file, it.line,
+               fmt::format("span {} of trace {} came after the trace was written; counted as late, not merged",
+                           span_.span_id, span_.trace_id));
+          break;
+        case LiveAssembler::Added::kDropped:
+          reject(file, it.line, full_trace_reason(span_.trace_id, config_.max_trace_spans));
+          break;
+      }
+    }
   }
 
   void write(ShownTrace& t, Emit why) {
@@ -266,11 +367,14 @@ class LiveRun {
   static constexpr std::size_t kBuffers = 4;
   BlockingQueue<OwnedChunk> work_{kBuffers};
   BlockingQueue<std::vector<char>> spare_{kBuffers};
+  BlockingQueue<ParsedChunk> parsed_{kBuffers};
+  BlockingQueue<ParsedChunk> parsed_spare_{kBuffers};
   std::vector<std::string> read_errors_;  // the reading thread's, until it ends
 
   const Config& config_;
-  SpanParser parser_;
+  SpanParser parser_;  // the parsing thread's
   SpanRecord record_;
+  SpanRecord span_;  // the assembling thread's view of a parsed span
   LiveAssembler assembler_;
   LiveAnalysis analysis_;
   Output out_;
