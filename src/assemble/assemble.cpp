@@ -30,7 +30,6 @@ namespace {
 // Working memory kept per thread, so assembling millions of traces does not
 // allocate for each.
 struct Scratch {
-  std::vector<Span> input, sorted;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> keys;
   std::vector<std::uint32_t> caller, path, cursor, stack;
   std::vector<std::uint8_t> state;
@@ -64,40 +63,53 @@ class Assembler {
       : adjust_skew_(options.adjust_skew),
         blob_(data.blob),
         t_(out),
-        input_(scratch.input),
         ids_(scratch.ids),
         renamed_names_(scratch.renamed_names),
         renames_(scratch.renames),
         caller_(scratch.caller),
         s_(scratch) {
     clear(t_);
-    input_.clear();
     renamed_names_.clear();
     renames_.clear();
     t_.trace_id = data.trace_id;
     t_.dropped = data.dropped;
-    input_.reserve(data.span_count);
+    t_.spans.reserve(data.span_count);
     t_.text.reserve(data.blob.size());
-    decode_spans(data.blob, data.base, input_, t_.calls, t_.text);
+    decode_spans(data.blob, data.base, t_.spans, t_.calls, t_.text);
     sort_by_location();
-    ids_.reset(input_.size() + t_.calls.size());
+    ids_.reset(t_.spans.size() + t_.calls.size() / 8);  // most calls name a logged span
   }
 
   // Arrival order differs between runs when several threads parse; the
   // input location does not, and it decides which line counts as "first".
+  // Sorted in place (a trace of a million spans has no room to spare for
+  // a sorted copy): small keys first, then each span moved once, cycle by
+  // cycle of the permutation.
   void sort_by_location() {
+    std::vector<Span>& spans = t_.spans;
     auto location = [](const Span& s) { return (static_cast<std::uint64_t>(s.file) << 32) | s.line; };
     auto before = [&](const Span& a, const Span& b) { return location(a) < location(b); };
-    if (std::is_sorted(input_.begin(), input_.end(), before)) return;
-    // Sort small keys, then move each span once.
+    if (std::is_sorted(spans.begin(), spans.end(), before)) return;
     std::vector<std::pair<std::uint64_t, std::uint32_t>>& keys = s_.keys;
     keys.clear();
-    for (std::uint32_t i = 0; i < input_.size(); ++i) keys.push_back({location(input_[i]), i});
+    for (std::uint32_t i = 0; i < spans.size(); ++i) keys.push_back({location(spans[i]), i});
     std::sort(keys.begin(), keys.end());
-    std::vector<Span>& sorted = s_.sorted;
-    sorted.clear();
-    for (const auto& k : keys) sorted.push_back(input_[k.second]);
-    input_.swap(sorted);
+    // keys[j].second: the span that belongs at j; set to j once it is there.
+    for (std::uint32_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].second == i) continue;
+      const Span held = spans[i];
+      std::uint32_t j = i;
+      for (;;) {
+        const std::uint32_t from = keys[j].second;
+        keys[j].second = j;
+        if (from == i) {
+          spans[j] = held;
+          break;
+        }
+        spans[j] = spans[from];
+        j = from;
+      }
+    }
   }
 
   void run() {
@@ -113,6 +125,18 @@ class Assembler {
   }
 
  private:
+  // A span kept under a new name is indexed by that name until
+  // store_renames gives it to the span.
+  static constexpr std::uint32_t kRenamed = 0x80000000u;
+  std::string_view key_of(std::uint32_t v) const {
+    return v & kRenamed ? std::string_view(renamed_names_[v & ~kRenamed]) : t_.span_id(v);
+  }
+  auto keys() const {
+    return [this](std::uint32_t v) { return key_of(v); };
+  }
+  std::uint32_t span_of(std::uint32_t v) const { return v == kNone || !(v & kRenamed) ? v : renames_[v & ~kRenamed]; }
+  std::uint32_t find_id(std::string_view id) const { return span_of(ids_.find(id, keys())); }
+
   void note(AnomalyKind kind, std::uint32_t span, std::string detail) {
     t_.anomalies.push_back(Anomaly{kind, span, std::move(detail)});
   }
@@ -125,42 +149,45 @@ class Assembler {
   // Identical lines count once; a different line reusing a spanId is kept
   // under a new name (id#2, id#3...) and both are flagged.
   void drop_duplicates() {
-    t_.spans.reserve(input_.size());
-    for (const Span& s : input_) {
-      const auto idx = static_cast<std::uint32_t>(t_.spans.size());
-      const std::string_view id = t_.str(s.span_id);
-      const std::uint32_t first = ids_.insert(id, idx);
+    // Compacted in place: kept spans move down over the dropped ones.
+    std::vector<Span>& spans = t_.spans;
+    std::uint32_t kept = 0;
+    for (std::size_t r = 0; r < spans.size(); ++r) {
+      Span span = spans[r];
+      const std::uint32_t idx = kept;
+      const std::string_view id = t_.str(span.span_id);
+      const std::uint32_t first = span_of(ids_.insert(id, idx, keys()));
       std::string name;
       if (first != idx) {
         // The id is taken. Identical lines share their id, so a duplicate is
         // found among the spans already kept under it (id, id#2, id#3...).
-        bool duplicate = same_content(t_.spans[first], s);
+        bool duplicate = same_content(spans[first], span);
         for (int k = 2; !duplicate; ++k) {
           name = fmt::format("{}#{}", id, k);
-          const std::uint32_t other = ids_.find(name);
+          const std::uint32_t other = find_id(name);
           if (other == kNone) break;  // a free name for a different line
-          duplicate = same_content(t_.spans[other], s);
+          duplicate = same_content(spans[other], span);
         }
         if (duplicate) {
           ++t_.duplicates;
           continue;
         }
       }
-      Span span = s;
       if (span.http_code >= 500) span.flags |= kError;
       if (first != idx) {
         renamed_names_.push_back(name);
-        ids_.insert(renamed_names_.back(), idx);
         renames_.push_back(idx);
-        t_.spans[first].flags |= kDuplicateId;
+        ids_.insert(renamed_names_.back(), kRenamed | static_cast<std::uint32_t>(renames_.size() - 1), keys());
+        spans[first].flags |= kDuplicateId;
         span.flags |= kDuplicateId;
         note(AnomalyKind::kDuplicateId, idx,
              fmt::format("spanId {} was already used by a different line (line {}); kept as {}", id,
-                         t_.spans[first].line, name));
+                         spans[first].line, name));
       }
-      t_.spans.push_back(span);
+      spans[kept++] = span;
     }
-    t_.logged_spans = static_cast<std::uint32_t>(t_.spans.size());
+    spans.resize(kept);
+    t_.logged_spans = kept;
   }
 
   // Matches requestStacks entries to the callees' own lines; an entry with no
@@ -174,7 +201,7 @@ class Assembler {
       for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) {
         const Call& call = t_.calls[c];
         const std::string_view id = t_.str(call.span_id);
-        const std::uint32_t j = ids_.find(id);
+        const std::uint32_t j = find_id(id);
         if (j == kNone) {
           Span inferred;
           inferred.span_id = call.span_id;
@@ -187,7 +214,7 @@ class Assembler {
           inferred.line = s.line;
           inferred.flags = kInferred | (call.http_code >= 500 ? kError : 0);
           const auto idx = static_cast<std::uint32_t>(t_.spans.size());
-          ids_.insert(id, idx);
+          ids_.insert(id, idx, keys());
           t_.spans.push_back(inferred);
           t_.client_call.push_back(c);
           caller_.push_back(i);
@@ -214,7 +241,7 @@ class Assembler {
       }
       Span& s = t_.spans[i];
       const std::string_view pid = t_.str(s.parent_id);
-      std::uint32_t p = pid.empty() ? kNone : ids_.find(pid);
+      std::uint32_t p = pid.empty() ? kNone : find_id(pid);
       if (p == i) {
         s.flags |= kCycle;
         note(AnomalyKind::kCycle, i, "parentSpanId is the span's own id; made a root");
@@ -411,8 +438,7 @@ class Assembler {
   bool adjust_skew_;
   const std::vector<std::uint8_t>& blob_;  // the trace's records, which Span::content points into
   Trace& t_;
-  std::vector<Span>& input_;  // decoded spans in input order, duplicates included
-  IdIndex& ids_;              // keys view t_.text, which must not grow until store_renames
+  IdIndex& ids_;  // span index, or kRenamed | k for the span renamed to renamed_names_[k]
   std::deque<std::string>& renamed_names_;
   std::vector<std::uint32_t>& renames_;
   std::vector<std::uint32_t>& caller_;

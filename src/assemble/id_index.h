@@ -1,9 +1,10 @@
 // Open-addressing hash index for the span ids of one trace: one allocation
-// per trace instead of one per span.
+// per trace instead of one per span. A slot holds only a value and a tag
+// (8 bytes); the key of a stored value is asked of the caller (key_of), so
+// a trace of a million spans probes a table of megabytes, not tens of them.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -16,54 +17,64 @@ class IdIndex {
  public:
   explicit IdIndex(std::size_t expected = 0) { reset(expected); }
 
-  // Empties the index, keeping its memory for the next trace.
+  // Empties the index, keeping its memory for the next trace; `expected`
+  // keys fit without growing.
   void reset(std::size_t expected) {
     std::size_t cap = 16;
-    while (cap < expected * 2) cap *= 2;
+    while (cap * 3 < expected * 4) cap *= 2;
     slots_.assign(cap, Slot{});
     size_ = 0;
   }
 
-  // The value stored for `key`, or kNone.
-  std::uint32_t find(std::string_view key) const {
+  // The value stored for `key`, or kNone. key_of(value) is the key stored
+  // with a value.
+  template <typename KeyOf>
+  std::uint32_t find(std::string_view key, KeyOf&& key_of) const {
     const std::uint64_t h = hash_bytes(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.value == kNone) return kNone;
-      if (s.tag == tag && s.key == key) return s.value;
+      if (s.tag == tag && key_of(s.value) == key) return s.value;
     }
   }
 
   // Inserts unless present; returns the value now stored for `key`.
-  std::uint32_t insert(std::string_view key, std::uint32_t value) {
-    if ((size_ + 1) * 2 > slots_.size()) grow();
+  template <typename KeyOf>
+  std::uint32_t insert(std::string_view key, std::uint32_t value, KeyOf&& key_of) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow(key_of);
     const std::uint64_t h = hash_bytes(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       Slot& s = slots_[i];
       if (s.value == kNone) {
-        s = Slot{key, value, tag};
+        s = Slot{value, tag};
         ++size_;
         return value;
       }
-      if (s.tag == tag && s.key == key) return s.value;
+      if (s.tag == tag && key_of(s.value) == key) return s.value;
     }
   }
 
  private:
   struct Slot {
-    std::string_view key;
     std::uint32_t value = kNone;
     std::uint32_t tag = 0;  // high hash bits: most mismatches skip the compare
   };
   std::size_t mask() const { return slots_.size() - 1; }
-  void grow() {
+  template <typename KeyOf>
+  void grow(KeyOf&& key_of) {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{});
-    size_ = 0;
-    for (const Slot& s : old)
-      if (s.value != kNone) insert(s.key, s.value);
+    for (const Slot& s : old) {
+      if (s.value == kNone) continue;
+      for (std::size_t i = hash_bytes(key_of(s.value)) & mask();; i = (i + 1) & mask()) {
+        if (slots_[i].value == kNone) {
+          slots_[i] = s;
+          break;
+        }
+      }
+    }
   }
 
   std::vector<Slot> slots_;
