@@ -86,19 +86,28 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, std::atomi
   unsigned char magic[2] = {0, 0};
   const bool mappable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
                         !(::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
-  void* p = mappable ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0)
-                     : MAP_FAILED;
-  ::close(fd);
-  if (p == MAP_FAILED) return nullptr;
   install_handler();
+  static_assert(simdjson::SIMDJSON_PADDING <= 4096, "the padding fits in the page after the file");
+  // The file, then a page of zeros: the last line has the parser's padding
+  // after it too, so no chunk is ever copied.
+  const std::size_t size = static_cast<std::size_t>(st.st_size);
+  const std::size_t mapped = ((size + g_page - 1) & ~(g_page - 1)) + g_page;
+  void* region = mappable ? ::mmap(nullptr, mapped, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+  void* p = region == MAP_FAILED ? MAP_FAILED : ::mmap(region, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) {
+    if (region != MAP_FAILED) ::munmap(region, mapped);
+    return nullptr;
+  }
   const int slot = take_slot();
   if (slot < 0) {
-    ::munmap(p, static_cast<std::size_t>(st.st_size));
+    ::munmap(region, mapped);
     return nullptr;
   }
   std::shared_ptr<MappedFile> file(new MappedFile);
   file->data_ = static_cast<const char*>(p);
-  file->size_ = static_cast<std::size_t>(st.st_size);
+  file->size_ = size;
+  file->mapped_ = mapped;
   file->slot_ = slot;
   Slot& s = g_slots[slot];
   const auto begin = reinterpret_cast<std::uintptr_t>(p);
@@ -113,7 +122,7 @@ MappedFile::~MappedFile() {
   s.begin.store(0, std::memory_order_release);
   s.end.store(0, std::memory_order_release);
   s.shrank.store(nullptr, std::memory_order_release);
-  ::munmap(const_cast<char*>(data_), size_);
+  ::munmap(const_cast<char*>(data_), mapped_);
   s.used.store(false, std::memory_order_release);
 }
 
@@ -159,18 +168,9 @@ bool MappedLineReader::next(LineChunk& chunk) {
   chunk.first_line = next_line_;
   chunk.newlines = count_newlines(base, take);
   next_line_ += chunk.newlines + (base[take - 1] == '\n' ? 0 : 1);
-  // The parser reads up to SIMDJSON_PADDING bytes past a line: the file's
-  // next bytes, but near its end those have to be a copy's zeros.
-  in_map_ = pos_ + take + simdjson::SIMDJSON_PADDING <= size;
-  if (in_map_) {
-    chunk.data = base;
-    chunk.capacity = avail;
-  } else {
-    tail_.assign(take + simdjson::SIMDJSON_PADDING, 0);
-    std::memcpy(tail_.data(), base, take);
-    chunk.data = tail_.data();
-    chunk.capacity = tail_.size();
-  }
+  chunk.data = base;
+  chunk.capacity = file_->readable() - pos_;  // past the end: zeros (MappedFile::open)
+  in_map_ = true;
   pos_ += take;
   return true;
 }

@@ -28,6 +28,8 @@ class MappedFile {
 
   const char* data() const { return data_; }
   std::size_t size() const { return size_; }
+  // Bytes readable from data() on: the file, then zeros to a page past its end.
+  std::size_t readable() const { return mapped_; }
   // Drops the pages wholly inside [begin, begin + n) from memory; the file's
   // bytes stay in the page cache and would be read back if touched again.
   void release(const char* begin, std::size_t n) const;
@@ -36,12 +38,13 @@ class MappedFile {
   MappedFile() = default;
   const char* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t mapped_ = 0;
   int slot_ = -1;  // in the registry the SIGBUS handler looks in
 };
 
 // LineReader's chunks, cut from a mapped file. A chunk with `in_map()` true
-// stays valid while the MappedFile lives; the last chunk, which has no
-// padding after it in the file, is copied and valid until the next call.
+// (all but the reports of oversized lines, which have no data) stays valid
+// while the MappedFile lives.
 class MappedLineReader {
  public:
   MappedLineReader(std::shared_ptr<MappedFile> file, std::size_t chunk_bytes, std::size_t max_line_bytes);
@@ -57,7 +60,6 @@ class MappedLineReader {
   std::size_t pos_ = 0;
   std::uint64_t next_line_ = 1;
   bool in_map_ = false;
-  std::vector<char> tail_;
 };
 
 }  // namespace ta

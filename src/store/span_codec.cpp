@@ -35,7 +35,11 @@ void append_record(std::vector<std::uint8_t>& blob, Nanos start_offset, const st
   const auto head_size = static_cast<std::size_t>(put(head, start_size + size) - head);
   const auto tail_size = static_cast<std::size_t>(put(put(tail, file), line) - tail);
   const std::size_t need = head_size + start_size + size + tail_size;
-  if (blob.capacity() < blob.size() + need) blob.reserve(blob.size() + need + blob.size() / 4);
+  // A quarter more keeps the slack of many small traces low; a blob past
+  // 4 MiB (one huge trace) doubles, as its untouched pages cost no memory
+  // and every growth copies it.
+  if (blob.capacity() < blob.size() + need)
+    blob.reserve(blob.size() + need + (blob.size() >= (4u << 20) ? blob.size() : blob.size() / 4));
   blob.insert(blob.end(), head, head + head_size);
   blob.insert(blob.end(), start, start + start_size);
   blob.insert(blob.end(), rest, rest + size);

@@ -390,11 +390,14 @@ TEST_CASE("a mapped file gives the lines, numbers and oversized lines that readi
       numbered_lines(40) + "x",  // the last line is shorter than the parser's padding
       long_line + "\n\n\n",
       "\n",
+      // A file of exactly a page: its last line ends at a page boundary.
+      numbered_lines(200).substr(0, 4000) + "\n" + std::string(95, 'z'),
   };
   int n = 0;
   for (const std::string& data : inputs) {
     const fs::path p = dir.path / ("in-" + std::to_string(n++) + ".jsonl");
     write_file(p, data);
+    if (n == static_cast<int>(inputs.size())) REQUIRE(fs::file_size(p) == 4096);
     for (std::size_t chunk : {std::size_t{64}, std::size_t{100}, std::size_t{257}, std::size_t{1} << 16}) {
       for (std::size_t max_line : {std::size_t{1} << 20, std::size_t{80}, std::size_t{50}}) {
         CAPTURE(n);
