@@ -128,6 +128,7 @@ class Assembler {
   // A span kept under a new name is indexed by that name until
   // store_renames gives it to the span.
   static constexpr std::uint32_t kRenamed = 0x80000000u;
+  static constexpr std::uint32_t kAhead = 8;  // ids looked up this many spans ahead are prefetched
   std::string_view key_of(std::uint32_t v) const {
     return v & kRenamed ? std::string_view(renamed_names_[v & ~kRenamed]) : t_.span_id(v);
   }
@@ -153,6 +154,7 @@ class Assembler {
     std::vector<Span>& spans = t_.spans;
     std::uint32_t kept = 0;
     for (std::size_t r = 0; r < spans.size(); ++r) {
+      if (r + kAhead < spans.size()) ids_.prefetch(t_.str(spans[r + kAhead].span_id));
       Span span = spans[r];
       const std::uint32_t idx = kept;
       const std::string_view id = t_.str(span.span_id);
@@ -197,6 +199,11 @@ class Assembler {
     t_.client_call.assign(n, kNone);
     caller_.assign(n, kNone);
     for (std::uint32_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) {
+        const Span& ahead = t_.spans[i + kAhead];
+        for (std::uint32_t c = ahead.calls_begin; c < ahead.calls_begin + ahead.calls_count; ++c)
+          ids_.prefetch(t_.str(t_.calls[c].span_id));
+      }
       const Span s = t_.spans[i];  // a copy: inferred spans are appended below
       for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) {
         const Call& call = t_.calls[c];
@@ -239,6 +246,8 @@ class Assembler {
         t_.parent[i] = caller_[i];
         continue;
       }
+      if (i + kAhead < t_.logged_spans && t_.spans[i + kAhead].parent_id.length)
+        ids_.prefetch(t_.str(t_.spans[i + kAhead].parent_id));
       Span& s = t_.spans[i];
       const std::string_view pid = t_.str(s.parent_id);
       std::uint32_t p = pid.empty() ? kNone : find_id(pid);

@@ -39,6 +39,11 @@ class IdIndex {
     }
   }
 
+  // Brings the slot where `key` would be into cache, for a find or insert
+  // a few keys later: in a trace of a million spans nearly every probe
+  // misses the cache.
+  void prefetch(std::string_view key) const { __builtin_prefetch(&slots_[hash_bytes(key) & mask()]); }
+
   // Inserts unless present; returns the value now stored for `key`.
   template <typename KeyOf>
   std::uint32_t insert(std::string_view key, std::uint32_t value, KeyOf&& key_of) {
