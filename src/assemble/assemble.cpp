@@ -199,13 +199,15 @@ class Assembler {
     t_.client_call.assign(n, kNone);
     caller_.assign(n, kNone);
     for (std::uint32_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) {
+      if (i + kAhead < n && t_.spans[i + kAhead].calls_count <= kAhead) {
         const Span& ahead = t_.spans[i + kAhead];
         for (std::uint32_t c = ahead.calls_begin; c < ahead.calls_begin + ahead.calls_count; ++c)
           ids_.prefetch(t_.str(t_.calls[c].span_id));
       }
       const Span s = t_.spans[i];  // a copy: inferred spans are appended below
+      const bool many = s.calls_count > kAhead;  // not prefetched above: prefetched call by call
       for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) {
+        if (many && c + kAhead < s.calls_begin + s.calls_count) ids_.prefetch(t_.str(t_.calls[c + kAhead].span_id));
         const Call& call = t_.calls[c];
         const std::string_view id = t_.str(call.span_id);
         const std::uint32_t j = find_id(id);
