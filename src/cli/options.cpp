@@ -150,7 +150,7 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
       return error("--follow writes a line per trace as text or JSON; Markdown is for finished reports "
                    "(drop --follow, or use --format text|json)");
     if (c.all_traces) return error("--follow writes every trace already; drop --all-traces");
-    c.threads = 1;      // one thread reads, parses and emits: traces come out in input order
+    c.threads = 1;      // live mode has its own three threads (read, parse, assemble and write), in input order
     c.max_memory = 0;   // bounded by --max-open-traces instead
   }
   return Resolved{std::move(c), {}};
