@@ -42,7 +42,11 @@ class IdIndex {
   // Brings the slot where `key` would be into cache, for a find or insert
   // a few keys later: in a trace of a million spans nearly every probe
   // misses the cache.
-  void prefetch(std::string_view key) const { __builtin_prefetch(&slots_[hash_bytes(key) & mask()]); }
+  // A table that fits in cache is left alone: the hash would be computed
+  // twice for nothing.
+  void prefetch(std::string_view key) const {
+    if (slots_.size() >= kPrefetchFrom) __builtin_prefetch(&slots_[hash_bytes(key) & mask()]);
+  }
 
   // Inserts unless present; returns the value now stored for `key`.
   template <typename KeyOf>
@@ -62,6 +66,7 @@ class IdIndex {
   }
 
  private:
+  static constexpr std::size_t kPrefetchFrom = 1 << 15;  // slots: 256 KiB
   struct Slot {
     std::uint32_t value = kNone;
     std::uint32_t tag = 0;  // high hash bits: most mismatches skip the compare

@@ -134,7 +134,7 @@ void read_all(const std::vector<std::string>& paths, const IngestOptions& option
     if (auto map = MappedFile::open(paths[file], &shrank[file])) {
       MappedLineReader reader(std::move(map), options.chunk_bytes, options.max_line_bytes);
       const bool whole = read_file(reader, options, stats, bytes_before, spans, next_progress, [&](const LineChunk& c) {
-        sink(c, file, reader.in_map() ? &reader.file() : nullptr);
+        sink(c, file, &reader.file());
       });
       if (!whole) break;
       continue;

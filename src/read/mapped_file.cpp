@@ -157,7 +157,6 @@ bool MappedLineReader::next(LineChunk& chunk) {
         chunk.oversized_line = next_line_++;
         chunk.oversized_bytes = len - (len > 0 && base[len - 1] == '\r');
         pos_ += nl_after ? len + 1 : len;
-        in_map_ = false;
         return true;
       }
       take = nl_after ? len + 1 : avail;
@@ -170,7 +169,6 @@ bool MappedLineReader::next(LineChunk& chunk) {
   next_line_ += chunk.newlines + (base[take - 1] == '\n' ? 0 : 1);
   chunk.data = base;
   chunk.capacity = file_->readable() - pos_;  // past the end: zeros (MappedFile::open)
-  in_map_ = true;
   pos_ += take;
   return true;
 }

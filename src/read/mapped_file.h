@@ -42,14 +42,12 @@ class MappedFile {
   int slot_ = -1;  // in the registry the SIGBUS handler looks in
 };
 
-// LineReader's chunks, cut from a mapped file. A chunk with `in_map()` true
-// (all but the reports of oversized lines, which have no data) stays valid
-// while the MappedFile lives.
+// LineReader's chunks, cut from a mapped file: they stay valid while the
+// MappedFile lives (a report of an oversized line has no data at all).
 class MappedLineReader {
  public:
   MappedLineReader(std::shared_ptr<MappedFile> file, std::size_t chunk_bytes, std::size_t max_line_bytes);
   bool next(LineChunk& chunk);
-  bool in_map() const { return in_map_; }
   const std::shared_ptr<MappedFile>& file() const { return file_; }
   std::uint64_t bytes() const { return pos_; }
 
@@ -59,7 +57,6 @@ class MappedLineReader {
   std::size_t max_line_;
   std::size_t pos_ = 0;
   std::uint64_t next_line_ = 1;
-  bool in_map_ = false;
 };
 
 }  // namespace ta
