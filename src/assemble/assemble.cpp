@@ -74,7 +74,7 @@ class Assembler {
     t_.trace_id = data.trace_id;
     t_.dropped = data.dropped;
     t_.spans.reserve(data.span_count);
-    t_.text.reserve(data.blob.size());
+    t_.text.reserve(data.blob.size);
     decode_spans(data.blob, data.base, t_.spans, t_.calls, t_.text);
     sort_by_location();
     ids_.reset(t_.spans.size() + t_.calls.size() / 8);  // most calls name a logged span
@@ -144,7 +144,7 @@ class Assembler {
 
   bool same_content(const Span& a, const Span& b) const {
     return a.content.length == b.content.length &&
-           std::memcmp(blob_.data() + a.content.offset, blob_.data() + b.content.offset, a.content.length) == 0;
+           std::memcmp(blob_.data + a.content.offset, blob_.data + b.content.offset, a.content.length) == 0;
   }
 
   // Identical lines count once; a different line reusing a spanId is kept
@@ -447,7 +447,7 @@ class Assembler {
   }
 
   bool adjust_skew_;
-  const std::vector<std::uint8_t>& blob_;  // the trace's records, which Span::content points into
+  const Blob& blob_;  // the trace's records, which Span::content points into
   Trace& t_;
   IdIndex& ids_;  // span index, or kRenamed | k for the span renamed to renamed_names_[k]
   std::deque<std::string>& renamed_names_;

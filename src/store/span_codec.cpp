@@ -27,42 +27,37 @@ struct Reader {
 
 }  // namespace
 
-void append_record(std::vector<std::uint8_t>& blob, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
+void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
                    std::uint32_t file, std::uint32_t line) {
   using codec::put;
   std::uint8_t start[10], head[10], tail[20];
   const auto start_size = static_cast<std::size_t>(put(start, codec::zigzag(start_offset)) - start);
   const auto head_size = static_cast<std::size_t>(put(head, start_size + size) - head);
   const auto tail_size = static_cast<std::size_t>(put(put(tail, file), line) - tail);
-  const std::size_t need = head_size + start_size + size + tail_size;
-  // A quarter more keeps the slack of many small traces low; a blob past
-  // 4 MiB (one huge trace) doubles, as its untouched pages cost no memory
-  // and every growth copies it.
-  if (blob.capacity() < blob.size() + need)
-    blob.reserve(blob.size() + need + (blob.size() >= (4u << 20) ? blob.size() : blob.size() / 4));
-  blob.insert(blob.end(), head, head + head_size);
-  blob.insert(blob.end(), start, start + start_size);
-  blob.insert(blob.end(), rest, rest + size);
-  blob.insert(blob.end(), tail, tail + tail_size);
+  std::uint8_t* p = arena.append(blob, head_size + start_size + size + tail_size);
+  p = std::copy_n(head, head_size, p);
+  p = std::copy_n(start, start_size, p);
+  p = std::copy_n(rest, size, p);
+  std::copy_n(tail, tail_size, p);
 }
 
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
-                 std::vector<std::uint8_t>& blob) {
+                 Blob& blob, BlobArena& arena) {
   thread_local ByteBuffer rest;
   rest.clear();
   std::uint8_t* p = rest.reserve(codec::rest_bound(r));
   rest.commit(codec::put_rest(p, r, [&](std::string_view s) { return symbols.intern(s); }));
-  append_record(blob, r.start - base, rest.data(), rest.size(), file, line);
+  append_record(blob, arena, r.start - base, rest.data(), rest.size(), file, line);
 }
 
-void decode_spans(const std::vector<std::uint8_t>& blob, Nanos base, std::vector<Span>& spans,
-                  std::vector<Call>& calls, std::string& text) {
-  Reader in{blob.data()};
-  const std::uint8_t* end = blob.data() + blob.size();
+void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::vector<Call>& calls,
+                  std::string& text) {
+  Reader in{blob.data};
+  const std::uint8_t* end = blob.data + blob.size;
   while (in.p < end) {
     const std::uint64_t body_len = in.get();
     Span s;
-    s.content = TextRef{static_cast<std::uint32_t>(in.p - blob.data()), static_cast<std::uint32_t>(body_len)};
+    s.content = TextRef{static_cast<std::uint32_t>(in.p - blob.data), static_cast<std::uint32_t>(body_len)};
     s.start = base + unzigzag(in.get());
     s.duration = static_cast<Nanos>(in.get());
     s.span_id = in.text(text);

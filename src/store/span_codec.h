@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "parse/span_record.h"
+#include "store/blob_arena.h"
 #include "store/span.h"
 #include "store/symbols.h"
 
@@ -105,12 +106,12 @@ std::uint8_t* put_raw(std::uint8_t* p, T v) {
 
 // Appends one record: its start relative to the trace's base, the rest of
 // its body, file and line.
-void append_record(std::vector<std::uint8_t>& blob, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
+void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
                    std::uint32_t file, std::uint32_t line);
 
 // Appends one span. `base` is the trace's time origin.
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
-                 std::vector<std::uint8_t>& blob);
+                 Blob& blob, BlobArena& arena);
 
 // Spans encoded by a parsing thread outside the store's lock, all bound for
 // one store; SpanStore::add_staged files them into their traces. An entry:
@@ -146,7 +147,7 @@ void stage_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std
 // Decodes every span of a blob: Span/Call structs with ids copied into
 // `text`. Span::content is where the record's content (location excluded)
 // sits in the blob, so one line delivered twice has equal content bytes.
-void decode_spans(const std::vector<std::uint8_t>& blob, Nanos base, std::vector<Span>& spans,
-                  std::vector<Call>& calls, std::string& text);
+void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::vector<Call>& calls,
+                  std::string& text);
 
 }  // namespace ta

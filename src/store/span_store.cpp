@@ -34,7 +34,7 @@ SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file,
     ++t.dropped;
     return {slot, false, new_trace};
   }
-  encode_span(r, file, line, t.base, table(), t.blob);
+  encode_span(r, file, line, t.base, table(), t.blob, arena_);
   ++t.span_count;
   ++spans_;
   return {slot, true, new_trace};
@@ -50,7 +50,7 @@ std::uint32_t SpanStore::new_slot(std::string_view trace_id, std::uint64_t hash,
     free_slots_.pop_back();
   }
   TraceData& t = traces_[slot];
-  t.trace_id.assign(trace_id);
+  t.trace_id = arena_.copy(trace_id);
   t.base = start;
   index_.insert(hash, slot);
   return slot;
@@ -79,10 +79,10 @@ std::size_t SpanStore::add_staged(const StagedSpans& staged, std::vector<FullTra
     TraceData& t = traces_[slot];
     if (t.span_count >= max_trace_spans_) {
       ++t.dropped;
-      full.push_back({file, line, t.trace_id});
+      full.push_back({file, line, std::string(t.trace_id)});
       continue;
     }
-    append_record(t.blob, start - t.base, rest, rest_size, file, line);
+    append_record(t.blob, arena_, start - t.base, rest, rest_size, file, line);
     ++t.span_count;
     ++kept;
   }
@@ -102,22 +102,28 @@ void SpanStore::release(std::string_view trace_id) {
   const std::uint32_t slot = index_.find(trace_id, h, key_of);
   if (slot == kNone) return;
   index_.erase(trace_id, h, key_of);
-  spans_ -= traces_[slot].span_count;
-  traces_[slot] = TraceData{};
-  free_slots_.push_back(slot);
+  free_trace(slot);
 }
 
 void SpanStore::release_slot(std::uint32_t slot) {
   auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
   const std::string_view id = traces_[slot].trace_id;
   index_.erase(id, hash_bytes(id), key_of);
-  spans_ -= traces_[slot].span_count;
-  traces_[slot] = TraceData{};
+  free_trace(slot);
+}
+
+void SpanStore::free_trace(std::uint32_t slot) {
+  TraceData& t = traces_[slot];
+  spans_ -= t.span_count;
+  arena_.free(t.blob);
+  arena_.free_text(t.trace_id);
+  t = TraceData{};
   free_slots_.push_back(slot);
 }
 
 void SpanStore::release_all() {
   traces_ = {};
+  arena_.clear();
   free_slots_ = {};
   index_ = HashIndex();
   spans_ = 0;

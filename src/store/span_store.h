@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "parse/span_record.h"
+#include "store/blob_arena.h"
 #include "store/hash_index.h"
 #include "store/span.h"
 #include "store/span_codec.h"
@@ -22,8 +23,8 @@
 namespace ta {
 
 struct TraceData {
-  std::string trace_id;
-  std::vector<std::uint8_t> blob;  // encoded spans in arrival order
+  std::string_view trace_id;       // in the store's arena
+  Blob blob;                       // encoded spans in arrival order, in the store's arena
   Nanos base = 0;                  // time origin of the blob: the first span's start
   std::uint32_t span_count = 0;
   std::uint32_t dropped = 0;       // spans refused over the per-trace limit
@@ -75,15 +76,12 @@ class SpanStore {
     for (const TraceData& t : traces_)
       if (t.span_count) f(t);
   }
-  // Hands each live trace to f, in order of first appearance, freeing its
-  // spans right after; then releases everything (release_all).
+  // Hands each live trace to f, in order of first appearance; then
+  // releases everything at once (release_all).
   template <typename F>
   void drain(F&& f) {
-    for (TraceData& t : traces_) {
-      if (!t.span_count) continue;
-      f(static_cast<const TraceData&>(t));
-      std::vector<std::uint8_t>().swap(t.blob);
-    }
+    for (const TraceData& t : traces_)
+      if (t.span_count) f(t);
     release_all();
   }
   const TraceData* find(std::string_view trace_id) const;
@@ -92,12 +90,15 @@ class SpanStore {
   void release_all();
 
  private:
+  BlobArena arena_;               // the traces' ids and blobs
   std::deque<TraceData> traces_;  // deque: a trace never moves
   std::vector<std::uint32_t> free_slots_;
   HashIndex index_;
   SymbolTable& table() { return shared_symbols_ ? *shared_symbols_ : symbols_; }
   // A slot for a trace not in the store yet, whose time origin is `start`.
   std::uint32_t new_slot(std::string_view trace_id, std::uint64_t hash, Nanos start);
+  // Gives the trace's memory back and its slot to free_slots_.
+  void free_trace(std::uint32_t slot);
   SymbolTable symbols_;
   SymbolTable* shared_symbols_;
   std::size_t spans_ = 0;

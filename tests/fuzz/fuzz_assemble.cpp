@@ -558,7 +558,7 @@ void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8
       check(written.size() == batch.trace_count(), "live wrote {} traces, the batch store holds {}", written.size(),
             batch.trace_count());
       batch.for_each_trace([&](const ta::TraceData& d) {
-        check(written.count(d.trace_id) == 1, "live mode never wrote trace {}", d.trace_id);
+        check(written.count(std::string(d.trace_id)) == 1, "live mode never wrote trace {}", d.trace_id);
       });
     }
   }
