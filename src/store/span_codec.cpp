@@ -8,6 +8,8 @@ std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1
 
 struct Reader {
   const std::uint8_t* p;
+  const std::uint8_t* start;  // of the blob, whose copy begins at `origin` in the text
+  std::uint32_t origin;
   std::uint64_t get() {
     std::uint64_t v = 0;
     for (int shift = 0;; shift += 7) {
@@ -16,10 +18,9 @@ struct Reader {
       if (!(b & 0x80)) return v;
     }
   }
-  TextRef text(std::string& out) {
+  TextRef text() {
     const auto n = static_cast<std::uint32_t>(get());
-    TextRef r{static_cast<std::uint32_t>(out.size()), n};
-    out.append(reinterpret_cast<const char*>(p), n);
+    const TextRef r{origin + static_cast<std::uint32_t>(p - start), n};
     p += n;
     return r;
   }
@@ -52,7 +53,10 @@ void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Na
 
 void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::vector<Call>& calls,
                   std::string& text) {
-  Reader in{blob.data};
+  // The ids are read where they lie in a copy of the whole blob: one copy
+  // instead of one per id.
+  Reader in{blob.data, blob.data, static_cast<std::uint32_t>(text.size())};
+  text.append(reinterpret_cast<const char*>(blob.data), blob.size);
   const std::uint8_t* end = blob.data + blob.size;
   while (in.p < end) {
     const std::uint64_t body_len = in.get();
@@ -60,8 +64,8 @@ void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::v
     s.content = TextRef{static_cast<std::uint32_t>(in.p - blob.data), static_cast<std::uint32_t>(body_len)};
     s.start = base + unzigzag(in.get());
     s.duration = static_cast<Nanos>(in.get());
-    s.span_id = in.text(text);
-    s.parent_id = in.text(text);
+    s.span_id = in.text();
+    s.parent_id = in.text();
     s.host = static_cast<Symbol>(in.get());
     s.service = static_cast<Symbol>(in.get());
     s.operation = static_cast<Symbol>(in.get());
@@ -71,7 +75,7 @@ void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::v
     s.calls_count = static_cast<std::uint32_t>(in.get());
     for (std::uint32_t k = 0; k < s.calls_count; ++k) {
       Call c;
-      c.span_id = in.text(text);
+      c.span_id = in.text();
       c.start = s.start + unzigzag(in.get());
       c.duration = static_cast<Nanos>(in.get());
       c.host = static_cast<Symbol>(in.get());

@@ -144,8 +144,8 @@ void stage_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std
   ++out.count;
 }
 
-// Decodes every span of a blob: Span/Call structs with ids copied into
-// `text`. Span::content is where the record's content (location excluded)
+// Decodes every span of a blob: Span/Call structs whose ids point into a
+// copy of the blob appended to `text`. Span::content is where the record's content (location excluded)
 // sits in the blob, so one line delivered twice has equal content bytes.
 void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::vector<Call>& calls,
                   std::string& text);
