@@ -25,6 +25,9 @@ class HashIndex {
     }
   }
 
+  // Brings the slot a lookup of `hash` starts at into the cache.
+  void prefetch(std::uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask()]); }
+
   // The key must not be present.
   void insert(std::uint64_t hash, std::uint32_t value) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();

@@ -58,8 +58,26 @@ std::uint32_t SpanStore::new_slot(std::string_view trace_id, std::uint64_t hash,
 
 std::size_t SpanStore::add_staged(const StagedSpans& staged, std::vector<FullTrace>& full) {
   const std::uint8_t* p = staged.bytes.data();
+  // The index slot of each span's trace is fetched 8 spans ahead (mostly
+  // a cache miss: the index is megabytes). `ahead` walks the entries.
+  const std::uint8_t* ahead = p;
+  auto skip = [](const std::uint8_t* e) {
+    std::uint32_t id_size, rest_size;
+    std::memcpy(&id_size, e + 8, 4);
+    std::memcpy(&rest_size, e + 12 + id_size + 8, 4);
+    return e + 12 + id_size + 12 + rest_size + 8;
+  };
+  auto fetch = [&] {
+    std::uint64_t h;
+    std::memcpy(&h, ahead, 8);
+    index_.prefetch(h);
+    ahead = skip(ahead);
+  };
+  const std::size_t lead = std::min<std::size_t>(staged.count, 8);
+  for (std::size_t k = 0; k < lead; ++k) fetch();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < staged.count; ++k) {
+    if (k + lead < staged.count) fetch();
     std::uint64_t hash;
     std::uint32_t id_size, rest_size, file, line;
     Nanos start;
