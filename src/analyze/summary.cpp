@@ -304,7 +304,22 @@ void append(std::vector<T>& to, std::vector<T>& from) {
 }
 
 // Sums up the shards' results.
-Analysis merge_results(std::vector<ShardResult>& results, const Config& config) {
+// Computes each sample's distribution into its slot, the largest samples
+// first, on up to `threads` threads: the merged samples hold every span's
+// and every call's values, and their percentiles are the bulk of the merge.
+void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::size_t threads) {
+  std::sort(jobs.begin(), jobs.end(), [](const auto& x, const auto& y) { return x.first->count() > y.first->count(); });
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < jobs.size();) *jobs[i].second = jobs[i].first->summarize();
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t k = 1; k < std::min(threads, jobs.size()); ++k) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+}
+
+Analysis merge_results(std::vector<ShardResult>& results, const Config& config, std::size_t threads) {
   // Sum up the shards.
   Analysis a;
   std::map<std::string, GroupAcc> groups;
@@ -407,8 +422,8 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
     to.offsets.merge(std::move(k.offsets));
   }
   a.traces.count = latencies.count();
-  a.traces.latency = latencies.summarize();
-  a.traces.spans = span_counts.summarize();
+  std::vector<std::pair<Sample*, Distribution*>> jobs{{&latencies, &a.traces.latency},
+                                                      {&span_counts, &a.traces.spans}};
   for (auto& ex : examples) {
     keep_earliest(ex, kExamplesPerKind, true);
     append(a.anomaly_examples, ex);
@@ -445,42 +460,45 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config) 
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Nanos critical_total = 0;
   for (const auto& [name, g] : groups) add_to(critical_total, g.critical);
+  // Each summary's distributions are computed together, once all are
+  // listed (so they no longer move), and before they are sorted.
+  a.groups.reserve(groups.size());
+  a.edges.reserve(edges.size());
+  a.skew.reserve(skew.size());
   for (auto& [name, g] : groups) {
-    GroupSummary s;
+    GroupSummary& s = a.groups.emplace_back();
     s.name = name;
     s.spans = g.durations.count();
     s.errors = g.errors;
-    s.duration = g.durations.summarize();
     s.self_total = g.self;
     s.critical_total = g.critical;
     s.critical_share =
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
-    a.groups.push_back(std::move(s));
+    jobs.emplace_back(&g.durations, &s.duration);
   }
-  std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
-    if (x.critical_total != y.critical_total) return x.critical_total > y.critical_total;
-    return x.name < y.name;
-  });
   for (auto& [key, e] : edges) {
-    EdgeSummary s;
+    EdgeSummary& s = a.edges.emplace_back();
     s.caller = key.first;
     s.callee = key.second;
     s.calls = e.client.count();
     s.errors = e.errors;
-    s.client = e.client.summarize();
-    s.gap = e.gap.summarize();
-    a.edges.push_back(std::move(s));
+    jobs.emplace_back(&e.client, &s.client);
+    jobs.emplace_back(&e.gap, &s.gap);
   }
   for (auto& [key, k] : skew) {
     if (k.outside == 0) continue;
-    SkewSummary s;
+    SkewSummary& s = a.skew.emplace_back();
     s.caller_host = key.first;
     s.callee_host = key.second;
     s.calls = k.offsets.count();
     s.outside = k.outside;
-    s.offset = k.offsets.summarize();
-    a.skew.push_back(std::move(s));
+    jobs.emplace_back(&k.offsets, &s.offset);
   }
+  summarize_all(jobs, threads);
+  std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
+    if (x.critical_total != y.critical_total) return x.critical_total > y.critical_total;
+    return x.name < y.name;
+  });
   std::sort(a.skew.begin(), a.skew.end(), [](const SkewSummary& x, const SkewSummary& y) {
     if (x.outside != y.outside) return x.outside > y.outside;
     if (x.caller_host != y.caller_host) return x.caller_host < y.caller_host;
@@ -506,7 +524,7 @@ Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads)
   for (std::size_t k = 1; k < std::min(threads, results.size()); ++k) pool.emplace_back(work);
   work();
   for (std::thread& t : pool) t.join();
-  return merge_results(results, config);
+  return merge_results(results, config, threads);
 }
 
 struct LiveAnalysis::State {
@@ -526,7 +544,7 @@ void LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std
 Analysis LiveAnalysis::finish() {
   std::vector<ShardResult> results;
   results.push_back(state_->acc.finish());
-  return merge_results(results, state_->config);
+  return merge_results(results, state_->config, 1);
 }
 
 }  // namespace ta
