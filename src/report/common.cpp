@@ -48,8 +48,12 @@ std::string path_leaders(const ShownTrace& st, std::size_t count) {
   std::vector<std::uint32_t> spans;
   for (std::uint32_t i = 0; i < st.trace.size(); ++i)
     if (st.on_path[i] > 0) spans.push_back(i);
-  std::stable_sort(spans.begin(), spans.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return st.on_path[a] > st.on_path[b]; });
+  // The `count` longest on the path, ties in span order; a million-span
+  // path is not sorted whole for them.
+  const auto shown = static_cast<std::ptrdiff_t>(std::min(count, spans.size()));
+  std::partial_sort(spans.begin(), spans.begin() + shown, spans.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return st.on_path[a] != st.on_path[b] ? st.on_path[a] > st.on_path[b] : a < b;
+  });
   Nanos total = 0;
   for (const PathSection& p : st.path) total += p.end - p.start;
   std::string out;
