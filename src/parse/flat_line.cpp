@@ -209,6 +209,8 @@ bool envelope_key(std::string_view key) {
 }
 
 // requestStacks: null, or an array of flat objects.
+constexpr std::size_t kHugeCalls = 1u << 20;  // bytes of calls past which their list is reserved at once
+
 template <typename PendingCall>
 bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
   if (c.p < c.e && *c.p == 'n') return c.literal("null", 4);
@@ -217,6 +219,12 @@ bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
     ++c.p;
     return true;
   }
+  // A huge line (a fan-out's root, a million calls) reserves room for
+  // about as many calls as its bytes could hold, so the list is not copied
+  // and its pages touched anew at every doubling; pages never written cost
+  // no memory.
+  if (const auto left = static_cast<std::size_t>(c.e - c.p); left >= kHugeCalls)
+    calls.reserve(calls.size() + left / 64);
   for (bool more = true; more;) {
     if (!c.eat('{')) return false;
     PendingCall call;

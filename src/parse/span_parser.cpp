@@ -592,6 +592,7 @@ bool SpanParser::finish(SpanRecord& out) {
   out.duration = duration;
   out.http_code = p.http_code;
   out.calls.clear();
+  out.calls.reserve(p.calls.size());
   std::size_t index = 0;
   for (const PendingCall& c : p.calls) {
     CallRecord r;

@@ -57,6 +57,9 @@ void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::v
   // instead of one per id.
   Reader in{blob.data, blob.data, static_cast<std::uint32_t>(text.size())};
   text.append(reinterpret_cast<const char*>(blob.data), blob.size);
+  // A huge trace reserves room for as many calls as its bytes could hold in
+  // the usual encoding, so the list is not copied at every doubling.
+  if (blob.size >= (1u << 20)) calls.reserve(calls.size() + blob.size / 16);
   const std::uint8_t* end = blob.data + blob.size;
   while (in.p < end) {
     const std::uint64_t body_len = in.get();

@@ -30,7 +30,7 @@ class ByteBuffer {
   std::uint8_t* reserve(std::size_t n) {  // room for n more bytes at end()
     if (size_ + n > cap_) {
       const std::size_t cap = std::max(size_ + n, cap_ * 2);
-      auto d = std::make_unique<std::uint8_t[]>(cap);
+      auto d = std::make_unique_for_overwrite<std::uint8_t[]>(cap);  // pages not written cost nothing
       if (size_) std::memcpy(d.get(), data_.get(), size_);
       data_ = std::move(d);
       cap_ = cap;
