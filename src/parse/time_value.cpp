@@ -119,6 +119,10 @@ std::optional<Nanos> to_nanos(const Decimal& v, TimeUnit unit) {
 }
 
 std::optional<std::int64_t> to_integer(const Decimal& v) {
+  if (v.exponent == 0 && v.digits <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    const auto x = static_cast<std::int64_t>(v.digits);  // nearly always: no 128-bit steps
+    return v.negative ? -x : x;
+  }
   if (v.exponent < 0) {
     // Allowed only when the fraction is zero, e.g. "200.0".
     if (-v.exponent > 19) return std::nullopt;
