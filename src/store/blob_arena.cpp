@@ -1,5 +1,7 @@
 #include "store/blob_arena.h"
 
+#include <sys/mman.h>
+
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -44,8 +46,11 @@ std::uint8_t* BlobArena::take(std::size_t c) {
       give(bump_, k);
       bump_ += class_size(k);
     }
-    auto* slab = static_cast<std::uint8_t*>(std::malloc(kSlabBytes));
-    if (!slab) throw std::bad_alloc();
+    // Mapped with its pages at once: one call instead of a fault per page,
+    // and every slab is filled before the next is taken.
+    void* mapped = ::mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (mapped == MAP_FAILED) throw std::bad_alloc();
+    auto* slab = static_cast<std::uint8_t*>(mapped);
     slabs_.push_back(slab);
     bump_ = slab;
     bump_end_ = slab + kSlabBytes;
@@ -120,7 +125,7 @@ void BlobArena::free_text(std::string_view text) {
 }
 
 void BlobArena::clear() {
-  for (std::uint8_t* slab : slabs_) std::free(slab);
+  for (std::uint8_t* slab : slabs_) ::munmap(slab, kSlabBytes);
   for (void* block : large_) std::free(block);
   slabs_.clear();
   large_.clear();
