@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <deque>
+#include <utility>
 
 #include "assemble/id_index.h"
 #include "assemble/trace.h"
@@ -30,7 +32,7 @@ namespace {
 // Working memory kept per thread, so assembling millions of traces does not
 // allocate for each.
 struct Scratch {
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> keys;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keys, sorted_keys;
   std::vector<std::uint32_t> caller, path, cursor, stack;
   std::vector<std::uint8_t> state;
   std::deque<std::string> renamed_names;
@@ -93,7 +95,7 @@ class Assembler {
     std::vector<std::pair<std::uint64_t, std::uint32_t>>& keys = s_.keys;
     keys.clear();
     for (std::uint32_t i = 0; i < spans.size(); ++i) keys.push_back({location(spans[i]), i});
-    std::sort(keys.begin(), keys.end());
+    sort_keys(keys);
     // keys[j].second: the span that belongs at j; set to j once it is there.
     for (std::uint32_t i = 0; i < keys.size(); ++i) {
       if (keys[i].second == i) continue;
@@ -109,6 +111,36 @@ class Assembler {
         spans[j] = spans[from];
         j = from;
       }
+    }
+  }
+
+  // Sorts (key, index) pairs built in index order. A long list whose
+  // keys span few bits (a million lines of one file: 20) is sorted by radix,
+  // 11 bits a pass, instead of by comparisons.
+  void sort_keys(std::vector<std::pair<std::uint64_t, std::uint32_t>>& keys) {
+    constexpr int kBits = 11;
+    constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+    std::uint64_t lo = UINT64_MAX, hi = 0;
+    for (const auto& k : keys) lo = std::min(lo, k.first), hi = std::max(hi, k.first);
+    const int passes = keys.empty() ? 0 : (static_cast<int>(std::bit_width(hi - lo)) + kBits - 1) / kBits;
+    if (keys.size() < 4096 || passes > 3) {
+      std::sort(keys.begin(), keys.end());
+      return;
+    }
+    auto& other = s_.sorted_keys;
+    other.resize(keys.size());
+    std::vector<std::size_t> start(kBuckets);
+    for (int pass = 0; pass < passes; ++pass) {
+      const int shift = pass * kBits;
+      auto bucket = [&](const std::pair<std::uint64_t, std::uint32_t>& k) {
+        return static_cast<std::size_t>(((k.first - lo) >> shift) & (kBuckets - 1));
+      };
+      std::fill(start.begin(), start.end(), 0);
+      for (const auto& k : keys) ++start[bucket(k)];
+      std::size_t sum = 0;
+      for (std::size_t& b : start) sum += std::exchange(b, sum);
+      for (const auto& k : keys) other[start[bucket(k)]++] = k;  // stable: earlier passes' order holds
+      keys.swap(other);
     }
   }
 

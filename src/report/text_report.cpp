@@ -130,11 +130,14 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
   const Trace& t = shown.trace;
   std::size_t hosts = 0;
   {
-    std::vector<Symbol> hs;
-    for (const Span& s : t.spans)
-      if (s.host != 0) hs.push_back(s.host);
-    std::sort(hs.begin(), hs.end());
-    hosts = static_cast<std::size_t>(std::unique(hs.begin(), hs.end()) - hs.begin());
+    // Symbols are small dense numbers: one mark each, no sort of a million.
+    std::vector<bool> seen;
+    for (const Span& s : t.spans) {
+      if (s.host == 0) continue;
+      if (s.host >= seen.size()) seen.resize(s.host + 1);
+      hosts += !seen[s.host];
+      seen[s.host] = true;
+    }
   }
   std::vector<std::string> notes;
   if (t.inferred_spans) notes.push_back(fmt::format("{} inferred", t.inferred_spans));

@@ -470,3 +470,31 @@ TEST_CASE("a million-wide fan-out assembles") {
   CHECK(*t.kids(0).begin() == n - 1);
   CHECK(*(t.kids(0).end() - 1) == 1);
 }
+
+TEST_CASE("spans arriving out of line order are put back in it, for a long trace too (radix-sorted keys)") {
+  for (const std::uint32_t n : {50u, 20000u}) {
+    CAPTURE(n);
+    SpanStore store;
+    // Lines in a scrambled order (as several parsing threads file them),
+    // all of one file, with gaps between line numbers.
+    std::vector<std::uint32_t> lines(n);
+    for (std::uint32_t i = 0; i < n; ++i) lines[i] = 3 + i * 7;
+    for (std::uint32_t i = 0; i < n; ++i) std::swap(lines[i], lines[(i * 7919u + 13u) % n]);
+    for (const std::uint32_t line : lines) {
+      SpanSpec s;
+      s.id = "s" + std::to_string(line);
+      s.parent = line == 3 ? "" : "s3";
+      s.start = static_cast<Nanos>(line) * kMs;
+      s.duration = kMs;
+      add(store, "t", s, line);
+    }
+    const Trace t = assemble(*store.find("t"));
+    REQUIRE(t.size() == n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      REQUIRE(t.spans[i].line == 3 + i * 7);
+      REQUIRE(t.span_id(i) == "s" + std::to_string(3 + i * 7));
+    }
+    CHECK(t.roots.size() == 1);
+    CHECK(t.kids(0).size() == n - 1);
+  }
+}
