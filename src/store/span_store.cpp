@@ -56,51 +56,59 @@ std::uint32_t SpanStore::new_slot(std::string_view trace_id, std::uint64_t hash,
   return slot;
 }
 
+namespace {
+
+// One entry of StagedSpans, as stage_span wrote it.
+struct StagedEntry {
+  std::uint64_t hash;
+  std::string_view id;
+  Nanos start;
+  const std::uint8_t* rest;
+  std::uint32_t rest_size, file, line;
+  // Reads the entry at p; returns the next one.
+  const std::uint8_t* read(const std::uint8_t* p) {
+    std::uint32_t id_size;
+    std::memcpy(&hash, p, 8);
+    std::memcpy(&id_size, p + 8, 4);
+    id = std::string_view(reinterpret_cast<const char*>(p + 12), id_size);
+    p += 12 + id_size;
+    std::memcpy(&start, p, 8);
+    std::memcpy(&rest_size, p + 8, 4);
+    rest = p + 12;
+    p = rest + rest_size;
+    std::memcpy(&file, p, 4);
+    std::memcpy(&line, p + 4, 4);
+    return p + 8;
+  }
+};
+
+}  // namespace
+
 std::size_t SpanStore::add_staged(const StagedSpans& staged, std::vector<FullTrace>& full) {
   const std::uint8_t* p = staged.bytes.data();
   // The index slot of each span's trace is fetched 8 spans ahead (mostly
   // a cache miss: the index is megabytes). `ahead` walks the entries.
   const std::uint8_t* ahead = p;
-  auto skip = [](const std::uint8_t* e) {
-    std::uint32_t id_size, rest_size;
-    std::memcpy(&id_size, e + 8, 4);
-    std::memcpy(&rest_size, e + 12 + id_size + 8, 4);
-    return e + 12 + id_size + 12 + rest_size + 8;
-  };
+  StagedEntry e;
   auto fetch = [&] {
-    std::uint64_t h;
-    std::memcpy(&h, ahead, 8);
-    index_.prefetch(h);
-    ahead = skip(ahead);
+    ahead = e.read(ahead);
+    index_.prefetch(e.hash);
   };
   const std::size_t lead = std::min<std::size_t>(staged.count, 8);
   for (std::size_t k = 0; k < lead; ++k) fetch();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < staged.count; ++k) {
     if (k + lead < staged.count) fetch();
-    std::uint64_t hash;
-    std::uint32_t id_size, rest_size, file, line;
-    Nanos start;
-    std::memcpy(&hash, p, 8);
-    std::memcpy(&id_size, p + 8, 4);
-    const std::string_view id(reinterpret_cast<const char*>(p + 12), id_size);
-    p += 12 + id_size;
-    std::memcpy(&start, p, 8);
-    std::memcpy(&rest_size, p + 8, 4);
-    const std::uint8_t* rest = p + 12;
-    p = rest + rest_size;
-    std::memcpy(&file, p, 4);
-    std::memcpy(&line, p + 4, 4);
-    p += 8;
-    std::uint32_t slot = find_slot(id, hash);
-    if (slot == kNone) slot = new_slot(id, hash, start);
+    p = e.read(p);
+    std::uint32_t slot = find_slot(e.id, e.hash);
+    if (slot == kNone) slot = new_slot(e.id, e.hash, e.start);
     TraceData& t = traces_[slot];
     if (t.span_count >= max_trace_spans_) {
       ++t.dropped;
-      full.push_back({file, line, std::string(t.trace_id)});
+      full.push_back({e.file, e.line, std::string(t.trace_id)});
       continue;
     }
-    append_record(t.blob, arena_, start - t.base, rest, rest_size, file, line);
+    append_record(t.blob, arena_, e.start - t.base, e.rest, e.rest_size, e.file, e.line);
     ++t.span_count;
     ++kept;
   }
