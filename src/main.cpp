@@ -12,7 +12,7 @@
 #include "read/ingest.h"
 #include "report/report.h"
 #include "run/run.h"
-#include "store/span_store.h"
+#include "store/span_log.h"
 #include "util/messages.h"
 
 int main(int argc, char** argv) {
@@ -44,16 +44,14 @@ int main(int argc, char** argv) {
     mallopt(M_TOP_PAD, 16 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    // Several stores per thread keep the parsing threads off each other's locks
-    // and let analysis balance the threads; one store (so one thread) for
-    // --threads 1 or a small input.
     const IngestOptions options = ingest_options(config);
-    const bool one_store = config.threads <= 1 || small_input(config.inputs, options.small_input_bytes);
-    ShardedStore store(one_store ? 1 : config.threads * 4, config.max_trace_spans);
-    const InputStats input = ingest(config.inputs, options, store);
+    SpanLog log(config.max_trace_spans);
+    InputStats input = ingest(config.inputs, options, log);
     const Nanos read_time = since(started);
     const auto analysis_started = std::chrono::steady_clock::now();
-    const Analysis analysis = analyze(store, config, config.threads);
+    const std::size_t threads = small_input(config.inputs, options.small_input_bytes) ? 1 : config.threads;
+    const Analysis analysis = analyze(log, config, threads);
+    add_refused(input, analysis.refused, config.max_trace_spans, options.max_kept_rejections);
     const Nanos analysis_time = since(analysis_started);
     report_problems(input, analysis, config);
     Output out(STDOUT_FILENO);

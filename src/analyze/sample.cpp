@@ -57,20 +57,6 @@ std::uint64_t middle_of(std::uint32_t b, int p) {
   return low + ((std::uint64_t{1} << (e - p)) >> 1);
 }
 
-// Appends `from` to `to`; when `to` must grow, to exactly the size needed:
-// merged samples are the largest, and the usual doubling would be memory
-// for nothing.
-template <typename T>
-void append_exactly(std::vector<T>& to, const std::vector<T>& from) {
-  if (to.capacity() < to.size() + from.size()) {
-    std::vector<T> both;
-    both.reserve(to.size() + from.size());
-    both.insert(both.end(), to.begin(), to.end());
-    to.swap(both);
-  }
-  to.insert(to.end(), from.begin(), from.end());
-}
-
 // Keys in value order: negative values below 2^31, the rest above.
 constexpr std::uint32_t kZeroKey = 0x80000000u;
 
@@ -127,11 +113,11 @@ struct Sample::Histogram {
     }
     counts[key - lo] += n;
   }
-  void add(Nanos v) {
-    ++count;
+  void add(Nanos v, std::uint64_t n = 1) {
+    count += n;
     min = std::min(min, v);
     max = std::max(max, v);
-    add_key(key_of(v), 1);
+    add_key(key_of(v), n);
   }
   void add(const Histogram& o) {  // same precision
     if (o.count == 0) return;
@@ -159,14 +145,81 @@ Sample::~Sample() = default;
 Sample::Sample(Sample&&) noexcept = default;
 Sample& Sample::operator=(Sample&&) noexcept = default;
 
-void Sample::to_histogram() {
-  hist_ = std::make_unique<Histogram>();
-  hist_->precision = precision_;
-  hist_->sparse = sparse_;
-  for (std::int32_t v : narrow_) hist_->add(v);
-  for (Nanos v : values_) hist_->add(v);
-  narrow_ = {};
-  values_ = {};
+namespace {
+// Past this many distinct values, a sample whose values repeat fewer than
+// twice on average is listed instead: its table would outweigh the list.
+constexpr std::size_t kCountedDistinct = 4096;
+}  // namespace
+
+template <typename F>
+void Sample::for_each_exact(F&& f) const {
+  for (const Slot& s : table_)
+    if (s.count) f(s.value, s.count);
+  for (std::int32_t v : narrow_) f(static_cast<Nanos>(v), 1);
+  for (Nanos v : values_) f(v, 1);
+}
+
+void Sample::grow_table() {
+  std::vector<Slot> old = std::move(table_);
+  const std::size_t cap = old.empty() ? 16 : old.size() * 2;
+  table_.assign(cap, Slot{0, 0});
+  shift_ = 64 - std::countr_zero(cap);
+  for (const Slot& s : old) {
+    if (!s.count) continue;
+    std::size_t i = slot_of(s.value);
+    while (table_[i].count) i = (i + 1) & (cap - 1);
+    table_[i] = s;
+  }
+}
+
+void Sample::count_value(Nanos v, std::uint64_t n) {
+  if (table_.empty()) grow_table();
+  for (std::size_t i = slot_of(v);; i = (i + 1) & (table_.size() - 1)) {
+    Slot& s = table_[i];
+    if (s.count == 0) {
+      if ((distinct_ + 1) * 2 > table_.size()) {
+        if (distinct_ >= kCountedDistinct && distinct_ * 2 > total_) {
+          to_list();
+          list(v, n);
+          return;
+        }
+        grow_table();
+        count_value(v, n);
+        return;
+      }
+      s = Slot{v, n};
+      ++distinct_;
+      total_ += n;
+      return;
+    }
+    if (s.value == v) {
+      s.count += n;
+      total_ += n;
+      return;
+    }
+  }
+}
+
+void Sample::to_list() {
+  std::vector<Slot> table = std::move(table_);
+  table_ = {};
+  distinct_ = 0;
+  listed_ = true;
+  const std::uint64_t total = total_;
+  total_ = 0;
+  narrow_.reserve(total + total / 2);
+  for (const Slot& s : table)
+    if (s.count) list(s.value, s.count);
+}
+
+void Sample::list(Nanos v, std::uint64_t n) {
+  total_ += n;
+  if (!wide_ && v == static_cast<std::int32_t>(v)) {
+    narrow_.insert(narrow_.end(), n, static_cast<std::int32_t>(v));
+    return;
+  }
+  widen();
+  values_.insert(values_.end(), n, v);
 }
 
 void Sample::widen() {
@@ -177,14 +230,28 @@ void Sample::widen() {
   wide_ = true;
 }
 
-void Sample::push_wide(Nanos v) {
-  widen();
-  values_.push_back(v);
+void Sample::to_histogram() {
+  hist_ = std::make_unique<Histogram>();
+  hist_->precision = precision_;
+  hist_->sparse = sparse_;
+  for_each_exact([&](Nanos v, std::uint64_t n) { hist_->add(v, n); });
+  table_ = {};
+  narrow_ = {};
+  values_ = {};
+  distinct_ = 0;
+  total_ = 0;
 }
 
-void Sample::push_counted(Nanos v) {
-  if (!hist_) to_histogram();
-  hist_->add(v);
+void Sample::push(Nanos v, std::uint64_t n) {
+  if (n == 0) return;
+  if (hist_ || total_ + n > limit_) {
+    if (!hist_) to_histogram();
+    hist_->add(v, n);
+  } else if (listed_) {
+    list(v, n);
+  } else {
+    count_value(v, n);
+  }
 }
 
 void Sample::merge(Sample&& o) {
@@ -193,18 +260,29 @@ void Sample::merge(Sample&& o) {
   const bool other_sparse = o.sparse_;
   if (count() == 0) {  // take it whole, shape included
     *this = std::move(o);
-  } else if (!hist_ && !o.hist_ && kept() + o.kept() <= limit_) {
-    if (wide_ || o.wide_) {
-      widen();
-      o.widen();
-      append_exactly(values_, o.values_);
+  } else if (!hist_ && !o.hist_ && total_ + o.total_ <= limit_) {
+    if (!listed_ && !o.listed_) {
+      for (const Slot& s : o.table_)
+        if (s.count) push(s.value, s.count);
     } else {
-      append_exactly(narrow_, o.narrow_);
+      if (!listed_) to_list();
+      if (!o.listed_) o.to_list();
+      // Appended at once, grown to exactly the size needed: merged samples
+      // are the largest, and the usual doubling would be memory for nothing.
+      if (wide_ || o.wide_) {
+        widen();
+        o.widen();
+        values_.reserve(values_.size() + o.values_.size());
+        values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      } else {
+        narrow_.reserve(narrow_.size() + o.narrow_.size());
+        narrow_.insert(narrow_.end(), o.narrow_.begin(), o.narrow_.end());
+      }
+      total_ += o.total_;
     }
   } else {
     if (!hist_) to_histogram();
-    for (std::int32_t v : o.narrow_) hist_->add(v);
-    for (Nanos v : o.values_) hist_->add(v);
+    o.for_each_exact([&](Nanos v, std::uint64_t n) { hist_->add(v, n); });
     if (o.hist_ && o.hist_->precision == hist_->precision) {
       hist_->add(*o.hist_);
     } else if (o.hist_) {  // another precision: each bucket as its middle value
@@ -224,16 +302,38 @@ void Sample::merge(Sample&& o) {
 std::uint64_t Sample::counted() const { return hist_->count; }
 
 Distribution Sample::summarize() {
-  if (!hist_) return wide_ ? distribution_of(values_) : distribution_of(narrow_);
+  if (listed_) return wide_ ? distribution_of(values_) : distribution_of(narrow_);
+  auto rank = [](std::uint64_t p, std::uint64_t n) { return std::max<std::uint64_t>((p * n + 99) / 100, 1); };
   Distribution d;
+  if (!hist_) {
+    // Counted: the distinct values in order, ranks found by their counts.
+    d.count = total_;
+    if (d.count == 0) return d;
+    std::vector<Slot> held;
+    held.reserve(distinct_);
+    for (const Slot& s : table_)
+      if (s.count) held.push_back(s);
+    std::sort(held.begin(), held.end(), [](const Slot& a, const Slot& b) { return a.value < b.value; });
+    d.min = held.front().value;
+    d.max = held.back().value;
+    const std::uint64_t ranks[3] = {rank(50, d.count), rank(90, d.count), rank(99, d.count)};
+    Nanos* out[3] = {&d.p50, &d.p90, &d.p99};
+    std::uint64_t seen = 0;
+    std::size_t next = 0;
+    for (const Slot& s : held) {
+      seen += s.count;
+      while (next < 3 && seen >= ranks[next]) *out[next++] = s.value;
+      if (next == 3) break;
+    }
+    return d;
+  }
   d.count = hist_->count;
   if (d.count == 0) return d;
-  auto rank = [&](std::uint64_t p) { return std::max<std::uint64_t>((p * d.count + 99) / 100, 1); };
   d.min = hist_->min;
   d.max = hist_->max;
-  d.p50 = hist_->at_rank(rank(50));
-  d.p90 = hist_->at_rank(rank(90));
-  d.p99 = hist_->at_rank(rank(99));
+  d.p50 = hist_->at_rank(rank(50, d.count));
+  d.p90 = hist_->at_rank(rank(90, d.count));
+  d.p99 = hist_->at_rank(rank(99, d.count));
   return d;
 }
 

@@ -1,10 +1,14 @@
 // The values behind one distribution. Exact by default: every value is kept
-// and percentiles are nearest-rank. A bounded sample (live mode, where input
-// never ends) keeps its first values exactly and, past that, counts values in
-// log-scaled buckets: each power of two is cut into 2^precision buckets, and
-// a percentile is the middle of its bucket, within 2^-(precision+1) of the
-// exact value (precision 6: 0.8%). Memory follows the spread of the values,
-// not their number.
+// and percentiles are nearest-rank. Values are counted, each distinct value
+// once with its count, while they repeat (durations logged in whole
+// milliseconds: a few hundred distinct values among millions), and listed
+// one by one once they hardly do; either way the percentiles are exact, and
+// a sample of a million spans takes kilobytes instead of megabytes. A
+// bounded sample (live mode, where input never ends) keeps its first values
+// exactly and, past that, counts values in log-scaled buckets: each power of
+// two is cut into 2^precision buckets, and a percentile is the middle of its
+// bucket, within 2^-(precision+1) of the exact value (precision 6: 0.8%).
+// Memory follows the spread of the values, not their number.
 #pragma once
 
 #include <cstdint>
@@ -35,19 +39,29 @@ class Sample {
   ~Sample();
 
   void push(Nanos v) {
-    if (hist_ || kept() >= limit_) {
-      push_counted(v);
-    } else if (!wide_ && v == static_cast<std::int32_t>(v)) {
-      narrow_.push_back(static_cast<std::int32_t>(v));
-    } else {
-      push_wide(v);
+    if (!listed_ && !hist_ && total_ < limit_) {
+      // Counted: one probe of a small table, nearly always a hit.
+      if (!table_.empty()) {
+        for (std::size_t i = slot_of(v);; i = (i + 1) & (table_.size() - 1)) {
+          Slot& s = table_[i];
+          if (s.count == 0) break;
+          if (s.value == v) {
+            ++s.count;
+            ++total_;
+            return;
+          }
+        }
+      }
     }
+    push(v, 1);
   }
+  // n copies of v.
+  void push(Nanos v, std::uint64_t n);
   // Takes every value of `other`.
   void merge(Sample&& other);
-  std::uint64_t count() const { return hist_ ? counted() : kept(); }
+  std::uint64_t count() const { return hist_ ? counted() : total_; }
   bool exact() const { return !hist_; }
-  bool empty() const { return !hist_ && kept() == 0; }
+  bool empty() const { return count() == 0; }
   // The distribution; reorders the kept values.
   Distribution summarize();
   void shrink() {
@@ -57,18 +71,36 @@ class Sample {
 
  private:
   struct Histogram;
-  void push_counted(Nanos v);
-  void push_wide(Nanos v);
+  struct Slot {
+    Nanos value;
+    std::uint64_t count;  // 0: a free slot
+  };
+  std::size_t slot_of(Nanos v) const {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(v) * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  void count_value(Nanos v, std::uint64_t n);
+  void grow_table();
+  void to_list();
+  void list(Nanos v, std::uint64_t n);
   void widen();
-  std::size_t kept() const { return wide_ ? values_.size() : narrow_.size(); }
   std::uint64_t counted() const;
   void to_histogram();
+  template <typename F>
+  void for_each_exact(F&& f) const;  // f(value, count) for every value held exactly
 
-  // Exact values: 32 bits each while they all fit (most durations and
-  // offsets in nanoseconds do, up to ±2.1 s), else 64.
+  // Exact values, counted: (value, count) slots, open addressing, at most
+  // half full.
+  std::vector<Slot> table_;
+  std::size_t distinct_ = 0;
+  int shift_ = 64;
+  // Exact values, listed (once they hardly repeat): 32 bits each while they
+  // all fit (most durations and offsets in nanoseconds do, up to ±2.1 s),
+  // else 64.
+  bool listed_ = false;
   std::vector<std::int32_t> narrow_;
   std::vector<Nanos> values_;
   bool wide_ = false;
+  std::uint64_t total_ = 0;  // values held exactly
   std::size_t limit_ = std::numeric_limits<std::size_t>::max();
   int precision_ = 6;
   bool sparse_ = false;

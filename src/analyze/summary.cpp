@@ -57,21 +57,71 @@ bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
   return a.detail < b.detail;
 }
 
-// Everything one shard contributes; shards are summed up afterwards.
-// Keyed by symbol (pairs packed in 64 bits): every shard of a run shares
-// one symbol table, so results merge without naming anything; names are
-// given once, at the end.
-struct ShardResult {
+// Clock offsets of calls, counted per (host pair, offset): offsets repeat
+// (whole milliseconds), so millions of calls take a table of thousands.
+class OffsetTally {
+ public:
+  struct Entry {
+    std::uint64_t pair;
+    Nanos offset;
+    std::uint64_t count;  // 0: a free slot
+  };
+  void add(std::uint64_t pair, Nanos offset) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    for (std::size_t i = slot_of(pair, offset);; i = (i + 1) & (slots_.size() - 1)) {
+      Entry& e = slots_[i];
+      if (e.count == 0) {
+        e = Entry{pair, offset, 1};
+        ++used_;
+        return;
+      }
+      if (e.pair == pair && e.offset == offset) {
+        ++e.count;
+        return;
+      }
+    }
+  }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const Entry& e : slots_)
+      if (e.count) f(e.pair, e.offset, e.count);
+  }
+
+ private:
+  std::size_t slot_of(std::uint64_t pair, Nanos offset) const {
+    const std::uint64_t h =
+        (pair ^ (static_cast<std::uint64_t>(offset) * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+    return static_cast<std::size_t>(h >> 32) & (slots_.size() - 1);
+  }
+  void grow() {
+    std::vector<Entry> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Entry{0, 0, 0});
+    for (const Entry& e : old) {
+      if (!e.count) continue;
+      std::size_t i = slot_of(e.pair, e.offset);
+      while (slots_[i].count) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = e;
+    }
+  }
+  std::vector<Entry> slots_;
+  std::size_t used_ = 0;
+};
+
+// Everything one analysing thread contributes; the threads' results are
+// summed up afterwards. Keyed by symbol (pairs packed in 64 bits): the
+// whole run shares one symbol table, so results merge without naming
+// anything; names are given once, at the end.
+struct PartResult {
   const SymbolTable* symbols = nullptr;
   std::vector<GroupAcc> groups;  // by symbol; empty durations: no span
   PairMap<EdgeAcc> edges;
   PairMap<SkewAcc> skew;  // live mode: bounded samples per host pair
-  // Batch: every logged call's clock offset, by host pair, and the pairs
-  // with a callee outside its caller's view.
-  std::vector<std::pair<std::uint64_t, Nanos>> skew_offsets;
+  // Batch: every logged call's clock offset, counted by host pair and
+  // offset, and the pairs with a callee outside its caller's view.
+  OffsetTally skew_offsets;
   PairMap<std::uint64_t> skew_outside;
   Sample latencies, span_counts;
-  std::vector<ShownTrace> shown;  // this shard's candidates for showing
+  std::vector<ShownTrace> shown;  // this thread's candidates for showing
   std::uint64_t adjustments = 0;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};
@@ -108,7 +158,7 @@ std::size_t keep_count(const Config& c) {
 }
 
 // Tallies trace after trace against one symbol table; finish() names the
-// symbols. Batch analysis runs one per shard; live mode one for the run,
+// symbols. Batch analysis runs one per thread; live mode one for the run,
 // with bounded samples.
 class Accumulator {
  public:
@@ -119,7 +169,7 @@ class Accumulator {
   }
 
   void add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path) {
-    ShardResult& r = r_;
+    PartResult& r = r_;
     r.adjustments += t.adjustments.size();
     r.spans += t.logged_spans;
     r.inferred += t.inferred_spans;
@@ -197,9 +247,9 @@ class Accumulator {
     for (const CallValues& v : calls_) {
       if (!v.logged) continue;
       if (unbounded()) {
-        // Most host pairs are never shown: their offsets wait in one flat
-        // list (no lookup per call), and merge_results takes the shown ones.
-        r_.skew_offsets.push_back({v.pair, v.offset});
+        // Most host pairs are never shown: their offsets wait, counted, in
+        // one table for every pair, and merge_results takes the shown ones.
+        r_.skew_offsets.add(v.pair, v.offset);
         if (v.outside) ++r_.skew_outside[v.pair];
         continue;
       }
@@ -212,7 +262,7 @@ class Accumulator {
     calls_.clear();
   }
 
-  ShardResult& result() { return r_; }
+  PartResult& result() { return r_; }
 
   // Host pairs can number hosts²: a bounded run keeps 64 of their clock
   // offsets exact and counts the rest in coarse sparse buckets (1/8 of a
@@ -224,9 +274,9 @@ class Accumulator {
   }
 
   // The accumulator is spent.
-  ShardResult finish() {
+  PartResult finish() {
     apply();
-    ShardResult& r = r_;
+    PartResult& r = r_;
     for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
     r.symbols = &symbols_;
     for (GroupAcc& g : groups_) g.durations.shrink();
@@ -234,7 +284,7 @@ class Accumulator {
       e.client.shrink();
       e.gap.shrink();
     }
-    for (auto& [key, k] : skew_.entries()) k.offsets.shrink();  // all pairs: "outside" is judged over every shard
+    for (auto& [key, k] : skew_.entries()) k.offsets.shrink();  // all pairs: "outside" is judged over every thread
     r.groups = std::move(groups_);
     r.edges = std::move(edges_);
     r.skew = std::move(skew_);
@@ -247,7 +297,7 @@ class Accumulator {
   const Config& config_;
   const SymbolTable& symbols_;
   std::size_t limit_;
-  ShardResult r_;
+  PartResult r_;
   struct SpanValues {
     Nanos duration, self, critical;
     Symbol group;
@@ -265,19 +315,23 @@ class Accumulator {
   PairMap<SkewAcc> skew_;
 };
 
-ShardResult analyze_shard(SpanStore& store, const Config& config) {
-  Accumulator acc(config, store.symbols(), std::numeric_limits<std::size_t>::max());
+// Analyses partitions, taking the next one left until none is, into one
+// accumulator.
+PartResult analyze_partitions(const SpanLog& log, const Config& config, std::atomic<std::size_t>& next,
+                              SpanLog::RefusedSpans& refused) {
+  Accumulator acc(config, log.symbols(), std::numeric_limits<std::size_t>::max());
   // Candidates for showing, as a heap whose front is the least slow, so a
   // trace is assembled once even when it ends up shown.
   std::vector<ShownTrace>& best = acc.result().shown;
   const std::size_t keep = keep_count(config);
-  const SymbolTable& symbols = store.symbols();
+  const SymbolTable& symbols = log.symbols();
   const AssembleOptions assemble_options{config.adjust_skew};
 
   Trace t;
   std::vector<PathSection> path;
   std::vector<Nanos> self, on_path;
-  store.drain([&](const TraceData& data) {  // each trace's spans are freed once it is analysed
+  SpanLog::Scratch scratch;
+  auto analyze_trace = [&](const TraceData& data) {
     assemble(data, t, assemble_options);
     critical_path(t, path);
     self_times(t, self);
@@ -294,7 +348,8 @@ ShardResult analyze_shard(SpanStore& store, const Config& config) {
     }
     best.push_back(ShownTrace{std::move(t), &symbols, std::move(path), std::move(self), std::move(on_path)});
     std::push_heap(best.begin(), best.end(), slower_shown);
-  });
+  };
+  for (std::size_t p; (p = next++) < SpanLog::kPartitions;) log.for_each_trace(p, scratch, refused, analyze_trace);
   std::sort(best.begin(), best.end(), slower_shown);
   return acc.finish();
 }
@@ -303,7 +358,6 @@ void append(std::vector<T>& to, std::vector<T>& from) {
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
 }
 
-// Sums up the shards' results.
 // Computes each sample's distribution into its slot, the largest samples
 // first, on up to `threads` threads: the merged samples hold every span's
 // and every call's values, and their percentiles are the bulk of the merge.
@@ -319,8 +373,8 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
   for (std::thread& t : pool) t.join();
 }
 
-Analysis merge_results(std::vector<ShardResult>& results, const Config& config, std::size_t threads) {
-  // Sum up the shards.
+Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
+  // Sum up the threads' results.
   Analysis a;
   std::map<std::string, GroupAcc> groups;
   std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
@@ -333,7 +387,7 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config, 
   PairMap<EdgeAcc> edges_by_symbol;
   PairMap<SkewAcc> skew_by_symbol;
   const SymbolTable* symbols = results.empty() ? nullptr : results.front().symbols;
-  for (ShardResult& r : results) {
+  for (PartResult& r : results) {
     if (r.symbols != symbols) throw std::logic_error("analysis results of different symbol tables");
     if (by_symbol.size() < r.groups.size()) by_symbol.resize(r.groups.size());
     for (Symbol sym = 0; sym < r.groups.size(); ++sym) {
@@ -380,13 +434,13 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config, 
   // those whose name another pair may share (see below).
   std::vector<bool> shared_name(symbols ? symbols->size() : 0);
   for (Symbol sym = 0; sym < shared_name.size(); ++sym) shared_name[sym] = sym == 0 || symbols->text(sym) == "(none)";
-  for (ShardResult& r : results) {
-    for (const auto& [key, offset] : r.skew_offsets) {
+  for (PartResult& r : results) {
+    r.skew_offsets.for_each([&](std::uint64_t key, Nanos offset, std::uint64_t count) {
       SkewAcc* k = skew_by_symbol.find(key);
-      if (!k && !shared_name[key >> 32] && !shared_name[key & 0xffffffffu]) continue;
-      (k ? *k : skew_by_symbol[key]).offsets.push(offset);
-    }
-    r = ShardResult{};  // free it now: the merged copies are growing
+      if (!k && !shared_name[key >> 32] && !shared_name[key & 0xffffffffu]) return;
+      (k ? *k : skew_by_symbol[key]).offsets.push(offset, count);
+    });
+    r = PartResult{};  // free it now: the merged copies are growing
   }
   // Named now. Different symbols have different names but for symbol 0,
   // "(none)", which a label can also be; entries are merged by name.
@@ -514,17 +568,20 @@ Analysis merge_results(std::vector<ShardResult>& results, const Config& config, 
 
 }  // namespace
 
-Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads) {
-  std::vector<ShardResult> results(store.shard_count());
+Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
+  const std::size_t n = std::clamp<std::size_t>(threads, 1, SpanLog::kPartitions);
+  std::vector<PartResult> results(n);
+  std::vector<SpanLog::RefusedSpans> refused(n);
   std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < results.size();) results[i] = analyze_shard(store.shard(i), config);
-  };
   std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < std::min(threads, results.size()); ++k) pool.emplace_back(work);
-  work();
+  for (std::size_t k = 1; k < n; ++k)
+    pool.emplace_back([&, k] { results[k] = analyze_partitions(log, config, next, refused[k]); });
+  results[0] = analyze_partitions(log, config, next, refused[0]);
   for (std::thread& t : pool) t.join();
-  return merge_results(results, config, threads);
+  log.clear();  // every record is spent: its memory goes before the merge grows
+  Analysis a = merge_results(results, config, threads);
+  for (SpanLog::RefusedSpans& r : refused) a.refused.take(r);
+  return a;
 }
 
 struct LiveAnalysis::State {
@@ -542,7 +599,7 @@ void LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std
 }
 
 Analysis LiveAnalysis::finish() {
-  std::vector<ShardResult> results;
+  std::vector<PartResult> results;
   results.push_back(state_->acc.finish());
   return merge_results(results, state_->config, 1);
 }

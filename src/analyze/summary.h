@@ -12,7 +12,7 @@
 #include "analyze/sample.h"
 #include "assemble/trace.h"
 #include "cli/options.h"
-#include "store/span_store.h"
+#include "store/span_log.h"
 
 namespace ta {
 
@@ -68,7 +68,7 @@ struct AnomalyExample {
 // A trace picked for showing, with its analysis.
 struct ShownTrace {
   Trace trace;
-  const SymbolTable* symbols = nullptr;  // of the shard that holds the trace
+  const SymbolTable* symbols = nullptr;  // its labels' table
   std::vector<PathSection> path;
   std::vector<Nanos> self;      // per span
   std::vector<Nanos> on_path;   // per span: time on the critical path
@@ -89,12 +89,13 @@ struct Analysis {
   std::uint64_t spans = 0;       // logged spans after dropping duplicates
   std::uint64_t duplicates = 0;  // identical lines dropped
   std::uint64_t inferred = 0;
+  SpanLog::RefusedSpans refused;  // spans over --max-trace-spans, not kept (batch)
 };
 
-// Assembles and analyzes every trace, one shard per thread. Each shard's
-// spans are released once it is done (the shown traces are kept assembled),
-// so memory falls while the summary grows.
-Analysis analyze(ShardedStore& store, const Config& config, std::size_t threads);
+// Assembles and analyzes every trace, a partition of the log at a time on
+// each thread; the log's records are released at the end (the shown traces
+// are kept assembled).
+Analysis analyze(SpanLog& log, const Config& config, std::size_t threads);
 
 // The same analysis fed trace by trace as live mode emits them, for the
 // summary at the end. Samples keep their first `exact_limit` values; past

@@ -63,7 +63,6 @@ class Assembler {
  public:
   Assembler(const TraceData& data, Trace& out, Scratch& scratch, const AssembleOptions& options)
       : adjust_skew_(options.adjust_skew),
-        blob_(data.blob),
         t_(out),
         ids_(scratch.ids),
         renamed_names_(scratch.renamed_names),
@@ -77,7 +76,7 @@ class Assembler {
     t_.dropped = data.dropped;
     t_.spans.reserve(data.span_count);
     t_.text.reserve(data.blob.size);
-    decode_spans(data.blob, data.base, t_.spans, t_.calls, t_.text);
+    decode_spans(data, t_.spans, t_.calls, t_.text);
     sort_by_location();
     ids_.reset(t_.spans.size() + t_.calls.size() / 8);  // most calls name a logged span
   }
@@ -176,7 +175,7 @@ class Assembler {
 
   bool same_content(const Span& a, const Span& b) const {
     return a.content.length == b.content.length &&
-           std::memcmp(blob_.data + a.content.offset, blob_.data + b.content.offset, a.content.length) == 0;
+           std::memcmp(t_.text.data() + a.content.offset, t_.text.data() + b.content.offset, a.content.length) == 0;
   }
 
   // Identical lines count once; a different line reusing a spanId is kept
@@ -493,7 +492,6 @@ class Assembler {
   }
 
   bool adjust_skew_;
-  const Blob& blob_;  // the trace's records, which Span::content points into
   Trace& t_;
   IdIndex& ids_;  // span index, or kRenamed | k for the span renamed to renamed_names_[k]
   std::deque<std::string>& renamed_names_;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "store/span.h"
-#include "store/span_store.h"
+#include "store/span_codec.h"
 
 namespace ta {
 

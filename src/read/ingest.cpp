@@ -10,10 +10,9 @@
 #include <cstring>
 #include <thread>
 
+#include "read/file_chunks.h"
 #include "read/line_reader.h"
-#include "read/mapped_file.h"
 #include "util/blocking_queue.h"
-#include "util/hash.h"
 
 namespace ta {
 
@@ -55,39 +54,64 @@ std::string full_trace_reason(std::string_view trace_id, std::size_t limit) {
 
 namespace {
 
-// What one parsing thread saw; summed up at the end.
-struct Worker {
-  Worker(const ParseOptions& o, ShardedStore& store)
-      : parser(o), symbols(store.symbol_cache()), staged(store.shard_count()) {}
-  SpanParser parser;
-  SpanRecord record;
-  SymbolCache symbols;
-  std::vector<StagedSpans> staged;  // per store, filed after each chunk
-  std::vector<FullTrace> full;
-  std::uint64_t lines = 0, blank = 0, spans = 0, rejected = 0;
-  std::vector<Rejection> rejections;
+// One chunk of work: a file chunk that the thread reads itself, or a chunk
+// of a stream already read (stdin, pipes, gzip).
+struct Job {
+  std::uint32_t chunk = 0;  // its number in the run (LineMap)
+  const FileChunks* file = nullptr;
+  std::uint32_t file_index = 0;
+  std::size_t k = 0;  // chunk of `file`
+  OwnedChunk owned;   // when file is null; first_line 1
 };
 
-// Parses a chunk's lines and stages their spans, then files them: one lock
-// per store and chunk instead of one per span.
-void process(const LineChunk& chunk, std::uint32_t file, Worker& w, ShardedStore& store,
-             const IngestOptions& options) {
+// What one parsing thread saw; summed up at the end. Lines are located by
+// chunk and line in chunk (Rejection::file is the chunk) until every
+// chunk's lines are counted.
+struct Worker {
+  Worker(const ParseOptions& o, SpanLog& log) : parser(o), out(log.writer()) {}
+  SpanParser parser;
+  SpanRecord record;
+  SpanLog::Writer& out;
+  FileChunks::Buffer buffer;
+  FileChunks::Chunk read;
+  std::uint64_t lines = 0, blank = 0, rejected = 0;
+  std::vector<Rejection> rejections;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> chunk_lines;  // file chunks: (chunk, lines)
+  std::vector<std::pair<std::uint32_t, std::string>> errors;         // (file, reason)
+  std::vector<std::uint32_t> shrank;                                 // files cut short while read
+};
+
+// Parses a chunk's lines into the log; returns how many lines it had.
+std::uint64_t process(const LineChunk& chunk, std::uint32_t id, Worker& w, const IngestOptions& options) {
+  const std::uint64_t before = w.lines + w.blank;
   auto reject = [&](std::uint64_t line, std::string reason) {
     ++w.rejected;
-    if (w.rejections.size() < options.max_kept_rejections) w.rejections.push_back({file, line, std::move(reason)});
+    if (w.rejections.size() < options.max_kept_rejections) w.rejections.push_back({id, line, std::move(reason)});
   };
-  auto intern = [&](std::string_view text) { return w.symbols.intern(text); };
   parse_chunk(
       chunk, w.parser, w.record, options.max_line_bytes, w.lines, w.blank,
-      [&](std::uint64_t line_no) {
-        const std::uint64_t hash = hash_bytes(w.record.trace_id);
-        stage_span(w.record, file, static_cast<std::uint32_t>(std::min<std::uint64_t>(line_no, 0xffffffffu)), hash,
-                   intern, w.staged[store.shard_of(hash)]);
-      },
-      reject);
-  w.spans += store.add_staged(w.staged, w.full);
-  for (FullTrace& f : w.full) reject(f.line, full_trace_reason(f.trace_id, options.max_trace_spans));
-  w.full.clear();
+      [&](std::uint64_t line_no) { w.out.add(w.record, id, line_no); }, reject);
+  if (chunk.oversized_line) return 1;
+  return w.lines + w.blank - before;
+}
+
+void run(Job& job, Worker& w, const IngestOptions& options) {
+  if (!job.file) {
+    process(job.owned.chunk, job.chunk, w, options);
+    return;
+  }
+  job.file->read(job.k, w.buffer, w.read);
+  std::uint64_t lines = process(w.read.lines, job.chunk, w, options);
+  if (w.read.oversized_bytes) {
+    ++w.lines;
+    ++w.rejected;
+    ++lines;
+    if (w.rejections.size() < options.max_kept_rejections)
+      w.rejections.push_back({job.chunk, lines, long_line_reason(w.read.oversized_bytes, options.max_line_bytes)});
+  }
+  w.chunk_lines.push_back({job.chunk, lines});
+  if (!w.read.error.empty()) w.errors.push_back({job.file_index, w.read.error});
+  if (w.read.shrank) w.shrank.push_back(job.file_index);
 }
 
 // Resident memory, from /proc; 0 if unknown.
@@ -100,154 +124,193 @@ std::uint64_t resident_bytes() {
   return n == 2 ? static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE)) : 0;
 }
 
-// Hands each chunk of one file to `sink`; false when --max-memory stopped it.
-template <typename Reader, typename Sink>
-bool read_file(Reader& reader, const IngestOptions& options, InputStats& stats, std::uint64_t bytes_before,
-               const std::atomic<std::uint64_t>& spans, std::uint64_t& next_progress, Sink&& sink) {
-  LineChunk chunk;
-  std::uint64_t chunks = 0;
-  while (reader.next(chunk)) {
-    if (options.max_memory && ++chunks % 8 == 0 && resident_bytes() > options.max_memory) {
-      stats.memory_limit_hit = true;
-      return false;
-    }
-    sink(chunk);
-    stats.bytes = bytes_before + reader.bytes();
-    if (options.on_progress && stats.bytes >= next_progress) {
-      options.on_progress(stats.bytes, spans.load(std::memory_order_relaxed));
-      next_progress = stats.bytes + (64u << 20);
+// Cuts every input into jobs, in input order, and hands them to `dispatch`;
+// numbers the chunks in `lines`. Stops early at --max-memory.
+class Reader {
+ public:
+  Reader(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats, LineMap& lines,
+         const std::atomic<std::uint64_t>& spans)
+      : paths_(paths), options_(options), stats_(stats), lines_(lines), spans_(spans) {}
+
+  template <typename Dispatch>
+  void read_all(Dispatch&& dispatch) {
+    for (std::uint32_t f = 0; f < paths_.size() && !stats_.memory_limit_hit; ++f) {
+      stats_.files.push_back(display_name(paths_[f]));
+      if (auto file = FileChunks::open(paths_[f], options_.chunk_bytes, options_.max_line_bytes)) {
+        const auto first = static_cast<std::uint32_t>(lines_.size());
+        for (std::size_t k = 0; k < file->count() && !over_memory(); ++k) {
+          Job job;
+          job.chunk = lines_.add({f, 1});
+          job.file = file.get();
+          job.file_index = f;
+          job.k = k;
+          dispatch(std::move(job));
+          advance(file->bytes_of(k));
+        }
+        chunked_.push_back({first, static_cast<std::uint32_t>(lines_.size())});
+        files_.push_back(std::move(file));  // its jobs may still be running
+        continue;
+      }
+      stream(f, dispatch);
     }
   }
-  return true;
-}
 
-// Reads every file and hands each chunk to sink(chunk, file, map): map is
-// the mapped file the chunk lies in, or nullptr when the chunk is only
-// valid until the next one is read.
-template <typename Sink>
-void read_all(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats,
-              const std::atomic<std::uint64_t>& spans, std::atomic<bool>* shrank, Sink&& sink) {
-  std::uint64_t next_progress = 64u << 20;
-  for (std::uint32_t file = 0; file < paths.size(); ++file) {
-    stats.files.push_back(display_name(paths[file]));
-    const std::uint64_t bytes_before = stats.bytes;
-    if (auto map = MappedFile::open(paths[file], &shrank[file])) {
-      MappedLineReader reader(std::move(map), options.chunk_bytes, options.max_line_bytes);
-      const bool whole = read_file(reader, options, stats, bytes_before, spans, next_progress, [&](const LineChunk& c) {
-        sink(c, file, &reader.file());
-      });
-      if (!whole) break;
-      continue;
+  // Numbers each file chunk's lines, from the counts the workers found.
+  void place_lines(const std::vector<std::unique_ptr<Worker>>& workers) {
+    std::vector<std::uint64_t> count(lines_.size(), 0);
+    for (const auto& w : workers)
+      for (const auto& [chunk, n] : w->chunk_lines) count[chunk] = n;
+    for (const auto& [first, end] : chunked_) {
+      std::uint64_t line = 1;
+      for (std::uint32_t c = first; c < end; ++c) {
+        lines_[c].first_line = line;
+        line += count[c];
+      }
     }
+  }
+
+ private:
+  bool over_memory() {
+    if (options_.max_memory && ++chunks_ % 8 == 0 && resident_bytes() > options_.max_memory)
+      stats_.memory_limit_hit = true;
+    return stats_.memory_limit_hit;
+  }
+
+  void advance(std::uint64_t bytes) {
+    stats_.bytes += bytes;
+    if (options_.on_progress && stats_.bytes >= next_progress_) {
+      options_.on_progress(stats_.bytes, spans_.load(std::memory_order_relaxed));
+      next_progress_ = stats_.bytes + (64u << 20);
+    }
+  }
+
+  // Stdin, a pipe, gzip: read here and cut into chunks of whole lines,
+  // each copied out for a parsing thread.
+  template <typename Dispatch>
+  void stream(std::uint32_t f, Dispatch&& dispatch) {
     std::string error;
-    auto source = open_input(paths[file], error);
+    auto source = open_input(paths_[f], error);
     if (!source) {
-      stats.read_errors.push_back(fmt::format("{}: {}", display_name(paths[file]), error));
-      continue;
+      stats_.read_errors.push_back(fmt::format("{}: {}", display_name(paths_[f]), error));
+      return;
     }
-    LineReader reader(*source, options.chunk_bytes, options.max_line_bytes);
-    struct Counted {  // bytes as taken from the file (compressed for .gz)
-      LineReader& r;
-      ByteSource& s;
-      bool next(LineChunk& c) { return r.next(c); }
-      std::uint64_t bytes() const { return s.raw_bytes(); }
-    } counted{reader, *source};
-    const bool whole = read_file(counted, options, stats, bytes_before, spans, next_progress,
-                                 [&](const LineChunk& c) { sink(c, file, nullptr); });
-    stats.bytes = bytes_before + source->raw_bytes();
+    const std::uint64_t bytes_before = stats_.bytes;
+    LineReader reader(*source, options_.chunk_bytes, options_.max_line_bytes);
+    LineChunk chunk;
+    while (!over_memory() && reader.next(chunk)) {
+      Job job;
+      job.chunk = lines_.add({f, chunk.oversized_line ? chunk.oversized_line : chunk.first_line});
+      job.owned.chunk = chunk;  // valid until the next read: dispatch copies it to keep it
+      job.owned.chunk.first_line = 1;
+      if (chunk.oversized_line) job.owned.chunk.oversized_line = 1;
+      job.owned.file = f;
+      dispatch(std::move(job));
+      advance(bytes_before + source->raw_bytes() - stats_.bytes);
+    }
+    stats_.bytes = bytes_before + source->raw_bytes();
     if (!reader.error().empty())
-      stats.read_errors.push_back(fmt::format("{}: {}", display_name(paths[file]), reader.error()));
-    if (!whole) break;
+      stats_.read_errors.push_back(fmt::format("{}: {}", display_name(paths_[f]), reader.error()));
   }
-}
 
-// Files cut short while mapped: their bytes past the cut were read as zeros.
-void report_shrunk(const std::vector<std::string>& paths, const std::atomic<bool>* shrank, InputStats& stats) {
-  for (std::size_t i = 0; i < paths.size(); ++i)
-    if (shrank[i].load())
-      stats.read_errors.push_back(fmt::format(
-          "{}: the file was cut short while it was read (truncated?); bytes past its new end were read as zeros",
-          display_name(paths[i])));
-}
+  const std::vector<std::string>& paths_;
+  const IngestOptions& options_;
+  InputStats& stats_;
+  LineMap& lines_;
+  const std::atomic<std::uint64_t>& spans_;
+  std::vector<std::unique_ptr<FileChunks>> files_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> chunked_;  // chunks of each chunked file: [first, end)
+  std::uint64_t chunks_ = 0;
+  std::uint64_t next_progress_ = 64u << 20;
+};
 
-void add_up(InputStats& stats, std::vector<Worker>& workers, std::size_t keep) {
-  for (Worker& w : workers) {
-    stats.lines += w.lines;
-    stats.blank_lines += w.blank;
-    stats.spans_read += w.spans;
-    stats.rejected += w.rejected;
-    for (Rejection& r : w.rejections) stats.rejections.push_back(std::move(r));
+// Sums up the workers and puts every rejection at its file and line.
+void add_up(InputStats& stats, std::vector<std::unique_ptr<Worker>>& workers, const LineMap& lines, std::size_t keep) {
+  std::vector<bool> shrank(stats.files.size(), false);
+  std::vector<std::vector<std::string>> errors(stats.files.size());
+  for (auto& w : workers) {
+    stats.lines += w->lines;
+    stats.blank_lines += w->blank;
+    stats.spans_read += w->out.spans();
+    stats.rejected += w->rejected;
+    for (Rejection& r : w->rejections) {
+      const LineMap::Chunk& c = lines[r.file];
+      stats.rejections.push_back({c.file, c.first_line + r.line - 1, std::move(r.reason)});
+    }
+    for (std::uint32_t f : w->shrank) shrank[f] = true;
+    for (auto& [f, reason] : w->errors) errors[f].push_back(std::move(reason));
   }
   std::sort(stats.rejections.begin(), stats.rejections.end(),
             [](const Rejection& a, const Rejection& b) { return a.file != b.file ? a.file < b.file : a.line < b.line; });
   if (stats.rejections.size() > keep) stats.rejections.resize(keep);
+  for (std::size_t f = 0; f < stats.files.size(); ++f) {
+    if (!errors[f].empty()) stats.read_errors.push_back(fmt::format("{}: {}", stats.files[f], errors[f].front()));
+    if (shrank[f])
+      stats.read_errors.push_back(
+          fmt::format("{}: the file was cut short while it was read (truncated?); the lines past its new end were not read",
+                      stats.files[f]));
+  }
 }
 
 }  // namespace
 
-InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, ShardedStore& store) {
+InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, SpanLog& log) {
   InputStats stats;
-  std::vector<Worker> workers;
-  // With several threads, N parse while one more reads: reading takes little
-  // CPU (a copy and a newline count per chunk), parsing nearly all of it.
+  LineMap lines;
+  std::atomic<std::uint64_t> spans{0};  // for the progress line only
+  Reader reader(paths, options, stats, lines, spans);
+  // One thread for --threads 1 or a small input; else N parse while this
+  // one cuts jobs (for regular files, only their numbers) and waits.
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
   const bool inline_parse = threads == 1 || small_input(paths, options.small_input_bytes);
-  const std::size_t parsers = inline_parse ? 1 : threads;
-  workers.reserve(parsers);
-  for (std::size_t i = 0; i < parsers; ++i) workers.emplace_back(options.parse, store);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (std::size_t i = 0; i < (inline_parse ? 1 : threads); ++i)
+    workers.push_back(std::make_unique<Worker>(options.parse, log));
 
-  std::atomic<std::uint64_t> spans{0};  // for the progress line only
-  const auto shrank = std::make_unique<std::atomic<bool>[]>(paths.size());
   if (inline_parse) {
-    read_all(paths, options, stats, spans, shrank.get(),
-             [&](const LineChunk& chunk, std::uint32_t file, const std::shared_ptr<MappedFile>* map) {
-               process(chunk, file, workers[0], store, options);
-               spans.store(workers[0].spans, std::memory_order_relaxed);
-               if (map) (*map)->release(chunk.data, chunk.size);
-             });
-    report_shrunk(paths, shrank.get(), stats);
-    add_up(stats, workers, options.max_kept_rejections);
-    return stats;
-  }
-
-  // Buffers circulate between the reader and the workers, so memory stays at
-  // a few chunks whatever the input size.
-  BlockingQueue<OwnedChunk> work(threads * 2);
-  BlockingQueue<std::vector<char>> spare(threads * 3 + 2);
-  for (std::size_t i = 0; i < threads * 3 + 2; ++i) spare.push({});
-  std::vector<std::thread> pool;
-  for (std::size_t i = 0; i < threads; ++i) {
-    pool.emplace_back([&, i] {
-      while (auto item = work.pop()) {
-        const std::uint64_t before = workers[i].spans;
-        process(item->chunk, item->file, workers[i], store, options);
-        spans.fetch_add(workers[i].spans - before, std::memory_order_relaxed);
-        if (item->map) {
-          item->map->release(item->chunk.data, item->chunk.size);
-        } else {
-          spare.push(std::move(item->bytes));
-        }
-      }
+    reader.read_all([&](Job&& job) {
+      run(job, *workers[0], options);
+      spans.store(workers[0]->out.spans(), std::memory_order_relaxed);
     });
+  } else {
+    BlockingQueue<Job> work(threads * 2);
+    std::vector<std::thread> pool;
+    for (std::size_t i = 0; i < threads; ++i) {
+      pool.emplace_back([&, i] {
+        Worker& w = *workers[i];
+        while (auto job = work.pop()) {
+          const std::uint64_t before = w.out.spans();
+          run(*job, w, options);
+          spans.fetch_add(w.out.spans() - before, std::memory_order_relaxed);
+        }
+      });
+    }
+    reader.read_all([&](Job&& job) {
+      if (!job.file) {
+        const LineChunk view = job.owned.chunk;
+        job.owned.assign(view, job.owned.file);
+      }
+      work.push(std::move(job));
+    });
+    work.close();
+    for (std::thread& t : pool) t.join();
   }
-  read_all(paths, options, stats, spans, shrank.get(),
-           [&](const LineChunk& chunk, std::uint32_t file, const std::shared_ptr<MappedFile>* map) {
-             OwnedChunk item;
-             if (map) {  // parsed where it lies
-               item.chunk = chunk;
-               item.file = file;
-               item.map = *map;
-             } else {
-               item.bytes = std::move(*spare.pop());
-               item.assign(chunk, file);
-             }
-             work.push(std::move(item));
-           });
-  work.close();
-  for (std::thread& t : pool) t.join();
-  report_shrunk(paths, shrank.get(), stats);
-  add_up(stats, workers, options.max_kept_rejections);
+  reader.place_lines(workers);
+  add_up(stats, workers, lines, options.max_kept_rejections);
+  log.set_lines(std::move(lines));
   return stats;
+}
+
+void add_refused(InputStats& stats, const SpanLog::RefusedSpans& refused, std::size_t max_trace_spans,
+                 std::size_t keep) {
+  if (refused.count == 0) return;
+  stats.rejected += refused.count;
+  stats.spans_read -= refused.count;
+  for (const SpanLog::Refused& r : refused.first)
+    stats.rejections.push_back({r.file, r.line, full_trace_reason(r.trace_id, max_trace_spans)});
+  std::sort(stats.rejections.begin(), stats.rejections.end(), [](const Rejection& a, const Rejection& b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+  });
+  if (stats.rejections.size() > keep) stats.rejections.resize(keep);
 }
 
 }  // namespace ta

@@ -1,7 +1,8 @@
-// Reads every input into the span store: bytes -> lines -> span records.
+// Reads every input into the span log: bytes -> lines -> span records.
 // Bad lines are rejected with a reason and counted; the run goes on. With
-// N threads, one more reads and cuts chunks of whole lines while the N parse
-// them, stage the spans per shard and file each batch under its shard's lock.
+// N threads, N parse: regular files they read themselves, a chunk each at a
+// time (FileChunks); streams (stdin, pipes, gzip) are read and cut into
+// chunks of whole lines by the calling thread and handed to them.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 #include "parse/span_parser.h"
 #include "read/line_reader.h"
-#include "store/span_store.h"
+#include "store/span_log.h"
 
 namespace ta {
 
@@ -41,8 +42,7 @@ struct IngestOptions {
   std::size_t chunk_bytes = 1 << 20;
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_kept_rejections = 1000;
-  std::size_t max_trace_spans = 10'000'000;  // over it a span is rejected and counted
-  std::uint64_t max_memory = 0;              // resident bytes; 0: no limit
+  std::uint64_t max_memory = 0;                // resident bytes; 0: no limit
   std::uint64_t small_input_bytes = 4u << 20;  // regular files under this in all: one thread (small_input)
   // Called now and then with the bytes read and spans parsed so far
   // (progress display).
@@ -51,7 +51,12 @@ struct IngestOptions {
 
 // Every path should have passed check_inputs; one that fails to open now is
 // reported in read_errors.
-InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, ShardedStore& store);
+InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, SpanLog& log);
+
+// Spans that analysis did not keep because their trace was full
+// (--max-trace-spans): rejected lines, counted and listed as the others.
+void add_refused(InputStats& stats, const SpanLog::RefusedSpans& refused, std::size_t max_trace_spans,
+                 std::size_t keep);
 
 // The first path that cannot be read, as "PATH: reason", or "" when all can.
 std::string check_inputs(const std::vector<std::string>& paths);

@@ -106,7 +106,7 @@ bool LineReader::skip_rest_of_line(LineChunk& chunk) {
   chunk = LineChunk{};
   chunk.oversized_line = next_line_++;
   // The line's length, as for_each_line counts it.
-  chunk.oversized_bytes = skip_dropped_ - (skip_last_ == '\r' && skip_dropped_ > 0);
+  chunk.oversized_bytes = skip_dropped_ - (skip_last_ == '\r' && skip_dropped_ > 0) - (skip_bom_ ? 3 : 0);
   return true;
 }
 
@@ -136,6 +136,7 @@ bool LineReader::next(LineChunk& chunk) {
       return false;
     } else if (avail > max_line_ + 1) {
       skipping_ = true;
+      skip_bom_ = std::string_view(base, 3) == kBom;
       skip_dropped_ = 0;
       skip_last_ = 0;
       return skip_rest_of_line(chunk);

@@ -31,12 +31,10 @@ struct LineChunk {
 
 // A chunk copied out of the reader's buffer, with the padding the JSON parser
 // reads past a line, so another thread parses it while the reader goes on.
-class MappedFile;
 struct OwnedChunk {
   std::vector<char> bytes;  // reused from chunk to chunk
   LineChunk chunk;          // points into bytes (an oversized-line chunk has none)
   std::uint32_t file = 0;
-  std::shared_ptr<const MappedFile> map;  // set instead of bytes: chunk lies in this mapped file
   void assign(const LineChunk& from, std::uint32_t file_index);
 };
 
@@ -82,12 +80,16 @@ class LineReader {
   bool skipping_ = false;  // inside a line over the limit
   std::uint64_t skip_dropped_ = 0;
   char skip_last_ = 0;
+  bool skip_bom_ = false;  // the skipped line starts with a BOM, not counted (for_each_line drops it)
   std::uint64_t stopped_bytes_ = 0;
   std::string error_;
 };
 
 // The '\n' bytes in [p, p + n), counted a vector at a time.
 std::uint64_t count_newlines(const char* p, std::size_t n);
+
+// Bytes that start a line of text encoded with a byte order mark.
+inline constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // Calls f(line, line_number, capacity) for each non-blank line of a chunk,
 // with "\r\n" endings and a leading UTF-8 BOM removed. Returns the number of
@@ -104,7 +106,7 @@ std::uint64_t for_each_line(const LineChunk& chunk, F&& f) {
     std::string_view line(p, static_cast<std::size_t>(stop - p));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     // A BOM starts the first line of a file, or any line when files were joined with cat.
-    if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    if (line.substr(0, 3) == kBom) line.remove_prefix(3);
     if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) {
       ++blank;
     } else {

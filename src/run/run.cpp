@@ -26,7 +26,6 @@ IngestOptions ingest_options(const Config& config) {
   o.max_line_bytes = config.max_line_bytes;
   o.threads = config.threads;
   o.max_memory = config.max_memory;
-  o.max_trace_spans = config.max_trace_spans;
   if (config.progress) {
     const auto start = std::chrono::steady_clock::now();
     o.on_progress = [start](std::uint64_t bytes, std::uint64_t spans) {

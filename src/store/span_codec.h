@@ -13,6 +13,7 @@
 
 #include "parse/span_record.h"
 #include "store/blob_arena.h"
+#include "store/line_map.h"
 #include "store/span.h"
 #include "store/symbols.h"
 
@@ -113,41 +114,35 @@ void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
                  Blob& blob, BlobArena& arena);
 
-// Spans encoded by a parsing thread outside the store's lock, all bound for
-// one store; SpanStore::add_staged files them into their traces. An entry:
-// trace hash, trace id, start, the body after its start, file, line.
-struct StagedSpans {
-  ByteBuffer bytes;
-  std::size_t count = 0;
-  void clear() {
-    bytes.clear();
-    count = 0;
-  }
+// A span log's record (span_log.h): varint trace id size, trace id, varint
+// chunk, varint line in chunk, varint body size, body (as above, its start
+// relative to the log's base).
+struct LogRecord {
+  std::string_view trace_id;
+  std::uint64_t location;  // make_location(chunk, line)
+  const std::uint8_t* body;
+  std::uint32_t body_size;
+};
+// Reads the record at p; returns the one after it.
+const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out);
+
+// One trace's encoded spans: a SpanStore's blob of records one after
+// another, or a SpanLog's records each where it lies, in input order.
+struct TraceData {
+  std::string_view trace_id;
+  Blob blob;
+  const std::uint8_t* const* records = nullptr;  // set instead of blob
+  std::size_t record_count = 0;
+  const LineMap* lines = nullptr;  // the records' chunks, when located by chunk
+  Nanos base = 0;                  // time origin of the starts
+  std::uint32_t span_count = 0;
+  std::uint32_t dropped = 0;  // spans refused over the per-trace limit
 };
 
-template <typename Intern>
-void stage_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash,
-                Intern&& intern, StagedSpans& out) {
-  using namespace codec;
-  std::uint8_t* p = out.bytes.reserve(8 + 4 + r.trace_id.size() + 8 + 4 + rest_bound(r) + 8);
-  p = put_raw(p, trace_hash);
-  p = put_raw(p, static_cast<std::uint32_t>(r.trace_id.size()));
-  std::memcpy(p, r.trace_id.data(), r.trace_id.size());
-  p += r.trace_id.size();
-  p = put_raw(p, r.start);
-  std::uint8_t* rest_len = p;
-  p = put_rest(p + 4, r, intern);
-  put_raw(rest_len, static_cast<std::uint32_t>(p - rest_len - 4));
-  p = put_raw(p, file);
-  p = put_raw(p, line);
-  out.bytes.commit(p);
-  ++out.count;
-}
-
-// Decodes every span of a blob: Span/Call structs whose ids point into a
-// copy of the blob appended to `text`. Span::content is where the record's content (location excluded)
-// sits in the blob, so one line delivered twice has equal content bytes.
-void decode_spans(const Blob& blob, Nanos base, std::vector<Span>& spans, std::vector<Call>& calls,
-                  std::string& text);
+// Decodes every span of a trace: Span/Call structs whose ids point into
+// copies of their records' bodies appended to `text`. Span::content is the
+// body's copy (location excluded), so one line delivered twice has equal
+// content bytes.
+void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<Call>& calls, std::string& text);
 
 }  // namespace ta

@@ -1,8 +1,7 @@
-// Spans grouped by traceId: a hash index over traces, each trace holding its
-// spans encoded in one blob (see span_codec.h), so a finished trace can be
-// released on its own. ShardedStore splits traces by hash over several
-// stores, one lock each, so parsing threads rarely wait for each other and
-// analysis can take one shard per thread.
+// Spans grouped by traceId as they arrive: a hash index over traces, each
+// trace holding its spans encoded in one blob (see span_codec.h), so a
+// finished trace can be released on its own (live mode). A batch run keeps
+// its spans in a SpanLog instead (span_log.h).
 #pragma once
 
 #include <cstdint>
@@ -21,20 +20,6 @@
 #include "store/symbols.h"
 
 namespace ta {
-
-struct TraceData {
-  std::string_view trace_id;       // in the store's arena
-  Blob blob;                       // encoded spans in arrival order, in the store's arena
-  Nanos base = 0;                  // time origin of the blob: the first span's start
-  std::uint32_t span_count = 0;
-  std::uint32_t dropped = 0;       // spans refused over the per-trace limit
-};
-
-// A staged span refused because its trace was full (--max-trace-spans).
-struct FullTrace {
-  std::uint32_t file, line;
-  std::string trace_id;
-};
 
 class SpanStore {
  public:
@@ -58,10 +43,6 @@ class SpanStore {
   Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
   Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash,
                     std::uint32_t slot);
-  // Files spans encoded by stage_span (labels already interned in this
-  // store's table); the refused ones are appended to `full`. Returns the
-  // number kept.
-  std::size_t add_staged(const StagedSpans& staged, std::vector<FullTrace>& full);
   std::uint32_t find_slot(std::string_view trace_id, std::uint64_t trace_hash) const;
   const TraceData& at(std::uint32_t slot) const { return traces_[slot]; }
   void release_slot(std::uint32_t slot);
@@ -103,38 +84,6 @@ class SpanStore {
   SymbolTable* shared_symbols_;
   std::size_t spans_ = 0;
   std::size_t max_trace_spans_;
-};
-
-// Several stores, traces split between them by hash, one lock each, one
-// symbol table for all. Parsing threads stage spans per store and file each
-// batch under its lock; analysis takes one store per thread.
-class ShardedStore {
- public:
-  explicit ShardedStore(std::size_t shards, std::size_t max_trace_spans = 10'000'000);
-  // Thread-safe; see SpanStore::add.
-  bool add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
-  // Thread-safe: files each non-empty batch (staged[i] for shard i) and
-  // empties it; stores whose lock is free go first. Returns the spans kept.
-  std::size_t add_staged(std::vector<StagedSpans>& staged, std::vector<FullTrace>& full);
-  std::size_t shard_of(std::uint64_t hash) const { return (hash >> 40) % shards_.size(); }
-  // For one parsing thread: interns into the shared table.
-  SymbolCache symbol_cache() { return SymbolCache(symbols_, symbols_lock_); }
-
-  std::size_t shard_count() const { return shards_.size(); }
-  const SpanStore& shard(std::size_t i) const { return shards_[i]->store; }
-  SpanStore& shard(std::size_t i) { return shards_[i]->store; }
-  std::size_t trace_count() const;
-  const TraceData* find(std::string_view trace_id, const SymbolTable** symbols = nullptr) const;
-
- private:
-  struct Shard {
-    Shard(std::size_t max_trace_spans, SymbolTable* symbols) : store(max_trace_spans, symbols) {}
-    std::mutex mu;
-    SpanStore store;
-  };
-  SymbolTable symbols_;
-  std::mutex symbols_lock_;
-  std::vector<std::unique_ptr<Shard>> shards_;
 };
 
 }  // namespace ta

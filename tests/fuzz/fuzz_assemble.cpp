@@ -24,9 +24,9 @@
 //     duration), root after root; 0 <= self time <= duration;
 //   - self time equals the duration minus the union of the clipped children,
 //     computed here from first principles;
-//   - analyze() over a ShardedStore of 1 shard with 1 thread (--threads 1)
-//     and of 16 shards with 2 threads gives the same summary (it must not
-//     depend on how traces are sharded or on the thread count), which agrees
+//   - analyze() over a SpanLog of 1 writer with 1 thread (--threads 1)
+//     and of 3 writers with 2 threads gives the same summary (it must not
+//     depend on which thread read a span or on the thread count), which agrees
 //     with the per-trace counts; every accepted line is a span, a duplicate
 //     or over --max-trace-spans;
 //   - live mode (LiveAssembler) over the same lines, with a window and an
@@ -92,7 +92,7 @@ void check(bool ok, fmt::format_string<Args...> format, Args&&... args) {
 //   byte  options: bits 0-2 group key (0 default, 1 host, 2 service,
 //         3 operation, 4 field "region", else default), bit 3 --all-traces,
 //         bits 4-5 --top {10, 1, 0, 3}, bit 6 --adjust-skew, bit 7
-//         --max-trace-spans 6 (for the sharded stores of the summary check)
+//         --max-trace-spans 6 (for the span logs of the summary check)
 //   then per span 4 bytes, followed by 2 bytes per requestStacks entry:
 //   b0    bits 0-2 spanId "0".."7"; bits 3-6 parent: 0-7 that id, 8 absent,
 //         9 "0", 10 "", 11 null, 12 "9" (never logged), 13 a number, 14 "x",
@@ -601,18 +601,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint64_t accepted = records.size();
 
   // Stores of the same lines: arrival order forward and reversed (line
-  // numbers unchanged), and sharded in 1 and in 16 shards.
+  // numbers unchanged), and span logs of 1 and of 3 writers.
   ta::SpanStore forward, reversed;
-  ta::ShardedStore one_shard(1, g.config.max_trace_spans), many_shards(16, g.config.max_trace_spans);
+  ta::SpanLog one_log(g.config.max_trace_spans), many_writers(g.config.max_trace_spans);
+  ta::SpanLog::Writer* writers[3] = {&many_writers.writer(), &many_writers.writer(), &many_writers.writer()};
+  std::size_t turn = 0;
   for (OwnedRecord& r : records) {
     forward.add(r.view(), 0, r.line);
-    one_shard.add(r.view(), 0, r.line);
-    many_shards.add(r.view(), 0, r.line);
+    one_log.add(r.view(), 0, r.line);
+    writers[turn++ % 3]->add(r.view(), 0, r.line);  // as threads reading chunks would
   }
   for (auto it = records.rbegin(); it != records.rend(); ++it) reversed.add(it->view(), 0, it->line);
   check(forward.span_count() == accepted && reversed.span_count() == accepted, "stores do not hold every span");
-  check(forward.trace_count() == reversed.trace_count() && one_shard.trace_count() == forward.trace_count() &&
-            many_shards.trace_count() == forward.trace_count(),
+  auto trace_count = [](const ta::SpanLog& log) {
+    std::size_t n = 0;
+    log.for_each_trace([&](const ta::TraceData&) { ++n; });
+    return n;
+  };
+  check(forward.trace_count() == reversed.trace_count() && trace_count(one_log) == forward.trace_count() &&
+            trace_count(many_writers) == forward.trace_count(),
         "stores disagree on the number of traces");
 
   // Each trace, assembled from both stores (the second into a reused Trace).
@@ -637,16 +644,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   });
   check(spans + duplicates == accepted, "{} accepted lines but {} spans + {} duplicates", accepted, spans, duplicates);
 
-  // The summary, as --threads 1 computes it and over 16 shards with 2 threads.
+  // The summary, as --threads 1 computes it and over 3 writers with 2 threads.
   std::uint64_t dropped = 0;
-  one_shard.shard(0).for_each_trace([&](const ta::TraceData& data) { dropped += data.dropped; });
+  one_log.for_each_trace([&](const ta::TraceData& data) { dropped += data.dropped; });
   ta::Config config = g.config;
   config.threads = 1;
-  const ta::Analysis single = ta::analyze(one_shard, config, 1);
+  const ta::Analysis single = ta::analyze(one_log, config, 1);
   config.threads = 2;
-  const ta::Analysis threaded = ta::analyze(many_shards, config, 2);
+  const ta::Analysis threaded = ta::analyze(many_writers, config, 2);
   const std::string a = describe(single), b = describe(threaded);
-  if (a != b) fail(fmt::format("analyze differs between 1 shard/1 thread and 16 shards/2 threads:\n{}--- vs ---\n{}", a, b));
+  if (a != b) fail(fmt::format("analyze differs between 1 writer/1 thread and 3 writers/2 threads:\n{}--- vs ---\n{}", a, b));
   check(single.spans + single.duplicates + dropped == accepted,
         "{} accepted lines but analyze counts {} spans + {} duplicates + {} over --max-trace-spans", accepted,
         single.spans, single.duplicates, dropped);

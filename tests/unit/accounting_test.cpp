@@ -43,11 +43,13 @@ struct Run {
   Analysis analysis;
 };
 
-Run run(const std::vector<std::string>& paths, const Config& config = Config{}, std::size_t threads = 1) {
+Run run(const std::vector<std::string>& paths, const Config& config = Config{}, std::size_t threads = 1,
+        std::size_t chunk_bytes = 1 << 20) {
   Run r;
-  ShardedStore store(threads * 2);
+  SpanLog store;
   IngestOptions options;
   options.threads = threads;
+  options.chunk_bytes = chunk_bytes;
   options.small_input_bytes = 0;  // several threads even for these small files
   options.parse.time_unit = config.time_unit;
   options.parse.group_field = config.group_field;
@@ -138,10 +140,13 @@ TEST_CASE("every line of the sample and golden logs ends in exactly one bucket")
     const Run second = run({file});
     check_accounting(second, damaged);
     check_same(first, second);
-    // And so does parsing on several threads.
-    const Run threaded = run({file}, Config{}, 3);
-    check_accounting(threaded, damaged);
-    check_same(first, threaded);
+    // And so does parsing on several threads, in chunks of any size.
+    for (std::size_t chunk : {std::size_t{1} << 20, std::size_t{333}, std::size_t{50}}) {
+      CAPTURE(chunk);
+      const Run threaded = run({file}, Config{}, 3, chunk);
+      check_accounting(threaded, damaged);
+      check_same(first, threaded);
+    }
   }
   // All files at once add up too.
   const Run all = run(files);
@@ -190,22 +195,24 @@ TEST_CASE("accounting on a hand-made log: spans, duplicates, rejected, blank") {
   Config config;
   config.max_line_bytes = 200;
   for (const fs::path& p : {plain, gz})
-    for (std::size_t threads : {std::size_t{1}, std::size_t{3}}) {
-      CAPTURE(p);
-      CAPTURE(threads);
-      const Run r = run({p.string()}, config, threads);
-      CHECK(r.stats.lines == 9);  // 10 lines, one of them blank
-      CHECK(r.stats.blank_lines == 1);
-      CHECK(r.stats.rejected == 3);
-      CHECK(r.analysis.spans == 4);
-      CHECK(r.analysis.duplicates == 2);
-      CHECK(r.analysis.traces.count == 2);
-      check_accounting(r);
-      REQUIRE(r.stats.rejections.size() == 3);
-      CHECK(r.stats.rejections[0].line == 4);
-      CHECK(r.stats.rejections[1].line == 6);
-      CHECK(r.stats.rejections[2].line == 9);
-    }
+    for (std::size_t threads : {std::size_t{1}, std::size_t{3}})
+      for (std::size_t chunk : {std::size_t{1} << 20, std::size_t{40}, std::size_t{3}}) {
+        CAPTURE(p);
+        CAPTURE(threads);
+        CAPTURE(chunk);
+        const Run r = run({p.string()}, config, threads, chunk);
+        CHECK(r.stats.lines == 9);  // 10 lines, one of them blank
+        CHECK(r.stats.blank_lines == 1);
+        CHECK(r.stats.rejected == 3);
+        CHECK(r.analysis.spans == 4);
+        CHECK(r.analysis.duplicates == 2);
+        CHECK(r.analysis.traces.count == 2);
+        check_accounting(r);
+        REQUIRE(r.stats.rejections.size() == 3);
+        CHECK(r.stats.rejections[0].line == 4);
+        CHECK(r.stats.rejections[1].line == 6);
+        CHECK(r.stats.rejections[2].line == 9);
+      }
   // Both files together: the second copy of every span is a duplicate.
   const Run both = run({plain.string(), gz.string()}, config);
   CHECK(both.stats.lines == 18);

@@ -5,11 +5,18 @@
 #include <fstream>
 #include <string>
 
+#include "analyze/summary.h"
 #include "read/ingest.h"
 
 using namespace ta;
 
 namespace {
+
+std::size_t trace_count(const SpanLog& log) {
+  std::size_t n = 0;
+  log.for_each_trace([&](const TraceData&) { ++n; });
+  return n;
+}
 
 std::string write_log(const std::string& name, int lines) {
   const std::string path = (std::filesystem::temp_directory_path() / name).string();
@@ -26,16 +33,16 @@ TEST_CASE("--max-memory stops reading, and what was read still adds up") {
   IngestOptions options;
   options.chunk_bytes = 256;  // many chunks: the limit is checked every 8
   options.max_memory = 1;     // any process is over one byte
-  ShardedStore store(1);
+  SpanLog store;
   const InputStats stats = ingest({path}, options, store);
   CHECK(stats.memory_limit_hit);
   CHECK(stats.lines > 0);
   CHECK(stats.lines < 400);
   CHECK(stats.spans_read + stats.rejected == stats.lines);
-  CHECK(store.trace_count() == stats.spans_read);
+  CHECK(trace_count(store) == stats.spans_read);
 
   options.max_memory = 0;  // no limit: everything is read
-  ShardedStore all(1);
+  SpanLog all;
   const InputStats full = ingest({path}, options, all);
   CHECK_FALSE(full.memory_limit_hit);
   CHECK(full.lines == 400);
@@ -49,19 +56,34 @@ TEST_CASE("--max-trace-spans rejects the spans over it, counted, and marks the t
     for (int i = 0; i < 5; ++i)
       out << R"({"traceId":"big","spanId":"s)" << i << R"(","timestamp":1704038400000,"duration":5})" << '\n';
   }
-  IngestOptions options;
-  options.max_trace_spans = 3;
-  ShardedStore store(1, 3);
-  const InputStats stats = ingest({path}, options, store);
-  CHECK(stats.lines == 5);
-  CHECK(stats.spans_read == 3);
-  CHECK(stats.rejected == 2);
-  REQUIRE(stats.rejections.size() == 2);
-  CHECK(stats.rejections[0].line == 4);
-  CHECK(stats.rejections[0].reason.find("--max-trace-spans 3") != std::string::npos);
-  const TraceData* t = store.find("big");
-  REQUIRE(t != nullptr);
-  CHECK(t->span_count == 3);
-  CHECK(t->dropped == 2);
+  for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+    CAPTURE(threads);
+    IngestOptions options;
+    options.threads = threads;
+    options.small_input_bytes = 0;
+    options.chunk_bytes = 100;  // a line or two a chunk: the trace's spans come from both threads
+    SpanLog log(3);
+    InputStats stats = ingest({path}, options, log);
+    CHECK(stats.lines == 5);
+    CHECK(stats.spans_read == 5);
+    std::uint32_t kept = 0, dropped = 0;
+    log.for_each_trace([&](const TraceData& t) {
+      kept += t.span_count;
+      dropped += t.dropped;
+    });
+    CHECK(kept == 3);
+    CHECK(dropped == 2);
+    const Analysis a = analyze(log, Config{}, threads);
+    CHECK(a.spans == 3);
+    CHECK(a.anomaly_counts[static_cast<std::size_t>(AnomalyKind::kTruncated)] == 1);
+    add_refused(stats, a.refused, 3, 1000);
+    CHECK(stats.spans_read == 3);
+    CHECK(stats.rejected == 2);
+    REQUIRE(stats.rejections.size() == 2);
+    // The first three lines are kept, whichever thread read them.
+    CHECK(stats.rejections[0].line == 4);
+    CHECK(stats.rejections[1].line == 5);
+    CHECK(stats.rejections[0].reason.find("--max-trace-spans 3") != std::string::npos);
+  }
   std::remove(path.c_str());
 }

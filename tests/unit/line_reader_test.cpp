@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "read/byte_source.h"
+#include "read/file_chunks.h"
 #include "read/line_reader.h"
-#include "read/mapped_file.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
 
@@ -364,25 +364,78 @@ TEST_CASE("open_input fails on a directory and on a missing path") {
 
 namespace {
 
-Collected read_mapped(const fs::path& path, std::size_t chunk_bytes, std::size_t max_line_bytes) {
-  std::atomic<bool> shrank{false};
-  auto file = MappedFile::open(path.string(), &shrank);
-  REQUIRE(file != nullptr);
-  MappedLineReader reader(file, chunk_bytes, max_line_bytes);
-  Collected out = collect(reader);
-  CHECK_FALSE(shrank.load());
-  return out;
-}
-
 void write_file(const fs::path& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
 }
 
+// Lines over the limit count as oversized however they were met: cut out
+// by the reader, or handed out and rejected by their length (parse_chunk).
+Collected over_limit_apart(Collected c, std::size_t max_line_bytes) {
+  Collected out = c;
+  out.lines.clear();
+  for (Line& l : c.lines) {
+    if (l.text.size() > max_line_bytes) {
+      out.oversized.emplace_back(l.number, l.text.size());
+    } else {
+      out.lines.push_back(std::move(l));
+    }
+  }
+  std::sort(out.oversized.begin(), out.oversized.end());
+  return out;
+}
+
+// Every chunk of a file read as the parsing threads read them (in an odd
+// order, to show that none depends on another), lines put in the file.
+Collected read_chunks(const fs::path& path, std::size_t chunk_bytes, std::size_t max_line_bytes,
+                      bool* shrank = nullptr) {
+  auto file = FileChunks::open(path.string(), chunk_bytes, max_line_bytes);
+  REQUIRE(file != nullptr);
+  const std::size_t n = file->count();
+  std::vector<Collected> parts(n);
+  std::vector<std::uint64_t> counts(n, 0);
+  FileChunks::Buffer buffer;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t k = i % 2 ? n - 1 - i / 2 : i / 2;  // 0, n-1, 1, n-2, ...
+    FileChunks::Chunk c;
+    file->read(k, buffer, c);
+    CHECK(c.error.empty());
+    if (shrank) *shrank |= c.shrank;
+    Collected& part = parts[k];
+    std::uint64_t lines = 0;
+    if (c.lines.size > 0) {
+      CHECK(c.lines.capacity >= c.lines.size + simdjson::SIMDJSON_PADDING);
+      CHECK(c.lines.first_line == 1);
+      part.blank += for_each_line(c.lines, [&](std::string_view line, std::uint64_t no, std::size_t cap) {
+        CHECK(cap >= line.size() + simdjson::SIMDJSON_PADDING);
+        volatile char last = line.data()[cap - 1];  // the padding is readable (AddressSanitizer checks)
+        (void)last;
+        part.lines.push_back({no, std::string(line)});
+      });
+      lines = part.lines.size() + part.blank;
+    }
+    if (c.oversized_bytes) part.oversized.emplace_back(++lines, c.oversized_bytes);
+    counts[k] = lines;
+    part.bytes = file->bytes_of(k);
+  }
+  Collected out;
+  std::uint64_t first = 1;
+  for (std::size_t k = 0; k < n; ++k) {
+    for (Line& l : parts[k].lines) out.lines.push_back({first + l.number - 1, std::move(l.text)});
+    for (auto [line, bytes] : parts[k].oversized) out.oversized.emplace_back(first + line - 1, bytes);
+    out.blank += parts[k].blank;
+    out.bytes += parts[k].bytes;
+    first += counts[k];
+  }
+  return out;
+}
+
 }  // namespace
 
-TEST_CASE("a mapped file gives the lines, numbers and oversized lines that reading it gives") {
+TEST_CASE("a file read in chunks gives the lines, numbers and oversized lines that streaming it gives") {
   TempDir dir;
   const std::string long_line = "{\"long\":\"" + std::string(300, 'y') + "\"}";
+  // Longer than a chunk and the bytes read past it: found only by reading on.
+  const std::string huge_line = "{\"huge\":\"" + std::string(200000, 'h') + "\"}";
   const std::vector<std::string> inputs = {
       numbered_lines(200),
       "a\r\nb\r\n\r\n  \n\xEF\xBB\xBF{\"c\":1}\r\nlast without newline",
@@ -390,70 +443,65 @@ TEST_CASE("a mapped file gives the lines, numbers and oversized lines that readi
       numbered_lines(40) + "x",  // the last line is shorter than the parser's padding
       long_line + "\n\n\n",
       "\n",
-      // A file of exactly a page: its last line ends at a page boundary.
-      numbered_lines(200).substr(0, 4000) + "\n" + std::string(95, 'z'),
+      "\n\n\nx\n\n",
+      numbered_lines(5) + huge_line + "\r\n" + numbered_lines(5) + huge_line,
+      huge_line + "\n" + huge_line + "\n" + numbered_lines(3),
   };
   int n = 0;
   for (const std::string& data : inputs) {
     const fs::path p = dir.path / ("in-" + std::to_string(n++) + ".jsonl");
     write_file(p, data);
-    if (n == static_cast<int>(inputs.size())) REQUIRE(fs::file_size(p) == 4096);
-    for (std::size_t chunk : {std::size_t{64}, std::size_t{100}, std::size_t{257}, std::size_t{1} << 16}) {
-      for (std::size_t max_line : {std::size_t{1} << 20, std::size_t{80}, std::size_t{50}}) {
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{64}, std::size_t{100}, std::size_t{257},
+                              std::size_t{1} << 16, std::size_t{1} << 20}) {
+      if (chunk < 64 && data.size() > 10000) continue;  // a read of 64 KiB and more per byte: slow, and no new cut
+      for (std::size_t max_line : {std::size_t{1} << 20, std::size_t{100000}, std::size_t{80}, std::size_t{50}}) {
         CAPTURE(n);
         CAPTURE(chunk);
         CAPTURE(max_line);
-        const Collected read = read_string(data, chunk, max_line);
-        const Collected mapped = read_mapped(p, chunk, max_line);
-        CHECK(mapped.lines == read.lines);
-        CHECK(mapped.blank == read.blank);
-        CHECK(mapped.oversized == read.oversized);
-        CHECK(mapped.bytes == data.size());
+        const Collected streamed = over_limit_apart(read_string(data, 1 << 16, max_line), max_line);
+        const Collected chunked = over_limit_apart(read_chunks(p, chunk, max_line), max_line);
+        CHECK(chunked.lines == streamed.lines);
+        CHECK(chunked.blank == streamed.blank);
+        CHECK(chunked.oversized == streamed.oversized);
+        CHECK(chunked.bytes == data.size());
       }
     }
   }
 }
 
-TEST_CASE("files that are better read than mapped are declined") {
+TEST_CASE("files that are better streamed than read in chunks are declined") {
   TempDir dir;
-  std::atomic<bool> shrank{false};
   write_file(dir.path / "empty.jsonl", "");
   write_gzip(dir.path / "z.jsonl.gz", numbered_lines(10));
-  CHECK(MappedFile::open((dir.path / "empty.jsonl").string(), &shrank) == nullptr);
-  CHECK(MappedFile::open((dir.path / "z.jsonl.gz").string(), &shrank) == nullptr);
-  CHECK(MappedFile::open(dir.path.string(), &shrank) == nullptr);
-  CHECK(MappedFile::open((dir.path / "missing").string(), &shrank) == nullptr);
-  CHECK(MappedFile::open("-", &shrank) == nullptr);
+  CHECK(FileChunks::open((dir.path / "empty.jsonl").string(), 1 << 20, 1 << 20) == nullptr);
+  CHECK(FileChunks::open((dir.path / "z.jsonl.gz").string(), 1 << 20, 1 << 20) == nullptr);
+  CHECK(FileChunks::open(dir.path.string(), 1 << 20, 1 << 20) == nullptr);
+  CHECK(FileChunks::open((dir.path / "missing").string(), 1 << 20, 1 << 20) == nullptr);
+  CHECK(FileChunks::open("-", 1 << 20, 1 << 20) == nullptr);
 }
 
-TEST_CASE("a mapped file cut short while it is read is reported, not a crash") {
+TEST_CASE("a file cut short while it is read in chunks is reported, and the lines before the cut come through") {
   TempDir dir;
   const fs::path p = dir.path / "rotated.jsonl";
   const std::string data = numbered_lines(60000);
   REQUIRE(data.size() > (2u << 20));
   write_file(p, data);
-  std::atomic<bool> shrank{false};
-  auto file = MappedFile::open(p.string(), &shrank);
+  auto file = FileChunks::open(p.string(), 1 << 16, 1 << 20);
   REQUIRE(file != nullptr);
-  MappedLineReader reader(file, 1 << 16, 1 << 20);
-  LineChunk first;
-  REQUIRE(reader.next(first));
   const std::size_t cut = 100000;  // what logrotate's copytruncate does to a log being read
   fs::resize_file(p, cut);
-  const Collected rest = collect(reader);
-  CHECK(shrank.load());
-  CHECK(rest.bytes == data.size());  // the mapping's length: the reading went on to the end
-  // Every whole line before the cut came through unchanged; the bytes after
-  // it read as zeros.
-  const std::string kept = data.substr(first.size, cut - first.size);
-  std::size_t lines_before_cut = static_cast<std::size_t>(std::count(kept.begin(), kept.end(), '\n'));
-  REQUIRE(rest.lines.size() >= lines_before_cut);
-  std::size_t pos = first.size;
-  for (std::size_t i = 0; i < lines_before_cut; ++i) {
-    const std::size_t nl = data.find('\n', pos);
-    CHECK(rest.lines[i].text == data.substr(pos, nl - pos));
-    pos = nl + 1;
+  FileChunks::Buffer buffer;
+  bool shrank = false;
+  std::string got;
+  for (std::size_t k = 0; k < file->count(); ++k) {
+    FileChunks::Chunk c;
+    file->read(k, buffer, c);
+    CHECK(c.error.empty());
+    shrank |= c.shrank;
+    got.append(c.lines.data ? c.lines.data : "", c.lines.size);
   }
-  for (std::size_t i = lines_before_cut; i < rest.lines.size(); ++i)
-    CHECK(rest.lines[i].text.find_first_not_of(std::string(1, '\0')) == std::string::npos);
+  CHECK(shrank);
+  // Every byte before the cut, in order; the line cut in two is handed out as
+  // it is.
+  CHECK(got == data.substr(0, cut));
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "analyze/summary.h"
-#include "store/span_store.h"
+#include "store/span_log.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
 
@@ -33,7 +33,7 @@ struct SpanSpec {
   std::vector<CallSpec> calls;
 };
 
-void add(ShardedStore& store, const SpanSpec& s, std::uint32_t line) {
+void add(SpanLog& store, const SpanSpec& s, std::uint32_t line) {
   SpanRecord r;
   r.trace_id = s.trace;
   r.span_id = s.id;
@@ -55,7 +55,7 @@ void add(ShardedStore& store, const SpanSpec& s, std::uint32_t line) {
 //   t2: d web/h1 [1000,1030] 500
 //   t4: f web/h1 [3000,3200] calls g (3010+100); g api/h2 [3020,3100]
 // plus an identical second copy of e.
-void fill(ShardedStore& store) {
+void fill(SpanLog& store) {
   const std::vector<SpanSpec> spans = {
       {"t1", "a", "", 0, 100, 200, "h1", "web", "GET /", {{"b", 10, 50, "h2", 200}, {"c", 65, 30, "h3", 503}}},
       {"t1", "b", "a", 12, 40, 200, "h2", "api", "GET /api", {}},
@@ -71,8 +71,8 @@ void fill(ShardedStore& store) {
 }
 
 // analyze() releases the store's spans, so every run gets a fresh store.
-Analysis analyze_sample(const Config& config, std::size_t threads = 1, std::size_t shards = 4) {
-  ShardedStore store(shards);
+Analysis analyze_sample(const Config& config, std::size_t threads = 1) {
+  SpanLog store;
   fill(store);
   return analyze(store, config, threads);
 }
@@ -258,7 +258,7 @@ TEST_CASE("analyze: grouping by host and by service") {
     CHECK(group(a, "cron").spans == 1);
   }
   SUBCASE("default without any service is host") {
-    ShardedStore plain(2);
+    SpanLog plain;
     add(plain, {"x", "r", "", 0, 10, 200, "n1", "", "", {}}, 1);
     add(plain, {"x", "k", "r", 2, 5, 502, "n2", "", "", {}}, 2);
     const Analysis a = analyze(plain, Config{}, 1);
@@ -293,7 +293,7 @@ TEST_CASE("analyze: caller -> callee edges with client time and gap") {
 }
 
 TEST_CASE("analyze: an inferred callee makes an edge without a gap") {
-  ShardedStore store(4);
+  SpanLog store;
   add(store, {"x", "r", "", 0, 100, 200, "n1", "front", "", {{"lost", 10, 40, "n9", 504}}}, 1);
   const Analysis a = analyze(store, Config{}, 1);
   CHECK(a.spans == 1);
@@ -359,8 +359,9 @@ TEST_CASE("analyze: --trace picks traces and reports missing ids") {
 }
 
 TEST_CASE("analyze: anomaly counts and trace completeness") {
-  ShardedStore store(4);
-  add(store, {"x", "o", "gone", 0, 10, 200, "n1", "", "", {}}, 1);  // orphan, no root
+  SpanLog store;
+  add(store, {"x", "o", "gone", 0, 10, 200, "n1", "", "", {}},
+      1);  // orphan, no root
   add(store, {"y", "r", "", 0, 10, 200, "n1", "", "", {}}, 2);
   add(store, {"y", "k", "r", -5, 10, 200, "n1", "", "", {}}, 3);  // skew
   const Analysis a = analyze(store, Config{}, 1);
@@ -375,9 +376,9 @@ TEST_CASE("analyze: anomaly counts and trace completeness") {
 
 TEST_CASE("analyze: the result does not depend on the number of threads") {
   auto run = [](std::size_t threads) {
-    ShardedStore store(8);
+    SpanLog store;
     fill(store);
-    // More traces, so that every shard has some.
+    // More traces, so that every partition and thread has some.
     for (int i = 0; i < 50; ++i) {
       const std::string id = "x" + std::to_string(i);
       add(store,

@@ -1,0 +1,209 @@
+#include "store/span_log.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <new>
+
+#include "util/hash.h"
+
+namespace ta {
+
+namespace {
+constexpr std::size_t kHugePage = 2u << 20;
+constexpr std::size_t kMaxSlab = 64u << 20;
+constexpr std::uint32_t kMaxBlock = 64u << 10;
+}  // namespace
+
+SlabAllocator::~SlabAllocator() {
+  for (const Mapping& m : maps_) ::munmap(m.base, m.size);
+}
+
+std::uint8_t* SlabAllocator::allocate(std::size_t bytes) {
+  bytes = (bytes + 15) & ~std::size_t{15};
+  if (static_cast<std::size_t>(end_ - bump_) < bytes) {
+    // Slabs double up to kMaxSlab, so a small input maps little and a big
+    // one few times; each is aligned to a huge page and advised as one.
+    const std::size_t slab = std::max(next_slab_, (bytes + kHugePage - 1) & ~(kHugePage - 1));
+    next_slab_ = std::min(next_slab_ * 2, kMaxSlab);
+    const std::size_t size = slab + kHugePage;
+    void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    maps_.push_back({base, size});
+    const auto aligned = (reinterpret_cast<std::uintptr_t>(base) + kHugePage - 1) & ~(kHugePage - 1);
+    bump_ = reinterpret_cast<std::uint8_t*>(aligned);
+    end_ = bump_ + slab;
+    ::madvise(bump_, slab, MADV_HUGEPAGE);
+  }
+  std::uint8_t* p = bump_;
+  bump_ += bytes;
+  return p;
+}
+
+std::uint8_t* SpanLog::Writer::reserve(Chain& c, std::size_t bytes) {
+  if (c.last && c.last->capacity - c.last->used >= bytes) return c.last->data() + c.last->used;
+  // Blocks of a partition double up to kMaxBlock: a small input touches
+  // little memory, a big one walks few blocks.
+  const auto size = static_cast<std::uint32_t>(std::max<std::size_t>(c.next_size, bytes));
+  c.next_size = std::min(c.next_size * 2, kMaxBlock);
+  auto* b = reinterpret_cast<Block*>(memory_.allocate(sizeof(Block) + size));
+  b->next = nullptr;
+  b->used = 0;
+  b->capacity = size;
+  (c.last ? c.last->next : c.first) = b;
+  c.last = b;
+  return b->data();
+}
+
+void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_t line) {
+  using namespace codec;
+  if (!has_base_) {
+    base_ = log_.base(r.start);
+    has_base_ = true;
+  }
+  std::uint8_t* body = body_.reserve(10 + rest_bound(r));
+  std::uint8_t* body_end = put(body, zigzag(r.start - base_));
+  body_end = put_rest(body_end, r, [this](std::string_view text) { return symbols_.intern(text); });
+  const auto body_size = static_cast<std::size_t>(body_end - body);
+
+  const std::uint64_t hash = hash_bytes(r.trace_id);
+  Chain& c = chains_[partition_of(hash)];
+  std::uint8_t* const at = reserve(c, 10 + r.trace_id.size() + 10 + 10 + 10 + body_size);
+  std::uint8_t* p = put_text(at, r.trace_id);
+  p = put(p, chunk);
+  p = put(p, line);
+  p = put(p, body_size);
+  std::memcpy(p, body, body_size);
+  p += body_size;
+  c.last->used += static_cast<std::uint32_t>(p - at);
+  ++c.count;
+  ++spans_;
+}
+
+SpanLog::Writer& SpanLog::writer() {
+  std::lock_guard<std::mutex> hold(writers_lock_);
+  writers_.push_back(std::make_unique<Writer>(*this));
+  return *writers_.back();
+}
+
+void SpanLog::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
+  if (writers_.empty()) writer();
+  writers_.front()->add(r, file, line);
+}
+
+Nanos SpanLog::base(Nanos start) {
+  std::lock_guard<std::mutex> hold(writers_lock_);
+  if (!has_base_.load(std::memory_order_relaxed)) {
+    base_.store(start, std::memory_order_relaxed);
+    has_base_.store(true, std::memory_order_relaxed);
+  }
+  return base_.load(std::memory_order_relaxed);
+}
+
+std::uint64_t SpanLog::span_count() const {
+  std::uint64_t n = 0;
+  for (const auto& w : writers_) n += w->spans_;
+  return n;
+}
+
+std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
+  std::size_t records = 0;
+  for (const auto& w : writers_) records += w->chains_[partition].count;
+  s.entries.clear();
+  s.ids.clear();
+  s.hashes.clear();
+  std::size_t cap = 16;
+  while (cap < records * 2) cap *= 2;
+  s.slots.assign(cap, kNone);
+  const std::size_t mask = cap - 1;
+  // Each record to its trace, traces numbered in order of first sight.
+  for (const auto& w : writers_) {
+    for (const Writer::Block* b = w->chains_[partition].first; b; b = b->next) {
+      const std::uint8_t* p = const_cast<Writer::Block*>(b)->data();
+      const std::uint8_t* end = p + b->used;
+      while (p < end) {
+        const std::uint8_t* at = p;
+        LogRecord r;
+        p = read_record(p, r);
+        const std::uint64_t h = hash_bytes(r.trace_id);
+        std::size_t i = h & mask;
+        std::uint32_t t;
+        for (;; i = (i + 1) & mask) {
+          t = s.slots[i];
+          if (t == kNone) {
+            t = static_cast<std::uint32_t>(s.ids.size());
+            s.slots[i] = t;
+            s.ids.push_back(r.trace_id);
+            s.hashes.push_back(h);
+            break;
+          }
+          if (s.hashes[t] == h && s.ids[t] == r.trace_id) break;
+        }
+        s.entries.push_back({r.location, t, at});
+      }
+    }
+  }
+  // Records side by side per trace, each trace's in input order.
+  const std::size_t traces = s.ids.size();
+  s.begin.assign(traces + 1, 0);
+  for (const Scratch::Entry& e : s.entries) ++s.begin[e.trace + 1];
+  for (std::size_t t = 0; t < traces; ++t) s.begin[t + 1] += s.begin[t];
+  s.cursor.assign(s.begin.begin(), s.begin.end() - 1);
+  s.sorted.resize(s.entries.size());
+  for (const Scratch::Entry& e : s.entries) s.sorted[s.cursor[e.trace]++] = e;
+  auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) { return a.location < b.location; };
+  for (std::size_t t = 0; t < traces; ++t) {
+    auto* first = s.sorted.data() + s.begin[t];
+    auto* last = s.sorted.data() + s.begin[t + 1];
+    // Each writer's records are in input order; only traces written by
+    // several threads need sorting.
+    if (!std::is_sorted(first, last, by_location)) std::sort(first, last, by_location);
+  }
+  return traces;
+}
+
+void SpanLog::RefusedSpans::add(Refused r) {
+  ++count;
+  first.push_back(std::move(r));
+  if (first.size() >= keep * 8 + 64) trim();  // in batches: linear overall
+}
+
+void SpanLog::RefusedSpans::take(RefusedSpans& other) {
+  count += other.count;
+  for (Refused& r : other.first) first.push_back(std::move(r));
+  other = RefusedSpans{};
+  trim();
+}
+
+void SpanLog::RefusedSpans::trim() {
+  auto earlier = [](const Refused& a, const Refused& b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+  };
+  if (first.size() > keep) {
+    std::nth_element(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(keep), first.end(), earlier);
+    first.resize(keep);
+  }
+  std::sort(first.begin(), first.end(), earlier);
+}
+
+void SpanLog::refuse(const Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const {
+  for (std::uint32_t k = from; k < to; ++k) {
+    const std::uint64_t location = s.sorted[k].location;
+    Refused r;
+    if (lines_.empty()) {
+      r.file = static_cast<std::uint32_t>(location >> 32);
+      r.line = static_cast<std::uint32_t>(location);
+    } else {
+      lines_.locate(location, r.file, r.line);
+    }
+    r.trace_id = std::string(s.ids[s.sorted[k].trace]);
+    refused.add(std::move(r));
+  }
+}
+
+void SpanLog::clear() {
+  std::lock_guard<std::mutex> hold(writers_lock_);
+  writers_.clear();
+}
+
+}  // namespace ta

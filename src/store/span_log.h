@@ -1,0 +1,191 @@
+// The batch run's span store: every parsed span appended, as one compact
+// record, to one of a few hundred partitions by its trace's hash. Parsing
+// threads each write their own partitions (no lock, no lookup per span:
+// memory is written in order); analysis takes one partition at a time,
+// groups its records by trace while they fit in cache, and hands each
+// trace to the assembler as a list of records. Nothing is copied or moved
+// between the parse and the assembly.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parse/span_record.h"
+#include "store/line_map.h"
+#include "store/span.h"
+#include "store/span_codec.h"
+#include "store/symbols.h"
+
+namespace ta {
+
+// Memory handed out in order from large slabs that are given back all at
+// once. Slabs are advised as transparent huge pages: on a VM a 4 KiB page
+// fault costs microseconds, and the records of a big log are hundreds of MB.
+class SlabAllocator {
+ public:
+  SlabAllocator() = default;
+  SlabAllocator(const SlabAllocator&) = delete;
+  SlabAllocator& operator=(const SlabAllocator&) = delete;
+  ~SlabAllocator();
+  std::uint8_t* allocate(std::size_t bytes);  // 16-byte aligned
+
+ private:
+  struct Mapping {
+    void* base;
+    std::size_t size;
+  };
+  std::vector<Mapping> maps_;
+  std::uint8_t* bump_ = nullptr;
+  std::uint8_t* end_ = nullptr;
+  std::size_t next_slab_ = 2u << 20;
+};
+
+class SpanLog {
+ public:
+  static constexpr std::size_t kPartitions = 256;
+
+  explicit SpanLog(std::size_t max_trace_spans = 10'000'000) : max_trace_spans_(max_trace_spans) {}
+  SpanLog(const SpanLog&) = delete;
+  SpanLog& operator=(const SpanLog&) = delete;
+
+  // One per parsing thread: appends spans to its own partitions.
+  class Writer {
+   public:
+    explicit Writer(SpanLog& log) : log_(log), symbols_(log.symbol_cache()) {}
+    // Copies a parsed record (whose views die with the next parse). The
+    // location is the line's chunk and its line number in that chunk.
+    void add(const SpanRecord& r, std::uint32_t chunk, std::uint64_t line);
+    std::uint64_t spans() const { return spans_; }
+
+   private:
+    friend class SpanLog;
+    struct Block {
+      Block* next;
+      std::uint32_t used, capacity;
+      std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(this + 1); }
+    };
+    struct Chain {
+      Block* first = nullptr;
+      Block* last = nullptr;
+      std::uint32_t next_size = 1024;
+      std::uint32_t count = 0;  // records
+    };
+    std::uint8_t* reserve(Chain& c, std::size_t bytes);
+    SpanLog& log_;
+    SymbolCache symbols_;
+    SlabAllocator memory_;
+    Chain chains_[kPartitions];
+    ByteBuffer body_;  // a record's body, before its size is known
+    Nanos base_ = 0;
+    bool has_base_ = false;
+    std::uint64_t spans_ = 0;
+  };
+  // A new writer, owned by the log (thread-safe).
+  Writer& writer();
+
+  // Single-threaded shorthand (tests, tools): the location is file and line.
+  void add(const SpanRecord& r, std::uint32_t file, std::uint32_t line);
+
+  // Where chunks' lines are: set once every chunk is read. Without it a
+  // record's chunk is taken as its file and its line as the file's line.
+  void set_lines(LineMap lines) { lines_ = std::move(lines); }
+  const LineMap& lines() const { return lines_; }
+
+  const SymbolTable& symbols() const { return symbols_; }
+  SymbolCache symbol_cache() { return SymbolCache(symbols_, symbols_lock_); }
+  std::size_t max_trace_spans() const { return max_trace_spans_; }
+  std::uint64_t span_count() const;
+
+  // Spans not kept because their trace was full (--max-trace-spans): all
+  // counted, the earliest `keep` listed.
+  struct Refused {
+    std::uint32_t file;
+    std::uint32_t line;
+    std::string trace_id;
+  };
+  struct RefusedSpans {
+    std::uint64_t count = 0;
+    std::vector<Refused> first;
+    std::size_t keep = 1000;
+    void add(Refused r);
+    void take(RefusedSpans& other);  // merges another thread's
+    void trim();                     // the earliest `keep`, in input order
+  };
+
+  // Reused between partitions by one analysing thread.
+  struct Scratch {
+    struct Entry {
+      std::uint64_t location;
+      std::uint32_t trace;
+      const std::uint8_t* record;
+    };
+    std::vector<Entry> entries, sorted;
+    std::vector<std::uint32_t> slots, begin, cursor;
+    std::vector<std::string_view> ids;
+    std::vector<std::uint64_t> hashes;
+    std::vector<const std::uint8_t*> records;
+  };
+
+  // Groups one partition's records by trace and calls f(const TraceData&)
+  // for each trace, its records in input order; spans past
+  // --max-trace-spans go to `refused` instead. Thread-safe across
+  // different partitions.
+  template <typename F>
+  void for_each_trace(std::size_t partition, Scratch& scratch, RefusedSpans& refused, F&& f) const;
+  // Every partition in turn (tests, tools).
+  template <typename F>
+  void for_each_trace(F&& f) const {
+    Scratch scratch;
+    RefusedSpans refused;
+    for (std::size_t p = 0; p < kPartitions; ++p) for_each_trace(p, scratch, refused, f);
+  }
+  // Gives back every record's memory.
+  void clear();
+
+  static std::size_t partition_of(std::uint64_t trace_hash) { return trace_hash >> 56; }
+
+ private:
+  // Groups the records; returns the number of traces.
+  std::size_t group(std::size_t partition, Scratch& s) const;
+  void refuse(const Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const;
+  // The time origin of every record's start: the first start any writer saw.
+  Nanos base(Nanos start);
+
+  SymbolTable symbols_;
+  std::mutex symbols_lock_;
+  std::mutex writers_lock_;
+  std::vector<std::unique_ptr<Writer>> writers_;
+  std::atomic<Nanos> base_{0};
+  std::atomic<bool> has_base_{false};
+  LineMap lines_;
+  std::size_t max_trace_spans_;
+};
+
+template <typename F>
+void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& refused, F&& f) const {
+  const std::size_t traces = group(partition, s);
+  const Nanos base = base_.load(std::memory_order_relaxed);
+  for (std::uint32_t t = 0; t < traces; ++t) {
+    const std::uint32_t from = s.begin[t], to = s.begin[t + 1];
+    const std::uint32_t kept = static_cast<std::uint32_t>(std::min<std::size_t>(to - from, max_trace_spans_));
+    s.records.clear();
+    for (std::uint32_t k = from; k < from + kept; ++k) s.records.push_back(s.sorted[k].record);
+    if (kept < to - from) refuse(s, from + kept, to, refused);
+    TraceData data;
+    data.trace_id = s.ids[t];
+    data.records = s.records.data();
+    data.record_count = kept;
+    data.base = base;
+    data.span_count = kept;
+    data.dropped = to - from - kept;
+    data.lines = lines_.empty() ? nullptr : &lines_;
+    f(static_cast<const TraceData&>(data));
+  }
+}
+
+}  // namespace ta
