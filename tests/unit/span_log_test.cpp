@@ -13,6 +13,7 @@ using namespace ta;
 
 namespace {
 
+// The record's views point into the arguments, which must outlive it.
 SpanRecord span(const std::string& trace, const std::string& id, Nanos start) {
   SpanRecord r;
   r.trace_id = trace;
@@ -72,8 +73,8 @@ TEST_CASE("span log: thousands of traces in every partition, each once with all 
   std::uint32_t line = 1;
   for (int round = 0; round < 3; ++round)
     for (int t = 0; t < 5000; ++t) {
-      const std::string id = "trace-" + std::to_string(t * 7919 % 100003);
-      const SpanRecord r = span(id, "s" + std::to_string(round), 1000 + round);
+      const std::string id = "trace-" + std::to_string(t * 7919 % 100003), span_id = "s" + std::to_string(round);
+      const SpanRecord r = span(id, span_id, 1000 + round);
       w[t % 2]->add(r, 0, line++);
       ++want[id];
     }
