@@ -174,10 +174,8 @@ bool SpanParser::json_error(error_code err, std::string_view where) {
 }
 
 void SpanParser::reset() {
-  std::vector<PendingCall> calls = std::move(p_.calls);  // keeps its capacity
-  calls.clear();
   p_ = Pending{};
-  p_.calls = std::move(calls);
+  calls_.clear();  // keeps its capacity
 }
 
 bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& out) {
@@ -420,7 +418,7 @@ bool SpanParser::parse_call(object obj, std::size_t index) {
     }
   }
   if (!has_id) return fail(fmt::format("requestStacks[{}] has no subSpanId", index));
-  p_.calls.push_back(call);
+  calls_.push_back(call);
   return true;
 }
 
@@ -592,9 +590,9 @@ bool SpanParser::finish(SpanRecord& out) {
   out.duration = duration;
   out.http_code = p.http_code;
   out.calls.clear();
-  out.calls.reserve(p.calls.size());
+  out.calls.reserve(calls_.size());
   std::size_t index = 0;
-  for (const PendingCall& c : p.calls) {
+  for (const PendingCall& c : calls_) {
     CallRecord r;
     r.span_id = c.span_id;
     r.host = c.host;

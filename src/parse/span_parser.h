@@ -46,7 +46,6 @@ class SpanParser {
     Decimal timestamp, duration;
     bool has_timestamp = false, has_duration = false, has_span_fields = false;
     std::int16_t http_code = kNoCode;
-    std::vector<PendingCall> calls;
     // Filebeat envelope
     std::string_view message, envelope_host, origin_path, origin_offset;
     bool has_message = false;
@@ -83,6 +82,7 @@ class SpanParser {
   std::string message_copy_;
   std::string number_text_;
   Pending p_;
+  std::vector<PendingCall> calls_;  // p_'s requestStacks, kept apart so Pending is reset with a plain store
   std::string error_;
 };
 

@@ -1,5 +1,6 @@
 #include "parse/time_value.h"
 
+#include <array>
 #include <limits>
 
 namespace ta {
@@ -97,8 +98,16 @@ std::optional<Decimal> parse_decimal(std::string_view s) {
 
 TimeUnit unit_from_magnitude(const Decimal& t) {
   if (t.digits == 0) return TimeUnit::kMillis;
-  int digits = 1;  // of t.digits, by comparison (no division per digit)
-  for (std::uint64_t p = 10; digits < 20 && t.digits >= p; p *= 10) ++digits;
+  // Digits of t.digits: about log10 from its bit width, then one compare.
+  static constexpr auto kPow10 = [] {
+    std::array<std::uint64_t, 20> p{};
+    p[0] = 1;
+    for (std::size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 10;
+    return p;
+  }();
+  const int bits = 64 - __builtin_clzll(t.digits);
+  const int below = (bits * 1233) >> 12;  // floor(log10(2^bits)), at most 19
+  const int digits = below + (t.digits >= kPow10[below] ? 1 : 0);
   const int integer_digits = digits + t.exponent;
   if (integer_digits >= 18) return TimeUnit::kNanos;
   if (integer_digits >= 15) return TimeUnit::kMicros;
@@ -106,7 +115,7 @@ TimeUnit unit_from_magnitude(const Decimal& t) {
   return TimeUnit::kMillis;
 }
 
-std::optional<Nanos> to_nanos(const Decimal& v, TimeUnit unit) {
+std::optional<Nanos> to_nanos_exactly(const Decimal& v, TimeUnit unit) {
   if (v.exponent == 0) {  // a whole number, nearly always: no 128-bit steps
     std::int64_t x;
     if (v.digits <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) &&

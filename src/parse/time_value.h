@@ -29,7 +29,18 @@ TimeUnit unit_from_magnitude(const Decimal& timestamp);
 
 // Converts to nanoseconds (fractions below 1 ns are dropped); nullopt when the
 // result does not fit in int64.
-std::optional<Nanos> to_nanos(const Decimal& value, TimeUnit unit);
+std::optional<Nanos> to_nanos_exactly(const Decimal& value, TimeUnit unit);
+inline std::optional<Nanos> to_nanos(const Decimal& value, TimeUnit unit) {
+  if (value.exponent == 0 && value.digits <= static_cast<std::uint64_t>(INT64_MAX)) {  // a whole number, nearly always
+    std::int64_t scale = 1'000'000;
+    if (unit == TimeUnit::kSeconds) scale = 1'000'000'000;
+    if (unit == TimeUnit::kMicros) scale = 1'000;
+    if (unit == TimeUnit::kNanos) scale = 1;
+    std::int64_t x;
+    if (!__builtin_mul_overflow(static_cast<std::int64_t>(value.digits), scale, &x)) return value.negative ? -x : x;
+  }
+  return to_nanos_exactly(value, unit);
+}
 
 // The integral value, or nullopt when it has a fraction or does not fit.
 std::optional<std::int64_t> to_integer(const Decimal& value);
