@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 
 #include "util/hash.h"
@@ -61,20 +62,27 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
     base_ = log_.base(r.start);
     has_base_ = true;
   }
-  std::uint8_t* body = body_.reserve(10 + rest_bound(r));
-  std::uint8_t* body_end = put(body, zigzag(r.start - base_));
-  body_end = put_rest(body_end, r, [this](std::string_view text) { return symbols_.intern(text); });
-  const auto body_size = static_cast<std::size_t>(body_end - body);
-
-  const std::uint64_t hash = hash_bytes(r.trace_id);
-  Chain& c = chains_[partition_of(hash)];
-  std::uint8_t* const at = reserve(c, 10 + r.trace_id.size() + 10 + 10 + 10 + body_size);
+  Chain& c = chains_[partition_of(hash_bytes(r.trace_id))];
+  std::uint8_t* const at = reserve(c, 10 + r.trace_id.size() + 10 + 10 + 3 + 10 + rest_bound(r));
   std::uint8_t* p = put_text(at, r.trace_id);
   p = put(p, chunk);
   p = put(p, line);
-  p = put(p, body_size);
-  std::memcpy(p, body, body_size);
-  p += body_size;
+  // The body is written where it goes, after one byte for its size; the
+  // rare body of 128 bytes or more moves up for a longer size.
+  std::uint8_t* const size_at = p;
+  std::uint8_t* const body = p + 1;
+  p = put(body, zigzag(r.start - base_));
+  p = put_rest(p, r, [this](std::string_view text) { return symbols_.intern(text); });
+  const auto body_size = static_cast<std::size_t>(p - body);
+  if (body_size < 0x80) {
+    *size_at = static_cast<std::uint8_t>(body_size);
+  } else {
+    std::uint8_t size[10];
+    const auto n = static_cast<std::size_t>(put(size, body_size) - size);
+    std::memmove(body + n - 1, body, body_size);
+    std::memcpy(size_at, size, n);
+    p += n - 1;
+  }
   c.last->used += static_cast<std::uint32_t>(p - at);
   ++c.count;
   ++spans_;

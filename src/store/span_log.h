@@ -80,7 +80,6 @@ class SpanLog {
     SymbolCache symbols_;
     SlabAllocator memory_;
     Chain chains_[kPartitions];
-    ByteBuffer body_;  // a record's body, before its size is known
     Nanos base_ = 0;
     bool has_base_ = false;
     std::uint64_t spans_ = 0;

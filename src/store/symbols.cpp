@@ -36,16 +36,12 @@ void pack(std::string_view s, std::uint64_t& a, std::uint64_t& b) {
   }
 }
 
-std::uint64_t finalize(std::uint64_t z) {  // splitmix64's: every input bit moves every output bit
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Labels often differ only in their last bytes ("10.1.0.187"), which sit
-// in the high bits of a word: a mix without a full finalizer lets them
-// collide in the table's low index bits.
-std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) { return finalize(a ^ finalize(b + n)); }
+// in the high bits of a word: each word is multiplied by an odd constant,
+// which carries every bit upward, and the slot is taken from the top bits.
+std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) {
+  return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (n * 0x165667B19E3779F9ull);
+}
 
 }  // namespace
 
@@ -62,7 +58,7 @@ Symbol SymbolTable::intern_short(std::string_view text) {
   pack(text, a, b);
   const auto n = static_cast<std::uint32_t>(text.size());
   std::size_t mask = short_.size() - 1;
-  for (std::size_t i = mix(a, b, n) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = mix(a, b, n) >> short_shift_;; i = (i + 1) & mask) {
     Short& e = short_[i];
     if (e.symbol == 0) break;
     if (e.a == a && e.b == b && e.length == n) return e.symbol;
@@ -72,14 +68,15 @@ Symbol SymbolTable::intern_short(std::string_view text) {
     std::vector<Short> old(short_.size() * 2);
     old.swap(short_);
     mask = short_.size() - 1;
+    --short_shift_;
     for (const Short& e : old) {
       if (e.symbol == 0) continue;
-      std::size_t i = mix(e.a, e.b, e.length) & mask;
+      std::size_t i = mix(e.a, e.b, e.length) >> short_shift_;
       while (short_[i].symbol != 0) i = (i + 1) & mask;
       short_[i] = e;
     }
   }
-  std::size_t i = mix(a, b, n) & mask;
+  std::size_t i = mix(a, b, n) >> short_shift_;
   while (short_[i].symbol != 0) i = (i + 1) & mask;
   short_[i] = Short{a, b, n, id};
   ++short_count_;

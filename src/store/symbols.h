@@ -35,6 +35,7 @@ class SymbolTable {
   std::deque<std::string> texts_;  // deque: views into it stay valid
   HashIndex index_;                // labels longer than 16 bytes
   std::vector<Short> short_;
+  int short_shift_ = 56;  // a slot is the hash's top bits: 64 - log2(short_.size())
   std::size_t short_count_ = 0;
 };
 
