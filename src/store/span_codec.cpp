@@ -1,14 +1,108 @@
 #include "store/span_codec.h"
 
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
+
+#include <algorithm>
+#include <cstring>
 
 namespace ta {
+
+namespace codec {
+
+#if defined(__SSSE3__)
+namespace {
+// 16 characters: each a digit or a-f, to its value, pairs joined into the 8
+// bytes at out; false when one is another character.
+bool pack16(__m128i v, std::uint8_t* out) {
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('f' + 1)));
+  if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) != 0xFFFF) return false;
+  const __m128i value = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0F)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+  const __m128i pairs = _mm_maddubs_epi16(value, _mm_set1_epi16(0x0110));  // high digit * 16 + low digit
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(pairs, pairs));
+  return true;
+}
+}  // namespace
+#endif
+
+// Writes up to 8 bytes past the packed ones (put_id's caller has room: an
+// id's bound is 10 bytes more than its length).
+bool pack_hex(std::string_view id, std::uint8_t* out) {
+  const std::size_t n = id.size();  // even, 2 to 32
+#if defined(__SSSE3__)
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    if (!pack16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + i)), out + i / 2)) return false;
+  if (i < n) {
+    // The rest, after '0' digits to make 16.
+    alignas(16) char tail[16];
+    std::memset(tail, '0', sizeof tail);
+    std::memcpy(tail, id.data() + i, n - i);
+    if (!pack16(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), out + i / 2)) return false;
+  }
+  return true;
+#else
+  for (std::size_t i = 0; i < n; i += 2) {
+    unsigned pair = 0;
+    for (std::size_t k = i; k < i + 2; ++k) {
+      const auto c = static_cast<unsigned char>(id[k]);
+      unsigned v;
+      if (c >= '0' && c <= '9') {
+        v = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v = c - 'a' + 10;
+      } else {
+        return false;
+      }
+      pair = pair << 4 | v;
+    }
+    out[i / 2] = static_cast<std::uint8_t>(pair);
+  }
+  return true;
+#endif
+}
+
+}  // namespace codec
+
 namespace {
 
 std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
 
+// The digits of packed hex bytes, appended to out.
+void unpack_hex(const std::uint8_t* bytes, std::size_t n, std::string& out) {
+  const std::size_t at = out.size();
+  out.resize(at + 2 * n);
+  char* dst = out.data() + at;
+#if defined(__SSSE3__)
+  while (n > 0) {
+    const std::size_t k = std::min<std::size_t>(n, 8);  // 8 bytes, 16 digits at a time
+    alignas(16) std::uint8_t in[16] = {};
+    std::memcpy(in, bytes, k);
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in));
+    const __m128i nibbles = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F)),
+                                              _mm_and_si128(v, _mm_set1_epi8(0x0F)));  // high digit first
+    const __m128i digits = _mm_shuffle_epi8(_mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'), nibbles);
+    alignas(16) char text[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(text), digits);
+    std::memcpy(dst, text, 2 * k);
+    dst += 2 * k;
+    bytes += k;
+    n -= k;
+  }
+#else
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    dst[2 * i] = kDigits[bytes[i] >> 4];
+    dst[2 * i + 1] = kDigits[bytes[i] & 0x0F];
+  }
+#endif
+}
+
 struct Reader {
   const std::uint8_t* p;
-  const std::uint8_t* start;  // of the blob, whose copy begins at `origin` in the text
+  const std::uint8_t* start;  // of the bytes whose copy begins at `origin` in the text
   std::uint32_t origin;
   std::uint64_t get() {
     std::uint64_t v = 0;
@@ -18,8 +112,35 @@ struct Reader {
       if (!(b & 0x80)) return v;
     }
   }
-  TextRef text() {
-    const auto n = static_cast<std::uint32_t>(get());
+  // A flagged varint (codec::put_flagged): the value; flag set when divided.
+  std::uint64_t get_flagged(bool& flag) {
+    const std::uint8_t b = *p++;
+    flag = b & 1;
+    std::uint64_t v = (b >> 1) & 0x3F;
+    if (b & 0x80) v |= get() << 6;
+    return v;
+  }
+  Nanos offset() {
+    bool milli;
+    const std::int64_t x = unzigzag(get_flagged(milli));
+    return milli ? x * codec::kMilli : x;
+  }
+  Nanos duration() {
+    bool milli;
+    const std::uint64_t v = get_flagged(milli);
+    return static_cast<Nanos>(milli ? v * static_cast<std::uint64_t>(codec::kMilli) : v);
+  }
+  // An id: where its copy lies in `text`, or, packed, its digits appended.
+  TextRef id(std::string& text) {
+    const std::uint64_t header = get();
+    if (header & 1) {
+      const std::size_t n = header >> 1;
+      const TextRef r{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(2 * n)};
+      unpack_hex(p, n, text);
+      p += n;
+      return r;
+    }
+    const auto n = static_cast<std::uint32_t>(header >> 1);
     const TextRef r{origin + static_cast<std::uint32_t>(p - start), n};
     p += n;
     return r;
@@ -32,7 +153,7 @@ void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::
                    std::uint32_t file, std::uint32_t line) {
   using codec::put;
   std::uint8_t start[10], head[10], tail[20];
-  const auto start_size = static_cast<std::size_t>(put(start, codec::zigzag(start_offset)) - start);
+  const auto start_size = static_cast<std::size_t>(codec::put_offset(start, start_offset) - start);
   const auto head_size = static_cast<std::size_t>(put(head, start_size + size) - head);
   const auto tail_size = static_cast<std::size_t>(put(put(tail, file), line) - tail);
   std::uint8_t* p = arena.append(blob, head_size + start_size + size + tail_size);
@@ -53,9 +174,9 @@ void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Na
 
 const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out) {
   Reader in{p, p, 0};
-  const auto id_size = static_cast<std::size_t>(in.get());
-  out.trace_id = std::string_view(reinterpret_cast<const char*>(in.p), id_size);
-  in.p += id_size;
+  const std::uint64_t header = in.get();
+  in.p += (header & 1) ? header >> 1 : header >> 1;  // packed bytes or raw length alike
+  out.trace_key = std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(in.p - p));
   const auto chunk = static_cast<std::uint32_t>(in.get());
   out.location = make_location(chunk, in.get());
   out.body_size = static_cast<std::uint32_t>(in.get());
@@ -63,18 +184,29 @@ const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out) {
   return in.p + out.body_size;
 }
 
+void append_id(std::string_view key, std::string& out) {
+  Reader in{reinterpret_cast<const std::uint8_t*>(key.data()), reinterpret_cast<const std::uint8_t*>(key.data()), 0};
+  const std::uint64_t header = in.get();
+  if (header & 1) {
+    unpack_hex(in.p, header >> 1, out);
+  } else {
+    out.append(reinterpret_cast<const char*>(in.p), header >> 1);
+  }
+}
+
 namespace {
 
-// One record's body, whose copy starts at `origin` in the trace's text.
+// One record's body, whose copy starts at `origin` in the trace's text
+// (packed ids are appended to the text as they are met).
 void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t origin, Nanos base, std::uint32_t file,
-                 std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls) {
+                 std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls, std::string& text) {
   Reader in{body, body, origin};
   Span s;
   s.content = TextRef{origin, size};
-  s.start = base + unzigzag(in.get());
-  s.duration = static_cast<Nanos>(in.get());
-  s.span_id = in.text();
-  s.parent_id = in.text();
+  s.start = base + in.offset();
+  s.duration = in.duration();
+  s.span_id = in.id(text);
+  s.parent_id = in.id(text);
   s.host = static_cast<Symbol>(in.get());
   s.service = static_cast<Symbol>(in.get());
   s.operation = static_cast<Symbol>(in.get());
@@ -84,9 +216,9 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t ori
   s.calls_count = static_cast<std::uint32_t>(in.get());
   for (std::uint32_t k = 0; k < s.calls_count; ++k) {
     Call c;
-    c.span_id = in.text();
-    c.start = s.start + unzigzag(in.get());
-    c.duration = static_cast<Nanos>(in.get());
+    c.span_id = in.id(text);
+    c.start = s.start + in.offset();
+    c.duration = in.duration();
     c.host = static_cast<Symbol>(in.get());
     c.http_code = static_cast<std::int16_t>(static_cast<std::int64_t>(in.get()) - 1);
     calls.push_back(c);
@@ -122,7 +254,7 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
       }
       const auto origin = static_cast<std::uint32_t>(text.size());
       text.append(reinterpret_cast<const char*>(r.body), r.body_size);
-      decode_body(r.body, r.body_size, origin, data.base, file, line, spans, calls);
+      decode_body(r.body, r.body_size, origin, data.base, file, line, spans, calls, text);
     }
     return;
   }
@@ -143,7 +275,7 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
     const auto file = static_cast<std::uint32_t>(in.get());
     const auto line = static_cast<std::uint32_t>(in.get());
     decode_body(body, body_len, origin + static_cast<std::uint32_t>(body - blob.data), data.base, file, line, spans,
-                calls);
+                calls, text);
   }
 }
 

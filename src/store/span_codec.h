@@ -20,10 +20,10 @@
 namespace ta {
 
 // Record: varint body length, body, varint file, varint line. Body:
-//   zigzag(start - base), then the rest: duration, id, parent id, host,
-//   service, operation, group, code + 1, call count, then per call: id,
-//   zigzag(start - span start), duration, host, code + 1. Strings are a
-//   varint length + bytes.
+//   start - base, then the rest: duration, id, parent id, host, service,
+//   operation, group, code + 1, call count, then per call: id, start -
+//   span start, duration, host, code + 1. Times and ids as put_offset,
+//   put_duration and put_id write them (below); the rest varints.
 
 // A growable byte buffer written through a pointer (no per-byte checks).
 class ByteBuffer {
@@ -68,19 +68,59 @@ inline std::uint64_t zigzag(std::int64_t v) {
 }
 inline std::uint64_t code_value(std::int16_t code) { return static_cast<std::uint64_t>(code + 1); }
 
+// Times are nanoseconds, and nearly always whole milliseconds (logs in ms):
+// one divisible by 10^6 is kept divided, flagged in the lowest bit of a
+// 65-bit varint (the first byte holds the flag and 6 bits of the value).
+inline constexpr std::int64_t kMilli = 1'000'000;
+inline std::uint8_t* put_flagged(std::uint8_t* p, std::uint64_t v, bool flag) {
+  const auto first = static_cast<std::uint8_t>(((v & 0x3F) << 1) | (flag ? 1u : 0u));
+  if (v < 0x40) {
+    *p++ = first;
+    return p;
+  }
+  *p++ = static_cast<std::uint8_t>(first | 0x80);
+  return put(p, v >> 6);
+}
+// A time relative to another (signed).
+inline std::uint8_t* put_offset(std::uint8_t* p, Nanos x) {
+  if (x % kMilli == 0) return put_flagged(p, zigzag(x / kMilli), true);
+  return put_flagged(p, zigzag(x), false);
+}
+inline std::uint8_t* put_duration(std::uint8_t* p, Nanos d) {
+  const auto v = static_cast<std::uint64_t>(d);
+  if (v % kMilli == 0) return put_flagged(p, v / kMilli, true);
+  return put_flagged(p, v, false);
+}
+
+// Ids: lowercase hex of even length up to 32 (nearly every id) is kept two
+// digits a byte, behind a byte of its length | 1; any other id as a varint
+// of its length << 1, then its bytes. One id has one encoding, so equal ids
+// have equal bytes.
+bool pack_hex(std::string_view id, std::uint8_t* out);  // false: not such an id (out may be written)
+inline std::uint8_t* put_id(std::uint8_t* p, std::string_view id) {
+  if (id.size() >= 2 && id.size() <= 32 && id.size() % 2 == 0 && pack_hex(id, p + 1)) {
+    *p = static_cast<std::uint8_t>(id.size() | 1);
+    return p + 1 + id.size() / 2;
+  }
+  p = put(p, id.size() << 1);
+  if (!id.empty()) std::memcpy(p, id.data(), id.size());
+  return p + id.size();
+}
+inline std::size_t id_bound(std::string_view id) { return 10 + id.size(); }
+
 // Most bytes the body after its start can take.
 inline std::size_t rest_bound(const SpanRecord& r) {
-  std::size_t n = 10 + 10 + r.span_id.size() + r.parent_id.size() + 4 * 5 + 3 + 5;
-  for (const CallRecord& c : r.calls) n += 5 + c.span_id.size() + 10 + 10 + 5 + 3;
+  std::size_t n = 11 + id_bound(r.span_id) + id_bound(r.parent_id) + 4 * 5 + 3 + 5;
+  for (const CallRecord& c : r.calls) n += id_bound(c.span_id) + 11 + 11 + 5 + 3;
   return n;
 }
 
 // The body after its start; intern(text) gives a label's symbol.
 template <typename Intern>
 std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
-  p = put(p, static_cast<std::uint64_t>(r.duration));
-  p = put_text(p, r.span_id);
-  p = put_text(p, r.parent_id);
+  p = put_duration(p, r.duration);
+  p = put_id(p, r.span_id);
+  p = put_id(p, r.parent_id);
   p = put(p, intern(r.host));
   p = put(p, intern(r.service));
   p = put(p, intern(r.operation));
@@ -88,19 +128,13 @@ std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
   p = put(p, code_value(r.http_code));
   p = put(p, r.calls.size());
   for (const CallRecord& c : r.calls) {
-    p = put_text(p, c.span_id);
-    p = put(p, zigzag(c.start - r.start));
-    p = put(p, static_cast<std::uint64_t>(c.duration));
+    p = put_id(p, c.span_id);
+    p = put_offset(p, c.start - r.start);
+    p = put_duration(p, c.duration);
     p = put(p, intern(c.host));
     p = put(p, code_value(c.http_code));
   }
   return p;
-}
-
-template <typename T>
-std::uint8_t* put_raw(std::uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-  return p + sizeof v;
 }
 
 }  // namespace codec
@@ -114,17 +148,19 @@ void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
                  Blob& blob, BlobArena& arena);
 
-// A span log's record (span_log.h): varint trace id size, trace id, varint
+// A span log's record (span_log.h): trace id (as ids above), varint
 // chunk, varint line in chunk, varint body size, body (as above, its start
 // relative to the log's base).
 struct LogRecord {
-  std::string_view trace_id;
+  std::string_view trace_key;  // the trace id as encoded: equal keys, equal ids
   std::uint64_t location;  // make_location(chunk, line)
   const std::uint8_t* body;
   std::uint32_t body_size;
 };
 // Reads the record at p; returns the one after it.
 const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out);
+// Appends the id an encoded key (LogRecord::trace_key) stands for.
+void append_id(std::string_view key, std::string& out);
 
 // One trace's encoded spans: a SpanStore's blob of records one after
 // another, or a SpanLog's records each where it lies, in input order.

@@ -62,16 +62,21 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
     base_ = log_.base(r.start);
     has_base_ = true;
   }
-  Chain& c = chains_[partition_of(hash_bytes(r.trace_id))];
-  std::uint8_t* const at = reserve(c, 10 + r.trace_id.size() + 10 + 10 + 3 + 10 + rest_bound(r));
-  std::uint8_t* p = put_text(at, r.trace_id);
+  // The record's bytes, trace id first: the id as encoded is the key its
+  // partition and its trace are found by.
+  std::uint8_t* const key = key_.reserve(id_bound(r.trace_id));
+  const auto key_size = static_cast<std::size_t>(put_id(key, r.trace_id) - key);
+  Chain& c = chains_[partition_of(hash_bytes(std::string_view(reinterpret_cast<const char*>(key), key_size)))];
+  std::uint8_t* const at = reserve(c, key_size + 10 + 10 + 3 + 11 + rest_bound(r));
+  std::memcpy(at, key, key_size);
+  std::uint8_t* p = at + key_size;
   p = put(p, chunk);
   p = put(p, line);
   // The body is written where it goes, after one byte for its size; the
   // rare body of 128 bytes or more moves up for a longer size.
   std::uint8_t* const size_at = p;
   std::uint8_t* const body = p + 1;
-  p = put(body, zigzag(r.start - base_));
+  p = put_offset(body, r.start - base_);
   p = put_rest(p, r, [this](std::string_view text) { return symbols_.intern(text); });
   const auto body_size = static_cast<std::size_t>(p - body);
   if (body_size < 0x80) {
@@ -118,7 +123,7 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   std::size_t records = 0;
   for (const auto& w : writers_) records += w->chains_[partition].count;
   s.entries.clear();
-  s.ids.clear();
+  s.keys.clear();
   s.hashes.clear();
   std::size_t cap = 16;
   while (cap < records * 2) cap *= 2;
@@ -133,26 +138,36 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
         const std::uint8_t* at = p;
         LogRecord r;
         p = read_record(p, r);
-        const std::uint64_t h = hash_bytes(r.trace_id);
+        const std::uint64_t h = hash_bytes(r.trace_key);
         std::size_t i = h & mask;
         std::uint32_t t;
         for (;; i = (i + 1) & mask) {
           t = s.slots[i];
           if (t == kNone) {
-            t = static_cast<std::uint32_t>(s.ids.size());
+            t = static_cast<std::uint32_t>(s.keys.size());
             s.slots[i] = t;
-            s.ids.push_back(r.trace_id);
+            s.keys.push_back(r.trace_key);
             s.hashes.push_back(h);
             break;
           }
-          if (s.hashes[t] == h && s.ids[t] == r.trace_id) break;
+          if (s.hashes[t] == h && s.keys[t] == r.trace_key) break;
         }
         s.entries.push_back({r.location, t, at});
       }
     }
   }
   // Records side by side per trace, each trace's in input order.
-  const std::size_t traces = s.ids.size();
+  // The traces' ids, decoded once each.
+  const std::size_t traces = s.keys.size();
+  s.id_text.clear();
+  s.id_end.clear();
+  for (const std::string_view key : s.keys) {
+    append_id(key, s.id_text);
+    s.id_end.push_back(s.id_text.size());
+  }
+  s.ids.clear();
+  for (std::size_t t = 0, from = 0; t < traces; from = s.id_end[t++])
+    s.ids.push_back(std::string_view(s.id_text).substr(from, s.id_end[t] - from));
   s.begin.assign(traces + 1, 0);
   for (const Scratch::Entry& e : s.entries) ++s.begin[e.trace + 1];
   for (std::size_t t = 0; t < traces; ++t) s.begin[t + 1] += s.begin[t];

@@ -78,6 +78,7 @@ class SpanLog {
     std::uint8_t* reserve(Chain& c, std::size_t bytes);
     SpanLog& log_;
     SymbolCache symbols_;
+    ByteBuffer key_;  // the trace id being written, encoded
     SlabAllocator memory_;
     Chain chains_[kPartitions];
     Nanos base_ = 0;
@@ -125,7 +126,10 @@ class SpanLog {
     };
     std::vector<Entry> entries, sorted;
     std::vector<std::uint32_t> slots, begin, cursor;
-    std::vector<std::string_view> ids;
+    std::vector<std::string_view> keys;  // the traces' ids as encoded
+    std::string id_text;                 // and decoded, one after another
+    std::vector<std::size_t> id_end;
+    std::vector<std::string_view> ids;   // into id_text
     std::vector<std::uint64_t> hashes;
     std::vector<const std::uint8_t*> records;
   };
