@@ -35,14 +35,18 @@ bool pack_hex(std::string_view id, std::uint8_t* out) {
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16)
     if (!pack16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + i)), out + i / 2)) return false;
-  if (i < n) {
-    // The rest, after '0' digits to make 16.
-    alignas(16) char tail[16];
-    std::memset(tail, '0', sizeof tail);
-    std::memcpy(tail, id.data() + i, n - i);
-    if (!pack16(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), out + i / 2)) return false;
+  if (i == n) return true;
+  if (n - i == 8) {  // the usual span id: its 8 digits, then '0's to make 16
+    std::uint64_t word;
+    std::memcpy(&word, id.data() + i, 8);
+    return pack16(_mm_or_si128(_mm_cvtsi64_si128(static_cast<long long>(word)), _mm_set_epi64x(0x3030303030303030, 0)),
+                  out + i / 2);
   }
-  return true;
+  // Any other rest, after '0' digits to make 16.
+  alignas(16) char tail[16];
+  std::memset(tail, '0', sizeof tail);
+  std::memcpy(tail, id.data() + i, n - i);
+  return pack16(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), out + i / 2);
 #else
   for (std::size_t i = 0; i < n; i += 2) {
     unsigned pair = 0;
@@ -70,26 +74,19 @@ namespace {
 
 std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
 
-// The digits of packed hex bytes, appended to out.
-void unpack_hex(const std::uint8_t* bytes, std::size_t n, std::string& out) {
-  const std::size_t at = out.size();
-  out.resize(at + 2 * n);
-  char* dst = out.data() + at;
+// The digits of n packed hex bytes at dst. Reads up to 7 bytes past the
+// packed ones and writes up to 16 digits past the last: the callers leave
+// room (a slab's slack, the text's room for digits).
+char* unpack_hex(const std::uint8_t* bytes, std::size_t n, char* dst) {
 #if defined(__SSSE3__)
-  while (n > 0) {
-    const std::size_t k = std::min<std::size_t>(n, 8);  // 8 bytes, 16 digits at a time
-    alignas(16) std::uint8_t in[16] = {};
-    std::memcpy(in, bytes, k);
-    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in));
+  const __m128i digit_of = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
+  for (std::size_t done = 0; done < n; done += 8) {  // 8 bytes, 16 digits at a time
+    std::uint64_t word;
+    std::memcpy(&word, bytes + done, 8);
+    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(word));
     const __m128i nibbles = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F)),
                                               _mm_and_si128(v, _mm_set1_epi8(0x0F)));  // high digit first
-    const __m128i digits = _mm_shuffle_epi8(_mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'), nibbles);
-    alignas(16) char text[16];
-    _mm_store_si128(reinterpret_cast<__m128i*>(text), digits);
-    std::memcpy(dst, text, 2 * k);
-    dst += 2 * k;
-    bytes += k;
-    n -= k;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * done), _mm_shuffle_epi8(digit_of, nibbles));
   }
 #else
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -98,7 +95,12 @@ void unpack_hex(const std::uint8_t* bytes, std::size_t n, std::string& out) {
     dst[2 * i + 1] = kDigits[bytes[i] & 0x0F];
   }
 #endif
+  return dst + 2 * n;
 }
+
+// Room a body's decoding may take in the text past its copy: its packed ids'
+// digits (two a byte) and one more write of 16.
+constexpr std::size_t kDigitRoom = 16;
 
 struct Reader {
   const std::uint8_t* p;
@@ -130,13 +132,14 @@ struct Reader {
     const std::uint64_t v = get_flagged(milli);
     return static_cast<Nanos>(milli ? v * static_cast<std::uint64_t>(codec::kMilli) : v);
   }
-  // An id: where its copy lies in `text`, or, packed, its digits appended.
-  TextRef id(std::string& text) {
+  // An id: where its copy lies in the text, or, packed, its digits written
+  // at `digits` in the text that starts at `text`.
+  TextRef id(const char* text, char*& digits) {
     const std::uint64_t header = get();
     if (header & 1) {
       const std::size_t n = header >> 1;
-      const TextRef r{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(2 * n)};
-      unpack_hex(p, n, text);
+      const TextRef r{static_cast<std::uint32_t>(digits - text), static_cast<std::uint32_t>(2 * n)};
+      digits = unpack_hex(p, n, digits);
       p += n;
       return r;
     }
@@ -188,7 +191,9 @@ void append_id(std::string_view key, std::string& out) {
   Reader in{reinterpret_cast<const std::uint8_t*>(key.data()), reinterpret_cast<const std::uint8_t*>(key.data()), 0};
   const std::uint64_t header = in.get();
   if (header & 1) {
-    unpack_hex(in.p, header >> 1, out);
+    const std::size_t at = out.size(), n = header >> 1;
+    out.resize(at + 2 * n + kDigitRoom);
+    out.resize(static_cast<std::size_t>(unpack_hex(in.p, n, out.data() + at) - out.data()));
   } else {
     out.append(reinterpret_cast<const char*>(in.p), header >> 1);
   }
@@ -197,16 +202,17 @@ void append_id(std::string_view key, std::string& out) {
 namespace {
 
 // One record's body, whose copy starts at `origin` in the trace's text
-// (packed ids are appended to the text as they are met).
+// (`text`); packed ids' digits are written at `digits`, after it.
 void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t origin, Nanos base, std::uint32_t file,
-                 std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls, std::string& text) {
+                 std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls, const char* text,
+                 char*& digits) {
   Reader in{body, body, origin};
   Span s;
   s.content = TextRef{origin, size};
   s.start = base + in.offset();
   s.duration = in.duration();
-  s.span_id = in.id(text);
-  s.parent_id = in.id(text);
+  s.span_id = in.id(text, digits);
+  s.parent_id = in.id(text, digits);
   s.host = static_cast<Symbol>(in.get());
   s.service = static_cast<Symbol>(in.get());
   s.operation = static_cast<Symbol>(in.get());
@@ -216,7 +222,7 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t ori
   s.calls_count = static_cast<std::uint32_t>(in.get());
   for (std::uint32_t k = 0; k < s.calls_count; ++k) {
     Call c;
-    c.span_id = in.id(text);
+    c.span_id = in.id(text, digits);
     c.start = s.start + in.offset();
     c.duration = in.duration();
     c.host = static_cast<Symbol>(in.get());
@@ -232,7 +238,7 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t ori
 
 void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<Call>& calls, std::string& text) {
   if (data.records) {
-    // Each body is copied into the text, where its ids are found later.
+    // Each body is copied into the text, its packed ids' digits after it.
     LogRecord r;
     if (data.record_count >= 4096) {  // a huge trace: its text and calls not copied at each doubling
       std::size_t bytes = 0;
@@ -240,7 +246,7 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
         read_record(data.records[i], r);
         bytes += r.body_size;
       }
-      text.reserve(text.size() + bytes);
+      text.reserve(text.size() + 3 * bytes + kDigitRoom);
       calls.reserve(calls.size() + bytes / 16);
     }
     for (std::size_t i = 0; i < data.record_count; ++i) {
@@ -252,31 +258,39 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
         file = static_cast<std::uint32_t>(r.location >> 32);
         line = static_cast<std::uint32_t>(r.location);
       }
-      const auto origin = static_cast<std::uint32_t>(text.size());
-      text.append(reinterpret_cast<const char*>(r.body), r.body_size);
-      decode_body(r.body, r.body_size, origin, data.base, file, line, spans, calls, text);
+      const std::size_t origin = text.size();
+      text.resize(origin + 3 * std::size_t{r.body_size} + kDigitRoom);
+      char* digits = text.data() + origin + r.body_size;
+      std::memcpy(text.data() + origin, r.body, r.body_size);
+      decode_body(r.body, r.body_size, static_cast<std::uint32_t>(origin), data.base, file, line, spans, calls,
+                  text.data(), digits);
+      text.resize(static_cast<std::size_t>(digits - text.data()));
     }
     return;
   }
-  // The ids are read where they lie in a copy of the whole blob: one copy
-  // instead of one per id.
+  // The blob is copied into the text and read there (the copy has room to
+  // be read past), its packed ids' digits after it.
   const Blob& blob = data.blob;
-  const auto origin = static_cast<std::uint32_t>(text.size());
-  text.append(reinterpret_cast<const char*>(blob.data), blob.size);
+  const std::size_t origin = text.size();
+  text.resize(origin + 3 * blob.size + kDigitRoom);
+  if (blob.size) std::memcpy(text.data() + origin, blob.data, blob.size);
   // A huge trace reserves room for as many calls as its bytes could hold in
   // the usual encoding, so the list is not copied at every doubling.
   if (blob.size >= (1u << 20)) calls.reserve(calls.size() + blob.size / 16);
-  Reader in{blob.data, blob.data, origin};
-  const std::uint8_t* end = blob.data + blob.size;
+  const auto* copy = reinterpret_cast<const std::uint8_t*>(text.data() + origin);
+  char* digits = text.data() + origin + blob.size;
+  Reader in{copy, copy, static_cast<std::uint32_t>(origin)};
+  const std::uint8_t* end = copy + blob.size;
   while (in.p < end) {
     const auto body_len = static_cast<std::uint32_t>(in.get());
     const std::uint8_t* body = in.p;
     in.p += body_len;
     const auto file = static_cast<std::uint32_t>(in.get());
     const auto line = static_cast<std::uint32_t>(in.get());
-    decode_body(body, body_len, origin + static_cast<std::uint32_t>(body - blob.data), data.base, file, line, spans,
-                calls, text);
+    decode_body(body, body_len, static_cast<std::uint32_t>(origin) + static_cast<std::uint32_t>(body - copy),
+                data.base, file, line, spans, calls, text.data(), digits);
   }
+  text.resize(static_cast<std::size_t>(digits - text.data()));
 }
 
 }  // namespace ta

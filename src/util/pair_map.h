@@ -28,6 +28,7 @@ class PairMap {
     return entries_.emplace_back(key, V{}).second;
   }
 
+  const V* find(std::uint64_t key) const { return const_cast<PairMap*>(this)->find(key); }
   V* find(std::uint64_t key) {
     for (std::size_t i = mix(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       const std::uint32_t v = slots_[i];
