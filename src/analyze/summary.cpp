@@ -198,8 +198,12 @@ class Accumulator {
     r.traces.complete += !no_root && !orphans && t.inferred_spans == 0;
 
     // Per-span and per-call values are queued and applied in batches, one
-    // table at a time, so each table stays in cache while it is updated.
+    // table at a time, so each table stays in cache while it is updated
+    // (a batch may end inside a trace: a million spans queue no more).
+    // Live mode queues more: its tables compete with parsing for the cache.
+    const std::size_t batch = limit_ == std::numeric_limits<std::size_t>::max() ? 4096u : 65536u;
     for (std::uint32_t i = 0; i < t.size(); ++i) {
+      if (spans_.size() >= batch) apply();
       const Span& s = t.spans[i];
       r.any_service |= s.service != 0;
       spans_.push_back({s.duration, self[i], on_path[i], group_of(s, config_), (s.flags & kError) != 0});
@@ -223,8 +227,6 @@ class Accumulator {
       }
       calls_.push_back(v);
     }
-    // Live mode queues more: its tables compete with parsing for the cache.
-    if (spans_.size() >= (limit_ == std::numeric_limits<std::size_t>::max() ? 4096u : 65536u)) apply();
   }
 
   // Applies the queued values.

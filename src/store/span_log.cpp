@@ -122,43 +122,67 @@ std::uint64_t SpanLog::span_count() const {
 std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   std::size_t records = 0;
   for (const auto& w : writers_) records += w->chains_[partition].count;
-  s.entries.clear();
   s.keys.clear();
   s.hashes.clear();
+  s.trace_of.clear();
+  s.begin.assign(1, 0);
   std::size_t cap = 16;
   while (cap < records * 2) cap *= 2;
   s.slots.assign(cap, kNone);
   const std::size_t mask = cap - 1;
-  // Each record to its trace, traces numbered in order of first sight.
-  for (const auto& w : writers_) {
-    for (const Writer::Block* b = w->chains_[partition].first; b; b = b->next) {
-      const std::uint8_t* p = const_cast<Writer::Block*>(b)->data();
-      const std::uint8_t* end = p + b->used;
-      while (p < end) {
-        const std::uint8_t* at = p;
-        LogRecord r;
-        p = read_record(p, r);
-        const std::uint64_t h = hash_bytes(r.trace_key);
-        std::size_t i = h & mask;
-        std::uint32_t t;
-        for (;; i = (i + 1) & mask) {
-          t = s.slots[i];
-          if (t == kNone) {
-            t = static_cast<std::uint32_t>(s.keys.size());
-            s.slots[i] = t;
-            s.keys.push_back(r.trace_key);
-            s.hashes.push_back(h);
-            break;
-          }
-          if (s.hashes[t] == h && s.keys[t] == r.trace_key) break;
+  auto for_each_record = [&](auto&& f) {
+    for (const auto& w : writers_)
+      for (const Writer::Block* b = w->chains_[partition].first; b; b = b->next) {
+        const std::uint8_t* p = const_cast<Writer::Block*>(b)->data();
+        const std::uint8_t* end = p + b->used;
+        while (p < end) {
+          const std::uint8_t* at = p;
+          LogRecord r;
+          p = read_record(p, r);
+          f(r, at);
         }
-        s.entries.push_back({r.location, t, at});
       }
+  };
+  // Each record to its trace, traces numbered in order of first sight and
+  // counted.
+  for_each_record([&](const LogRecord& r, const std::uint8_t*) {
+    const std::uint64_t h = hash_bytes(r.trace_key);
+    std::uint32_t t;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      t = s.slots[i];
+      if (t == kNone) {
+        t = static_cast<std::uint32_t>(s.keys.size());
+        s.slots[i] = t;
+        s.keys.push_back(r.trace_key);
+        s.hashes.push_back(h);
+        s.begin.push_back(0);
+        break;
+      }
+      if (s.hashes[t] == h && s.keys[t] == r.trace_key) break;
     }
-  }
-  // Records side by side per trace, each trace's in input order.
-  // The traces' ids, decoded once each.
+    s.trace_of.push_back(t);
+    ++s.begin[t + 1];
+  });
+  // Then side by side per trace (read again rather than kept: a trace of a
+  // million spans has no room to spare), each trace's in input order.
   const std::size_t traces = s.keys.size();
+  for (std::size_t t = 0; t < traces; ++t) s.begin[t + 1] += s.begin[t];
+  s.cursor.assign(s.begin.begin(), s.begin.end() - 1);
+  s.sorted.resize(records);
+  std::size_t k = 0;
+  for_each_record([&](const LogRecord& r, const std::uint8_t* at) {
+    const std::uint32_t t = s.trace_of[k++];
+    s.sorted[s.cursor[t]++] = Scratch::Entry{r.location, t, at};
+  });
+  auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) { return a.location < b.location; };
+  for (std::size_t t = 0; t < traces; ++t) {
+    auto* first = s.sorted.data() + s.begin[t];
+    auto* last = s.sorted.data() + s.begin[t + 1];
+    // Each writer's records are in input order; only traces written by
+    // several threads need sorting.
+    if (!std::is_sorted(first, last, by_location)) std::sort(first, last, by_location);
+  }
+  // The traces' ids, decoded once each.
   s.id_text.clear();
   s.id_end.clear();
   for (const std::string_view key : s.keys) {
@@ -168,20 +192,6 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   s.ids.clear();
   for (std::size_t t = 0, from = 0; t < traces; from = s.id_end[t++])
     s.ids.push_back(std::string_view(s.id_text).substr(from, s.id_end[t] - from));
-  s.begin.assign(traces + 1, 0);
-  for (const Scratch::Entry& e : s.entries) ++s.begin[e.trace + 1];
-  for (std::size_t t = 0; t < traces; ++t) s.begin[t + 1] += s.begin[t];
-  s.cursor.assign(s.begin.begin(), s.begin.end() - 1);
-  s.sorted.resize(s.entries.size());
-  for (const Scratch::Entry& e : s.entries) s.sorted[s.cursor[e.trace]++] = e;
-  auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) { return a.location < b.location; };
-  for (std::size_t t = 0; t < traces; ++t) {
-    auto* first = s.sorted.data() + s.begin[t];
-    auto* last = s.sorted.data() + s.begin[t + 1];
-    // Each writer's records are in input order; only traces written by
-    // several threads need sorting.
-    if (!std::is_sorted(first, last, by_location)) std::sort(first, last, by_location);
-  }
   return traces;
 }
 

@@ -124,8 +124,8 @@ class SpanLog {
       std::uint32_t trace;
       const std::uint8_t* record;
     };
-    std::vector<Entry> entries, sorted;
-    std::vector<std::uint32_t> slots, begin, cursor;
+    std::vector<Entry> sorted;                             // the records by trace
+    std::vector<std::uint32_t> slots, trace_of, begin, cursor;  // trace_of: each record's trace, in walk order
     std::vector<std::string_view> keys;  // the traces' ids as encoded
     std::string id_text;                 // and decoded, one after another
     std::vector<std::size_t> id_end;
