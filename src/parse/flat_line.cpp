@@ -14,10 +14,13 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__SSE4_1__)
+#include <smmintrin.h>
 #elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include <array>
 #include <cstring>
 
 #include "parse/span_keys.h"
@@ -122,45 +125,49 @@ bool decimal(std::string_view s, Decimal& out) {
   return true;
 }
 
-// The value of the 8 ASCII digits at p, when they are 8 digits (the bytes
-// after p are readable: the parser's padding).
-bool eight_digits(const char* p, std::uint64_t& out) {
-  std::uint64_t x;
-  std::memcpy(&x, p, 8);
-  if ((((x & 0xF0F0F0F0F0F0F0F0ull) | (((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4))) !=
-      0x3333333333333333ull)
-    return false;
-  // Pairs, then fours, then all eight: three multiplications.
-  x -= 0x3030303030303030ull;
-  x = (x * 10) + (x >> 8);
-  x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-       (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
-      32;
-  out = x;
-  return true;
-}
+#if defined(__SSE4_1__)
+// Shuffles that move the first n of 16 digit values to the end of a
+// register, zeros before them (a lane of 0x80 reads as zero).
+constexpr auto kRightAlign = [] {
+  std::array<std::array<std::uint8_t, 16>, 17> t{};
+  for (std::size_t n = 0; n <= 16; ++n)
+    for (std::size_t i = 0; i < 16; ++i) t[n][i] = i < 16 - n ? 0x80 : static_cast<std::uint8_t>(i - (16 - n));
+  return t;
+}();
+#endif
 
 // A whole number of 1 to 19 digits at p, in JSON's spelling (no leading
 // zero), read and converted in one pass; the end of its digits, or nullptr
-// when the text is anything else (the general reading then takes it).
+// when the text is anything else (the general reading then takes it). The
+// bytes after p are readable (the parser's padding).
 const char* whole_number(const char* p, std::uint64_t& out) {
+#if defined(__SSE4_1__)
+  // Up to 16 digits at once: their count from a compare, then pairs, fours
+  // and eights joined by multiply-adds.
+  const __m128i values = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(values, _mm_set1_epi8(-1)), _mm_cmplt_epi8(values, _mm_set1_epi8(10)));
+  const auto n = static_cast<unsigned>(__builtin_ctz(~static_cast<unsigned>(_mm_movemask_epi8(digit))));  // 0 to 16
+  if (n == 0 || (*p == '0' && n > 1)) return nullptr;
+  const __m128i aligned =
+      _mm_shuffle_epi8(values, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRightAlign[n].data())));
+  const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+  const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i eights = _mm_madd_epi16(_mm_packus_epi32(fours, fours), _mm_setr_epi16(10000, 1, 10000, 1, 0, 0, 0, 0));
+  std::uint64_t v = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eights))) * 100'000'000 +
+                    static_cast<std::uint32_t>(_mm_extract_epi32(eights, 1));
+  const char* q = p + n;
+  for (; n == 16 && q < p + 19 && is_digit(*q); ++q) v = v * 10 + static_cast<std::uint64_t>(*q - '0');
+#else
   if (!is_digit(*p)) return nullptr;
   if (*p == '0') {
     if (is_digit(p[1])) return nullptr;
     out = 0;
     return p + 1;
   }
-  std::uint64_t v = 0, eight;
+  std::uint64_t v = 0;
   const char* q = p;
-  if (eight_digits(q, eight)) {  // timestamps: 10 to 19 digits
-    v = eight;
-    q += 8;
-    if (eight_digits(q, eight)) {
-      v = v * 100'000'000 + eight;
-      q += 8;
-    }
-  }
   for (; q < p + 19 && is_digit(*q); ++q) v = v * 10 + static_cast<std::uint64_t>(*q - '0');
+#endif
   if (is_digit(*q)) return nullptr;
   out = v;
   return q;
