@@ -42,9 +42,10 @@ std::uint8_t* SlabAllocator::allocate(std::size_t bytes) {
 }
 
 std::uint8_t* SpanLog::Writer::reserve(Chain& c, std::size_t bytes) {
-  if (c.last && c.last->capacity - c.last->used >= bytes) return c.last->data() + c.last->used;
+  if (static_cast<std::size_t>(c.end - c.tail) >= bytes) return c.tail;
   // Blocks of a partition double up to kMaxBlock: a small input touches
   // little memory, a big one walks few blocks.
+  if (c.last) c.last->used = static_cast<std::uint32_t>(c.tail - c.last->data());
   const auto size = static_cast<std::uint32_t>(std::max<std::size_t>(c.next_size, bytes));
   c.next_size = std::min(c.next_size * 2, kMaxBlock);
   auto* b = reinterpret_cast<Block*>(memory_.allocate(sizeof(Block) + size));
@@ -53,7 +54,9 @@ std::uint8_t* SpanLog::Writer::reserve(Chain& c, std::size_t bytes) {
   b->capacity = size;
   (c.last ? c.last->next : c.first) = b;
   c.last = b;
-  return b->data();
+  c.tail = b->data();
+  c.end = c.tail + size;
+  return c.tail;
 }
 
 void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_t line) {
@@ -88,7 +91,7 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
     std::memcpy(size_at, size, n);
     p += n - 1;
   }
-  c.last->used += static_cast<std::uint32_t>(p - at);
+  c.tail = p;
   ++c.count;
   ++spans_;
 }
@@ -134,7 +137,8 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
     for (const auto& w : writers_)
       for (const Writer::Block* b = w->chains_[partition].first; b; b = b->next) {
         const std::uint8_t* p = const_cast<Writer::Block*>(b)->data();
-        const std::uint8_t* end = p + b->used;
+        const Writer::Chain& c = w->chains_[partition];
+        const std::uint8_t* end = b == c.last ? c.tail : p + b->used;
         while (p < end) {
           const std::uint8_t* at = p;
           LogRecord r;

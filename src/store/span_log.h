@@ -66,12 +66,16 @@ class SpanLog {
     friend class SpanLog;
     struct Block {
       Block* next;
-      std::uint32_t used, capacity;
+      std::uint32_t used, capacity;  // used: set once the block is full (the last one's is Chain::tail)
       std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(this + 1); }
     };
+    // A partition's blocks; where it is written is kept here, beside the
+    // other partitions', so an append touches the block only where it writes.
     struct Chain {
       Block* first = nullptr;
       Block* last = nullptr;
+      std::uint8_t* tail = nullptr;  // in `last`
+      std::uint8_t* end = nullptr;
       std::uint32_t next_size = 1024;
       std::uint32_t count = 0;  // records
     };
