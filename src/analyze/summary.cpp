@@ -57,28 +57,27 @@ bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
   return a.detail < b.detail;
 }
 
-// Clock offsets of calls, counted per (host pair, offset): offsets repeat
-// (whole milliseconds), so millions of calls take a table of thousands.
-class OffsetTally {
+// Counts per (host pair, offset), open addressing. Offset and Count are
+// the entry's field types: a narrow table of 16-byte entries, or a wide one.
+template <typename Offset, typename Count>
+class PairOffsetCounts {
  public:
   struct Entry {
     std::uint64_t pair;
-    Nanos offset;
-    std::uint64_t count;  // 0: a free slot
+    Offset offset;
+    Count count;  // 0: a free slot
   };
-  void add(std::uint64_t pair, Nanos offset) {
-    if ((used_ + 1) * 2 > slots_.size()) grow();
+  // The entry for (pair, offset), made with a count of 0 if new.
+  Entry& at(std::uint64_t pair, Offset offset) {
+    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
     for (std::size_t i = slot_of(pair, offset);; i = (i + 1) & (slots_.size() - 1)) {
       Entry& e = slots_[i];
       if (e.count == 0) {
-        e = Entry{pair, offset, 1};
+        e = Entry{pair, offset, 0};
         ++used_;
-        return;
+        return e;
       }
-      if (e.pair == pair && e.offset == offset) {
-        ++e.count;
-        return;
-      }
+      if (e.pair == pair && e.offset == offset) return e;
     }
   }
   template <typename F>
@@ -86,12 +85,12 @@ class OffsetTally {
     for (const Entry& e : slots_)
       if (e.count) f(e.pair, e.offset, e.count);
   }
-  void prefetch(std::uint64_t pair, Nanos offset) const {
+  void prefetch(std::uint64_t pair, Offset offset) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of(pair, offset)]);
   }
 
  private:
-  std::size_t slot_of(std::uint64_t pair, Nanos offset) const {
+  std::size_t slot_of(std::uint64_t pair, Offset offset) const {
     const std::uint64_t h =
         (pair ^ (static_cast<std::uint64_t>(offset) * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
     return static_cast<std::size_t>(h >> 32) & (slots_.size() - 1);
@@ -108,6 +107,41 @@ class OffsetTally {
   }
   std::vector<Entry> slots_;
   std::size_t used_ = 0;
+};
+
+// Clock offsets of calls, counted per (host pair, offset): offsets repeat
+// (whole milliseconds), so millions of calls take a table of thousands of
+// entries, probed once a call. Entries hold the offset in milliseconds and
+// a 32-bit count (16 bytes), so the table stays small enough for the
+// cache; an offset that is no whole number of milliseconds in 32 bits, or a
+// count past 32 bits, goes to a wide table beside it.
+class OffsetTally {
+ public:
+  void add(std::uint64_t pair, Nanos offset) {
+    if (offset % kMilli == 0 && offset / kMilli == static_cast<std::int32_t>(offset / kMilli)) {
+      auto& e = narrow_.at(pair, static_cast<std::int32_t>(offset / kMilli));
+      if (e.count == std::numeric_limits<std::uint32_t>::max()) {
+        wide_.at(pair, offset).count += e.count - 1;
+        e.count = 1;
+      }
+      ++e.count;
+      return;
+    }
+    ++wide_.at(pair, offset).count;
+  }
+  template <typename F>
+  void for_each(F&& f) const {
+    narrow_.for_each([&](std::uint64_t pair, std::int32_t ms, std::uint32_t n) { f(pair, ms * kMilli, n); });
+    wide_.for_each(f);
+  }
+  void prefetch(std::uint64_t pair, Nanos offset) const {
+    narrow_.prefetch(pair, static_cast<std::int32_t>(offset / kMilli));
+  }
+
+ private:
+  static constexpr Nanos kMilli = 1'000'000;
+  PairOffsetCounts<std::int32_t, std::uint32_t> narrow_;
+  PairOffsetCounts<Nanos, std::uint64_t> wide_;
 };
 
 // Everything one analysing thread contributes; the threads' results are
