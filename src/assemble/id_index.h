@@ -35,7 +35,7 @@ class IdIndex {
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.value == kNone) return kNone;
-      if (s.tag == tag && key_of(s.value) == key) return s.value;
+      if (s.tag == tag && same_bytes(key_of(s.value), key)) return s.value;
     }
   }
 
@@ -61,7 +61,7 @@ class IdIndex {
         ++size_;
         return value;
       }
-      if (s.tag == tag && key_of(s.value) == key) return s.value;
+      if (s.tag == tag && same_bytes(key_of(s.value), key)) return s.value;
     }
   }
 

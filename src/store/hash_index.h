@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/span.h"
+#include "util/hash.h"
 
 namespace ta {
 
@@ -21,7 +22,7 @@ class HashIndex {
     for (std::size_t i = hash & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.value == kNone) return kNone;
-      if (s.hash == hash && key_of(s.value) == key) return s.value;
+      if (s.hash == hash && same_bytes(key_of(s.value), key)) return s.value;
     }
   }
 
@@ -41,7 +42,7 @@ class HashIndex {
     for (;; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.value == kNone) return;
-      if (s.hash == hash && key_of(s.value) == key) break;
+      if (s.hash == hash && same_bytes(key_of(s.value), key)) break;
     }
     // Shift later members of the probe run back over the hole.
     for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {

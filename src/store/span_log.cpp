@@ -162,7 +162,7 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
         s.begin.push_back(0);
         break;
       }
-      if (s.hashes[t] == h && s.keys[t] == r.trace_key) break;
+      if (s.hashes[t] == h && same_bytes(s.keys[t], r.trace_key)) break;
     }
     s.trace_of.push_back(t);
     ++s.begin[t + 1];
