@@ -250,6 +250,10 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
       calls.reserve(calls.size() + bytes / 16);
     }
     for (std::size_t i = 0; i < data.record_count; ++i) {
+      if (i + 4 < data.record_count) {  // the trace's records lie apart: fetched a few ahead
+        __builtin_prefetch(data.records[i + 4]);
+        __builtin_prefetch(data.records[i + 4] + 64);
+      }
       read_record(data.records[i], r);
       std::uint32_t file, line;
       if (data.lines) {
