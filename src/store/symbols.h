@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -14,10 +15,64 @@
 
 namespace ta {
 
+namespace symbol_key {
+
+inline std::uint64_t load(const char* p, std::size_t n) {  // n is 4 or 8
+  if (n == 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// The bytes of a text of 1 to 16 bytes as two words; with the length they
+// tell texts apart exactly (overlapping loads cover every byte).
+inline void pack(std::string_view s, std::uint64_t& a, std::uint64_t& b) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n >= 8) {
+    a = load(p, 8);
+    b = load(p + n - 8, 8);
+  } else if (n >= 4) {
+    a = load(p, 4) | (load(p + n - 4, 4) << 32);
+    b = 0;
+  } else {
+    a = static_cast<unsigned char>(p[0]) | (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+        (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+    b = 0;
+  }
+}
+
+// Labels often differ only in their last bytes ("10.1.0.187"), which sit
+// in the high bits of a word: each word is multiplied by an odd constant,
+// which carries every bit upward, and the slot is taken from the top bits.
+inline std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) {
+  return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (n * 0x165667B19E3779F9ull);
+}
+
+}  // namespace symbol_key
+
 class SymbolTable {
  public:
   SymbolTable();
-  Symbol intern(std::string_view text);
+  // Several times a span: a label met before is found inline.
+  Symbol intern(std::string_view text) {
+    if (text.empty()) return 0;
+    if (text.size() > 16) return intern_long(text);
+    std::uint64_t a, b;
+    symbol_key::pack(text, a, b);
+    const auto n = static_cast<std::uint32_t>(text.size());
+    const std::size_t mask = short_.size() - 1;
+    for (std::size_t i = symbol_key::mix(a, b, n) >> short_shift_;; i = (i + 1) & mask) {
+      const Short& e = short_[i];
+      if (e.symbol == 0) break;
+      if (e.a == a && e.b == b && e.length == n) return e.symbol;
+    }
+    return add_short(text);
+  }
   std::string_view text(Symbol s) const { return texts_[s]; }
   std::size_t size() const { return texts_.size(); }
 
@@ -29,7 +84,8 @@ class SymbolTable {
     std::uint32_t length = 0;
     Symbol symbol = 0;  // 0: free slot
   };
-  Symbol intern_short(std::string_view text);
+  Symbol add_short(std::string_view text);  // a new label of up to 16 bytes
+  Symbol intern_long(std::string_view text);
   Symbol add(std::string_view text);
 
   std::deque<std::string> texts_;  // deque: views into it stay valid
