@@ -4,6 +4,10 @@
 // structs, which is what keeps memory well below the input size.
 #pragma once
 
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -96,7 +100,62 @@ inline std::uint8_t* put_duration(std::uint8_t* p, Nanos d) {
 // digits a byte, behind a byte of its length | 1; any other id as a varint
 // of its length << 1, then its bytes. One id has one encoding, so equal ids
 // have equal bytes.
-bool pack_hex(std::string_view id, std::uint8_t* out);  // false: not such an id (out may be written)
+#if defined(__SSSE3__)
+// 16 characters: each a digit or a-f, to its value, pairs joined into the 8
+// bytes at out; false when one is another character.
+inline bool pack16(__m128i v, std::uint8_t* out) {
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('f' + 1)));
+  if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) != 0xFFFF) return false;
+  const __m128i value = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0F)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+  const __m128i pairs = _mm_maddubs_epi16(value, _mm_set1_epi16(0x0110));  // high digit * 16 + low digit
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(pairs, pairs));
+  return true;
+}
+#endif
+
+// The digits of an id packed at out; false when it is not such an id (out
+// may be written). Writes up to 8 bytes past the packed ones (put_id's
+// caller has room: an id's bound is 10 bytes more than its length).
+inline bool pack_hex(std::string_view id, std::uint8_t* out) {
+  const std::size_t n = id.size();  // even, 2 to 32
+#if defined(__SSSE3__)
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    if (!pack16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + i)), out + i / 2)) return false;
+  if (i == n) return true;
+  if (n - i == 8) {  // the usual span id: its 8 digits, then '0's to make 16
+    std::uint64_t word;
+    std::memcpy(&word, id.data() + i, 8);
+    return pack16(_mm_or_si128(_mm_cvtsi64_si128(static_cast<long long>(word)), _mm_set_epi64x(0x3030303030303030, 0)),
+                  out + i / 2);
+  }
+  // Any other rest, after '0' digits to make 16.
+  alignas(16) char tail[16];
+  std::memset(tail, '0', sizeof tail);
+  std::memcpy(tail, id.data() + i, n - i);
+  return pack16(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), out + i / 2);
+#else
+  for (std::size_t i = 0; i < n; i += 2) {
+    unsigned pair = 0;
+    for (std::size_t k = i; k < i + 2; ++k) {
+      const auto c = static_cast<unsigned char>(id[k]);
+      unsigned v;
+      if (c >= '0' && c <= '9') {
+        v = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v = c - 'a' + 10;
+      } else {
+        return false;
+      }
+      pair = pair << 4 | v;
+    }
+    out[i / 2] = static_cast<std::uint8_t>(pair);
+  }
+  return true;
+#endif
+}
+
 inline std::uint8_t* put_id(std::uint8_t* p, std::string_view id) {
   if (id.size() >= 2 && id.size() <= 32 && id.size() % 2 == 0 && pack_hex(id, p + 1)) {
     *p = static_cast<std::uint8_t>(id.size() | 1);
@@ -158,7 +217,24 @@ struct LogRecord {
   std::uint32_t body_size;
 };
 // Reads the record at p; returns the one after it.
-const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out);
+inline const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out) {
+  auto get = [&p] {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      const std::uint8_t b = *p++;
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+  };
+  const std::uint8_t* const key = p;
+  p += get() >> 1;  // an id: packed bytes or raw length alike
+  out.trace_key = std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(p - key));
+  const auto chunk = static_cast<std::uint32_t>(get());
+  out.location = make_location(chunk, get());
+  out.body_size = static_cast<std::uint32_t>(get());
+  out.body = p;
+  return p + out.body_size;
+}
 // Appends the id an encoded key (LogRecord::trace_key) stands for.
 void append_id(std::string_view key, std::string& out);
 
