@@ -174,8 +174,7 @@ class Assembler {
   }
 
   bool same_content(const Span& a, const Span& b) const {
-    return a.content.length == b.content.length &&
-           std::memcmp(t_.text.data() + a.content.offset, t_.text.data() + b.content.offset, a.content.length) == 0;
+    return a.content_size == b.content_size && std::memcmp(a.content, b.content, a.content_size) == 0;
   }
 
   // Identical lines count once; a different line reusing a spanId is kept

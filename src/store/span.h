@@ -55,7 +55,10 @@ struct Span {
   std::uint32_t calls_count = 0;
   std::uint32_t file = 0;
   std::uint32_t line = 0;
-  TextRef content;  // the record in its trace's blob (location excluded): equal bytes, the same line twice
+  // The span's encoded record (location excluded), where the store keeps it:
+  // equal bytes, the same line twice. Valid while the trace is assembled.
+  const std::uint8_t* content = nullptr;
+  std::uint32_t content_size = 0;
   std::int16_t http_code = kNoCode;
   std::uint16_t flags = 0;
 

@@ -38,14 +38,11 @@ char* unpack_hex(const std::uint8_t* bytes, std::size_t n, char* dst) {
   return dst + 2 * n;
 }
 
-// Room a body's decoding may take in the text past its copy: its packed ids'
-// digits (two a byte) and one more write of 16.
+// Room for unpack_hex's last write of 16 digits, and for a read past a body.
 constexpr std::size_t kDigitRoom = 16;
 
 struct Reader {
   const std::uint8_t* p;
-  const std::uint8_t* start;  // of the bytes whose copy begins at `origin` in the text
-  std::uint32_t origin;
   std::uint64_t get() {
     std::uint64_t v = 0;
     for (int shift = 0;; shift += 7) {
@@ -76,17 +73,16 @@ struct Reader {
   // at `digits` in the text that starts at `text`.
   TextRef id(const char* text, char*& digits) {
     const std::uint64_t header = get();
+    const std::size_t n = header >> 1;
+    const auto at = static_cast<std::uint32_t>(digits - text);
     if (header & 1) {
-      const std::size_t n = header >> 1;
-      const TextRef r{static_cast<std::uint32_t>(digits - text), static_cast<std::uint32_t>(2 * n)};
       digits = unpack_hex(p, n, digits);
-      p += n;
-      return r;
+    } else {
+      std::memcpy(digits, p, n);
+      digits += n;
     }
-    const auto n = static_cast<std::uint32_t>(header >> 1);
-    const TextRef r{origin + static_cast<std::uint32_t>(p - start), n};
     p += n;
-    return r;
+    return TextRef{at, static_cast<std::uint32_t>(digits - text) - at};
   }
 };
 
@@ -116,7 +112,7 @@ void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Na
 }
 
 void append_id(std::string_view key, std::string& out) {
-  Reader in{reinterpret_cast<const std::uint8_t*>(key.data()), reinterpret_cast<const std::uint8_t*>(key.data()), 0};
+  Reader in{reinterpret_cast<const std::uint8_t*>(key.data())};
   const std::uint64_t header = in.get();
   if (header & 1) {
     const std::size_t at = out.size(), n = header >> 1;
@@ -129,14 +125,16 @@ void append_id(std::string_view key, std::string& out) {
 
 namespace {
 
-// One record's body, whose copy starts at `origin` in the trace's text
-// (`text`); packed ids' digits are written at `digits`, after it.
-void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t origin, Nanos base, std::uint32_t file,
-                 std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls, const char* text,
-                 char*& digits) {
-  Reader in{body, body, origin};
+// One record's body; `content` is where the store keeps it (the same bytes
+// unless `body` is a copy). Its ids are written at `digits` in the trace's
+// text, which starts at `text`.
+void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_t* content, Nanos base,
+                 std::uint32_t file, std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls,
+                 const char* text, char*& digits) {
+  Reader in{body};
   Span s;
-  s.content = TextRef{origin, size};
+  s.content = content;
+  s.content_size = size;
   s.start = base + in.offset();
   s.duration = in.duration();
   s.span_id = in.id(text, digits);
@@ -162,11 +160,16 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, std::uint32_t ori
   spans.push_back(s);
 }
 
+// Room a body's ids may take in the text: two digits a packed byte (a raw
+// id's bytes take one each), and one more write of 16.
+std::size_t id_room(std::size_t body_size) { return 2 * body_size + kDigitRoom; }
+
 }  // namespace
 
 void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<Call>& calls, std::string& text) {
   if (data.records) {
-    // Each body is copied into the text, its packed ids' digits after it.
+    // Read where the records lie (the log's slabs may be read past); only
+    // the ids go to the text.
     LogRecord r;
     if (data.record_count >= 4096) {  // a huge trace: its text and calls not copied at each doubling
       std::size_t bytes = 0;
@@ -174,7 +177,7 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
         read_record(data.records[i], r);
         bytes += r.body_size;
       }
-      text.reserve(text.size() + 3 * bytes + kDigitRoom);
+      text.reserve(text.size() + id_room(bytes));
       calls.reserve(calls.size() + bytes / 16);
     }
     for (std::size_t i = 0; i < data.record_count; ++i) {
@@ -191,36 +194,34 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
         line = static_cast<std::uint32_t>(r.location);
       }
       const std::size_t origin = text.size();
-      text.resize(origin + 3 * std::size_t{r.body_size} + kDigitRoom);
-      char* digits = text.data() + origin + r.body_size;
-      std::memcpy(text.data() + origin, r.body, r.body_size);
-      decode_body(r.body, r.body_size, static_cast<std::uint32_t>(origin), data.base, file, line, spans, calls,
-                  text.data(), digits);
+      text.resize(origin + id_room(r.body_size));
+      char* digits = text.data() + origin;
+      decode_body(r.body, r.body_size, r.body, data.base, file, line, spans, calls, text.data(), digits);
       text.resize(static_cast<std::size_t>(digits - text.data()));
     }
     return;
   }
-  // The blob is copied into the text and read there (the copy has room to
-  // be read past), its packed ids' digits after it.
+  // A blob is read from a copy with room after it (it may be read past).
   const Blob& blob = data.blob;
-  const std::size_t origin = text.size();
-  text.resize(origin + 3 * blob.size + kDigitRoom);
-  if (blob.size) std::memcpy(text.data() + origin, blob.data, blob.size);
+  thread_local std::vector<std::uint8_t> copy;
+  copy.resize(blob.size + kDigitRoom);
+  if (blob.size) std::memcpy(copy.data(), blob.data, blob.size);
   // A huge trace reserves room for as many calls as its bytes could hold in
   // the usual encoding, so the list is not copied at every doubling.
   if (blob.size >= (1u << 20)) calls.reserve(calls.size() + blob.size / 16);
-  const auto* copy = reinterpret_cast<const std::uint8_t*>(text.data() + origin);
-  char* digits = text.data() + origin + blob.size;
-  Reader in{copy, copy, static_cast<std::uint32_t>(origin)};
-  const std::uint8_t* end = copy + blob.size;
+  const std::size_t origin = text.size();
+  text.resize(origin + id_room(blob.size));
+  char* digits = text.data() + origin;
+  Reader in{copy.data()};
+  const std::uint8_t* end = copy.data() + blob.size;
   while (in.p < end) {
     const auto body_len = static_cast<std::uint32_t>(in.get());
     const std::uint8_t* body = in.p;
     in.p += body_len;
     const auto file = static_cast<std::uint32_t>(in.get());
     const auto line = static_cast<std::uint32_t>(in.get());
-    decode_body(body, body_len, static_cast<std::uint32_t>(origin) + static_cast<std::uint32_t>(body - copy),
-                data.base, file, line, spans, calls, text.data(), digits);
+    decode_body(body, body_len, blob.data + (body - copy.data()), data.base, file, line, spans, calls, text.data(),
+                digits);
   }
   text.resize(static_cast<std::size_t>(digits - text.data()));
 }
