@@ -54,6 +54,8 @@ std::string full_trace_reason(std::string_view trace_id, std::size_t limit) {
 
 namespace {
 
+constexpr std::size_t kOneThreadChunk = 128u << 10;
+
 // One chunk of work: a file chunk that the thread reads itself, or a chunk
 // of a stream already read (stdin, pipes, gzip).
 struct Job {
@@ -253,15 +255,19 @@ void add_up(InputStats& stats, std::vector<std::unique_ptr<Worker>>& workers, co
 
 }  // namespace
 
-InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& options, SpanLog& log) {
+InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& given, SpanLog& log) {
   InputStats stats;
   LineMap lines;
   std::atomic<std::uint64_t> spans{0};  // for the progress line only
-  Reader reader(paths, options, stats, lines, spans);
   // One thread for --threads 1 or a small input; else N parse while this
   // one cuts jobs (for regular files, only their numbers) and waits.
-  const std::size_t threads = std::max<std::size_t>(options.threads, 1);
-  const bool inline_parse = threads == 1 || small_input(paths, options.small_input_bytes);
+  const std::size_t threads = std::max<std::size_t>(given.threads, 1);
+  const bool inline_parse = threads == 1 || small_input(paths, given.small_input_bytes);
+  // One thread reuses one buffer: smaller chunks touch fewer new pages (a
+  // page fault costs microseconds on a VM), which is most of a small run.
+  IngestOptions options = given;
+  if (inline_parse) options.chunk_bytes = std::min(options.chunk_bytes, kOneThreadChunk);
+  Reader reader(paths, options, stats, lines, spans);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < (inline_parse ? 1 : threads); ++i)
     workers.push_back(std::make_unique<Worker>(options.parse, log));
