@@ -8,16 +8,23 @@
 #endif
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "util/stop.h"
 
 namespace ta {
 namespace {
 
-std::unique_ptr<char[]> padded_buffer(std::size_t capacity) {
-  // Zeroed so the padding that the JSON parser reads past a line is defined.
-  return std::unique_ptr<char[]>(new char[capacity + simdjson::SIMDJSON_PADDING]());
+LineReader::Buffer padded_buffer(std::size_t capacity) {
+  // Zeroed so the padding that the JSON parser reads past a line is defined;
+  // by calloc, which need not write memory the system hands over zeroed
+  // (writing it would fault in every page of a buffer a small input never
+  // fills).
+  LineReader::Buffer buf(static_cast<char*>(std::calloc(capacity + simdjson::SIMDJSON_PADDING, 1)));
+  if (!buf) throw std::bad_alloc();
+  return buf;
 }
 
 }  // namespace

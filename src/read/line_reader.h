@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -40,6 +41,11 @@ struct OwnedChunk {
 
 class LineReader {
  public:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<char[], Free>;
+
   LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes);
 
   // The next chunk; false at the end or on a read error (see error()).
@@ -70,7 +76,7 @@ class LineReader {
   ByteSource& source_;
   std::size_t max_line_;
   std::size_t capacity_;  // usable bytes, padding excluded
-  std::unique_ptr<char[]> buf_;
+  Buffer buf_;
   std::size_t begin_ = 0, end_ = 0;  // unconsumed bytes in buf_
   std::uint64_t next_line_ = 1;
   std::uint64_t bytes_ = 0;
