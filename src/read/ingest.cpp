@@ -54,7 +54,7 @@ std::string full_trace_reason(std::string_view trace_id, std::size_t limit) {
 
 namespace {
 
-constexpr std::size_t kOneThreadChunk = 128u << 10;
+constexpr std::size_t kSmallInputChunk = 128u << 10;
 
 // One chunk of work: a file chunk that the thread reads itself, or a chunk
 // of a stream already read (stdin, pipes, gzip).
@@ -262,11 +262,13 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
   // One thread for --threads 1 or a small input; else N parse while this
   // one cuts jobs (for regular files, only their numbers) and waits.
   const std::size_t threads = std::max<std::size_t>(given.threads, 1);
-  const bool inline_parse = threads == 1 || small_input(paths, given.small_input_bytes);
-  // One thread reuses one buffer: smaller chunks touch fewer new pages (a
-  // page fault costs microseconds on a VM), which is most of a small run.
+  const bool small = small_input(paths, given.small_input_bytes);
+  const bool inline_parse = threads == 1 || small;
+  // A small input's one buffer in smaller chunks touches fewer new pages (a
+  // page fault costs microseconds on a VM: most of a small run). A large
+  // one reads faster in larger chunks.
   IngestOptions options = given;
-  if (inline_parse) options.chunk_bytes = std::min(options.chunk_bytes, kOneThreadChunk);
+  if (small) options.chunk_bytes = std::min(options.chunk_bytes, kSmallInputChunk);
   Reader reader(paths, options, stats, lines, spans);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < (inline_parse ? 1 : threads); ++i)
