@@ -49,6 +49,10 @@ void make_room(FileChunks::Buffer& buf, std::size_t n, std::size_t keep) {
 std::unique_ptr<FileChunks> FileChunks::open(const std::string& path, std::size_t chunk_bytes,
                                              std::size_t max_line_bytes) {
   if (path == "-") return nullptr;
+  // Looked at before it is opened: opening a named pipe would wait for its
+  // writer, and closing it again would lose what the writer wrote.
+  struct stat named {};
+  if (::stat(path.c_str(), &named) != 0 || !S_ISREG(named.st_mode)) return nullptr;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nullptr;
   struct stat st {};
