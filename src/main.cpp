@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     InputStats input = ingest(config.inputs, options, log);
     const Nanos read_time = since(started);
     const auto analysis_started = std::chrono::steady_clock::now();
-    const std::size_t threads = small_input(config.inputs, options.small_input_bytes) ? 1 : config.threads;
+    const std::size_t threads = input.one_thread ? 1 : config.threads;
     const Analysis analysis = analyze(log, config, threads);
     add_refused(input, analysis.refused, config.max_trace_spans, options.max_kept_rejections);
     const Nanos analysis_time = since(analysis_started);

@@ -275,6 +275,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
     workers.push_back(std::make_unique<Worker>(options.parse, log));
 
   if (inline_parse) {
+    stats.one_thread = small;
     reader.read_all([&](Job&& job) {
       run(job, *workers[0], options);
       spans.store(workers[0]->out.spans(), std::memory_order_relaxed);
@@ -282,25 +283,43 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
   } else {
     BlockingQueue<Job> work(threads * 2);
     std::vector<std::thread> pool;
-    for (std::size_t i = 0; i < threads; ++i) {
-      pool.emplace_back([&, i] {
-        Worker& w = *workers[i];
-        while (auto job = work.pop()) {
-          const std::uint64_t before = w.out.spans();
-          run(*job, w, options);
-          spans.fetch_add(w.out.spans() - before, std::memory_order_relaxed);
-        }
-      });
-    }
+    auto start = [&] {
+      for (std::size_t i = 0; i < threads; ++i) {
+        pool.emplace_back([&, i] {
+          Worker& w = *workers[i];
+          while (auto job = work.pop()) {
+            const std::uint64_t before = w.out.spans();
+            run(*job, w, options);
+            spans.fetch_add(w.out.spans() - before, std::memory_order_relaxed);
+          }
+        });
+      }
+    };
+    // A stream (stdin, a pipe) is parsed on this thread until
+    // small_input_bytes of it have come: one that ends before is read on one
+    // thread, as a small file is. Which thread parses a chunk does not
+    // change the result.
+    std::uint64_t streamed = 0;
     reader.read_all([&](Job&& job) {
+      if (pool.empty() && !job.file && streamed < options.small_input_bytes) {
+        streamed += job.owned.chunk.size;
+        run(job, *workers[0], options);
+        spans.store(workers[0]->out.spans(), std::memory_order_relaxed);
+        return;
+      }
+      if (pool.empty()) start();
       if (!job.file) {
         const LineChunk view = job.owned.chunk;
         job.owned.assign(view, job.owned.file);
       }
       work.push(std::move(job));
     });
-    work.close();
-    for (std::thread& t : pool) t.join();
+    if (pool.empty()) {
+      stats.one_thread = true;
+    } else {
+      work.close();
+      for (std::thread& t : pool) t.join();
+    }
   }
   reader.place_lines(workers);
   add_up(stats, workers, lines, options.max_kept_rejections);

@@ -34,6 +34,7 @@ struct InputStats {
   std::vector<Rejection> rejections;     // the first max_kept_rejections, in input order
   std::vector<std::string> read_errors;  // "FILE: reason": the file was cut short
   bool memory_limit_hit = false;         // reading stopped at --max-memory
+  bool one_thread = false;               // read and parsed on one thread (small input): analyse on one too
 };
 
 struct IngestOptions {
@@ -63,7 +64,9 @@ std::string check_inputs(const std::vector<std::string>& paths);
 
 // True when the inputs are regular files of under `limit` bytes in all
 // (IngestOptions::small_input_bytes): one thread reads, parses and analyses
-// a few MB sooner than several threads can be started and fed.
+// a few MB sooner than several threads can be started and fed. A stream's
+// size is known only at its end: ingest starts its threads once `limit`
+// bytes have come, and a stream that ends before is read on one thread.
 bool small_input(const std::vector<std::string>& paths, std::uint64_t limit);
 
 // Rejection reasons shared by batch and live reading.

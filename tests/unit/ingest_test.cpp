@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "analyze/summary.h"
 #include "read/ingest.h"
@@ -86,4 +89,48 @@ TEST_CASE("--max-trace-spans rejects the spans over it, counted, and marks the t
     CHECK(stats.rejections[0].reason.find("--max-trace-spans 3") != std::string::npos);
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("a stream is read on one thread until small_input_bytes of it have come, with the same result") {
+  // A FIFO: not a regular file, so its size is known only at its end.
+  const std::string fifo = (std::filesystem::temp_directory_path() / "ta_ingest_stream.fifo").string();
+  std::remove(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string text;
+  for (int i = 0; i < 300; ++i)
+    text += R"({"traceId":"t)" + std::to_string(i % 40) + R"(","spanId":"s)" + std::to_string(i) +
+            R"(","timestamp":1704038400000,"duration":5,"host":"h"})" + "\n";
+  text += "not json\n";
+  auto read_fifo = [&](std::uint64_t small_input_bytes) {
+    std::thread writer([&] {
+      std::ofstream out(fifo, std::ios::binary);
+      out << text;
+    });
+    IngestOptions options;
+    options.threads = 2;
+    options.chunk_bytes = 512;  // many chunks
+    options.small_input_bytes = small_input_bytes;
+    SpanLog log;
+    InputStats stats = ingest({fifo}, options, log);
+    writer.join();
+    const Analysis a = analyze(log, Config{}, stats.one_thread ? 1 : 2);
+    return std::make_pair(stats, a.traces.count);
+  };
+  const auto [whole, whole_traces] = read_fifo(1u << 20);  // ends before: one thread
+  const auto [split, split_traces] = read_fifo(2000);      // a few chunks on this thread, then the pool
+  const auto [pooled, pooled_traces] = read_fifo(0);       // the pool from the start
+  CHECK(whole.one_thread);
+  CHECK_FALSE(split.one_thread);
+  CHECK_FALSE(pooled.one_thread);
+  for (const InputStats* s : {&whole, &split, &pooled}) {
+    CHECK(s->lines == 301);
+    CHECK(s->spans_read == 300);
+    CHECK(s->rejected == 1);
+    REQUIRE(s->rejections.size() == 1);
+    CHECK(s->rejections[0].line == 301);
+  }
+  CHECK(whole_traces == 40);
+  CHECK(split_traces == 40);
+  CHECK(pooled_traces == 40);
+  std::remove(fifo.c_str());
 }
