@@ -20,6 +20,7 @@
 #include "store/line_map.h"
 #include "store/span.h"
 #include "store/symbols.h"
+#include "util/hash.h"
 
 namespace ta {
 
@@ -125,8 +126,7 @@ inline bool pack_hex(std::string_view id, std::uint8_t* out) {
     if (!pack16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + i)), out + i / 2)) return false;
   if (i == n) return true;
   if (n - i == 8) {  // the usual span id: its 8 digits, then '0's to make 16
-    std::uint64_t word;
-    std::memcpy(&word, id.data() + i, 8);
+    const std::uint64_t word = load_word(id.data() + i);
     return pack16(_mm_or_si128(_mm_cvtsi64_si128(static_cast<long long>(word)), _mm_set_epi64x(0x3030303030303030, 0)),
                   out + i / 2);
   }

@@ -7,11 +7,11 @@
 #include <new>
 
 #include "util/hash.h"
+#include "util/huge_pages.h"
 
 namespace ta {
 
 namespace {
-constexpr std::size_t kHugePage = 2u << 20;
 constexpr std::size_t kMaxSlab = 64u << 20;
 constexpr std::uint32_t kMaxBlock = 64u << 10;
 }  // namespace
@@ -24,17 +24,14 @@ std::uint8_t* SlabAllocator::allocate(std::size_t bytes) {
   bytes = (bytes + 15) & ~std::size_t{15};
   if (static_cast<std::size_t>(end_ - bump_) < bytes) {
     // Slabs double up to kMaxSlab, so a small input maps little and a big
-    // one few times; each is aligned to a huge page and advised as one.
+    // one few times.
     const std::size_t slab = std::max(next_slab_, (bytes + kHugePage - 1) & ~(kHugePage - 1));
     next_slab_ = std::min(next_slab_ * 2, kMaxSlab);
-    const std::size_t size = slab + kHugePage;
-    void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED) throw std::bad_alloc();
-    maps_.push_back({base, size});
-    const auto aligned = (reinterpret_cast<std::uintptr_t>(base) + kHugePage - 1) & ~(kHugePage - 1);
-    bump_ = reinterpret_cast<std::uint8_t*>(aligned);
+    const HugeMapping m = map_huge_pages(slab);
+    if (!m.base) throw std::bad_alloc();
+    maps_.push_back({m.base, m.length});
+    bump_ = reinterpret_cast<std::uint8_t*>(m.start);
     end_ = bump_ + slab;
-    ::madvise(bump_, slab, MADV_HUGEPAGE);
   }
   std::uint8_t* p = bump_;
   bump_ += bytes;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -12,21 +11,11 @@
 
 #include "store/hash_index.h"
 #include "store/span.h"
+#include "util/hash.h"
 
 namespace ta {
 
 namespace symbol_key {
-
-inline std::uint64_t load(const char* p, std::size_t n) {  // n is 4 or 8
-  if (n == 8) {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 // The bytes of a text of 1 to 16 bytes as two words; with the length they
 // tell texts apart exactly (overlapping loads cover every byte).
@@ -34,10 +23,10 @@ inline void pack(std::string_view s, std::uint64_t& a, std::uint64_t& b) {
   const char* p = s.data();
   const std::size_t n = s.size();
   if (n >= 8) {
-    a = load(p, 8);
-    b = load(p + n - 8, 8);
+    a = load_word(p);
+    b = load_word(p + n - 8);
   } else if (n >= 4) {
-    a = load(p, 4) | (load(p + n - 4, 4) << 32);
+    a = load_half(p) | (static_cast<std::uint64_t>(load_half(p + n - 4)) << 32);
     b = 0;
   } else {
     a = static_cast<unsigned char>(p[0]) | (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |

@@ -6,6 +6,27 @@
 // advised as huge pages; smaller ones go to malloc as before. (glibc's own
 // switch for this, the glibc.malloc.hugetlb tunable, is read only when the
 // process starts.) Sanitizer builds keep their own allocator.
+#include "util/huge_pages.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+
+namespace ta {
+
+HugeMapping map_huge_pages(std::size_t bytes) {
+  const std::size_t rounded = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+  const std::size_t length = rounded + kHugePage;  // room to align
+  void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) return {};
+  const std::uintptr_t aligned =
+      (reinterpret_cast<std::uintptr_t>(base) + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
+  ::madvise(reinterpret_cast<void*>(aligned), rounded, MADV_HUGEPAGE);
+  return {base, length, reinterpret_cast<char*>(aligned)};
+}
+
+}  // namespace ta
+
 #if defined(__SANITIZE_ADDRESS__)
 #define TA_KEEP_ALLOCATOR 1
 #elif defined(__has_feature)
@@ -16,15 +37,12 @@
 
 #if !defined(TA_KEEP_ALLOCATOR)
 
-#include <sys/mman.h>
-
-#include <cstdint>
 #include <cstdlib>
 #include <new>
 
 namespace {
 
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
+using ta::kHugePage;
 constexpr std::size_t kLarge = std::size_t{2} << 20;
 constexpr std::size_t kHeader = 64;  // before the block: where the mapping is
 constexpr std::uint64_t kMagic = 0x7a41c3e9d2b85f17ull;
@@ -40,18 +58,13 @@ struct Header {
 // malloc's (the check word, tied to the address, makes sure).
 void* allocate_large(std::size_t n) {
   if (n > (std::size_t{1} << 62)) return nullptr;
-  const std::size_t length = ((n + kHeader + kHugePage - 1) & ~(kHugePage - 1)) + kHugePage;  // room to align
-  void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) return nullptr;
-  const std::uintptr_t aligned =
-      (reinterpret_cast<std::uintptr_t>(base) + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
-  ::madvise(reinterpret_cast<void*>(aligned), length - (aligned - reinterpret_cast<std::uintptr_t>(base)),
-            MADV_HUGEPAGE);
-  auto* h = reinterpret_cast<Header*>(aligned);
-  h->check = kMagic ^ aligned;
-  h->base = base;
-  h->length = length;
-  return reinterpret_cast<char*>(aligned) + kHeader;
+  const ta::HugeMapping m = ta::map_huge_pages(n + kHeader);
+  if (!m.base) return nullptr;
+  auto* h = reinterpret_cast<Header*>(m.start);
+  h->check = kMagic ^ reinterpret_cast<std::uintptr_t>(m.start);
+  h->base = m.base;
+  h->length = m.length;
+  return m.start + kHeader;
 }
 
 Header* large_header(void* p) {

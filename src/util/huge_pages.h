@@ -1,0 +1,21 @@
+// Memory mapped at a huge-page boundary and advised as transparent huge
+// pages: on a VM a 4 KiB page fault costs microseconds, so large blocks
+// (the span log's slabs, and through the global operator new every
+// allocation of 2 MiB and more) are better faulted in 2 MiB at a time.
+#pragma once
+
+#include <cstddef>
+
+namespace ta {
+
+inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+struct HugeMapping {
+  void* base = nullptr;     // as mapped (nullptr: the mapping failed); unmap base, length
+  std::size_t length = 0;
+  char* start = nullptr;    // at a huge-page boundary, with at least the bytes asked for after it
+};
+
+HugeMapping map_huge_pages(std::size_t bytes);
+
+}  // namespace ta
