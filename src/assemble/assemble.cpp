@@ -147,9 +147,20 @@ class Assembler {
     drop_duplicates();
     link_calls();
     resolve_parents();
-    break_cycles();
     build_children();
     walk_depth_first();
+    if (t_.order.size() < t_.spans.size()) {
+      // Spans the walk from the roots did not reach lie on a loop of parent
+      // links (nearly no trace has one, and then the walk reaches every
+      // span): the loops are cut and the tree built again.
+      break_cycles();
+      t_.child_begin.clear();
+      t_.children.clear();
+      t_.roots.clear();
+      t_.order.clear();
+      build_children();
+      walk_depth_first();
+    }
     check_intervals();
     if (adjust_skew_) adjust_skew();
     store_renames();
