@@ -170,12 +170,13 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
   if (data.records) {
     // Read where the records lie (the log's slabs may be read past); only
     // the ids go to the text.
-    LogRecord r;
+    const std::uint8_t* body;
+    std::uint32_t size;
     if (data.record_count >= 4096) {  // a huge trace: its text and calls not copied at each doubling
       std::size_t bytes = 0;
       for (std::size_t i = 0; i < data.record_count; ++i) {
-        read_record(data.records[i], r);
-        bytes += r.body_size;
+        read_body(data.records[i], body, size);
+        bytes += size;
       }
       text.reserve(text.size() + id_room(bytes));
       calls.reserve(calls.size() + bytes / 16);
@@ -185,18 +186,19 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
         __builtin_prefetch(data.records[i + 4]);
         __builtin_prefetch(data.records[i + 4] + 64);
       }
-      read_record(data.records[i], r);
+      read_body(data.records[i], body, size);
+      const std::uint64_t location = data.locations[i];
       std::uint32_t file, line;
       if (data.lines) {
-        data.lines->locate(r.location, file, line);
+        data.lines->locate(location, file, line);
       } else {
-        file = static_cast<std::uint32_t>(r.location >> 32);
-        line = static_cast<std::uint32_t>(r.location);
+        file = static_cast<std::uint32_t>(location >> 32);
+        line = static_cast<std::uint32_t>(location);
       }
       const std::size_t origin = text.size();
-      text.resize(origin + id_room(r.body_size));
+      text.resize(origin + id_room(size));
       char* digits = text.data() + origin;
-      decode_body(r.body, r.body_size, r.body, data.base, file, line, spans, calls, text.data(), digits);
+      decode_body(body, size, body, data.base, file, line, spans, calls, text.data(), digits);
       text.resize(static_cast<std::size_t>(digits - text.data()));
     }
     return;

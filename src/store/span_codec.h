@@ -207,35 +207,30 @@ void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
                  Blob& blob, BlobArena& arena);
 
-// A span log's record (span_log.h): trace id (as ids above), varint
-// chunk, varint line in chunk, varint body size, body (as above, its start
-// relative to the log's base).
-struct LogRecord {
-  std::string_view trace_key;  // the trace id as encoded: equal keys, equal ids
-  std::uint64_t location;  // make_location(chunk, line)
-  const std::uint8_t* body;
-  std::uint32_t body_size;
-};
-// Reads the record at p; returns the one after it.
-inline const std::uint8_t* read_record(const std::uint8_t* p, LogRecord& out) {
-  auto get = [&p] {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const std::uint8_t b = *p++;
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-  };
-  const std::uint8_t* const key = p;
-  p += get() >> 1;  // an id: packed bytes or raw length alike
-  out.trace_key = std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(p - key));
-  const auto chunk = static_cast<std::uint32_t>(get());
-  out.location = make_location(chunk, get());
-  out.body_size = static_cast<std::uint32_t>(get());
-  out.body = p;
-  return p + out.body_size;
+// A span log's record (span_log.h): varint trace, varint location, varint
+// body size, body (as above, its start relative to the log's base). Trace
+// and location are written against the records before them in their chain
+// (a partition's records from one parsing thread), so only a reader of the
+// whole chain knows them:
+// - trace: d << 1 for the trace of the chain's d-th newest trace number
+//   (recent traces are met again soon after: d is small), or 1 for a new
+//   trace number, the trace's id following as encoded above (put_id);
+// - location: (line - last line) << 1 in the chain's last chunk, or
+//   line << 1 | 1 and then varint chunk.
+// The body size and the body stand alone: a record's bytes from there on.
+// Reads a record's body from its size on; returns the byte after the body.
+inline const std::uint8_t* read_body(const std::uint8_t* p, const std::uint8_t*& body, std::uint32_t& size) {
+  std::uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const std::uint8_t b = *p++;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  size = static_cast<std::uint32_t>(v);
+  body = p;
+  return p + v;
 }
-// Appends the id an encoded key (LogRecord::trace_key) stands for.
+// Appends the id an encoded key (put_id's bytes) stands for.
 void append_id(std::string_view key, std::string& out);
 
 // One trace's encoded spans: a SpanStore's blob of records one after
@@ -243,7 +238,8 @@ void append_id(std::string_view key, std::string& out);
 struct TraceData {
   std::string_view trace_id;
   Blob blob;
-  const std::uint8_t* const* records = nullptr;  // set instead of blob
+  const std::uint8_t* const* records = nullptr;  // set instead of blob: each at its body size (read_body)
+  const std::uint64_t* locations = nullptr;       // and each one's make_location(chunk, line)
   std::size_t record_count = 0;
   const LineMap* lines = nullptr;  // the records' chunks, when located by chunk
   Nanos base = 0;                  // time origin of the starts

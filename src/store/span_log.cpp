@@ -62,16 +62,31 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
     base_ = log_.base(r.start);
     has_base_ = true;
   }
-  // The record's bytes, trace id first: the id as encoded is the key its
-  // partition and its trace are found by.
+  // The trace id, encoded, is what its partition and its trace are found by.
   std::uint8_t* const key = key_.reserve(id_bound(r.trace_id));
-  const auto key_size = static_cast<std::size_t>(put_id(key, r.trace_id) - key);
-  Chain& c = chains_[partition_of(hash_bytes(std::string_view(reinterpret_cast<const char*>(key), key_size)))];
-  std::uint8_t* const at = reserve(c, key_size + 10 + 10 + 3 + 11 + rest_bound(r));
-  std::memcpy(at, key, key_size);
-  std::uint8_t* p = at + key_size;
-  p = put(p, chunk);
-  p = put(p, line);
+  const auto key_size = static_cast<std::uint32_t>(put_id(key, r.trace_id) - key);
+  const std::string_view key_view(reinterpret_cast<const char*>(key), key_size);
+  const std::uint64_t h = hash_bytes(key_view);
+  Chain& c = chains_[partition_of(h)];
+  std::uint8_t* p = reserve(c, 10 + key_size + 10 + 5 + 3 + 11 + rest_bound(r));
+  Recent& seen = recent_[h & (kRecent - 1)];
+  if (seen.key && seen.hash == h &&
+      same_bytes(std::string_view(reinterpret_cast<const char*>(seen.key), seen.size), key_view)) {
+    p = put(p, static_cast<std::uint64_t>(c.traces - 1 - seen.number) << 1);
+  } else {
+    *p++ = 1;
+    std::memcpy(p, key, key_size);
+    seen = Recent{h, p, key_size, c.traces++};
+    p += key_size;
+  }
+  if (chunk == c.chunk && line >= c.line) {
+    p = put(p, (line - c.line) << 1);
+  } else {
+    p = put(p, (line << 1) | 1);
+    p = put(p, chunk);
+    c.chunk = chunk;
+  }
+  c.line = line;
   // The body is written where it goes, after one byte for its size; the
   // rare body of 128 bytes or more moves up for a longer size.
   std::uint8_t* const size_at = p;
@@ -130,36 +145,84 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   while (cap < records * 2) cap *= 2;
   s.slots.assign(cap, kNone);
   const std::size_t mask = cap - 1;
+  // Every record of the partition, chain by chain, each chain in order
+  // (span_codec.h: a record's trace and location are known from the ones
+  // before it).
+  struct Read {
+    bool chain_start;     // the chain's first record
+    bool fresh;           // a new trace number; its id is `key`
+    std::uint64_t back;   // else: the chain's back-th newest number
+    std::string_view key;
+    std::uint64_t location;
+    const std::uint8_t* at;  // the body size
+  };
+  auto get = [](const std::uint8_t*& p) {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      const std::uint8_t b = *p++;
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+  };
   auto for_each_record = [&](auto&& f) {
-    for (const auto& w : writers_)
-      for (const Writer::Block* b = w->chains_[partition].first; b; b = b->next) {
+    for (const auto& w : writers_) {
+      const Writer::Chain& c = w->chains_[partition];
+      std::uint32_t chunk = 0;
+      std::uint64_t line = 0;
+      Read r{true, false, 0, {}, 0, nullptr};
+      for (const Writer::Block* b = c.first; b; b = b->next) {
         const std::uint8_t* p = const_cast<Writer::Block*>(b)->data();
-        const Writer::Chain& c = w->chains_[partition];
         const std::uint8_t* end = b == c.last ? c.tail : p + b->used;
         while (p < end) {
-          const std::uint8_t* at = p;
-          LogRecord r;
-          p = read_record(p, r);
-          f(r, at);
+          const std::uint64_t trace = get(p);
+          r.fresh = trace & 1;
+          r.back = trace >> 1;
+          if (r.fresh) {
+            const std::uint8_t* const key = p;
+            const std::uint64_t n = get(p) >> 1;  // an id: packed bytes or raw length alike
+            p += n;
+            r.key = std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(p - key));
+          }
+          const std::uint64_t at = get(p);
+          if (at & 1) {
+            line = at >> 1;
+            chunk = static_cast<std::uint32_t>(get(p));
+          } else {
+            line += at >> 1;
+          }
+          r.location = make_location(chunk, line);
+          r.at = p;
+          const std::uint8_t* body;
+          std::uint32_t size;
+          p = read_body(p, body, size);
+          f(static_cast<const Read&>(r));
+          r.chain_start = false;
         }
       }
+    }
   };
   // Each record to its trace, traces numbered in order of first sight and
-  // counted.
-  for_each_record([&](const LogRecord& r, const std::uint8_t*) {
-    const std::uint64_t h = hash_bytes(r.trace_key);
+  // counted; an id is looked up once per trace number, not per record.
+  for_each_record([&](const Read& r) {
+    if (r.chain_start) s.numbers.clear();
     std::uint32_t t;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      t = s.slots[i];
-      if (t == kNone) {
-        t = static_cast<std::uint32_t>(s.keys.size());
-        s.slots[i] = t;
-        s.keys.push_back(r.trace_key);
-        s.hashes.push_back(h);
-        s.begin.push_back(0);
-        break;
+    if (!r.fresh) {
+      t = s.numbers[s.numbers.size() - 1 - r.back];
+    } else {
+      const std::uint64_t h = hash_bytes(r.key);
+      for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        t = s.slots[i];
+        if (t == kNone) {
+          t = static_cast<std::uint32_t>(s.keys.size());
+          s.slots[i] = t;
+          s.keys.push_back(r.key);
+          s.hashes.push_back(h);
+          s.begin.push_back(0);
+          break;
+        }
+        if (s.hashes[t] == h && same_bytes(s.keys[t], r.key)) break;
       }
-      if (s.hashes[t] == h && same_bytes(s.keys[t], r.trace_key)) break;
+      s.numbers.push_back(t);
     }
     s.trace_of.push_back(t);
     ++s.begin[t + 1];
@@ -171,9 +234,9 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   s.cursor.assign(s.begin.begin(), s.begin.end() - 1);
   s.sorted.resize(records);
   std::size_t k = 0;
-  for_each_record([&](const LogRecord& r, const std::uint8_t* at) {
+  for_each_record([&](const Read& r) {
     const std::uint32_t t = s.trace_of[k++];
-    s.sorted[s.cursor[t]++] = Scratch::Entry{r.location, t, at};
+    s.sorted[s.cursor[t]++] = Scratch::Entry{r.location, t, r.at};
   });
   auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) { return a.location < b.location; };
   for (std::size_t t = 0; t < traces; ++t) {

@@ -8,9 +8,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +58,9 @@ class SpanLog {
   // One per parsing thread: appends spans to its own partitions.
   class Writer {
    public:
-    explicit Writer(SpanLog& log) : log_(log), symbols_(log.symbol_cache()) {}
+    explicit Writer(SpanLog& log) : log_(log), symbols_(log.symbol_cache()) {
+      if (!recent_) throw std::bad_alloc();
+    }
     // Copies a parsed record (whose views die with the next parse). The
     // location is the line's chunk and its line number in that chunk.
     void add(const SpanRecord& r, std::uint32_t chunk, std::uint64_t line);
@@ -77,12 +81,32 @@ class SpanLog {
       std::uint8_t* tail = nullptr;  // in `last`
       std::uint8_t* end = nullptr;
       std::uint32_t next_size = 1024;
-      std::uint32_t count = 0;  // records
+      std::uint32_t count = 0;   // records
+      std::uint32_t traces = 0;  // trace numbers given (span_codec.h: a record's trace)
+      std::uint32_t chunk = UINT32_MAX;  // the last record's location
+      std::uint64_t line = 0;
     };
+    // Traces met lately, by their id's hash (a slot per hash, the newest
+    // wins): a trace's spans come close together, and a span of a trace
+    // found here names it by its number instead of its id. One not found
+    // gets a new number and writes its id; the analysis knows both numbers
+    // stand for one trace.
+    struct Recent {
+      std::uint64_t hash = 0;
+      const std::uint8_t* key = nullptr;  // the id as written in its chain; nullptr: free
+      std::uint32_t size = 0;
+      std::uint32_t number = 0;  // in its chain
+    };
+    static constexpr std::size_t kRecent = 8192;
     std::uint8_t* reserve(Chain& c, std::size_t bytes);
     SpanLog& log_;
     SymbolCache symbols_;
     ByteBuffer key_;  // the trace id being written, encoded
+    struct Free {
+      void operator()(Recent* r) const { std::free(r); }
+    };
+    // calloc: slots never used are never touched (a small input's run).
+    std::unique_ptr<Recent[], Free> recent_{static_cast<Recent*>(std::calloc(kRecent, sizeof(Recent)))};
     SlabAllocator memory_;
     Chain chains_[kPartitions];
     Nanos base_ = 0;
@@ -129,6 +153,7 @@ class SpanLog {
       const std::uint8_t* record;
     };
     std::vector<Entry> sorted;                             // the records by trace
+    std::vector<std::uint32_t> numbers;                    // a chain's trace numbers: the partition's traces
     std::vector<std::uint32_t> slots, trace_of, begin, cursor;  // trace_of: each record's trace, in walk order
     std::vector<std::string_view> keys;  // the traces' ids as encoded
     std::string id_text;                 // and decoded, one after another
@@ -136,6 +161,7 @@ class SpanLog {
     std::vector<std::string_view> ids;   // into id_text
     std::vector<std::uint64_t> hashes;
     std::vector<const std::uint8_t*> records;
+    std::vector<std::uint64_t> locations;
   };
 
   // Groups one partition's records by trace and calls f(const TraceData&)
@@ -181,11 +207,16 @@ void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& re
     const std::uint32_t from = s.begin[t], to = s.begin[t + 1];
     const std::uint32_t kept = static_cast<std::uint32_t>(std::min<std::size_t>(to - from, max_trace_spans_));
     s.records.clear();
-    for (std::uint32_t k = from; k < from + kept; ++k) s.records.push_back(s.sorted[k].record);
+    s.locations.clear();
+    for (std::uint32_t k = from; k < from + kept; ++k) {
+      s.records.push_back(s.sorted[k].record);
+      s.locations.push_back(s.sorted[k].location);
+    }
     if (kept < to - from) refuse(s, from + kept, to, refused);
     TraceData data;
     data.trace_id = s.ids[t];
     data.records = s.records.data();
+    data.locations = s.locations.data();
     data.record_count = kept;
     data.base = base;
     data.span_count = kept;

@@ -2,6 +2,8 @@
 
 #include "test_support.h"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -86,6 +88,31 @@ TEST_CASE("span log: thousands of traces in every partition, each once with all 
   });
   CHECK(got == want);
   CHECK(records == 15000);
+}
+
+TEST_CASE("span log: a trace met again after thousands of others keeps every span and line") {
+  // More traces than a writer remembers: each round's spans name their
+  // trace again by id, under a new number; lines go down in round 2.
+  SpanLog log;
+  SpanLog::Writer& w = log.writer();
+  constexpr int kTraces = 20000;
+  std::vector<std::string> ids;
+  for (int t = 0; t < kTraces; ++t) ids.push_back(t % 2 ? fmt::format("{:032x}", t * 2654435761u) : "t-" + std::to_string(t));
+  const std::string span_ids[3] = {"00000000000000a0", "b1", "c2"};
+  for (std::uint32_t round = 0; round < 3; ++round)
+    for (int k = 0; k < kTraces; ++k) {
+      const int t = round == 2 ? kTraces - 1 - k : k;
+      w.add(span(ids[t], span_ids[round], round), round, static_cast<std::uint32_t>(t) * 300 + 1);
+    }
+  const auto traces = traces_of(log);
+  REQUIRE(traces.size() == kTraces);
+  std::size_t right = 0;
+  for (int t = 0; t < kTraces; ++t) {
+    const std::string line = std::to_string(t * 300 + 1);
+    right += traces.at(ids[t]) == std::vector<std::string>{span_ids[0] + "@0:" + line, span_ids[1] + "@1:" + line,
+                                                           span_ids[2] + "@2:" + line};
+  }
+  CHECK(right == kTraces);
 }
 
 TEST_CASE("span log: a trace past --max-trace-spans keeps its first spans in input order") {
