@@ -207,8 +207,8 @@ void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::
 void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
                  Blob& blob, BlobArena& arena);
 
-// A span log's record (span_log.h): varint trace, varint location, varint
-// body size, body (as above, its start relative to the log's base). Trace
+// A span log's record (span_log.h): varint body size, body (as above, its
+// start relative to the log's base), varint trace, varint location. Trace
 // and location are written against the records before them in their chain
 // (a partition's records from one parsing thread), so only a reader of the
 // whole chain knows them:
@@ -217,8 +217,8 @@ void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Na
 //   trace number, the trace's id following as encoded above (put_id);
 // - location: (line - last line) << 1 in the chain's last chunk, or
 //   line << 1 | 1 and then varint chunk.
-// The body size and the body stand alone: a record's bytes from there on.
-// Reads a record's body from its size on; returns the byte after the body.
+// The body size and the body stand alone.
+// Reads a record's body; returns the byte after it.
 inline const std::uint8_t* read_body(const std::uint8_t* p, const std::uint8_t*& body, std::uint32_t& size) {
   std::uint64_t v = 0;
   for (int shift = 0;; shift += 7) {
@@ -238,7 +238,7 @@ void append_id(std::string_view key, std::string& out);
 struct TraceData {
   std::string_view trace_id;
   Blob blob;
-  const std::uint8_t* const* records = nullptr;  // set instead of blob: each at its body size (read_body)
+  const std::uint8_t* const* records = nullptr;  // set instead of blob (read_body reads each)
   const std::uint64_t* locations = nullptr;       // and each one's make_location(chunk, line)
   std::size_t record_count = 0;
   const LineMap* lines = nullptr;  // the records' chunks, when located by chunk

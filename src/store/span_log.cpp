@@ -56,6 +56,31 @@ std::uint8_t* SpanLog::Writer::reserve(Chain& c, std::size_t bytes) {
   return c.tail;
 }
 
+std::string_view SpanLog::Writer::Recent::id() const {
+  if (size <= kInline) return std::string_view(reinterpret_cast<const char*>(key), size);
+  const char* at;
+  std::uint32_t bytes;
+  std::memcpy(&at, key, sizeof at);
+  std::memcpy(&bytes, key + sizeof at, sizeof bytes);
+  return std::string_view(at, bytes);
+}
+
+void SpanLog::Writer::Recent::set(std::uint64_t h, std::uint32_t n, const std::uint8_t* id, std::size_t bytes) {
+  hash = h;
+  number = n;
+  if (bytes <= kInline) {
+    size = static_cast<std::uint8_t>(bytes);
+    std::memcpy(key, id, bytes);
+    return;
+  }
+  // An id too long to keep here. (Past 4 GiB its length is cut, and it is
+  // never found again: its spans write it each time, which is still right.)
+  size = kInline + 1;
+  const auto length = static_cast<std::uint32_t>(bytes);
+  std::memcpy(key, &id, sizeof id);
+  std::memcpy(key + sizeof id, &length, sizeof length);
+}
+
 void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_t line) {
   using namespace codec;
   if (!has_base_) {
@@ -68,25 +93,10 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
   const std::string_view key_view(reinterpret_cast<const char*>(key), key_size);
   const std::uint64_t h = hash_bytes(key_view);
   Chain& c = chains_[partition_of(h)];
-  std::uint8_t* p = reserve(c, 10 + key_size + 10 + 5 + 3 + 11 + rest_bound(r));
+  // Where the trace was seen lately is fetched while the body is written.
   Recent& seen = recent_[h & (kRecent - 1)];
-  if (seen.key && seen.hash == h &&
-      same_bytes(std::string_view(reinterpret_cast<const char*>(seen.key), seen.size), key_view)) {
-    p = put(p, static_cast<std::uint64_t>(c.traces - 1 - seen.number) << 1);
-  } else {
-    *p++ = 1;
-    std::memcpy(p, key, key_size);
-    seen = Recent{h, p, key_size, c.traces++};
-    p += key_size;
-  }
-  if (chunk == c.chunk && line >= c.line) {
-    p = put(p, (line - c.line) << 1);
-  } else {
-    p = put(p, (line << 1) | 1);
-    p = put(p, chunk);
-    c.chunk = chunk;
-  }
-  c.line = line;
+  __builtin_prefetch(&seen);
+  std::uint8_t* p = reserve(c, 3 + 11 + rest_bound(r) + 10 + key_size + 10 + 5);
   // The body is written where it goes, after one byte for its size; the
   // rare body of 128 bytes or more moves up for a longer size.
   std::uint8_t* const size_at = p;
@@ -103,7 +113,27 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
     std::memcpy(size_at, size, n);
     p += n - 1;
   }
+  if (seen.hash == h && seen.size != 0 && same_bytes(seen.id(), key_view)) {
+    p = put(p, static_cast<std::uint64_t>(c.traces - 1 - seen.number) << 1);
+  } else {
+    *p++ = 1;
+    std::memcpy(p, key, key_size);
+    seen.set(h, c.traces++, p, key_size);
+    p += key_size;
+  }
+  if (chunk == c.chunk && line >= c.line) {
+    p = put(p, (line - c.line) << 1);
+  } else {
+    p = put(p, (line << 1) | 1);
+    p = put(p, chunk);
+    c.chunk = chunk;
+  }
+  c.line = line;
   c.tail = p;
+  // The chain is written to again a few hundred spans later: the line its
+  // next record starts or runs into is fetched now (a first write to a
+  // line of the log is otherwise a miss that stalls).
+  __builtin_prefetch(p + 64, 1);
   ++c.count;
   ++spans_;
 }
@@ -154,7 +184,7 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
     std::uint64_t back;   // else: the chain's back-th newest number
     std::string_view key;
     std::uint64_t location;
-    const std::uint8_t* at;  // the body size
+    const std::uint8_t* at;  // the record: its body size
   };
   auto get = [](const std::uint8_t*& p) {
     std::uint64_t v = 0;
@@ -174,6 +204,10 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
         const std::uint8_t* p = const_cast<Writer::Block*>(b)->data();
         const std::uint8_t* end = b == c.last ? c.tail : p + b->used;
         while (p < end) {
+          r.at = p;
+          const std::uint8_t* body;
+          std::uint32_t size;
+          p = read_body(p, body, size);
           const std::uint64_t trace = get(p);
           r.fresh = trace & 1;
           r.back = trace >> 1;
@@ -191,10 +225,6 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
             line += at >> 1;
           }
           r.location = make_location(chunk, line);
-          r.at = p;
-          const std::uint8_t* body;
-          std::uint32_t size;
-          p = read_body(p, body, size);
           f(static_cast<const Read&>(r));
           r.chain_start = false;
         }

@@ -92,10 +92,15 @@ class SpanLog {
     // gets a new number and writes its id; the analysis knows both numbers
     // stand for one trace.
     struct Recent {
+      static constexpr std::size_t kInline = 19;
       std::uint64_t hash = 0;
-      const std::uint8_t* key = nullptr;  // the id as written in its chain; nullptr: free
-      std::uint32_t size = 0;
       std::uint32_t number = 0;  // in its chain
+      std::uint8_t size = 0;     // of the id as encoded, up to kInline; longer: kInline + 1; 0: free
+      // The id's bytes, or a longer one's address where it is written in its
+      // chain (compared there: such ids are rare).
+      std::uint8_t key[kInline] = {};
+      std::string_view id() const;
+      void set(std::uint64_t h, std::uint32_t n, const std::uint8_t* id, std::size_t bytes);
     };
     static constexpr std::size_t kRecent = 8192;
     std::uint8_t* reserve(Chain& c, std::size_t bytes);
