@@ -69,6 +69,7 @@ struct Reader {
     const std::uint64_t v = get_flagged(milli);
     return static_cast<Nanos>(milli ? v * static_cast<std::uint64_t>(codec::kMilli) : v);
   }
+  std::int16_t code() { return static_cast<std::int16_t>(unzigzag(get()) + codec::kCodeOrigin); }
   // An id: where its copy lies in the text, or, packed, its digits written
   // at `digits` in the text that starts at `text`.
   TextRef id(const char* text, char*& digits) {
@@ -143,7 +144,7 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
   s.service = static_cast<Symbol>(in.get());
   s.operation = static_cast<Symbol>(in.get());
   s.group = static_cast<Symbol>(in.get());
-  s.http_code = static_cast<std::int16_t>(static_cast<std::int64_t>(in.get()) - 1);
+  s.http_code = in.code();
   s.calls_begin = static_cast<std::uint32_t>(calls.size());
   s.calls_count = static_cast<std::uint32_t>(in.get());
   for (std::uint32_t k = 0; k < s.calls_count; ++k) {
@@ -152,7 +153,7 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
     c.start = s.start + in.offset();
     c.duration = in.duration();
     c.host = static_cast<Symbol>(in.get());
-    c.http_code = static_cast<std::int16_t>(static_cast<std::int64_t>(in.get()) - 1);
+    c.http_code = in.code();
     calls.push_back(c);
   }
   s.file = file;

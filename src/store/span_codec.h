@@ -26,8 +26,8 @@ namespace ta {
 
 // Record: varint body length, body, varint file, varint line. Body:
 //   start - base, then the rest: duration, id, parent id, host, service,
-//   operation, group, code + 1, call count, then per call: id, start -
-//   span start, duration, host, code + 1. Times and ids as put_offset,
+//   operation, group, code, call count, then per call: id, start - span
+//   start, duration, host, code. Codes as code_value writes them. Times and ids as put_offset,
 //   put_duration and put_id write them (below); the rest varints.
 
 // A growable byte buffer written through a pointer (no per-byte checks).
@@ -71,7 +71,10 @@ inline std::uint8_t* put_text(std::uint8_t* p, std::string_view s) {
 inline std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
 }
-inline std::uint64_t code_value(std::int16_t code) { return static_cast<std::uint64_t>(code + 1); }
+// An HTTP status as its distance from 200, zigzagged: 200, nearly every
+// span's, takes one byte (as status + 1 it took two); none (-1) takes two.
+inline constexpr std::int64_t kCodeOrigin = 200;
+inline std::uint64_t code_value(std::int16_t code) { return zigzag(code - kCodeOrigin); }
 
 // Times are nanoseconds, and nearly always whole milliseconds (logs in ms):
 // one divisible by 10^6 is kept divided, flagged in the lowest bit of a
