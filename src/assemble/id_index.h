@@ -14,16 +14,16 @@
 namespace ta {
 
 // Span ids are nearly all 8 or 16 hex digits: such an id is hashed from
-// its one or two words, multiplied and folded (a few cycles); any other by
-// hash_bytes.
+// its one or two words by one 64 x 64 -> 128-bit multiplication, folded
+// (both halves of the product depend on every bit: ids that differ only in
+// their last digit still spread over the table); any other by hash_bytes.
 inline std::uint64_t hash_id(std::string_view id) {
   const std::size_t n = id.size();
   if (n != 8 && n != 16) return hash_bytes(id);
   const std::uint64_t a = load_word(id.data()), b = load_word(id.data() + n - 8);
-  std::uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ n) * 0xC2B2AE3D27D4EB4Full);
-  h ^= h >> 31;
-  h *= 0xD6E8FEB86659FD93ull;
-  return h ^ (h >> 32);
+  __extension__ using Wide = unsigned __int128;
+  const Wide m = static_cast<Wide>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ n ^ 0xC2B2AE3D27D4EB4Full);
+  return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
 }
 
 class IdIndex {

@@ -173,13 +173,15 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
     // the ids go to the text.
     const std::uint8_t* body;
     std::uint32_t size;
-    if (data.record_count >= 4096) {  // a huge trace: its text and calls not copied at each doubling
+    std::size_t used = text.size();
+    const bool huge = data.record_count >= 4096;
+    if (huge) {  // a huge trace: its text and calls not copied at each doubling
       std::size_t bytes = 0;
       for (std::size_t i = 0; i < data.record_count; ++i) {
         read_body(data.records[i], body, size);
         bytes += size;
       }
-      text.reserve(text.size() + id_room(bytes));
+      text.reserve(used + id_room(bytes));
       calls.reserve(calls.size() + bytes / 16);
     }
     for (std::size_t i = 0; i < data.record_count; ++i) {
@@ -196,12 +198,20 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
         file = static_cast<std::uint32_t>(location >> 32);
         line = static_cast<std::uint32_t>(location);
       }
-      const std::size_t origin = text.size();
-      text.resize(origin + id_room(size));
-      char* digits = text.data() + origin;
+      // The text is sized for a record's ids: a huge trace's record by
+      // record within what it reserved (its ids take a fraction of that),
+      // any other's ahead in doubling steps (not twice a record); it is cut
+      // to what was written at the end.
+      if (huge) {
+        text.resize(used + id_room(size));
+      } else if (text.size() < used + id_room(size)) {
+        text.resize(std::max(used + id_room(size), 2 * text.size()));
+      }
+      char* digits = text.data() + used;
       decode_body(body, size, body, data.base, file, line, spans, calls, text.data(), digits);
-      text.resize(static_cast<std::size_t>(digits - text.data()));
+      used = static_cast<std::size_t>(digits - text.data());
     }
+    text.resize(used);
     return;
   }
   // A blob is read from a copy with room after it (it may be read past).
