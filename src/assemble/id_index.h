@@ -13,19 +13,6 @@
 
 namespace ta {
 
-// Span ids are nearly all 8 or 16 hex digits: such an id is hashed from
-// its one or two words by one 64 x 64 -> 128-bit multiplication, folded
-// (both halves of the product depend on every bit: ids that differ only in
-// their last digit still spread over the table); any other by hash_bytes.
-inline std::uint64_t hash_id(std::string_view id) {
-  const std::size_t n = id.size();
-  if (n != 8 && n != 16) return hash_bytes(id);
-  const std::uint64_t a = load_word(id.data()), b = load_word(id.data() + n - 8);
-  __extension__ using Wide = unsigned __int128;
-  const Wide m = static_cast<Wide>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ n ^ 0xC2B2AE3D27D4EB4Full);
-  return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
-}
-
 class IdIndex {
  public:
   explicit IdIndex(std::size_t expected = 0) { reset(expected); }
@@ -43,7 +30,7 @@ class IdIndex {
   // with a value.
   template <typename KeyOf>
   std::uint32_t find(std::string_view key, KeyOf&& key_of) const {
-    const std::uint64_t h = hash_id(key);
+    const std::uint64_t h = hash_bytes(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
@@ -58,14 +45,14 @@ class IdIndex {
   // A table that fits in cache is left alone: the hash would be computed
   // twice for nothing.
   void prefetch(std::string_view key) const {
-    if (slots_.size() >= kPrefetchFrom) __builtin_prefetch(&slots_[hash_id(key) & mask()]);
+    if (slots_.size() >= kPrefetchFrom) __builtin_prefetch(&slots_[hash_bytes(key) & mask()]);
   }
 
   // Inserts unless present; returns the value now stored for `key`.
   template <typename KeyOf>
   std::uint32_t insert(std::string_view key, std::uint32_t value, KeyOf&& key_of) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow(key_of);
-    const std::uint64_t h = hash_id(key);
+    const std::uint64_t h = hash_bytes(key);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       Slot& s = slots_[i];
@@ -91,7 +78,7 @@ class IdIndex {
     slots_.assign(old.size() * 2, Slot{});
     for (const Slot& s : old) {
       if (s.value == kNone) continue;
-      for (std::size_t i = hash_id(key_of(s.value)) & mask();; i = (i + 1) & mask()) {
+      for (std::size_t i = hash_bytes(key_of(s.value)) & mask();; i = (i + 1) & mask()) {
         if (slots_[i].value == kNone) {
           slots_[i] = s;
           break;

@@ -1,0 +1,52 @@
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "util/hash.h"
+
+using namespace ta;
+
+namespace {
+
+// The fullest of `buckets` buckets, when `keys` hashes are put in bucket
+// bucket_of(hash).
+template <typename F>
+std::size_t fullest(const std::vector<std::string>& keys, std::size_t buckets, F&& bucket_of) {
+  std::vector<std::size_t> count(buckets);
+  for (const std::string& k : keys) ++count[bucket_of(hash_bytes(k))];
+  return *std::max_element(count.begin(), count.end());
+}
+
+}  // namespace
+
+TEST_CASE("hash: ids that differ in a few digits spread over partitions and slots alike") {
+  // Sequential ids of every short length the fast path takes, and ids that
+  // differ only in their last digit or their first: the top bits choose a
+  // span log partition, the low bits a hash table slot.
+  const char* formats[] = {"{:04x}", "{:08x}", "{:012x}", "{:016x}", "span-{:05}", "{:x}0000000"};
+  for (const std::string format : formats) {
+    CAPTURE(format);
+    std::vector<std::string> keys;
+    for (std::uint32_t i = 0; i < 65536; ++i) keys.push_back(fmt::format(fmt::runtime(format), i));
+    // 256 partitions, 256 keys each on average; 4096 slots, 16 each.
+    CHECK(fullest(keys, 256, [](std::uint64_t h) { return h >> 56; }) < 340);
+    CHECK(fullest(keys, 4096, [](std::uint64_t h) { return h & 4095; }) < 40);
+  }
+}
+
+TEST_CASE("hash: equal texts hash equal, and length tells otherwise equal words apart") {
+  const std::string a = "0123456789abcdef", b = a;
+  CHECK(hash_bytes(a) == hash_bytes(b));
+  CHECK(hash_bytes("0123456789") != hash_bytes("01234567890"));
+  CHECK(hash_bytes(std::string_view("abcdabcd", 8)) != hash_bytes(std::string_view("abcdabcdabcd", 12)));
+  // A word that would zero the product does not make every other word collide.
+  std::string zero(8, '\0');
+  const std::uint64_t k = 0x9E3779B97F4A7C15ull;
+  std::memcpy(zero.data(), &k, 8);
+  CHECK(hash_bytes(zero + "aaaaaaaa") != hash_bytes(zero + "bbbbbbbb"));
+}
