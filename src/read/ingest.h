@@ -40,7 +40,7 @@ struct InputStats {
 struct IngestOptions {
   ParseOptions parse;
   std::size_t threads = 1;
-  std::size_t chunk_bytes = 1 << 20;
+  std::size_t chunk_bytes = 4 << 20;  // at most; a file read by several threads gives each 8 or more (ingest)
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_kept_rejections = 1000;
   std::uint64_t max_memory = 0;                // resident bytes; 0: no limit
