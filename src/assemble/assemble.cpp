@@ -374,11 +374,22 @@ class Assembler {
   // a million children) is sorted as (start, index) pairs side by side
   // rather than by looking each span up in every comparison.
   void sort_by_start(std::uint32_t* begin, std::uint32_t* end) {
+    auto before = [this](std::uint32_t a, std::uint32_t b) {
+      const Nanos sa = t_.spans[a].start, sb = t_.spans[b].start;
+      return sa != sb ? sa < sb : a < b;
+    };
+    if (end - begin < 2) return;  // most spans: no children or one
+    if (end - begin <= 16) {      // a few: inserted in order, no call
+      for (std::uint32_t* i = begin + 1; i < end; ++i) {
+        const std::uint32_t v = *i;
+        std::uint32_t* j = i;
+        for (; j > begin && before(v, j[-1]); --j) *j = j[-1];
+        *j = v;
+      }
+      return;
+    }
     if (end - begin < 64) {
-      std::sort(begin, end, [this](std::uint32_t a, std::uint32_t b) {
-        const Nanos sa = t_.spans[a].start, sb = t_.spans[b].start;
-        return sa != sb ? sa < sb : a < b;
-      });
+      std::sort(begin, end, before);
       return;
     }
     std::vector<std::pair<std::uint64_t, std::uint32_t>>& keys = s_.keys;
