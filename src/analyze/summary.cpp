@@ -240,13 +240,20 @@ class Accumulator {
       if (spans_.size() >= batch) apply();
       const Span& s = t.spans[i];
       r.any_service |= s.service != 0;
-      spans_.push_back({s.duration, self[i], on_path[i], group_of(s, config_), (s.flags & kError) != 0});
+      // Written in place, field by field: a struct built on the stack and
+      // copied in is read back across several stores, and waits for them.
+      SpanValues& sv = spans_.emplace_back();
+      sv.duration = s.duration;
+      sv.self = self[i];
+      sv.critical = on_path[i];
+      sv.group = group_of(s, config_);
+      sv.error = (s.flags & kError) != 0;
       const std::uint32_t c = t.client_call[i];
       if (c == kNone || t.parent[i] == kNone) continue;
       const Call& call = t.calls[c];
       const std::uint32_t p = t.parent[i];
       const Symbol from = group_of(t.spans[p], config_), to = group_of(s, config_);
-      CallValues v{};
+      CallValues& v = calls_.emplace_back();
       v.edge = (static_cast<std::uint64_t>(from) << 32) | to;
       v.client = call.duration;
       v.error = call.http_code >= 500;
@@ -259,7 +266,6 @@ class Accumulator {
         v.offset = start - sub_start;
         v.outside = start < sub_start || start + s.duration > sub_start + call.duration;
       }
-      calls_.push_back(v);
     }
   }
 
