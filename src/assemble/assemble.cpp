@@ -196,7 +196,7 @@ class Assembler {
     std::uint32_t kept = 0;
     for (std::size_t r = 0; r < spans.size(); ++r) {
       if (r + kAhead < spans.size()) ids_.prefetch(t_.str(spans[r + kAhead].span_id));
-      Span span = spans[r];
+      const Span& span = spans[r];  // moved down to `kept` once it is kept
       const std::uint32_t idx = kept;
       const std::string_view id = t_.str(span.span_id);
       const std::uint32_t first = span_of(ids_.insert(id, idx, keys()));
@@ -216,18 +216,22 @@ class Assembler {
           continue;
         }
       }
-      if (span.http_code >= 500) span.flags |= kError;
+      // Moved in place, not through a copy (read back across the stores of
+      // its fields, a copy waits for them).
+      if (idx != r) spans[idx] = spans[r];
+      Span& kept_span = spans[idx];
+      if (kept_span.http_code >= 500) kept_span.flags |= kError;
       if (first != idx) {
         renamed_names_.push_back(name);
         renames_.push_back(idx);
         ids_.insert(renamed_names_.back(), kRenamed | static_cast<std::uint32_t>(renames_.size() - 1), keys());
         spans[first].flags |= kDuplicateId;
-        span.flags |= kDuplicateId;
+        kept_span.flags |= kDuplicateId;
         note(AnomalyKind::kDuplicateId, idx,
              fmt::format("spanId {} was already used by a different line (line {}); kept as {}", id,
                          spans[first].line, name));
       }
-      spans[kept++] = span;
+      ++kept;
     }
     spans.resize(kept);
     t_.logged_spans = kept;

@@ -133,7 +133,9 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
                  std::uint32_t file, std::uint32_t line, std::vector<Span>& spans, std::vector<Call>& calls,
                  const char* text, char*& digits) {
   Reader in{body};
-  Span s;
+  // Written in place (a Span built on the stack and copied in is read back
+  // across the stores of its fields, and waits for them).
+  Span& s = spans.emplace_back();
   s.content = content;
   s.content_size = size;
   s.start = base + in.offset();
@@ -148,17 +150,15 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
   s.calls_begin = static_cast<std::uint32_t>(calls.size());
   s.calls_count = static_cast<std::uint32_t>(in.get());
   for (std::uint32_t k = 0; k < s.calls_count; ++k) {
-    Call c;
+    Call& c = calls.emplace_back();
     c.span_id = in.id(text, digits);
     c.start = s.start + in.offset();
     c.duration = in.duration();
     c.host = static_cast<Symbol>(in.get());
     c.http_code = in.code();
-    calls.push_back(c);
   }
   s.file = file;
   s.line = line;
-  spans.push_back(s);
 }
 
 // Room a body's ids may take in the text: two digits a packed byte (a raw
