@@ -249,23 +249,28 @@ class Assembler {
         for (std::uint32_t c = ahead.calls_begin; c < ahead.calls_begin + ahead.calls_count; ++c)
           ids_.prefetch(t_.str(t_.calls[c].span_id));
       }
-      const Span s = t_.spans[i];  // a copy: inferred spans are appended below
-      const bool many = s.calls_count > kAhead;  // not prefetched above: prefetched call by call
-      for (std::uint32_t c = s.calls_begin; c < s.calls_begin + s.calls_count; ++c) {
-        if (many && c + kAhead < s.calls_begin + s.calls_count) ids_.prefetch(t_.str(t_.calls[c + kAhead].span_id));
+      // What is needed of the span, read out: inferred spans are appended
+      // below (a copy of the whole span would cost more than these).
+      const std::uint32_t calls_begin = t_.spans[i].calls_begin, calls_end = calls_begin + t_.spans[i].calls_count;
+      if (calls_begin == calls_end) continue;
+      const TextRef own_id = t_.spans[i].span_id;
+      const std::uint32_t own_file = t_.spans[i].file, own_line = t_.spans[i].line;
+      const bool many = calls_end - calls_begin > kAhead;  // not prefetched above: prefetched call by call
+      for (std::uint32_t c = calls_begin; c < calls_end; ++c) {
+        if (many && c + kAhead < calls_end) ids_.prefetch(t_.str(t_.calls[c + kAhead].span_id));
         const Call& call = t_.calls[c];
         const std::string_view id = t_.str(call.span_id);
         const std::uint32_t j = find_id(id);
         if (j == kNone) {
           Span inferred;
           inferred.span_id = call.span_id;
-          inferred.parent_id = s.span_id;
+          inferred.parent_id = own_id;
           inferred.start = call.start;
           inferred.duration = call.duration;
           inferred.host = call.host;
           inferred.http_code = call.http_code;
-          inferred.file = s.file;
-          inferred.line = s.line;
+          inferred.file = own_file;
+          inferred.line = own_line;
           inferred.flags = kInferred | (call.http_code >= 500 ? kError : 0);
           const auto idx = static_cast<std::uint32_t>(t_.spans.size());
           ids_.insert(id, idx, keys());

@@ -266,7 +266,10 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   std::size_t k = 0;
   for_each_record([&](const Read& r) {
     const std::uint32_t t = s.trace_of[k++];
-    s.sorted[s.cursor[t]++] = Scratch::Entry{r.location, t, r.at};
+    Scratch::Entry& e = s.sorted[s.cursor[t]++];
+    e.location = r.location;
+    e.trace = t;
+    e.record = r.at;
   });
   auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) { return a.location < b.location; };
   for (std::size_t t = 0; t < traces; ++t) {
