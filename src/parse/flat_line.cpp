@@ -428,7 +428,10 @@ bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
     calls.reserve(calls.size() + left / 64);
   for (bool more = true; more;) {
     if (!c.eat('{')) return false;
-    PendingCall call;
+    // Filled in place (a call built aside and copied in is read back across
+    // the stores of its fields, and waits for them); a line that fails is
+    // parsed again from scratch.
+    PendingCall& call = calls.emplace_back();
     unsigned seen = 0;
     for (bool fields = true; fields;) {
       if (c.p >= c.e || *c.p != '"') return false;
@@ -448,7 +451,6 @@ bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
       seen |= bit;
     }
     if (call.span_id.empty()) return false;
-    calls.push_back(call);
     if (!c.next(']', more)) return false;
   }
   return true;

@@ -593,7 +593,7 @@ bool SpanParser::finish(SpanRecord& out) {
   out.calls.reserve(calls_.size());
   std::size_t index = 0;
   for (const PendingCall& c : calls_) {
-    CallRecord r;
+    CallRecord& r = out.calls.emplace_back();  // in place (see flat_calls); out is not used when this fails
     r.span_id = c.span_id;
     r.host = c.host;
     r.http_code = c.http_code;
@@ -605,7 +605,6 @@ bool SpanParser::finish(SpanRecord& out) {
                               cd && *cd < 0 ? "negative" : "out of range"));
     r.start = *cs;
     r.duration = *cd;
-    out.calls.push_back(r);
     ++index;
   }
   return true;
