@@ -40,7 +40,7 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
     for (std::uint32_t c : t.kids(span)) {
       const Span& s = t.spans[c];
       const Nanos cs = std::max(s.start, lo), ce = std::min(s.end(), hi);
-      if (cs <= ce) candidates.push_back({c, cs, ce});
+      if (cs <= ce) candidates.emplace_back(c, cs, ce);  // in place: not built aside and copied
     }
     std::sort(candidates.begin() + static_cast<std::ptrdiff_t>(begin), candidates.end(),
               [](const Candidate& a, const Candidate& b) {
@@ -48,10 +48,10 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
                 if (a.start != b.start) return a.start < b.start;
                 return a.span < b.span;
               });
-    frames.push_back({span, lo, hi, begin, begin, candidates.size()});
+    frames.emplace_back(span, lo, hi, begin, begin, candidates.size());
   };
   auto own = [&](std::uint32_t span, Nanos from, Nanos to) {
-    if (from < to) out.push_back({span, from, to});
+    if (from < to) out.emplace_back(span, from, to);
   };
 
   const Span& r = t.spans[root];
