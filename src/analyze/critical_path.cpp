@@ -42,12 +42,24 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
       const Nanos cs = std::max(s.start, lo), ce = std::min(s.end(), hi);
       if (cs <= ce) candidates.emplace_back(c, cs, ce);  // in place: not built aside and copied
     }
-    std::sort(candidates.begin() + static_cast<std::ptrdiff_t>(begin), candidates.end(),
-              [](const Candidate& a, const Candidate& b) {
-                if (a.end != b.end) return a.end > b.end;
-                if (a.start != b.start) return a.start < b.start;
-                return a.span < b.span;
-              });
+    auto before = [](const Candidate& a, const Candidate& b) {
+      if (a.end != b.end) return a.end > b.end;
+      if (a.start != b.start) return a.start < b.start;
+      return a.span < b.span;
+    };
+    Candidate* const first = candidates.data() + begin;
+    Candidate* const last = candidates.data() + candidates.size();
+    if (last - first <= 16) {  // most spans: none to a few, put in order inline
+      for (Candidate* i = first + 1; i < last; ++i) {
+        if (!before(*i, i[-1])) continue;  // in place already (compared field by field, not copied)
+        const Candidate v = *i;
+        Candidate* j = i;
+        for (; j > first && before(v, j[-1]); --j) *j = j[-1];
+        *j = v;
+      }
+    } else {
+      std::sort(first, last, before);
+    }
     frames.emplace_back(span, lo, hi, begin, begin, candidates.size());
   };
   auto own = [&](std::uint32_t span, Nanos from, Nanos to) {

@@ -33,7 +33,10 @@ inline std::uint32_t load_half(const char* p) {
 // halves of the product depend on every input bit, so the top bits (a
 // partition) and the low ones (a slot) are all mixed. A few cycles where
 // XXH3 takes a few times more.
-inline std::uint64_t hash_bytes(std::string_view s) {
+// Longer (and shorter) texts: out of line, so that the short path inlines.
+[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n) { return XXH3_64bits(p, n); }
+
+[[gnu::always_inline]] inline std::uint64_t hash_bytes(std::string_view s) {
   const std::size_t n = s.size();
   const char* p = s.data();
   std::uint64_t a, b;
@@ -44,7 +47,7 @@ inline std::uint64_t hash_bytes(std::string_view s) {
     a = load_half(p);
     b = load_half(p + n - 4);
   } else {
-    return XXH3_64bits(p, n);
+    return hash_other(p, n);
   }
   __extension__ using Wide = unsigned __int128;
   const Wide m = static_cast<Wide>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ (n * 0xC2B2AE3D27D4EB4Full));
