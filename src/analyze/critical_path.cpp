@@ -40,16 +40,23 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
     for (std::uint32_t c : t.kids(span)) {
       const Span& s = t.spans[c];
       const Nanos cs = std::max(s.start, lo), ce = std::min(s.end(), hi);
-      if (cs <= ce) candidates.emplace_back(c, cs, ce);  // in place: not built aside and copied
+      if (cs > ce) continue;
+      Candidate& k = candidates.emplace_back();  // in place: not built aside and copied
+      k.span = c;
+      k.start = cs;
+      k.end = ce;
     }
     auto before = [](const Candidate& a, const Candidate& b) {
       if (a.end != b.end) return a.end > b.end;
       if (a.start != b.start) return a.start < b.start;
       return a.span < b.span;
     };
-    Candidate* const first = candidates.data() + begin;
-    Candidate* const last = candidates.data() + candidates.size();
-    if (last - first <= 16) {  // most spans: none to a few, put in order inline
+    const std::size_t count = candidates.size() - begin;
+    Candidate* const first = count ? candidates.data() + begin : nullptr;
+    Candidate* const last = first + count;
+    if (count < 2) {
+      // none or one: in order
+    } else if (count <= 16) {  // most spans: a few, put in order inline
       for (Candidate* i = first + 1; i < last; ++i) {
         if (!before(*i, i[-1])) continue;  // in place already (compared field by field, not copied)
         const Candidate v = *i;
@@ -60,10 +67,19 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
     } else {
       std::sort(first, last, before);
     }
-    frames.emplace_back(span, lo, hi, begin, begin, candidates.size());
+    Frame& f = frames.emplace_back();
+    f.span = span;
+    f.lo = lo;
+    f.horizon = hi;
+    f.begin = f.next = begin;
+    f.end = candidates.size();
   };
   auto own = [&](std::uint32_t span, Nanos from, Nanos to) {
-    if (from < to) out.emplace_back(span, from, to);
+    if (from >= to) return;
+    PathSection& section = out.emplace_back();
+    section.span = span;
+    section.start = from;
+    section.end = to;
   };
 
   const Span& r = t.spans[root];
