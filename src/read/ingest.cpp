@@ -32,28 +32,18 @@ std::string check_inputs(const std::vector<std::string>& paths) {
   return {};
 }
 
-// The bytes of the regular files among the inputs; `all_regular`: no
-// stream among them. gzip (recognised by its content when read) often
-// holds ten times its size.
-std::uint64_t regular_bytes(const std::vector<std::string>& paths, bool& all_regular) {
-  std::uint64_t total = 0;
-  all_regular = true;
+InputSize input_size(const std::vector<std::string>& paths) {
+  InputSize size;
   for (const std::string& path : paths) {
     struct stat st {};
     if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      all_regular = false;
+      size.all_regular = false;
       continue;
     }
     const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-    total += static_cast<std::uint64_t>(st.st_size) * (gz ? 10 : 1);
+    size.bytes += static_cast<std::uint64_t>(st.st_size) * (gz ? 10 : 1);
   }
-  return total;
-}
-
-bool small_input(const std::vector<std::string>& paths, std::uint64_t limit) {
-  bool all_regular;
-  const std::uint64_t total = regular_bytes(paths, all_regular);
-  return all_regular && total < limit;
+  return size;
 }
 
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit) {
@@ -275,7 +265,8 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
   // One thread for --threads 1 or a small input; else N parse while this
   // one cuts jobs (for regular files, only their numbers) and waits.
   const std::size_t threads = std::max<std::size_t>(given.threads, 1);
-  const bool small = small_input(paths, given.small_input_bytes);
+  const InputSize size = input_size(paths);
+  const bool small = size.small(given.small_input_bytes);
   const bool inline_parse = threads == 1 || small;
   // A small input's one buffer in smaller chunks touches fewer new pages (a
   // page fault costs microseconds on a VM: most of a small run). A large
@@ -286,9 +277,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
   if (small) {
     options.chunk_bytes = std::min(options.chunk_bytes, kSmallInputChunk);
   } else if (!inline_parse) {
-    bool all_regular;
-    const std::uint64_t total = regular_bytes(paths, all_regular);
-    const std::uint64_t share = total / (threads * 8);
+    const std::uint64_t share = size.bytes / (threads * 8);
     options.chunk_bytes = std::min<std::uint64_t>(options.chunk_bytes, std::max<std::uint64_t>(share, kMinChunk));
   }
   Reader reader(paths, options, stats, lines, spans);

@@ -44,7 +44,7 @@ struct IngestOptions {
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_kept_rejections = 1000;
   std::uint64_t max_memory = 0;                // resident bytes; 0: no limit
-  std::uint64_t small_input_bytes = 4u << 20;  // regular files under this in all: one thread (small_input)
+  std::uint64_t small_input_bytes = 4u << 20;  // regular files under this in all: one thread (InputSize::small)
   // Called now and then with the bytes read and spans parsed so far
   // (progress display).
   std::function<void(std::uint64_t bytes, std::uint64_t spans)> on_progress;
@@ -62,12 +62,21 @@ void add_refused(InputStats& stats, const SpanLog::RefusedSpans& refused, std::s
 // The first path that cannot be read, as "PATH: reason", or "" when all can.
 std::string check_inputs(const std::vector<std::string>& paths);
 
-// True when the inputs are regular files of under `limit` bytes in all
-// (IngestOptions::small_input_bytes): one thread reads, parses and analyses
-// a few MB sooner than several threads can be started and fed. A stream's
-// size is known only at its end: ingest starts its threads once `limit`
-// bytes have come, and a stream that ends before is read on one thread.
-bool small_input(const std::vector<std::string>& paths, std::uint64_t limit);
+// The inputs' size before they are read: the bytes of the regular files
+// among them (gzip, recognised by its content when read, counted at ten
+// times its size), and whether all are regular files.
+struct InputSize {
+  std::uint64_t bytes = 0;
+  bool all_regular = true;
+  // Regular files of under `limit` bytes in all
+  // (IngestOptions::small_input_bytes): one thread reads, parses and
+  // analyses a few MB sooner than several threads can be started and fed.
+  // A stream's size is known only at its end: ingest starts its threads
+  // once `limit` bytes have come, and a stream that ends before is read on
+  // one thread.
+  bool small(std::uint64_t limit) const { return all_regular && bytes < limit; }
+};
+InputSize input_size(const std::vector<std::string>& paths);
 
 // Rejection reasons shared by batch and live reading.
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit);
