@@ -43,14 +43,7 @@ constexpr std::size_t kDigitRoom = 16;
 
 struct Reader {
   const std::uint8_t* p;
-  std::uint64_t get() {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const std::uint8_t b = *p++;
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-  }
+  std::uint64_t get() { return codec::get(p); }
   // A flagged varint (codec::put_flagged): the value; flag set when divided.
   std::uint64_t get_flagged(bool& flag) {
     const std::uint8_t b = *p++;

@@ -27,8 +27,9 @@ namespace ta {
 // Record: varint body length, body, varint file, varint line. Body:
 //   start - base, then the rest: duration, id, parent id, host, service,
 //   operation, group, code, call count, then per call: id, start - span
-//   start, duration, host, code. Codes as code_value writes them. Times and ids as put_offset,
-//   put_duration and put_id write them (below); the rest varints.
+//   start, duration, host, code. Times, ids and codes as put_offset,
+//   put_duration, put_id and code_value write them (below); the rest
+//   varints.
 
 // A growable byte buffer written through a pointer (no per-byte checks).
 class ByteBuffer {
@@ -62,6 +63,15 @@ inline std::uint8_t* put(std::uint8_t* p, std::uint64_t v) {
   }
   *p++ = static_cast<std::uint8_t>(v);
   return p;
+}
+// Reads the varint at p (as put writes it) and moves p past it.
+inline std::uint64_t get(const std::uint8_t*& p) {
+  std::uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const std::uint8_t b = *p++;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return v;
+  }
 }
 inline std::uint8_t* put_text(std::uint8_t* p, std::string_view s) {
   p = put(p, s.size());
@@ -223,12 +233,7 @@ void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Na
 // The body size and the body stand alone.
 // Reads a record's body; returns the byte after it.
 inline const std::uint8_t* read_body(const std::uint8_t* p, const std::uint8_t*& body, std::uint32_t& size) {
-  std::uint64_t v = 0;
-  for (int shift = 0;; shift += 7) {
-    const std::uint8_t b = *p++;
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
+  const std::uint64_t v = codec::get(p);
   size = static_cast<std::uint32_t>(v);
   body = p;
   return p + v;

@@ -186,14 +186,7 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
     std::uint64_t location;
     const std::uint8_t* at;  // the record: its body size
   };
-  auto get = [](const std::uint8_t*& p) {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const std::uint8_t b = *p++;
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-  };
+  using codec::get;
   auto for_each_record = [&](auto&& f) {
     for (const auto& w : writers_) {
       const Writer::Chain& c = w->chains_[partition];
