@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/small_sort.h"
+
 namespace ta {
 namespace {
 
@@ -51,22 +53,7 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
       if (a.start != b.start) return a.start < b.start;
       return a.span < b.span;
     };
-    const std::size_t count = candidates.size() - begin;
-    Candidate* const first = count ? candidates.data() + begin : nullptr;
-    Candidate* const last = first + count;
-    if (count < 2) {
-      // none or one: in order
-    } else if (count <= 16) {  // most spans: a few, put in order inline
-      for (Candidate* i = first + 1; i < last; ++i) {
-        if (!before(*i, i[-1])) continue;  // in place already (compared field by field, not copied)
-        const Candidate v = *i;
-        Candidate* j = i;
-        for (; j > first && before(v, j[-1]); --j) *j = j[-1];
-        *j = v;
-      }
-    } else {
-      std::sort(first, last, before);
-    }
+    sort_small(candidates.data() + begin, candidates.data() + candidates.size(), before);
     Frame& f = frames.emplace_back();
     f.span = span;
     f.lo = lo;

@@ -10,6 +10,7 @@
 #include "assemble/trace.h"
 #include "store/span_codec.h"
 #include "util/format.h"
+#include "util/small_sort.h"
 
 namespace ta {
 
@@ -387,18 +388,8 @@ class Assembler {
       const Nanos sa = t_.spans[a].start, sb = t_.spans[b].start;
       return sa != sb ? sa < sb : a < b;
     };
-    if (end - begin < 2) return;  // most spans: no children or one
-    if (end - begin <= 16) {      // a few: inserted in order, no call
-      for (std::uint32_t* i = begin + 1; i < end; ++i) {
-        const std::uint32_t v = *i;
-        std::uint32_t* j = i;
-        for (; j > begin && before(v, j[-1]); --j) *j = j[-1];
-        *j = v;
-      }
-      return;
-    }
-    if (end - begin < 64) {
-      std::sort(begin, end, before);
+    if (end - begin < 64) {  // most spans: none to a few
+      sort_small(begin, end, before);
       return;
     }
     std::vector<std::pair<std::uint64_t, std::uint32_t>>& keys = s_.keys;
