@@ -28,14 +28,15 @@ inline std::uint32_t load_half(const char* p) {
   return w;
 }
 
+// Texts of other lengths: XXH3, out of line, so that the short path below
+// inlines.
+[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n) { return XXH3_64bits(p, n); }
+
 // A text of 4 to 16 bytes is read as two overlapping words (with its length
 // they tell texts apart), multiplied 64 x 64 -> 128 bits and folded: both
 // halves of the product depend on every input bit, so the top bits (a
 // partition) and the low ones (a slot) are all mixed. A few cycles where
 // XXH3 takes a few times more.
-// Longer (and shorter) texts: out of line, so that the short path inlines.
-[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n) { return XXH3_64bits(p, n); }
-
 [[gnu::always_inline]] inline std::uint64_t hash_bytes(std::string_view s) {
   const std::size_t n = s.size();
   const char* p = s.data();
