@@ -1,0 +1,38 @@
+// What every whole-document format adapter shares: options and the scratch
+// text its records' views point into.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "parse/json_tree.h"
+#include "parse/record_sink.h"
+
+namespace ta {
+
+struct AdapterOptions {
+  // --group-by FIELD that is not built in: the value of the span attribute
+  // (tag) of that name goes into SpanRecord::group.
+  std::string group_field;
+};
+
+// Texts an adapter makes (lower-cased or padded ids, numbers written out)
+// live here until the record they belong to is handed over.
+class Scratch {
+ public:
+  std::string_view keep(std::string s) {
+    texts_.push_back(std::move(s));
+    return texts_.back();
+  }
+  void clear() { texts_.clear(); }
+
+ private:
+  std::deque<std::string> texts_;  // deque: a kept text never moves
+};
+
+// Ids as the formats write them: hex of either case, back in lower case
+// (other ids are left as they are).
+std::string_view lower_hex_id(std::string_view id, Scratch& scratch);
+
+}  // namespace ta

@@ -1,0 +1,415 @@
+#include "parse/json_tree.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace ta::json {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+std::size_t skip_space(std::string_view s, std::size_t p) {
+  while (p < s.size() && is_space(s[p])) ++p;
+  return p;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool read_hex4(std::string_view s, std::size_t p, unsigned& out) {
+  if (p + 4 > s.size()) return false;
+  out = 0;
+  for (std::size_t i = p; i < p + 4; ++i) {
+    const int v = hex_value(s[i]);
+    if (v < 0) return false;
+    out = out << 4 | static_cast<unsigned>(v);
+  }
+  return true;
+}
+
+void put_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The first byte of s that is not valid UTF-8 (s.size() when all are).
+std::size_t first_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    unsigned min;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, min = 0x10000;
+    } else {
+      return i;
+    }
+    unsigned cp = c & (0x3F >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return i;
+      cp = cp << 6 | (d & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += n + 1;
+  }
+  return s.size();
+}
+
+const char* describe(char c) {
+  switch (c) {
+    case '}': return "'}'";
+    case ']': return "']'";
+    case ',': return "','";
+    case ':': return "':'";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+std::string_view Tree::node_text(std::uint32_t i) const {
+  const Node& n = nodes_[i];
+  if (n.type == Type::kString)
+    return n.in_arena ? std::string_view(arena_.data() + n.text, n.text_length)
+                      : std::string_view(input_.data() + n.text, n.text_length);
+  return input_.substr(n.offset, n.length);
+}
+
+bool Tree::fail(std::size_t offset, std::string reason) {
+  error_.offset = offset;
+  error_.reason = std::move(reason);
+  error_.incomplete = offset >= input_.size();
+  return false;
+}
+
+bool Tree::parse_string(std::size_t& p, Node& n) {
+  const std::size_t open = p++;
+  const std::size_t begin = p;
+  bool escaped = false;
+  std::size_t arena_at = 0;
+  while (true) {
+    if (p >= input_.size()) return fail(p, "unexpected end of input in a string");
+    const char c = input_[p];
+    if (c == '"') break;
+    if (static_cast<unsigned char>(c) < 0x20)
+      return fail(p, fmt::format("raw control character 0x{:02x} in a string", static_cast<unsigned>(c)));
+    if (c != '\\') {
+      if (escaped) arena_ += c;
+      ++p;
+      continue;
+    }
+    if (!escaped) {
+      escaped = true;
+      arena_at = arena_.size();
+      arena_.append(input_.data() + begin, p - begin);
+    }
+    if (p + 1 >= input_.size()) return fail(p + 1, "unexpected end of input in a string");
+    const char e = input_[p + 1];
+    switch (e) {
+      case '"': arena_ += '"'; break;
+      case '\\': arena_ += '\\'; break;
+      case '/': arena_ += '/'; break;
+      case 'b': arena_ += '\b'; break;
+      case 'f': arena_ += '\f'; break;
+      case 'n': arena_ += '\n'; break;
+      case 'r': arena_ += '\r'; break;
+      case 't': arena_ += '\t'; break;
+      case 'u': {
+        unsigned cp;
+        if (!read_hex4(input_, p + 2, cp)) return fail(p, "invalid \\u escape in a string");
+        std::size_t used = 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          unsigned low;
+          if (p + 12 > input_.size() || input_[p + 6] != '\\' || input_[p + 7] != 'u' ||
+              !read_hex4(input_, p + 8, low) || low < 0xDC00 || low > 0xDFFF)
+            return fail(p, "unpaired surrogate in a \\u escape");
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          used = 12;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return fail(p, "unpaired surrogate in a \\u escape");
+        }
+        put_utf8(arena_, cp);
+        p += used;
+        continue;
+      }
+      default: return fail(p, fmt::format("invalid escape '\\{}' in a string", e));
+    }
+    p += 2;
+  }
+  n.type = Type::kString;
+  n.in_arena = escaped;
+  if (escaped) {
+    n.text = static_cast<std::uint32_t>(arena_at);
+    n.text_length = static_cast<std::uint32_t>(arena_.size() - arena_at);
+  } else {
+    n.text = static_cast<std::uint32_t>(begin);
+    n.text_length = static_cast<std::uint32_t>(p - begin);
+  }
+  ++p;  // the closing quote
+  n.length = static_cast<std::uint32_t>(p - open);
+  return true;
+}
+
+bool Tree::parse_number(std::size_t& p, Node& n) {
+  const std::size_t begin = p;
+  auto digit = [&](std::size_t i) { return i < input_.size() && input_[i] >= '0' && input_[i] <= '9'; };
+  if (input_[p] == '-') ++p;
+  if (!digit(p)) return fail(p, "a number needs a digit here");
+  if (input_[p] == '0') {
+    ++p;
+    if (digit(p)) return fail(p, "a number cannot have a leading zero");
+  } else {
+    while (digit(p)) ++p;
+  }
+  if (p < input_.size() && input_[p] == '.') {
+    ++p;
+    if (!digit(p)) return fail(p, "a number needs a digit after '.'");
+    while (digit(p)) ++p;
+  }
+  if (p < input_.size() && (input_[p] == 'e' || input_[p] == 'E')) {
+    ++p;
+    if (p < input_.size() && (input_[p] == '+' || input_[p] == '-')) ++p;
+    if (!digit(p)) return fail(p, "a number needs a digit in its exponent");
+    while (digit(p)) ++p;
+  }
+  n.type = Type::kNumber;
+  n.length = static_cast<std::uint32_t>(p - begin);
+  return true;
+}
+
+bool Tree::parse_key(std::size_t& p) {
+  if (p >= input_.size()) return fail(p, "unexpected end of input in an object");
+  if (input_[p] != '"') {
+    if (input_[p] == '}') return fail(p, "expected a member name, found '}'");
+    return fail(p, "expected a member name (a string in double quotes)");
+  }
+  Node key{};
+  key.offset = static_cast<std::uint32_t>(p);
+  if (!parse_string(p, key)) return false;
+  key.end = static_cast<std::uint32_t>(nodes_.size() + 1);
+  nodes_.push_back(key);
+  p = skip_space(input_, p);
+  if (p >= input_.size()) return fail(p, "unexpected end of input in an object");
+  if (input_[p] != ':') return fail(p, "expected ':' after a member name");
+  ++p;
+  return true;
+}
+
+bool Tree::parse(std::string_view input, std::size_t& pos) {
+  input_ = input;
+  nodes_.clear();
+  arena_.clear();
+  stack_.clear();
+  error_ = {};
+  const std::size_t start = skip_space(input, pos);
+  if (input.size() > UINT32_MAX) return fail(start, "a JSON value must lie within the input's first 4 GiB");
+  std::size_t p = start;
+  if (p >= input.size()) return fail(p, "unexpected end of input: no JSON value");
+  auto container_name = [&](std::uint32_t i) { return nodes_[i].type == Type::kObject ? "an object" : "an array"; };
+
+  // Expecting a value at p; then, in a container, a separator or its end.
+  while (true) {
+    p = skip_space(input, p);
+    if (p >= input.size())
+      return fail(p, stack_.empty() ? "unexpected end of input"
+                                    : fmt::format("unexpected end of input in {}", container_name(stack_.back())));
+    Node n{};
+    n.offset = static_cast<std::uint32_t>(p);
+    const char c = input[p];
+    const auto index = static_cast<std::uint32_t>(nodes_.size());
+    bool opened = false;
+    if (c == '{' || c == '[') {
+      n.type = c == '{' ? Type::kObject : Type::kArray;
+      ++p;
+      opened = true;
+    } else if (c == '"') {
+      if (!parse_string(p, n)) return false;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      if (!parse_number(p, n)) return false;
+    } else if (input.compare(p, 4, "true") == 0) {
+      n.type = Type::kTrue, n.length = 4, p += 4;
+    } else if (input.compare(p, 5, "false") == 0) {
+      n.type = Type::kFalse, n.length = 5, p += 5;
+    } else if (input.compare(p, 4, "null") == 0) {
+      n.type = Type::kNull, n.length = 4, p += 4;
+    } else if (const char* what = describe(c)) {
+      return fail(p, fmt::format("expected a value, found {}", what));
+    } else {
+      return fail(p, "expected a JSON value here");
+    }
+    n.end = index + 1;
+    nodes_.push_back(n);
+    if (opened) {
+      stack_.push_back(index);
+      p = skip_space(input, p);
+      const char close = n.type == Type::kObject ? '}' : ']';
+      if (p < input.size() && input[p] == close) {
+        ++p;
+      } else {
+        if (n.type == Type::kObject && !parse_key(p)) return false;
+        continue;  // the first member's value, or the first element
+      }
+    }
+    // A value is complete (a scalar, or a container just closed): close
+    // every container that ends here, then expect the next member/element.
+    while (true) {
+      if (opened) {  // the container at the top of the stack closed empty
+        Node& done = nodes_[stack_.back()];
+        done.end = static_cast<std::uint32_t>(nodes_.size());
+        done.length = static_cast<std::uint32_t>(p - done.offset);
+        stack_.pop_back();
+        opened = false;
+      }
+      if (stack_.empty()) {
+        const std::size_t bad = first_invalid_utf8(input.substr(start, p - start));
+        if (bad != p - start) return fail(start + bad, "invalid UTF-8");
+        pos = p;
+        return true;
+      }
+      Node& parent = nodes_[stack_.back()];
+      ++parent.count;
+      p = skip_space(input, p);
+      const bool object = parent.type == Type::kObject;
+      const char close = object ? '}' : ']';
+      if (p >= input.size()) return fail(p, fmt::format("unexpected end of input in {}", container_name(stack_.back())));
+      if (input[p] == close) {
+        ++p;
+        opened = true;  // close it on the next turn
+        continue;
+      }
+      if (input[p] != ',')
+        return fail(p, object ? "expected ',' or '}' after an object member" : "expected ',' or ']' after an array element");
+      const std::size_t comma = p;
+      p = skip_space(input, p + 1);
+      if (p < input.size() && (input[p] == '}' || input[p] == ']'))
+        return fail(comma, fmt::format("trailing comma before '{}'", input[p]));
+      if (object && !parse_key(p)) return false;
+      break;
+    }
+  }
+}
+
+Type Ref::type() const { return tree_->node(index_).type; }
+
+std::string_view Ref::text() const { return tree_ ? tree_->node_text(index_) : std::string_view(); }
+
+std::size_t Ref::offset() const { return tree_ ? tree_->node(index_).offset : 0; }
+
+std::size_t Ref::size() const {
+  if (!tree_) return 0;
+  const Tree::Node& n = tree_->node(index_);
+  return n.type == Type::kArray || n.type == Type::kObject ? n.count : 0;
+}
+
+Ref Ref::get(std::string_view key) const {
+  if (!is_object()) return {};
+  for (auto [k, v] : members())
+    if (k == key) return v;
+  return {};
+}
+
+Ref::Elements Ref::elements() const {
+  if (!is_array()) return {tree_, 0, 0};
+  return {tree_, index_ + 1, tree_->node(index_).end};
+}
+
+Ref::Members Ref::members() const {
+  if (!is_object()) return {tree_, 0, 0};
+  return {tree_, index_ + 1, tree_->node(index_).end};
+}
+
+namespace {
+
+// The digits of a whole number without sign (a number, or a string of
+// digits); empty when it is not one.
+std::string_view whole_digits(const Ref& r) {
+  if (!r.is_number() && !r.is_string()) return {};
+  const std::string_view t = r.text();
+  if (t.empty()) return {};
+  for (char c : t)
+    if (c < '0' || c > '9') return {};
+  return t;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> Ref::as_uint64() const {
+  const std::string_view t = whole_digits(*this);
+  if (t.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> Ref::as_int64() const {
+  if (!is_number() && !is_string()) return std::nullopt;
+  const std::string_view t = text();
+  if (t.empty()) return std::nullopt;
+  const std::size_t digits_from = t[0] == '-' ? 1 : 0;
+  if (digits_from == t.size()) return std::nullopt;
+  for (std::size_t i = digits_from; i < t.size(); ++i)
+    if (t[i] < '0' || t[i] > '9') return std::nullopt;
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> Ref::as_double() const {
+  if (!is_number() && !is_string()) return std::nullopt;
+  const std::string_view t = text();
+  if (t.empty()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+LineIndex::LineIndex(std::string_view text) {
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  while (p < end) {
+    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+    if (!nl) break;
+    const char* at = static_cast<const char*>(nl);
+    newlines_.push_back(static_cast<std::size_t>(at - text.data()));
+    p = at + 1;
+  }
+}
+
+std::uint64_t LineIndex::line_of(std::size_t offset) const {
+  return 1 + static_cast<std::uint64_t>(std::lower_bound(newlines_.begin(), newlines_.end(), offset) -
+                                        newlines_.begin());
+}
+
+}  // namespace ta::json
