@@ -36,11 +36,15 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
   frames.clear();
 
   // Pushes a frame for `span` over the window [lo, hi] with its children
-  // clipped to it, latest end first (ties: longest first, then input order).
+  // clipped to it, latest end first (ties: earliest start, then lowest
+  // span id, so the path does not depend on the order of the input).
   auto enter = [&](std::uint32_t span, Nanos lo, Nanos hi) {
     const std::size_t begin = candidates.size();
+    const bool producer = t.spans[span].kind == kKindProducer;
     for (std::uint32_t c : t.kids(span)) {
       const Span& s = t.spans[c];
+      // A child its parent did not wait for is not on the parent's path.
+      if (s.parent_link == kLinkFollowsFrom || (producer && s.kind == kKindConsumer)) continue;
       const Nanos cs = std::max(s.start, lo), ce = std::min(s.end(), hi);
       if (cs > ce) continue;
       Candidate& k = candidates.emplace_back();  // in place: not built aside and copied
@@ -48,10 +52,11 @@ void append_path(const Trace& t, std::uint32_t root, std::vector<PathSection>& a
       k.start = cs;
       k.end = ce;
     }
-    auto before = [](const Candidate& a, const Candidate& b) {
+    auto before = [&t](const Candidate& a, const Candidate& b) {
       if (a.end != b.end) return a.end > b.end;
       if (a.start != b.start) return a.start < b.start;
-      return a.span < b.span;
+      const std::string_view x = t.span_id(a.span), y = t.span_id(b.span);
+      return x != y ? x < y : a.span < b.span;
     };
     sort_small(candidates.data() + begin, candidates.data() + candidates.size(), before);
     Frame& f = frames.emplace_back();

@@ -23,6 +23,7 @@ std::string_view anomaly_name(AnomalyKind kind) {
     case AnomalyKind::kSkew: return "skew";
     case AnomalyKind::kCodeMismatch: return "code-mismatch";
     case AnomalyKind::kNoRoot: return "no-root";
+    case AnomalyKind::kMultiRoot: return "multi-root";
     case AnomalyKind::kTruncated: return "truncated";
   }
   return "unknown";
@@ -185,6 +186,19 @@ class Assembler {
     t_.anomalies.push_back(Anomaly{kind, span, std::move(detail)});
   }
 
+  bool paired(std::uint32_t span) const {
+    return !server_of_.empty() && (server_of_[span] != kNone || client_of_[span] != kNone);
+  }
+  void pair_halves(std::uint32_t client, std::uint32_t server) {
+    const std::size_t n = t_.spans.size();
+    if (server_of_.empty()) {
+      server_of_.assign(n, kNone);
+      client_of_.assign(n, kNone);
+    }
+    server_of_[client] = server;
+    client_of_[server] = client;
+  }
+
   bool same_content(const Span& a, const Span& b) const {
     return a.content_size == b.content_size && std::memcmp(a.content, b.content, a.content_size) == 0;
   }
@@ -216,12 +230,23 @@ class Assembler {
           ++t_.duplicates;
           continue;
         }
+        // Zipkin's two halves of one call (client, and the server that
+        // shares its id) are two spans: the server half is the client's
+        // child, and the id's other children are the server's.
+        if (spans[first].shared != span.shared && name == fmt::format("{}#2", id) && !paired(first)) {
+          if (idx != r) spans[idx] = spans[r];
+          const bool server_is_new = spans[idx].shared;
+          pair_halves(server_is_new ? first : idx, server_is_new ? idx : first);
+          if (spans[idx].http_code >= 500 || spans[idx].status == kStatusError) spans[idx].flags |= kError;
+          ++kept;
+          continue;
+        }
       }
       // Moved in place, not through a copy (read back across the stores of
       // its fields, a copy waits for them).
       if (idx != r) spans[idx] = spans[r];
       Span& kept_span = spans[idx];
-      if (kept_span.http_code >= 500) kept_span.flags |= kError;
+      if (kept_span.http_code >= 500 || kept_span.status == kStatusError) kept_span.flags |= kError;
       if (first != idx) {
         renamed_names_.push_back(name);
         renames_.push_back(idx);
@@ -304,6 +329,14 @@ class Assembler {
       Span& s = t_.spans[i];
       const std::string_view pid = t_.str(s.parent_id);
       std::uint32_t p = pid.empty() ? kNone : find_id(pid);
+      if (!server_of_.empty()) {
+        if (s.shared && client_of_[i] != kNone) {  // a server half: under its client half
+          t_.parent[i] = client_of_[i];
+          t_.client_call[i] = kNone;
+          continue;
+        }
+        if (p != kNone && server_of_[p] != kNone) p = server_of_[p];  // the id's children are the server's
+      }
       if (p == i) {
         s.flags |= kCycle;
         note(AnomalyKind::kCycle, i, "parentSpanId is the span's own id; made a root");
@@ -423,6 +456,7 @@ class Assembler {
   void check_intervals() {
     const std::size_t n = t_.spans.size();
     bool has_true_root = false;
+    std::uint32_t true_roots = 0;
     t_.start = n ? t_.spans[0].start : 0;
     t_.end = n ? t_.spans[0].end() : 0;
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -431,7 +465,10 @@ class Assembler {
       t_.end = std::max(t_.end, s.end());
       const std::uint32_t p = t_.parent[i];
       if (p == kNone) {
-        if (!(s.flags & (kOrphan | kCycle))) has_true_root = true;
+        if (!(s.flags & (kOrphan | kCycle))) {
+          has_true_root = true;
+          ++true_roots;
+        }
         continue;
       }
       const Span& ps = t_.spans[p];
@@ -458,6 +495,17 @@ class Assembler {
            fmt::format("{} more spans were not kept (--max-trace-spans)", t_.dropped));
     if (n > 0 && !has_true_root)
       note(AnomalyKind::kNoRoot, t_.roots.empty() ? 0 : t_.roots.front(), "no span without a parent: the root is missing");
+    if (true_roots > 1) {
+      std::uint32_t first = kNone;
+      for (std::uint32_t r : t_.roots) {
+        Span& s = t_.spans[r];
+        if (s.flags & (kOrphan | kCycle)) continue;
+        s.flags |= kMultiRoot;
+        if (first == kNone) first = r;
+      }
+      note(AnomalyKind::kMultiRoot, first,
+           fmt::format("{} spans have no parent: the trace has {} root trees", true_roots, true_roots));
+    }
   }
 
   // Parents before children (depth-first order), so a caller's own shift is
@@ -512,6 +560,8 @@ class Assembler {
     }
   }
 
+  // Zipkin's shared halves, by span (kNone: none); empty when the trace has none.
+  std::vector<std::uint32_t> server_of_, client_of_;
   bool adjust_skew_;
   Trace& t_;
   IdIndex& ids_;  // span index, or kRenamed | k for the span renamed to renamed_names_[k]

@@ -21,8 +21,9 @@ enum class AnomalyKind : std::uint8_t {
   kCodeMismatch,  // caller's subHttpCode differs from the callee's httpCode
   kNoRoot,        // no span without a parent: the root was lost
   kTruncated,     // spans over --max-trace-spans were not kept
+  kMultiRoot,     // several real roots (spans with no parent that are not orphans)
 };
-inline constexpr int kAnomalyKinds = 8;
+inline constexpr int kAnomalyKinds = 9;
 std::string_view anomaly_name(AnomalyKind kind);
 
 // A callee subtree moved onto its caller's clock by --adjust-skew.

@@ -119,6 +119,16 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
   if (!max_line || *max_line < 64)
     return error(fmt::format("--max-line-bytes {}: give a size of at least 64, e.g. 64MiB", cli.max_line_bytes));
   c.max_line_bytes = *max_line;
+  auto input_format = input_format_from_name(cli.input_format);
+  if (!input_format)
+    return error(fmt::format("--input-format {}: unknown format; use auto, native, zipkin, jaeger, otlp or recorder",
+                             cli.input_format));
+  c.input_format = *input_format;
+  auto max_document = parse_size(cli.max_document_bytes);
+  if (!max_document || *max_document < 64 || *max_document >= (4ull << 30))
+    return error(fmt::format("--max-document-bytes {}: give a size from 64 to under 4GiB, e.g. 1GiB",
+                             cli.max_document_bytes));
+  c.max_document_bytes = *max_document;
 
   c.strict = cli.strict;
   c.max_warnings = cli.quiet ? 0 : cli.max_warnings;
@@ -219,9 +229,18 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
       ->type_name("WHEN")
       ->default_str("auto");
   app.add_flag("--strict", o.strict, "Exit 1 when a line was rejected or an anomaly found");
+  app.add_option("--input-format", o.input_format,
+                 "Read every input as: auto (judged per line, or per file for whole documents), native, "
+                 "zipkin, jaeger, otlp, recorder")
+      ->type_name("FORMAT")
+      ->default_str("auto");
   app.add_option("--max-line-bytes", o.max_line_bytes, "Reject longer lines, e.g. 64MiB")
       ->type_name("SIZE")
       ->default_str("64MiB");
+  app.add_option("--max-document-bytes", o.max_document_bytes,
+                 "Largest whole JSON document (an array, JSON printed across lines) held in memory to read")
+      ->type_name("SIZE")
+      ->default_str("1GiB");
   app.add_option("--max-warnings", o.max_warnings, "Print at most N rejected lines on stderr (all are counted)")
       ->type_name("N")
       ->default_str("20");

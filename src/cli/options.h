@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "parse/formats/detect.h"
 #include "parse/time_value.h"
 
 namespace ta {
@@ -23,6 +24,8 @@ struct CliOptions {
   std::string color = "auto";
   bool strict = false;
   std::string max_line_bytes = "64MiB";
+  std::string input_format = "auto";
+  std::string max_document_bytes = "1GiB";
   std::size_t max_warnings = 20;
   bool quiet = false;
   bool no_progress = false;
@@ -50,6 +53,8 @@ struct Config {
   bool color = false;
   bool strict = false;
   std::size_t max_line_bytes = 64u << 20;
+  InputFormat input_format = InputFormat::kAuto;  // kAuto: judged from each line or document
+  std::uint64_t max_document_bytes = 1ull << 30;
   std::size_t max_warnings = 20;
   bool progress = false;
   std::size_t threads = 1;

@@ -11,10 +11,13 @@
 #include "live/live_assembler.h"
 #include "read/byte_source.h"
 #include "read/ingest.h"
+#include "read/peeked_source.h"
+#include "store/span_details.h"
 #include "read/line_reader.h"
 #include "report/report.h"
 #include "run/run.h"
 #include "util/blocking_queue.h"
+#include "util/format.h"
 #include "util/messages.h"
 #include "util/stop.h"
 
@@ -34,17 +37,27 @@ struct Input {
   std::string path;
   std::uint32_t file = 0;
   std::unique_ptr<ByteSource> source;
+  std::unique_ptr<PeekedSource> peeked;
   std::unique_ptr<LineReader> reader;
   bool follow = false;
   bool done = false;
+  bool document = false;       // a whole JSON document: read at once, not followed
+  bool document_read = false;
   std::uint64_t bytes_before = 0;  // of earlier incarnations of the file
 
   bool open(std::size_t max_line, std::string& error) {
     source = open_input(path, error);
     if (!source) return false;
-    reader = std::make_unique<LineReader>(*source, kChunkBytes, max_line);
+    peeked = std::make_unique<PeekedSource>(*source);
+    if (!peeked->peek()) {
+      error = source->error();
+      return false;
+    }
+    document = detect_framing(peeked->head(), peeked->at_end()) == Framing::kDocument;
+    document_read = false;
+    reader = std::make_unique<LineReader>(*peeked, kChunkBytes, max_line);
     // Only regular files grow: a FIFO or <(cmd) ends like stdin.
-    follow = path != "-" && !source->compressed() && source->identity().regular;
+    follow = !document && path != "-" && !source->compressed() && source->identity().regular;
     reader->set_follow(follow);
     return true;
   }
@@ -70,6 +83,7 @@ struct ParsedChunk {
     Nanos start = 0, duration = 0;
     std::uint32_t calls_begin = 0, calls_count = 0;
     std::int16_t http_code = kNoCode;
+    TextRef details;  // a richer format's, as codec::put_details writes them
   };
   struct CallItem {
     TextRef span_id, host;
@@ -83,7 +97,8 @@ struct ParsedChunk {
       {&SpanRecord::service, &Item::service},     {&SpanRecord::operation, &Item::operation},
       {&SpanRecord::group, &Item::group}};
   std::uint32_t file = 0;
-  std::uint64_t lines = 0, blank = 0;
+  std::uint64_t lines = 0, blank = 0, merged = 0;
+  std::vector<std::string> notes;
   std::string text;
   std::vector<Item> items;
   std::vector<CallItem> calls;
@@ -91,7 +106,8 @@ struct ParsedChunk {
 
   void clear(std::uint32_t file_index) {
     file = file_index;
-    lines = blank = 0;
+    lines = blank = merged = 0;
+    notes.clear();
     text.clear();
     items.clear();
     calls.clear();
@@ -112,6 +128,12 @@ struct ParsedChunk {
     it.calls_begin = static_cast<std::uint32_t>(calls.size());
     it.calls_count = static_cast<std::uint32_t>(r.calls.size());
     for (const CallRecord& c : r.calls) calls.push_back({put(c.span_id), put(c.host), c.start, c.duration, c.http_code});
+    if (r.has_details()) {
+      std::string bytes(codec::details_size(r), '\0');
+      auto* b = reinterpret_cast<std::uint8_t*>(bytes.data());
+      bytes.resize(static_cast<std::size_t>(codec::put_details(b, r) - b));
+      it.details = put(bytes);
+    }
   }
   void add_rejection(std::uint64_t line, std::string reason) {
     Item& it = items.emplace_back();
@@ -131,14 +153,33 @@ struct ParsedChunk {
       const CallItem& c = calls[k];
       r.calls.push_back({view(c.span_id), c.start, c.duration, view(c.host), c.http_code});
     }
+    r.clear_details();
+    if (it.details.length) read_details(view(it.details), r);
   }
+  // Back from put_details's bytes: the head, then the payload.
+  void read_details(std::string_view bytes, SpanRecord& r) const {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    const std::uint8_t head = *p++;
+    r.kind = static_cast<SpanKind>(head & 7);
+    r.status = static_cast<StatusCode>((head >> 3) & 3);
+    r.shared = (head >> 5) & 1;
+    r.parent_link = static_cast<LinkType>((head >> 6) & 3);
+    const std::size_t n = codec::get(p);
+    decode_details(std::string_view(reinterpret_cast<const char*>(p), n), r.start, details_);
+    r.status_message = details_.status_message;
+    r.attributes = details_.attributes;
+    r.events = details_.events;
+    r.event_attributes = details_.event_attributes;
+    r.links = details_.links;
+  }
+  mutable SpanDetails details_;
 };
 
 class LiveRun {
  public:
   explicit LiveRun(const Config& config)
       : config_(config),
-        parser_(ingest_options(config).parse),
+        parser_(config.input_format, ingest_options(config).parse),
         assembler_(LiveOptions{config.window, config.max_open_traces, config.max_trace_spans,
                                AssembleOptions{config.adjust_skew}},
                    [this](ShownTrace& t, Emit why) { write(t, why); }),
@@ -232,6 +273,7 @@ class LiveRun {
   // Hands what is there to the parsing thread, chunk by chunk; true when any
   // came.
   bool drain(Input& in) {
+    if (in.document) return in.document_read ? false : read_document(in);
     bool any = false;
     LineChunk chunk;
     // At most kChunksPerTurn at a time, so one busy input does not keep the
@@ -244,6 +286,43 @@ class LiveRun {
       work_.push(std::move(item));
     }
     return any;
+  }
+
+  // A whole document, handed to the parsing thread at once.
+  bool read_document(Input& in) {
+    in.document_read = true;
+    OwnedChunk item;
+    item.bytes = std::move(*spare_.pop());
+    item.bytes.clear();
+    item.file = in.file;
+    item.document = true;
+    constexpr std::size_t kStep = 1 << 20;
+    while (!stop_requested()) {
+      const std::size_t at = item.bytes.size();
+      if (at > config_.max_document_bytes) {
+        read_errors_.push_back(fmt::format("{}: a whole JSON document (not one record per line) of more than {} is "
+                                           "not read; raise --max-document-bytes, or write one record per line",
+                                           stats_.files[in.file], human_bytes(config_.max_document_bytes)));
+        print_error(read_errors_.back());
+        item.bytes.clear();
+        break;
+      }
+      item.bytes.resize(at + kStep);
+      const std::ptrdiff_t n = in.peeked->read(item.bytes.data() + at, kStep);
+      item.bytes.resize(at + static_cast<std::size_t>(std::max<std::ptrdiff_t>(n, 0)));
+      if (n < 0) {
+        read_errors_.push_back(fmt::format("{}: {}", stats_.files[in.file], in.peeked->error()));
+        print_error(read_errors_.back());
+        break;
+      }
+      if (n == 0) break;
+    }
+    item.document_size = item.bytes.size();
+    item.document_lines = static_cast<std::uint64_t>(std::count(item.bytes.begin(), item.bytes.end(), '\n')) +
+                          (!item.bytes.empty() && item.bytes.back() != '\n' ? 1 : 0);
+    item.bytes.resize(item.bytes.size() + simdjson::SIMDJSON_PADDING, '\0');
+    work_.push(std::move(item));
+    return true;
   }
 
   // The file was replaced or truncated: take its last partial line, then
@@ -286,10 +365,19 @@ class LiveRun {
     while (auto item = work_.pop()) {
       ParsedChunk out = std::move(*parsed_spare_.pop());
       out.clear(item->file);
-      parse_chunk(
-          item->chunk, parser_, record_, config_.max_line_bytes, out.lines, out.blank,
-          [&](std::uint64_t line_no) { out.add_span(line_no, record_); },
-          [&](std::uint64_t line_no, std::string reason) { out.add_rejection(line_no, std::move(reason)); });
+      struct Out {
+        ParsedChunk& chunk;
+        void on_span(const SpanRecord& r, std::uint64_t line) { chunk.add_span(line, r); }
+        void on_reject(std::uint64_t line, std::string reason) { chunk.add_rejection(line, std::move(reason)); }
+        void on_merged(std::uint64_t) { ++chunk.merged; }
+        void on_note(std::string message) { chunk.notes.push_back(std::move(message)); }
+      } sink{out};
+      if (item->document) {
+        parse_document(std::string_view(item->bytes.data(), item->document_size), parser_, sink);
+        out.lines += item->document_lines;
+      } else {
+        parse_chunk(item->chunk, parser_, record_, config_.max_line_bytes, out.lines, out.blank, sink);
+      }
       spare_.push(std::move(item->bytes));
       parsed_.push(std::move(out));
     }
@@ -300,6 +388,9 @@ class LiveRun {
   void take(ParsedChunk& chunk) {
     stats_.lines += chunk.lines;
     stats_.blank_lines += chunk.blank;
+    stats_.merged += chunk.merged;
+    for (std::string& note : chunk.notes)
+      if (stats_.notes.size() < 100) stats_.notes.push_back(std::move(note));
     const std::uint32_t file = chunk.file;
     for (const ParsedChunk::Item& it : chunk.items) {
       if (it.reason != kNone) {
@@ -372,7 +463,7 @@ class LiveRun {
   std::vector<std::string> read_errors_;  // the reading thread's, until it ends
 
   const Config& config_;
-  SpanParser parser_;  // the parsing thread's
+  FormatReader parser_;  // the parsing thread's
   SpanRecord record_;
   SpanRecord span_;  // the assembling thread's view of a parsed span
   LiveAssembler assembler_;

@@ -214,7 +214,10 @@ bool SpanParser::parse_document(simdjson::ondemand::parser& parser, const char* 
   unchecked_container_ = false;
   const std::string_view text(data, len);
   const std::size_t first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos || text[first] != '{') return fail(not_an_object(text));
+  if (first == std::string_view::npos || text[first] != '{') {
+    if (first != std::string_view::npos && text[first] == '[') p_.other_format = "a JSON array";
+    return fail(not_an_object(text));
+  }
   simdjson::ondemand::document doc;
   if (auto err = parser.iterate(data, len, capacity).get(doc)) return json_error(err);
   json_type type;
@@ -290,6 +293,7 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
       if (key == "resourceSpans") p_.other_format = "OTLP JSON (resourceSpans)";
       if (key == "traceID" || key == "spanID") p_.other_format = "Jaeger JSON (traceID/spanID)";
       if (key == "id") p_.other_format = "Zipkin v2 span (id, no spanId)";
+      if (key == "data") p_.other_format = "Recorder span (id, data)";
     }
   }
   p_.present |= seen;

@@ -31,6 +31,9 @@ class SpanParser {
   // On false, error() says why the line was rejected.
   bool parse(std::string_view line, std::size_t capacity, SpanRecord& out);
   const std::string& error() const { return error_; }
+  // After a failed parse: the line looked like another format (an array,
+  // or keys of Zipkin, Jaeger, OTLP or the Recorder), for its adapter.
+  bool other_format() const { return p_.other_format != nullptr; }
 
  private:
   struct PendingCall {
@@ -50,7 +53,7 @@ class SpanParser {
     std::string_view message, envelope_host, origin_path, origin_offset;
     bool has_message = false;
     unsigned present = 0;                // span keys met, by SpanKey bit
-    const char* other_format = nullptr;  // a known format this reader does not take yet
+    const char* other_format = nullptr;  // a known other format's sign
   };
   using Value = simdjson::ondemand::value;
   enum class Scalar { kString, kNumber, kNull, kOther };

@@ -5,15 +5,78 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "util/stop.h"
 
 namespace ta {
 namespace {
+
+using namespace std::string_view_literals;
+
+// Byte i of a magic is in [low[i], high[i]].
+struct Magic {
+  Compression kind;
+  std::string_view low;
+  std::string_view high;
+};
+constexpr Magic kMagics[] = {
+    {Compression::kGzip, "\x1f\x8b"sv, "\x1f\x8b"sv},
+    {Compression::kZstd, "\x28\xb5\x2f\xfd"sv, "\x28\xb5\x2f\xfd"sv},
+    // A skippable frame, which pzstd writes first (lz4 has them too; zstd
+    // is far likelier to start with one).
+    {Compression::kZstd, "\x50\x2a\x4d\x18"sv, "\x5f\x2a\x4d\x18"sv},
+    {Compression::kXz, "\xfd\x37\x7a\x58\x5a\x00"sv, "\xfd\x37\x7a\x58\x5a\x00"sv},
+    // "BZh1".."BZh9", then a block's magic or, for no data, the end's, so
+    // that text starting "BZh1" is still read as text.
+    {Compression::kBzip2, "BZh1\x31\x41\x59\x26\x53\x59"sv, "BZh9\x31\x41\x59\x26\x53\x59"sv},
+    {Compression::kBzip2, "BZh1\x17\x72\x45\x38\x50\x90"sv, "BZh9\x17\x72\x45\x38\x50\x90"sv},
+    {Compression::kLz4, "\x04\x22\x4d\x18"sv, "\x04\x22\x4d\x18"sv},
+    {Compression::kLz4, "\x02\x21\x4c\x18"sv, "\x02\x21\x4c\x18"sv},  // the legacy format
+};
+
+enum class Match { kNo, kPrefix, kWhole };
+
+Match match(const Magic& m, std::string_view head) {
+  const std::size_t n = std::min(head.size(), m.low.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(head[i]);
+    if (b < static_cast<unsigned char>(m.low[i]) || b > static_cast<unsigned char>(m.high[i])) return Match::kNo;
+  }
+  return head.size() >= m.low.size() ? Match::kWhole : Match::kPrefix;
+}
+
+// More bytes could still make `head` a magic.
+bool could_be_magic(std::string_view head) {
+  for (const Magic& m : kMagics)
+    if (match(m, head) == Match::kPrefix) return true;
+  return false;
+}
+
+// `path` as one shell word.
+std::string shell_word(const std::string& path) {
+  const std::string word = path.starts_with('-') ? "./" + path : path;
+  if (!word.empty() &&
+      word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./+,:@%=-") ==
+          std::string::npos)
+    return word;
+  std::string quoted = "'";
+  for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string refusal(Compression kind, const std::string& path) {
+  const std::string tool = kind == Compression::kXz ? "xz" : kind == Compression::kBzip2 ? "bzip2" : "lz4";
+  const std::string decompress = path == "-" ? "... | " + tool + " -dc" : tool + " -dc " + shell_word(path);
+  return tool + "-compressed input is not read; decompress it first: " + decompress + " | trace-assemble -";
+}
 
 // In live mode, waits until fd has data, looking at the stop flag between
 // short waits. False when a stop was requested.
@@ -145,7 +208,79 @@ class GzipSource final : public ByteSource {
   bool failed_ = false;
 };
 
+class ZstdSource final : public ByteSource {
+ public:
+  explicit ZstdSource(std::unique_ptr<FdSource> in)
+      : in_(std::move(in)), buf_(256 * 1024), z_(ZSTD_createDCtx()) {
+    compressed_ = true;
+    identity_ = in_->identity();
+    // libzstd refuses windows over 128 MiB unless told; a file made with
+    // --long=31 needs up to 2 GiB, allocated only when a frame asks for it.
+    if (z_) ZSTD_DCtx_setParameter(z_, ZSTD_d_windowLogMax, 31);
+  }
+  ~ZstdSource() override { ZSTD_freeDCtx(z_); }
+
+  std::ptrdiff_t read(char* buf, std::size_t n) override {
+    if (!z_) {
+      error_ = "cannot initialise zstd";
+      return -1;
+    }
+    if (failed_) return -1;  // the error was found after the bytes already handed back
+    ZSTD_outBuffer out{buf, n, 0};
+    while (out.pos == 0 && n > 0) {
+      if (in_buf_.pos == in_buf_.size && !in_eof_) {
+        const std::ptrdiff_t r = in_->read(buf_.data(), buf_.size());
+        if (r < 0) {
+          error_ = in_->error();
+          return -1;
+        }
+        raw_bytes_ = in_->raw_bytes();
+        if (r == 0 && stop_requested()) return 0;  // stopped (--follow): not a cut file
+        if (r == 0) {
+          in_eof_ = true;
+        } else {
+          in_buf_ = {buf_.data(), static_cast<std::size_t>(r), 0};
+        }
+      }
+      if (in_buf_.pos == in_buf_.size && in_eof_ && !in_frame_) break;  // clean end after a whole frame
+      const std::size_t rc = ZSTD_decompressStream(z_, &out, &in_buf_);
+      if (ZSTD_isError(rc)) {
+        std::string why = ZSTD_getErrorName(rc);
+        if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+        return fail("corrupt zstd data: " + why, out.pos);
+      }
+      in_frame_ = rc != 0;  // a frame ended here; another may follow
+      if (in_frame_ && in_eof_ && in_buf_.pos == in_buf_.size && out.pos == 0)
+        return fail("truncated zstd data (the file ends inside a compressed frame)", out.pos);
+    }
+    return static_cast<std::ptrdiff_t>(out.pos);
+  }
+
+ private:
+  // Bytes decompressed before the damage are still good: hand them back now
+  // and report the error on the next read.
+  std::ptrdiff_t fail(std::string reason, std::size_t produced) {
+    error_ = std::move(reason);
+    failed_ = true;
+    return produced ? static_cast<std::ptrdiff_t>(produced) : -1;
+  }
+
+  std::unique_ptr<FdSource> in_;
+  std::vector<char> buf_;
+  ZSTD_DCtx* z_;
+  ZSTD_inBuffer in_buf_{nullptr, 0, 0};
+  bool in_eof_ = false;
+  bool in_frame_ = false;
+  bool failed_ = false;
+};
+
 }  // namespace
+
+Compression compression_of(std::string_view head) {
+  for (const Magic& m : kMagics)
+    if (match(m, head) == Match::kWhole) return m.kind;
+  return Compression::kPlain;
+}
 
 std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& error) {
   int fd = 0;
@@ -163,12 +298,13 @@ std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& err
       return nullptr;
     }
   }
-  // Peek at the first bytes to recognise gzip.
-  std::string peeked(2, '\0');
+  // Peek at the first bytes to recognise a compression, no more of them than
+  // could be a magic: a pipe's first line may be all that has come yet.
+  std::string peeked(kMagicBytes, '\0');
   std::size_t got = 0;
-  while (got < 2) {
+  while (got < kMagicBytes && (got == 0 || could_be_magic({peeked.data(), got}))) {
     if (!wait_readable(fd, is_regular(fd))) break;
-    const ssize_t r = ::read(fd, peeked.data() + got, 2 - got);
+    const ssize_t r = ::read(fd, peeked.data() + got, kMagicBytes - got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       error = std::strerror(errno);
@@ -179,10 +315,15 @@ std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& err
     got += static_cast<std::size_t>(r);
   }
   peeked.resize(got);
-  const bool gzip = got == 2 && static_cast<unsigned char>(peeked[0]) == 0x1f &&
-                    static_cast<unsigned char>(peeked[1]) == 0x8b;
+  const Compression kind = compression_of(peeked);
+  if (kind == Compression::kXz || kind == Compression::kBzip2 || kind == Compression::kLz4) {
+    error = refusal(kind, path);
+    if (!is_stdin) ::close(fd);
+    return nullptr;
+  }
   auto fd_source = std::make_unique<FdSource>(fd, !is_stdin, std::move(peeked));
-  if (gzip) return std::make_unique<GzipSource>(std::move(fd_source));
+  if (kind == Compression::kGzip) return std::make_unique<GzipSource>(std::move(fd_source));
+  if (kind == Compression::kZstd) return std::make_unique<ZstdSource>(std::move(fd_source));
   return fd_source;
 }
 

@@ -1,4 +1,4 @@
-// Where bytes come from: a file, stdin, or either through gzip.
+// Where bytes come from: a file, stdin, or either through gzip or zstd.
 #pragma once
 
 #include <sys/types.h>
@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace ta {
 
@@ -15,7 +16,7 @@ class ByteSource {
   // Bytes read into buf (0 at the end), or -1 on error; error() says why.
   virtual std::ptrdiff_t read(char* buf, std::size_t n) = 0;
   const std::string& error() const { return error_; }
-  // Bytes taken from the underlying file (compressed size for .gz), for progress.
+  // Bytes taken from the underlying file (compressed size for gzip and zstd), for progress.
   std::size_t raw_bytes() const { return raw_bytes_; }
   bool compressed() const { return compressed_; }
   // The open file (from fstat): to tell when its name points elsewhere.
@@ -33,9 +34,17 @@ class ByteSource {
   std::size_t raw_bytes_ = 0;
 };
 
-// Opens `path` ("-" is stdin). Gzip data is recognised by its magic bytes,
-// not the file name, and decompressed while streaming. On failure returns
-// nullptr and sets `error` to the reason; the caller names the path.
+// Opens `path` ("-" is stdin). Gzip and zstd data are recognised by their
+// magic bytes, not the file name, and decompressed while streaming; xz,
+// bzip2 and lz4 data are refused with the command that decompresses them.
+// On failure returns nullptr and sets `error` to the reason; the caller
+// names the path.
 std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& error);
+
+enum class Compression { kPlain, kGzip, kZstd, kXz, kBzip2, kLz4 };
+// The most first bytes compression_of looks at.
+inline constexpr std::size_t kMagicBytes = 10;
+// What an input's first bytes (kMagicBytes of them, or all it has) say it is.
+Compression compression_of(std::string_view head);
 
 }  // namespace ta

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "read/byte_source.h"
+
 namespace ta {
 namespace {
 
@@ -56,9 +58,11 @@ std::unique_ptr<FileChunks> FileChunks::open(const std::string& path, std::size_
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nullptr;
   struct stat st {};
-  unsigned char magic[2] = {0, 0};
+  char head[kMagicBytes];
+  std::int64_t got = -1;
   const bool chunked = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-                       !(::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+                       (got = read_at(fd, head, sizeof head, 0)) >= 0 &&
+                       compression_of({head, static_cast<std::size_t>(got)}) == Compression::kPlain;
   if (!chunked) {
     ::close(fd);
     return nullptr;

@@ -19,7 +19,8 @@ namespace ta {
 class FileChunks {
  public:
   // The file opened, or nullptr when it is better streamed (not a regular
-  // file, empty, or gzip) or cannot be opened (the streaming path says why).
+  // file, empty, or compressed: see compression_of) or cannot be opened or
+  // read (the streaming path says why).
   static std::unique_ptr<FileChunks> open(const std::string& path, std::size_t chunk_bytes, std::size_t max_line_bytes);
   ~FileChunks();
   FileChunks(const FileChunks&) = delete;

@@ -1,6 +1,7 @@
 #include "read/ingest.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,11 +9,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "read/file_chunks.h"
 #include "read/line_reader.h"
+#include "read/peeked_source.h"
 #include "util/blocking_queue.h"
+#include "util/format.h"
 
 namespace ta {
 
@@ -67,16 +71,22 @@ struct Job {
   std::uint32_t file_index = 0;
   std::size_t k = 0;  // chunk of `file`
   OwnedChunk owned;   // when file is null; first_line 1
+  // A whole document instead (file null, owned empty), padded; lines from 1.
+  std::shared_ptr<const std::string> document;
 };
 
 // What one parsing thread saw; summed up at the end. Lines are located by
 // chunk and line in chunk (Rejection::file is the chunk) until every
 // chunk's lines are counted.
 struct Worker {
-  Worker(const ParseOptions& o, SpanLog& log) : parser(o), out(log.writer()) {}
-  SpanParser parser;
+  Worker(const IngestOptions& o, SpanLog& log) : reader(o.input_format, o.parse), out(log.writer()) {}
+  FormatReader reader;
   SpanRecord record;
   SpanLog::Writer& out;
+  std::uint32_t chunk = 0;  // of the records at hand
+  std::size_t keep = 0;     // rejections listed
+  std::uint64_t merged = 0;
+  std::vector<std::string> notes;
   FileChunks::Buffer buffer;
   FileChunks::Chunk read;
   std::uint64_t lines = 0, blank = 0, rejected = 0;
@@ -86,21 +96,43 @@ struct Worker {
   std::vector<std::uint32_t> shrank;                                 // files cut short while read
 };
 
+// What a worker's records become (parse_chunk's Out).
+struct WorkerOut {
+  Worker& w;
+  void on_span(const SpanRecord& r, std::uint64_t line) { w.out.add(r, w.chunk, line); }
+  void on_reject(std::uint64_t line, std::string reason) {
+    ++w.rejected;
+    if (w.rejections.size() < w.keep) w.rejections.push_back({w.chunk, line, std::move(reason)});
+  }
+  void on_merged(std::uint64_t) { ++w.merged; }
+  void on_note(std::string message) {
+    if (w.notes.size() < 100) w.notes.push_back(std::move(message));
+  }
+};
+
 // Parses a chunk's lines into the log; returns how many lines it had.
 std::uint64_t process(const LineChunk& chunk, std::uint32_t id, Worker& w, const IngestOptions& options) {
   const std::uint64_t before = w.lines + w.blank;
-  auto reject = [&](std::uint64_t line, std::string reason) {
-    ++w.rejected;
-    if (w.rejections.size() < options.max_kept_rejections) w.rejections.push_back({id, line, std::move(reason)});
-  };
-  parse_chunk(
-      chunk, w.parser, w.record, options.max_line_bytes, w.lines, w.blank,
-      [&](std::uint64_t line_no) { w.out.add(w.record, id, line_no); }, reject);
+  w.chunk = id;
+  w.keep = options.max_kept_rejections;
+  WorkerOut out{w};
+  parse_chunk(chunk, w.reader, w.record, options.max_line_bytes, w.lines, w.blank, out);
   if (chunk.oversized_line) return 1;
   return w.lines + w.blank - before;
 }
 
 void run(Job& job, Worker& w, const IngestOptions& options) {
+  if (job.document) {
+    w.chunk = job.chunk;
+    w.keep = options.max_kept_rejections;
+    WorkerOut out{w};
+    const std::string& doc = *job.document;
+    const std::string_view text(doc.data(), doc.size() - simdjson::SIMDJSON_PADDING);
+    parse_document(text, w.reader, out);
+    w.lines += static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')) +
+               (!text.empty() && text.back() != '\n' ? 1 : 0);
+    return;
+  }
   if (!job.file) {
     process(job.owned.chunk, job.chunk, w, options);
     return;
@@ -141,7 +173,9 @@ class Reader {
   void read_all(Dispatch&& dispatch) {
     for (std::uint32_t f = 0; f < paths_.size() && !stats_.memory_limit_hit; ++f) {
       stats_.files.push_back(display_name(paths_[f]));
-      if (auto file = FileChunks::open(paths_[f], options_.chunk_bytes, options_.max_line_bytes)) {
+      auto file = FileChunks::open(paths_[f], options_.chunk_bytes, options_.max_line_bytes);
+      if (file && file_framing(paths_[f]) == Framing::kDocument) file.reset();  // read whole, as a stream
+      if (file) {
         const auto first = static_cast<std::uint32_t>(lines_.size());
         for (std::size_t k = 0; k < file->count() && !over_memory(); ++k) {
           Job job;
@@ -200,7 +234,17 @@ class Reader {
       return;
     }
     const std::uint64_t bytes_before = stats_.bytes;
-    LineReader reader(*source, options_.chunk_bytes, options_.max_line_bytes);
+    PeekedSource peeked(*source);
+    if (!peeked.peek()) {
+      stats_.read_errors.push_back(fmt::format("{}: {}", display_name(paths_[f]), source->error()));
+      return;
+    }
+    if (detect_framing(peeked.head(), peeked.at_end()) == Framing::kDocument) {
+      document(f, peeked, dispatch);
+      stats_.bytes = bytes_before + source->raw_bytes();
+      return;
+    }
+    LineReader reader(peeked, options_.chunk_bytes, options_.max_line_bytes);
     LineChunk chunk;
     while (!over_memory() && reader.next(chunk)) {
       Job job;
@@ -215,6 +259,52 @@ class Reader {
     stats_.bytes = bytes_before + source->raw_bytes();
     if (!reader.error().empty())
       stats_.read_errors.push_back(fmt::format("{}: {}", display_name(paths_[f]), reader.error()));
+  }
+
+  // A regular file's framing, from its first bytes.
+  static Framing file_framing(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Framing::kLines;  // the chunks' reading says why
+    std::string head(64u << 10, '\0');
+    const ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+    ::close(fd);
+    if (n < 0) return Framing::kLines;
+    head.resize(static_cast<std::size_t>(n));
+    return detect_framing(head, head.size() < (64u << 10));
+  }
+
+  // A whole document: read into memory (once, up to max_document_bytes)
+  // and handed to a parsing thread as one job.
+  template <typename Dispatch>
+  void document(std::uint32_t f, ByteSource& source, Dispatch&& dispatch) {
+    auto text = std::make_shared<std::string>();
+    constexpr std::size_t kStep = 1 << 20;
+    while (true) {
+      const std::size_t at = text->size();
+      if (at > options_.max_document_bytes) {
+        stats_.read_errors.push_back(fmt::format(
+            "{}: a whole JSON document (not one record per line) of more than {} is not read; raise "
+            "--max-document-bytes, or write one record per line",
+            display_name(paths_[f]), human_bytes(options_.max_document_bytes)));
+        return;
+      }
+      text->resize(at + kStep);
+      const std::ptrdiff_t n = source.read(text->data() + at, kStep);
+      if (n < 0) {
+        text->resize(at);
+        stats_.read_errors.push_back(fmt::format("{}: {}", display_name(paths_[f]), source.error()));
+        break;
+      }
+      text->resize(at + static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+    text->append(simdjson::SIMDJSON_PADDING, '\0');
+    ++stats_.documents;
+    Job job;
+    job.chunk = lines_.add({f, 1});
+    job.file_index = f;
+    job.document = std::move(text);
+    dispatch(std::move(job));
   }
 
   const std::vector<std::string>& paths_;
@@ -237,6 +327,9 @@ void add_up(InputStats& stats, std::vector<std::unique_ptr<Worker>>& workers, co
     stats.blank_lines += w->blank;
     stats.spans_read += w->out.spans();
     stats.rejected += w->rejected;
+    stats.merged += w->merged;
+    for (std::string& note : w->notes)
+      if (stats.notes.size() < 100) stats.notes.push_back(std::move(note));
     for (Rejection& r : w->rejections) {
       const LineMap::Chunk& c = lines[r.file];
       stats.rejections.push_back({c.file, c.first_line + r.line - 1, std::move(r.reason)});
@@ -283,7 +376,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
   Reader reader(paths, options, stats, lines, spans);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < (inline_parse ? 1 : threads); ++i)
-    workers.push_back(std::make_unique<Worker>(options.parse, log));
+    workers.push_back(std::make_unique<Worker>(options, log));
 
   if (inline_parse) {
     stats.one_thread = small;
@@ -313,13 +406,13 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
     std::uint64_t streamed = 0;
     reader.read_all([&](Job&& job) {
       if (pool.empty() && !job.file && streamed < options.small_input_bytes) {
-        streamed += job.owned.chunk.size;
+        streamed += job.document ? job.document->size() : job.owned.chunk.size;
         run(job, *workers[0], options);
         spans.store(workers[0]->out.spans(), std::memory_order_relaxed);
         return;
       }
       if (pool.empty()) start();
-      if (!job.file) {
+      if (!job.file && !job.document) {
         const LineChunk view = job.owned.chunk;
         job.owned.assign(view, job.owned.file);
       }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parse/format_reader.h"
 #include "parse/span_parser.h"
 #include "read/line_reader.h"
 #include "store/span_log.h"
@@ -28,8 +29,13 @@ struct InputStats {
   std::uint64_t bytes = 0;
   std::uint64_t lines = 0;  // non-blank lines
   std::uint64_t blank_lines = 0;
-  std::uint64_t spans_read = 0;  // lines that parsed (duplicates included)
+  std::uint64_t spans_read = 0;  // records that are spans (duplicates included)
   std::uint64_t rejected = 0;
+  std::uint64_t merged = 0;      // fragments folded into a span read before (Zipkin): duplicates
+  std::uint64_t documents = 0;   // inputs read as whole documents
+  std::vector<std::string> notes;  // said once about the input (e.g. Zipkin trace ids joined)
+  // Every record is a span, merged or rejected.
+  std::uint64_t records() const { return spans_read + merged + rejected; }
   std::uint64_t late_spans = 0;  // live mode: spans of a trace already written
   std::vector<Rejection> rejections;     // the first max_kept_rejections, in input order
   std::vector<std::string> read_errors;  // "FILE: reason": the file was cut short
@@ -39,6 +45,10 @@ struct InputStats {
 
 struct IngestOptions {
   ParseOptions parse;
+  InputFormat input_format = InputFormat::kAuto;
+  // A whole-document input (JSON printed across lines, a Zipkin or Jaeger
+  // array) is held in memory once, up to this size.
+  std::uint64_t max_document_bytes = 1ull << 30;
   std::size_t threads = 1;
   std::size_t chunk_bytes = 4 << 20;  // at most; a file read by several threads gives each 8 or more (ingest)
   std::size_t max_line_bytes = 64u << 20;
@@ -82,27 +92,65 @@ InputSize input_size(const std::vector<std::string>& paths);
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit);
 std::string full_trace_reason(std::string_view trace_id, std::size_t limit);
 
-// The lines of a chunk, parsed: on_span(line_number) for each line that is a
-// span (in `record`), reject(line_number, reason) for one too long or not a
-// span. Counts the lines and the blank lines skipped.
-template <typename OnSpan, typename OnReject>
-void parse_chunk(const LineChunk& chunk, SpanParser& parser, SpanRecord& record, std::size_t max_line_bytes,
-                 std::uint64_t& lines, std::uint64_t& blank, OnSpan&& on_span, OnReject&& reject) {
+// Where a chunk's records go: span(record, line), reject(line, reason),
+// merged(line) (a fragment folded into a span handed over before: counted
+// as a duplicate). Calls on_* of `Out`, which batch and live mode each give.
+template <typename Out>
+class LineSink final : public RecordSink {
+ public:
+  explicit LineSink(Out& out) : out_(out) {}
+  void at(std::uint64_t line) { line_ = line; }
+  void span(const SpanRecord& r, std::size_t) override { out_.on_span(r, line_); }
+  void reject(std::size_t, std::string reason) override { out_.on_reject(line_, std::move(reason)); }
+  void merged(std::size_t) override { out_.on_merged(line_); }
+  void note(std::string message) override { out_.on_note(std::move(message)); }
+
+ private:
+  Out& out_;
+  std::uint64_t line_ = 0;
+};
+
+// The lines of a chunk, read: each line's spans, rejections and merged
+// fragments to `out` (a native line is one span or one rejection; a line of
+// another format may hold several). Counts the lines and the blank lines
+// skipped.
+template <typename Out>
+void parse_chunk(const LineChunk& chunk, FormatReader& reader, SpanRecord& record, std::size_t max_line_bytes,
+                 std::uint64_t& lines, std::uint64_t& blank, Out& out) {
   if (chunk.oversized_line) {
     ++lines;
-    reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, max_line_bytes));
+    out.on_reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, max_line_bytes));
     return;
   }
+  LineSink<Out> sink(out);
   blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
     ++lines;
     if (line.size() > max_line_bytes) {
-      reject(line_no, long_line_reason(line.size(), max_line_bytes));
-    } else if (!parser.parse(line, cap, record)) {
-      reject(line_no, parser.error());
-    } else {
-      on_span(line_no);
+      out.on_reject(line_no, long_line_reason(line.size(), max_line_bytes));
+      return;
     }
+    sink.at(line_no);
+    if (reader.read_line(line, cap, record, sink)) out.on_span(record, line_no);
   });
+}
+
+// A whole document's records to `out`, each at the line where its object
+// starts. `text` is followed by simdjson's padding.
+template <typename Out>
+void parse_document(std::string_view text, FormatReader& reader, Out& out) {
+  const json::LineIndex index(text);
+  struct Located final : RecordSink {
+    Located(Out& o, const json::LineIndex& l) : out(o), lines(l) {}
+    void span(const SpanRecord& r, std::size_t offset) override { out.on_span(r, lines.line_of(offset)); }
+    void reject(std::size_t offset, std::string reason) override {
+      out.on_reject(lines.line_of(offset), std::move(reason));
+    }
+    void merged(std::size_t offset) override { out.on_merged(lines.line_of(offset)); }
+    void note(std::string message) override { out.on_note(std::move(message)); }
+    Out& out;
+    const json::LineIndex& lines;
+  } sink(out, index);
+  reader.read_document(text, index, sink);
 }
 
 inline std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }

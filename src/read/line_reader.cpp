@@ -120,6 +120,7 @@ bool LineReader::skip_rest_of_line(LineChunk& chunk) {
 void OwnedChunk::assign(const LineChunk& from, std::uint32_t file_index) {
   chunk = from;
   file = file_index;
+  document = false;
   if (from.oversized_line) return;
   bytes.resize(from.size + simdjson::SIMDJSON_PADDING);
   std::memcpy(bytes.data(), from.data, from.size);

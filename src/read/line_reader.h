@@ -36,6 +36,10 @@ struct OwnedChunk {
   std::vector<char> bytes;  // reused from chunk to chunk
   LineChunk chunk;          // points into bytes (an oversized-line chunk has none)
   std::uint32_t file = 0;
+  // A whole document instead of lines: its bytes (padded) in `bytes`.
+  bool document = false;
+  std::size_t document_size = 0;
+  std::uint64_t document_lines = 0;
   void assign(const LineChunk& from, std::uint32_t file_index);
 };
 

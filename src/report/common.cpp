@@ -18,6 +18,7 @@ std::vector<std::string_view> flag_names(std::uint16_t flags) {
   if (flags & kCycle) names.push_back("cycle");
   if (flags & kCodeMismatch) names.push_back("code-mismatch");
   if (flags & kError) names.push_back("error");
+  if (flags & kMultiRoot) names.push_back("multi-root");
   return names;
 }
 
@@ -68,7 +69,8 @@ std::string path_leaders(const ShownTrace& st, std::size_t count) {
 }
 
 std::string line_accounting(const InputStats& in, const Analysis& a) {
-  std::string s = fmt::format("{} spans + {} duplicates + {} rejected", a.spans, a.duplicates, in.rejected);
+  std::string s =
+      fmt::format("{} spans + {} duplicates + {} rejected", a.spans, a.duplicates + in.merged, in.rejected);
   if (in.late_spans) s += fmt::format(" + {} late", in.late_spans);
   return s;
 }
@@ -114,6 +116,18 @@ Table edge_table(const Analysis& a, std::size_t limit) {
            dur(e.client.p50), dur(e.client.p99), gap ? dur(e.gap.p50) : "-", gap ? dur(e.gap.p99) : "-"});
   }
   return t;
+}
+
+}  // namespace ta
+
+namespace ta {
+
+std::string records_heading(const InputStats& in, std::string_view records_word, std::string_view lines_word) {
+  // Native lines are each one record: counted as lines, as always. Other
+  // formats hold several records a line, or a document many.
+  if (in.documents == 0 && in.records() + (in.late_spans) == in.lines)
+    return fmt::format("{}{}", lines_word, in.lines);
+  return fmt::format("{}{}", records_word, in.records() + in.late_spans);
 }
 
 }  // namespace ta

@@ -23,6 +23,9 @@ std::string utc_time(Nanos epoch_ns);
 std::string path_leaders(const ShownTrace& st, std::size_t count);
 // "398 spans + 6 duplicates + 8 rejected"
 std::string line_accounting(const InputStats& in, const Analysis& a);
+// "lines   4" for native lines (a record each), else "records 12":
+// the words given with their padding.
+std::string records_heading(const InputStats& in, std::string_view records_word, std::string_view lines_word);
 std::string file_line(const InputStats& in, std::uint32_t file, std::uint64_t line);
 
 }  // namespace ta

@@ -1,14 +1,15 @@
 // The document for machines: keys in camelCase, times in integer
-// microseconds, layout documented in the README (schema version 1).
+// microseconds, layout documented in the README (schema version 2).
 #include <fmt/format.h>
 
 #include "report/common.h"
 #include "report/report.h"
+#include "store/span_details.h"
 
 namespace ta {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 std::int64_t us(Nanos ns) { return ns / 1000; }
 
@@ -47,6 +48,96 @@ void put_distribution(Output& out, const Distribution& d) {
             us(d.p50), us(d.p90), us(d.p99), us(d.max));
 }
 
+// A JSON number as written (a tag's value from another format), else no.
+bool is_json_number(std::string_view t) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i >= t.size()) return false;
+  if (t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+void put_value(Output& out, const AttributeRecord& a) {
+  switch (a.type) {
+    case ValueType::kInt:
+    case ValueType::kDouble:
+      if (is_json_number(a.value)) return out.write(a.value);
+      break;
+    case ValueType::kBool:
+      if (a.value == "true" || a.value == "false") return out.write(a.value);
+      break;
+    case ValueType::kJson:
+      if (!a.value.empty()) return out.write(a.value);  // JSON text as the adapter read or built it
+      break;
+    case ValueType::kString: break;
+  }
+  put_string(out, a.value);
+}
+
+// {"key":value,...}
+void put_attributes(Output& out, const AttributeRecord* a, std::size_t n) {
+  out.write("{");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) out.write(",");
+    put_string(out, a[i].key);
+    out.write(":");
+    put_value(out, a[i]);
+  }
+  out.write("}");
+}
+
+// ,"kind":..,"status":{..},"attributes":{..},"events":[..],"links":[..]
+void put_details(Output& out, const Trace& t, const Span& s, SpanDetails& d) {
+  decode_details(t.str(s.details), s.start - t.shift_of(static_cast<std::uint32_t>(&s - t.spans.data())), d);
+  out.write(",\"kind\":");
+  const std::string_view kind = kind_name(s.kind);
+  if (kind.empty()) {
+    out.write("null");
+  } else {
+    out.print("\"{}\"", kind);
+  }
+  out.print(",\"status\":{{\"code\":\"{}\",\"message\":", status_name(s.status));
+  put_string(out, d.status_message);
+  out.write("},\"attributes\":");
+  put_attributes(out, d.attributes.data(), d.attributes.size());
+  out.write(",\"events\":[");
+  for (std::size_t k = 0; k < d.events.size(); ++k) {
+    const EventRecord& e = d.events[k];
+    out.print("{}{{\"timeUs\":{},\"name\":", k ? "," : "", us(e.time));
+    put_string(out, e.name);
+    out.write(",\"attributes\":");
+    put_attributes(out, d.event_attributes.data() + e.attributes_begin, e.attributes_count);
+    out.write("}");
+  }
+  out.write("],\"links\":[");
+  for (std::size_t k = 0; k < d.links.size(); ++k) {
+    out.write(k ? ",{\"traceId\":" : "{\"traceId\":");
+    put_string(out, d.links[k].trace_id);
+    out.write(",\"spanId\":");
+    put_string(out, d.links[k].span_id);
+    out.print(",\"type\":\"{}\"}}", link_name(d.links[k].type));
+  }
+  out.write("]");
+}
+
 void put_input(const ReportInput& in, Output& out) {
   const InputStats& s = in.input;
   const Analysis& a = in.analysis;
@@ -56,10 +147,16 @@ void put_input(const ReportInput& in, Output& out) {
     put_string(out, s.files[i]);
   }
   out.print(
-      "],\"bytes\":{},\"lines\":{},\"blankLines\":{},\"spans\":{},\"duplicates\":{},\"rejected\":{},"
-      "\"inferredSpans\":{},\"traces\":{},\"elapsedUs\":{},\"readUs\":{},\"analysisUs\":{}}}",
-      s.bytes, s.lines, s.blank_lines, a.spans, a.duplicates, s.rejected, a.inferred, a.traces.count, us(in.elapsed),
-      us(in.read_time), us(in.analysis_time));
+      "],\"bytes\":{},\"records\":{},\"lines\":{},\"blankLines\":{},\"documents\":{},\"spans\":{},"
+      "\"duplicates\":{},\"merged\":{},\"rejected\":{},\"inferredSpans\":{},\"traces\":{},\"elapsedUs\":{},"
+      "\"readUs\":{},\"analysisUs\":{},\"notes\":[",
+      s.bytes, s.records(), s.lines, s.blank_lines, s.documents, a.spans, a.duplicates + s.merged, s.merged,
+      s.rejected, a.inferred, a.traces.count, us(in.elapsed), us(in.read_time), us(in.analysis_time));
+  for (std::size_t i = 0; i < s.notes.size(); ++i) {
+    if (i) out.write(",");
+    put_string(out, s.notes[i]);
+  }
+  out.write("]}");
 }
 
 // What live mode wrote as it went.
@@ -78,6 +175,7 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
   const bool one_line = !emitted.empty();
   const char* nl = one_line ? "" : "\n";
   const Trace& t = st.trace;
+  SpanDetails details;
   out.write("{\"traceId\":");
   put_string(out, t.trace_id);
   if (one_line) out.print(",\"emitted\":\"{}\"", emitted);
@@ -112,6 +210,7 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
     const auto flags = flag_names(s.flags);
     for (std::size_t f = 0; f < flags.size(); ++f) out.print("{}\"{}\"", f ? "," : "", flags[f]);
     out.write("]");
+    put_details(out, t, s, details);
     put_location(files, out, s.file, s.line);
     out.write("}");
   }

@@ -31,7 +31,7 @@ void write_header(const ReportInput& in, Output& out, const Style& st) {
   const Analysis& a = in.analysis;
   out.print("{} {}: {} {}, {} read in {}\n", st.bold("trace-assemble"), TA_VERSION, s.files.size(),
             s.files.size() == 1 ? "file" : "files", human_bytes(s.bytes), human_duration(in.elapsed));
-  out.print("lines   {} = {}", s.lines, line_accounting(s, a));
+  out.print("{} = {}", records_heading(s, "records ", "lines   "), line_accounting(s, a));
   if (s.blank_lines) out.print(" ({} blank skipped)", s.blank_lines);
   out.print("\n");
   const TraceTotals& t = a.traces;

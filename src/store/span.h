@@ -30,8 +30,18 @@ enum SpanFlag : std::uint16_t {
   kDuplicateId = 1u << 3,   // another, different line had the same spanId
   kCycle = 1u << 4,         // its parent link closed a cycle and was cut
   kCodeMismatch = 1u << 5,  // caller saw another status than it logged
-  kError = 1u << 6,         // httpCode >= 500
+  kError = 1u << 6,         // its status says error, or httpCode >= 500
+  kMultiRoot = 1u << 7,     // one of several real roots of its trace
 };
+
+// Span::kind and Span::status hold these (parse/span_record.h) as bytes.
+enum class SpanKind : std::uint8_t;
+enum class StatusCode : std::uint8_t;
+enum class LinkType : std::uint8_t;
+inline constexpr std::uint8_t kStatusError = 2;     // StatusCode::kError
+inline constexpr std::uint8_t kLinkFollowsFrom = 1;  // LinkType::kFollowsFrom
+inline constexpr std::uint8_t kKindProducer = 4;     // SpanKind::kProducer
+inline constexpr std::uint8_t kKindConsumer = 5;     // SpanKind::kConsumer
 
 // One downstream call as the caller logged it (a requestStacks entry).
 struct Call {
@@ -61,6 +71,14 @@ struct Span {
   std::uint32_t content_size = 0;
   std::int16_t http_code = kNoCode;
   std::uint16_t flags = 0;
+  // A richer format's span: kind, status, how its parent was referenced,
+  // Zipkin's shared server half, and where its encoded details (status
+  // message, tags, events, links; store/span_details.h) are in the text.
+  std::uint8_t kind = 0;
+  std::uint8_t status = 0;
+  std::uint8_t parent_link = 0;
+  bool shared = false;
+  TextRef details;
 
   Nanos end() const { return start + duration; }
 };

@@ -105,6 +105,72 @@ void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Na
   append_record(blob, arena, r.start - base, rest.data(), rest.size(), file, line);
 }
 
+namespace {
+
+// The details' payload: status message, then tags (key, type, value),
+// events (time - span start, name, tags), links (trace, span, type); texts
+// as put_text writes them, counts and types as varints.
+std::size_t text_size(std::string_view s) { return 10 + s.size(); }
+
+std::size_t payload_bound(const SpanRecord& r) {
+  std::size_t n = text_size(r.status_message) + 30;
+  for (const AttributeRecord& a : r.attributes) n += text_size(a.key) + text_size(a.value) + 1;
+  for (const EventRecord& e : r.events) n += 10 + text_size(e.name) + 10;
+  for (const AttributeRecord& a : r.event_attributes) n += text_size(a.key) + text_size(a.value) + 1;
+  for (const LinkRecord& l : r.links) n += text_size(l.trace_id) + text_size(l.span_id) + 1;
+  return n;
+}
+
+std::uint8_t* put_attributes(std::uint8_t* p, const AttributeRecord* a, std::size_t n) {
+  p = codec::put(p, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p = codec::put_text(p, a[i].key);
+    *p++ = static_cast<std::uint8_t>(a[i].type);
+    p = codec::put_text(p, a[i].value);
+  }
+  return p;
+}
+
+std::uint8_t* put_payload(std::uint8_t* p, const SpanRecord& r) {
+  using codec::put;
+  p = codec::put_text(p, r.status_message);
+  p = put_attributes(p, r.attributes.data(), r.attributes.size());
+  p = put(p, r.events.size());
+  for (const EventRecord& e : r.events) {
+    p = put(p, codec::zigzag(e.time - r.start));
+    p = codec::put_text(p, e.name);
+    const std::size_t from = std::min<std::size_t>(e.attributes_begin, r.event_attributes.size());
+    const std::size_t count = std::min<std::size_t>(e.attributes_count, r.event_attributes.size() - from);
+    p = put_attributes(p, r.event_attributes.data() + from, count);
+  }
+  p = put(p, r.links.size());
+  for (const LinkRecord& l : r.links) {
+    p = codec::put_text(p, l.trace_id);
+    p = codec::put_text(p, l.span_id);
+    *p++ = static_cast<std::uint8_t>(l.type);
+  }
+  return p;
+}
+
+std::uint8_t details_head(const SpanRecord& r) {
+  return static_cast<std::uint8_t>(static_cast<unsigned>(r.kind) | static_cast<unsigned>(r.status) << 3 |
+                                   (r.shared ? 1u : 0u) << 5 | static_cast<unsigned>(r.parent_link) << 6);
+}
+
+}  // namespace
+
+std::size_t codec::details_size(const SpanRecord& r) { return 1 + 10 + payload_bound(r); }
+
+std::uint8_t* codec::put_details(std::uint8_t* p, const SpanRecord& r) {
+  *p++ = details_head(r);
+  thread_local std::vector<std::uint8_t> payload;
+  payload.resize(payload_bound(r));
+  const std::size_t n = static_cast<std::size_t>(put_payload(payload.data(), r) - payload.data());
+  p = codec::put(p, n);
+  if (n) std::memcpy(p, payload.data(), n);
+  return p + n;
+}
+
 void append_id(std::string_view key, std::string& out) {
   Reader in{reinterpret_cast<const std::uint8_t*>(key.data())};
   const std::uint64_t header = in.get();
@@ -141,7 +207,8 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
   s.group = static_cast<Symbol>(in.get());
   s.http_code = in.code();
   s.calls_begin = static_cast<std::uint32_t>(calls.size());
-  s.calls_count = static_cast<std::uint32_t>(in.get());
+  const std::uint64_t calls_word = in.get();
+  s.calls_count = static_cast<std::uint32_t>(calls_word >> 1);
   for (std::uint32_t k = 0; k < s.calls_count; ++k) {
     Call& c = calls.emplace_back();
     c.span_id = in.id(text, digits);
@@ -149,6 +216,18 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
     c.duration = in.duration();
     c.host = static_cast<Symbol>(in.get());
     c.http_code = in.code();
+  }
+  if (calls_word & 1) {
+    const std::uint8_t head = *in.p++;
+    s.kind = head & 7;
+    s.status = (head >> 3) & 3;
+    s.shared = (head >> 5) & 1;
+    s.parent_link = (head >> 6) & 3;
+    const std::size_t n = in.get();
+    s.details = TextRef{static_cast<std::uint32_t>(digits - text), static_cast<std::uint32_t>(n)};
+    if (n) std::memcpy(digits, in.p, n);
+    digits += n;
+    in.p += n;
   }
   s.file = file;
   s.line = line;

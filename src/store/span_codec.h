@@ -26,10 +26,11 @@ namespace ta {
 
 // Record: varint body length, body, varint file, varint line. Body:
 //   start - base, then the rest: duration, id, parent id, host, service,
-//   operation, group, code, call count, then per call: id, start - span
-//   start, duration, host, code. Times, ids and codes as put_offset,
-//   put_duration, put_id and code_value write them (below); the rest
-//   varints.
+//   operation, group, code, call count << 1 | has details, then per call:
+//   id, start - span start, duration, host, code; then, when it has them,
+//   the details of a richer format's span (put_details). Times, ids and
+//   codes as put_offset, put_duration, put_id and code_value write them
+//   (below); the rest varints.
 
 // A growable byte buffer written through a pointer (no per-byte checks).
 class ByteBuffer {
@@ -181,9 +182,16 @@ inline std::uint8_t* put_id(std::uint8_t* p, std::string_view id) {
 inline std::size_t id_bound(std::string_view id) { return 10 + id.size(); }
 
 // Most bytes the body after its start can take.
+// Bytes the details (kind, status, tags, events, links) of a richer
+// format's span take; 0 for a plain native span.
+std::size_t details_size(const SpanRecord& r);
+// Writes them (details_size(r) bytes).
+std::uint8_t* put_details(std::uint8_t* p, const SpanRecord& r);
+
 inline std::size_t rest_bound(const SpanRecord& r) {
   std::size_t n = 11 + id_bound(r.span_id) + id_bound(r.parent_id) + 4 * 5 + 3 + 5;
   for (const CallRecord& c : r.calls) n += id_bound(c.span_id) + 11 + 11 + 5 + 3;
+  if (r.has_details()) n += details_size(r);
   return n;
 }
 
@@ -198,7 +206,8 @@ std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
   p = put(p, intern(r.operation));
   p = put(p, intern(r.group));
   p = put(p, code_value(r.http_code));
-  p = put(p, r.calls.size());
+  const bool details = r.has_details();
+  p = put(p, r.calls.size() << 1 | (details ? 1 : 0));
   for (const CallRecord& c : r.calls) {
     p = put_id(p, c.span_id);
     p = put_offset(p, c.start - r.start);
@@ -206,6 +215,7 @@ std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
     p = put(p, intern(c.host));
     p = put(p, code_value(c.http_code));
   }
+  if (details) p = put_details(p, r);
   return p;
 }
 

@@ -1,0 +1,185 @@
+#include "parse/format_reader.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "parse/formats/jaeger.h"
+#include "parse/formats/otlp.h"
+#include "parse/formats/recorder.h"
+#include "parse/formats/zipkin.h"
+
+namespace ta {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+std::size_t skip_space(std::string_view s, std::size_t p) {
+  if (p == 0 && s.substr(0, 3) == "\xEF\xBB\xBF") p = 3;
+  while (p < s.size() && is_space(s[p])) ++p;
+  return p;
+}
+
+// Where the next value may start after a broken one: the next line that
+// starts with '{' or '['; npos when there is none.
+std::size_t next_value_start(std::string_view text, std::size_t from) {
+  for (std::size_t p = text.find('\n', from); p != std::string_view::npos; p = text.find('\n', p + 1))
+    if (p + 1 < text.size() && (text[p + 1] == '{' || text[p + 1] == '[')) return p + 1;
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+Framing detect_framing(std::string_view head, bool whole) {
+  const std::size_t start = skip_space(head, 0);
+  if (start >= head.size()) return Framing::kLines;
+  if (head[start] == '[') return Framing::kDocument;
+  if (head[start] != '{') return Framing::kLines;
+  std::size_t end = head.find('\n', start);
+  if (end == std::string_view::npos) {
+    if (!whole) return Framing::kLines;  // a first line longer than the head: a line as long as that is no pretty print
+    end = head.size();
+  }
+  if (end >= head.size()) return Framing::kLines;  // all of it on one line
+  // A value whose brackets are still open at the end of its first line
+  // goes on past it: JSON printed across lines.
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t p = start; p < end; ++p) {
+    const char c = head[p];
+    if (in_string) {
+      if (c == '\\') {
+        ++p;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return Framing::kLines;  // the first value ends on its line
+    }
+  }
+  return depth > 0 && !in_string ? Framing::kDocument : Framing::kLines;
+}
+
+FormatReader::FormatReader(InputFormat forced, const ParseOptions& options)
+    : forced_(forced), native_(options) {
+  adapter_.group_field = options.group_field;
+}
+
+bool FormatReader::read_line(std::string_view line, std::size_t capacity, SpanRecord& record, RecordSink& sink) {
+  if (forced_ == InputFormat::kAuto || forced_ == InputFormat::kNative) {
+    if (native_.parse(line, capacity, record)) {
+      record.clear_details();
+      return true;
+    }
+    // Only a line the native parser took for another format is read again.
+    if (forced_ == InputFormat::kNative || !native_.other_format()) {
+      sink.reject(0, native_.error());
+      return false;
+    }
+  }
+  std::size_t pos = 0;
+  if (!tree_.parse(line, pos)) {
+    sink.reject(0, fmt::format("not valid JSON: {} (byte {})", tree_.error().reason, tree_.error().offset + 1));
+    return false;
+  }
+  if (skip_space(line, pos) < line.size()) {
+    sink.reject(0, fmt::format("text after the JSON value (byte {})", skip_space(line, pos) + 1));
+    return false;
+  }
+  read_value(tree_.root(), line, capacity, sink);
+  return false;
+}
+
+void FormatReader::read_document(std::string_view text, const json::LineIndex& lines, RecordSink& sink) {
+  const std::size_t capacity = text.size() + simdjson::SIMDJSON_PADDING;
+  std::size_t pos = skip_space(text, 0);
+  while (pos < text.size()) {
+    const std::size_t start = pos;
+    if (!tree_.parse(text, pos)) {
+      const json::Tree::Error& e = tree_.error();
+      const std::uint64_t line = lines.line_of(e.offset);
+      const std::size_t line_start = text.rfind('\n', e.offset == 0 ? 0 : e.offset - 1);
+      const std::size_t column = e.offset - (line_start == std::string_view::npos || e.offset == 0 ? 0 : line_start + 1) + 1;
+      sink.reject(start, fmt::format("not valid JSON: {} at line {}, column {} (byte {})", e.reason, line, column,
+                                     e.offset + 1));
+      pos = next_value_start(text, std::max(e.offset, start));
+      if (pos == std::string_view::npos) return;
+      continue;
+    }
+    read_value(tree_.root(), text, capacity, sink);
+    pos = skip_space(text, pos);
+  }
+}
+
+void FormatReader::read_value(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink) {
+  InputFormat format = forced_ == InputFormat::kAuto ? detect_format(value) : forced_;
+  switch (format) {
+    case InputFormat::kNative: return read_native(value, text, capacity, sink);
+    case InputFormat::kZipkin: return read_zipkin(value, adapter_, sink);
+    case InputFormat::kJaeger: return read_jaeger(value, adapter_, sink);
+    case InputFormat::kOtlp: return read_otlp(value, adapter_, sink);
+    case InputFormat::kRecorder: return read_recorder(value, adapter_, sink);
+    case InputFormat::kAuto: break;
+  }
+  if (value.is_array() && value.size() > 0 && detect_format(*value.elements().begin()) != InputFormat::kAuto) {
+    // An array of spans of any format: each on its own.
+    for (json::Ref e : value.elements()) {
+      if (detect_format(e) == InputFormat::kAuto) {
+        sink.reject(e.offset(), unknown_value_reason(e));
+      } else {
+        read_value(e, text, capacity, sink);
+      }
+    }
+    return;
+  }
+  sink.reject(value.offset(), unknown_value_reason(value));
+}
+
+void FormatReader::read_native(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink) {
+  if (value.is_array()) {
+    for (json::Ref e : value.elements()) read_native(e, text, capacity, sink);
+    return;
+  }
+  const std::size_t at = value.offset();
+  const std::string_view raw = text.substr(at, value.text().size());
+  if (value.type() != json::Type::kObject) {
+    sink.reject(at, unknown_value_reason(value));
+  } else if (native_.parse(raw, capacity - at, record_)) {
+    record_.clear_details();
+    sink.span(record_, at);
+  } else {
+    sink.reject(at, native_.error());
+  }
+}
+
+std::string unknown_value_reason(json::Ref value) {
+  switch (value.type()) {
+    case json::Type::kObject: {
+      std::string keys;
+      std::size_t n = 0;
+      for (auto [key, v] : value.members()) {
+        (void)v;
+        if (n++ == 4) {
+          keys += ", ...";
+          break;
+        }
+        if (!keys.empty()) keys += ", ";
+        std::string shown;
+        for (char c : key.substr(0, 32)) shown += (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') ? '?' : c;
+        keys += fmt::format("\"{}\"", shown);
+      }
+      if (keys.empty()) return "not a span: an empty object";
+      return fmt::format("not a span of any format read here (native, Filebeat, Zipkin, Jaeger, OTLP, Recorder): an object with keys {}", keys);
+    }
+    case json::Type::kArray: return "not a JSON object but an array";
+    case json::Type::kString: return "not a JSON object but a string";
+    case json::Type::kNumber: return "not a JSON object but a number";
+    case json::Type::kNull: return "not a JSON object but null";
+    default: return "not a JSON object but a boolean";
+  }
+}
+
+}  // namespace ta
