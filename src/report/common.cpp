@@ -61,11 +61,22 @@ std::string path_leaders(const ShownTrace& st, std::size_t count) {
   for (std::size_t k = 0; k < spans.size() && k < count; ++k) {
     const std::uint32_t i = spans[k];
     if (!out.empty()) out += " · ";
-    out += fmt::format("{} {} {}", st.trace.span_id(i), dur(st.on_path[i]),
+    out += fmt::format("{} {} {}", span_label(st, i), dur(st.on_path[i]),
                        percent(total ? static_cast<double>(st.on_path[i]) / static_cast<double>(total) : 1.0));
   }
   if (spans.size() > count) out += fmt::format(" · {} more", spans.size() - count);
   return out;
+}
+
+std::string span_label(const ShownTrace& st, std::uint32_t i) {
+  const Span& s = st.trace.spans[i];
+  const std::string_view service = st.symbols->text(s.service), operation = st.symbols->text(s.operation);
+  if (!service.empty() && !operation.empty()) return fmt::format("{} {}", service, operation);
+  if (!service.empty()) return std::string(service);
+  if (!operation.empty()) return std::string(operation);
+  const std::string_view host = st.symbols->text(s.host);
+  if (!host.empty()) return std::string(host);
+  return std::string(st.trace.span_id(i));
 }
 
 std::string line_accounting(const InputStats& in, const Analysis& a) {

@@ -19,6 +19,9 @@ std::string dur(Nanos ns);
 std::string percent(double share);
 // "2024-01-01 00:00:00.000 UTC"
 std::string utc_time(Nanos epoch_ns);
+// What people call a span: "service operation" (either alone when the
+// other is missing), else its host, else its id.
+std::string span_label(const ShownTrace& st, std::uint32_t span);
 // The spans holding most of the critical path: "04 60.0ms 60% · 03 40.0ms 40%".
 std::string path_leaders(const ShownTrace& st, std::size_t count);
 // "398 spans + 6 duplicates + 8 rejected"

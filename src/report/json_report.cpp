@@ -243,7 +243,8 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
 
 void put_summary(const ReportInput& in, Output& out) {
   const Analysis& a = in.analysis;
-  out.write("\"summary\":{\"groupBy\":");
+  // The whole input's, also when --trace shows only some traces.
+  out.write("\"summary\":{\"scope\":\"input\",\"groupBy\":");
   put_string(out, a.group_label);
   out.write(",\"groups\":[");
   for (std::size_t k = 0; k < a.groups.size(); ++k) {

@@ -50,6 +50,20 @@ void write_markdown_report(const ReportInput& in, Output& out) {
     }
     table.write_markdown(out);
   }
+  if (!in.config.trace_ids.empty()) {  // --trace: those traces' anomalies, not the whole log's summary
+    Table examples({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
+    for (const ShownTrace& st : a.shown)
+      for (const Anomaly& an : st.trace.anomalies) {
+        const Span& sp = st.trace.spans[an.span];
+        examples.add({std::string(anomaly_name(an.kind)), code(file_line(s, sp.file, sp.line)), code(st.trace.trace_id),
+                      code(span_label(st, an.span)), an.detail});
+      }
+    if (!examples.empty()) {
+      out.print("\n### Anomalies\n\n");
+      examples.write_markdown(out);
+    }
+    return;
+  }
   if (!a.groups.empty()) {
     out.print("\n### By {}\n\n", a.group_label);
     group_table(a, kTableRows).write_markdown(out);

@@ -7,6 +7,7 @@
 
 #include "report/common.h"
 #include "report/report.h"
+#include "store/span_details.h"
 #include "util/format.h"
 
 namespace ta {
@@ -126,6 +127,36 @@ std::vector<std::string> tree_prefixes(const Trace& t, std::size_t limit) {
   return prefixes;
 }
 
+// --trace ID: each span's kind, status, attributes, events and links, for
+// the spans that have them.
+void write_details(const ShownTrace& shown, Output& out) {
+  const Trace& t = shown.trace;
+  SpanDetails d;
+  bool any = false;
+  for (const std::uint32_t i : t.order) {
+    const Span& s = t.spans[i];
+    if (!s.kind && !s.status && !s.details.length) continue;
+    decode_details(t.str(s.details), s.start - t.shift_of(i), d);
+    if (!any) out.write("  details:\n");
+    any = true;
+    std::string head = fmt::format("    {} ({})", span_label(shown, i), t.span_id(i));
+    if (s.kind) head += fmt::format("  {}", kind_name(s.kind));
+    if (s.status) head += fmt::format("  status {}", status_name(s.status));
+    if (!d.status_message.empty()) head += fmt::format(": {}", d.status_message);
+    out.write(printable(head));
+    out.write("\n");
+    for (const AttributeRecord& a : d.attributes) out.write(printable(fmt::format("      {} = {}", a.key, a.value)) + "\n");
+    for (const EventRecord& e : d.events) {
+      std::string line = fmt::format("      event +{} {}", dur(e.time - t.start), e.name);
+      for (std::uint32_t k = e.attributes_begin; k < e.attributes_begin + e.attributes_count; ++k)
+        line += fmt::format("  {}={}", d.event_attributes[k].key, d.event_attributes[k].value);
+      out.write(printable(line) + "\n");
+    }
+    for (const LinkRecord& l : d.links)
+      out.write(printable(fmt::format("      {} trace {} span {}", link_name(l.type), l.trace_id, l.span_id)) + "\n");
+  }
+}
+
 void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, const Style& st) {
   const Trace& t = shown.trace;
   std::size_t hosts = 0;
@@ -150,8 +181,17 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
   const bool all = !in.config.trace_ids.empty() || in.config.all_traces;
   const std::size_t limit = all ? t.order.size() : kMaxTreeSpans;
   const auto prefixes = tree_prefixes(t, limit);
-  Table table({{"span"}, {"host"}, {"start", Table::kRight}, {"duration", Table::kRight}, {"self", Table::kRight},
-               {"code", Table::kRight}, {"on path", Table::kRight}, {"flags"}, {"timeline"}});
+  // Spans are named as people know them (span_label); the host gets a
+  // column of its own only when some span is named by its service.
+  bool named = false;
+  for (const Span& s : t.spans) named = named || s.service != 0 || s.operation != 0;
+  std::vector<Table::Column> columns{{"span"}, {"id"}};
+  if (named) columns.push_back({"host"});
+  for (Table::Column c : {Table::Column{"start", Table::kRight}, Table::Column{"duration", Table::kRight},
+                          Table::Column{"self", Table::kRight}, Table::Column{"code", Table::kRight},
+                          Table::Column{"on path", Table::kRight}, Table::Column{"flags"}, Table::Column{"timeline"}})
+    columns.push_back(c);
+  Table table(columns);
   for (std::size_t n = 0; n < prefixes.size(); ++n) {
     const std::uint32_t i = t.order[n];
     const Span& s = t.spans[i];
@@ -159,12 +199,19 @@ void write_trace(const ReportInput& in, const ShownTrace& shown, Output& out, co
     std::string code = s.http_code == kNoCode ? "-" : std::to_string(s.http_code);
     if (s.flags & kError) code = st.red(code);
     std::string path = shown.on_path[i] ? "● " + dur(shown.on_path[i]) : "";
-    table.add({prefixes[n] + clip(printable(t.span_id(i)), std::max<std::size_t>(8, kSpanColumn - display_width(prefixes[n]))),
-               clip(printable(shown.symbols->text(s.host)), 20), "+" + dur(s.start - t.start),
-               dur(s.duration), dur(shown.self[i]), code, path,
-               flags.empty() ? "" : st.yellow(fmt::format("{}", fmt::join(flags, ","))), timeline(t, s)});
+    std::vector<std::string> row{
+        prefixes[n] + clip(printable(span_label(shown, i)), std::max<std::size_t>(8, kSpanColumn - display_width(prefixes[n]))),
+        clip(printable(t.span_id(i)), 18)};
+    if (named) row.push_back(clip(printable(shown.symbols->text(s.host)), 20));
+    for (std::string& cell : std::vector<std::string>{"+" + dur(s.start - t.start), dur(s.duration), dur(shown.self[i]),
+                                                      code, path,
+                                                      flags.empty() ? "" : st.yellow(fmt::format("{}", fmt::join(flags, ","))),
+                                                      timeline(t, s)})
+      row.push_back(std::move(cell));
+    table.add(std::move(row));
   }
   table.write_text(out, "  ");
+  if (!in.config.trace_ids.empty()) write_details(shown, out);
   for (const Adjustment& adj : t.adjustments)
     out.print("  adjusted: {} and its subtree moved {} onto its caller's clock (--adjust-skew)\n", printable(t.span_id(adj.span)),
               signed_dur(adj.shift));
@@ -183,6 +230,25 @@ void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
   for (const AnomalyExample& e : a.anomaly_examples)
     table.add({std::string(anomaly_name(e.kind)), clip(printable(file_line(in.input, e.file, e.line)), 32),
                clip(printable(e.trace_id), 16), clip(printable(e.span_id), 12), clip(printable(e.detail), 56)});
+  table.write_text(out, "  ");
+}
+
+// The anomalies of the shown traces (--trace), every one.
+void write_trace_anomalies(const ReportInput& in, Output& out, const Style& st) {
+  std::size_t count = 0;
+  for (const ShownTrace& shown : in.analysis.shown) count += shown.trace.anomalies.size();
+  if (count == 0) return;
+  out.print("\n{} {}\n", st.bold("Anomalies"), count);
+  Table table({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
+  for (const ShownTrace& shown : in.analysis.shown) {
+    const Trace& t = shown.trace;
+    for (const Anomaly& an : t.anomalies) {
+      const Span& s = t.spans[an.span];
+      table.add({std::string(anomaly_name(an.kind)), clip(printable(file_line(in.input, s.file, s.line)), 32),
+                 clip(printable(t.trace_id), 16), clip(printable(span_label(shown, an.span)), 24),
+                 clip(printable(an.detail), 56)});
+    }
+  }
   table.write_text(out, "  ");
 }
 
@@ -251,14 +317,20 @@ void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output
 void write_text_report(const ReportInput& in, Output& out) {
   const Style st{in.config.color};
   write_header(in, out, st);
-  write_summary(in, out, st);
+  // --trace: the traces asked for and their anomalies, not the whole log's
+  // summary (JSON keeps that, labelled).
+  const bool picked = !in.config.trace_ids.empty();
+  if (!picked) write_summary(in, out, st);
   const Analysis& a = in.analysis;
   if (!a.shown.empty()) {
-    if (in.config.trace_ids.empty())
-      out.print("\n{}\n", st.bold(fmt::format("Slowest traces ({} of {})", a.shown.size(), a.traces.count)));
+    if (!picked) out.print("\n{}\n", st.bold(fmt::format("Slowest traces ({} of {})", a.shown.size(), a.traces.count)));
     for (const ShownTrace& s : a.shown) write_trace(in, s, out, st);
   }
-  write_anomalies(in, out, st);
+  if (picked) {
+    write_trace_anomalies(in, out, st);
+  } else {
+    write_anomalies(in, out, st);
+  }
 }
 
 }  // namespace ta

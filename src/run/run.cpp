@@ -59,11 +59,29 @@ void report_problems(const InputStats& in, const Analysis& a, const Config& conf
                             "(raise --max-memory, or split the input)",
                             human_bytes(config.max_memory), human_bytes(in.bytes)));
   for (const std::string& id : a.missing_trace_ids) print_warning(fmt::format("--trace {}: no such trace in the input", id));
+  for (const std::string& note : in.notes) print_note(note);
+  if (nothing_read(in)) print_error(nothing_read_reason(in));
+}
+
+bool nothing_read(const InputStats& in) {
+  return in.bytes > 0 && in.spans_read == 0 && in.read_errors.empty() && !in.memory_limit_hit;
+}
+
+std::string nothing_read_reason(const InputStats& in) {
+  if (in.records() == 0) return "no span was read: the input holds only blank lines";
+  const char* looked = in.documents > 0 ? "a whole JSON document (an array, or JSON printed across lines)" : "one record per line";
+  std::string first;
+  if (!in.rejections.empty()) {
+    const Rejection& r = in.rejections.front();
+    first = fmt::format("; the first: {}:{}: {}", r.file < in.files.size() ? in.files[r.file] : "", r.line, r.reason);
+  }
+  return fmt::format("no span was read: the input looks like {}, but {} rejected{} (see README, Input)", looked,
+                     in.rejected == 1 ? "its one record was" : fmt::format("all {} records were", in.rejected), first);
 }
 
 ExitCode exit_code(const InputStats& in, const Analysis& a, const Config& config) {
   if (!in.read_errors.empty() || in.memory_limit_hit) return ExitCode::kUsage;
-  if (!a.missing_trace_ids.empty()) return ExitCode::kCheckFailed;
+  if (!a.missing_trace_ids.empty() || nothing_read(in)) return ExitCode::kCheckFailed;
   if (config.strict && (in.rejected > 0 || a.anomalies > 0)) return ExitCode::kCheckFailed;
   return ExitCode::kOk;
 }
