@@ -1,5 +1,6 @@
 // trace-gen: deterministic generator of realistic native span logs for
-// trace-assemble (see DESIGN.md, "Input: the span log line").
+// trace-assemble (see DESIGN.md, "Input: the span log line"), or of the same
+// spans as OpenTelemetry Collector file-exporter lines (--format otlp).
 //
 // Standard library only. The same seed and flags give byte-identical output:
 // all randomness comes from our own xoshiro256** streams and integer
@@ -15,6 +16,17 @@
 // Anomalies are drawn from a separate PRNG stream from the trace structure,
 // so changing an anomaly rate does not change the traces themselves.
 //
+// --format otlp writes the spans the native output has for the same seed and
+// flags (the native lines are still formatted and --size counts their bytes,
+// so the stop rule and every PRNG draw are the same), batched the way a
+// collector's batch processor and file exporter write them: one
+// {"resourceSpans":[...]} document per line, a line per batch of up to
+// --otlp-batch spans in end order (cut earlier when --otlp-timeout ms of
+// span end time have passed since the batch opened), and inside a line one
+// resourceSpans element per (service, host) in order of first appearance,
+// its spans in end order. requestStacks has no OTLP equivalent and is not
+// written.
+//
 // samples/services.jsonl was made with (also shown at the end of --help):
 //   scripts/gen --seed 2 --traces 28 --hosts 24 --window 6 --dup-rate 0.01 --skew-rate 0.01 --orphan-rate 0.005 --bad-rate 0.01 --out samples/services.jsonl
 
@@ -25,9 +37,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -36,7 +50,8 @@ constexpr const char* kUsage =
     R"(usage: trace-gen [options]
 
 Deterministic generator of realistic native span logs (one JSON span per line,
-written when the span ends; many traces in flight at once, so lines interleave).
+written when the span ends; many traces in flight at once, so lines interleave),
+or of the same spans as OpenTelemetry Collector file-exporter lines (--format otlp).
 
 Amount (one of):
   --size BYTES        stop after the trace that crosses BYTES of output;
@@ -64,9 +79,32 @@ Anomalies (probabilities, 0..1):
 
 Output:
   --out FILE          write to FILE                            (default stdout)
+  --format FORMAT     native: one JSON span per line                (default)
+                      otlp: the SAME spans (same seed and flags, and --size
+                      counts the native bytes) as OpenTelemetry Collector
+                      file-exporter lines: one {"resourceSpans":[...]} per
+                      line, a line per batch of spans in end order, grouped
+                      by (service.name, host.name) resource within the line.
+                      Ids as hex (trace id: 16 derived hex digits, then the
+                      native 16; span id: 8 derived, then the native 8), times
+                      as ns strings, kind from the span's role (front ends
+                      and services SERVER, datastores CLIENT, Kafka
+                      PRODUCER), httpCode as an http.status_code intValue,
+                      status code 2 (error) for 5xx. requestStacks is dropped
+                      (OTLP has no client-side view), so a lost callee is not
+                      inferred and its children are orphans. Not with
+                      --filebeat or --bad-rate.
+  --otlp-batch N      with --format otlp: spans per line at most (default 8192,
+                      the collector batch processor's send_batch_size)
+  --otlp-timeout MS   with --format otlp: a line is also cut once the span end
+                      times pass MS after its first span's (default 200, the
+                      batch processor's timeout; 0: never)
   --filebeat          wrap each line as a Filebeat event (span JSON in "message")
   --stats             print counts (traces, spans, lines, anomalies) to stderr
   -h, --help          show this help
+
+The OTLP twin of a native log (the same spans, e.g. for scripts/bench):
+  scripts/gen --size 1G --seed 42 --format otlp --out /tmp/spans.otlp.jsonl
 
 samples/services.jsonl is regenerated with:
   # scripts/gen --seed 2 --traces 28 --hosts 24 --window 6 --dup-rate 0.01 --skew-rate 0.01 --orphan-rate 0.005 --bad-rate 0.01 --out samples/services.jsonl
@@ -344,6 +382,9 @@ struct Config {
     std::string out;
     bool filebeat = false;
     bool stats = false;
+    bool otlp = false;
+    uint64_t otlpBatch = 8192;
+    uint64_t otlpTimeoutMs = 200;
 };
 
 [[noreturn]] void usageError(const std::string& msg) {
@@ -458,6 +499,19 @@ Config parseArgs(int argc, char** argv) {
         } else if (a == "--out") {
             c.out = value();
             if (c.out.empty()) usageError("--out needs a file name");
+        } else if (a == "--format") {
+            std::string v = value();
+            if (v == "native") {
+                c.otlp = false;
+            } else if (v == "otlp") {
+                c.otlp = true;
+            } else {
+                usageError("bad value for --format (want native or otlp): '" + v + "'");
+            }
+        } else if (a == "--otlp-batch") {
+            u64(c.otlpBatch, true);
+        } else if (a == "--otlp-timeout") {
+            u64(c.otlpTimeoutMs, false);
         } else {
             usageError("unknown argument '" + std::string(argv[i]) + "'");
         }
@@ -465,6 +519,8 @@ Config parseArgs(int argc, char** argv) {
     if (c.chain && c.fanout) usageError("--chain and --fanout are exclusive");
     if ((c.chain || c.fanout) && haveTraces) usageError("--traces cannot be combined with --chain/--fanout");
     if (c.chain > 0xfffffff0ULL || c.fanout > 0xfffffff0ULL) usageError("--chain/--fanout: too large");
+    if (c.otlp && c.filebeat) usageError("--format otlp cannot be combined with --filebeat");
+    if (c.otlp && c.badRate > 0) usageError("--format otlp cannot be combined with --bad-rate (no malformed OTLP yet)");
     return c;
 }
 
@@ -502,7 +558,9 @@ struct EvLater {
 
 struct Dup {
     uint64_t due, seq;
-    std::string line;
+    std::string line;     // the native line, or with --format otlp the span object
+    uint64_t sized = 0;   // bytes of the native line and its newline (the stop rule's measure)
+    uint32_t svc = 0, host = 0;
 };
 struct DupLater {
     bool operator()(const Dup& a, const Dup& b) const { return a.due != b.due ? a.due > b.due : a.seq > b.seq; }
@@ -556,6 +614,7 @@ public:
             }
         }
         while (!dups_.empty()) writeDue(UINT64_MAX);
+        if (cfg_.otlp) flushBatch();
         out_.flush();
         if (cfg_.stats) printStats();
     }
@@ -581,6 +640,22 @@ private:
     uint64_t dupSeq_ = 0, dupBytes_ = 0;
     Buf line_, fb_, bad_;
     Stats st_;
+    // Bytes of the native output (lines and newlines), whichever format is
+    // written: the stop rule counts these, so --format otlp gives the same
+    // spans as the native output for the same flags.
+    uint64_t sized_ = 0;
+    // --format otlp: the batch being gathered, by (service, host) resource
+    struct Res {
+        uint16_t svc = 0;
+        uint32_t host = 0;
+        Buf spans;  // span objects, comma-separated
+    };
+    Buf otlpSpan_, batch_;
+    std::deque<Res> res_;  // Buf does not move: a deque keeps them in place
+    uint32_t resUsed_ = 0;
+    std::unordered_map<uint64_t, uint32_t> resIndex_;  // (svc, host) -> index into res_
+    uint64_t batchSpans_ = 0, otlpLines_ = 0;
+    int64_t batchOpenMs_ = 0, nowMs_ = 0;
     double lineEstimate_;
     int64_t tsDay_ = INT64_MIN;
     char tsDate_[11] = {};
@@ -632,10 +707,10 @@ private:
         if (st_.traces == 0) return false;
         if (cfg_.chain || cfg_.fanout) return true;
         if (cfg_.traces) return st_.traces >= cfg_.traces;
-        double avg = st_.lines >= 200 ? static_cast<double>(out_.total) / static_cast<double>(st_.lines) : lineEstimate_;
+        double avg = st_.lines >= 200 ? static_cast<double>(sized_) / static_cast<double>(st_.lines) : lineEstimate_;
         double pending = static_cast<double>(heap_.size()) * avg * (1.0 + cfg_.dupRate + cfg_.badRate) +
                          static_cast<double>(dupBytes_);
-        return static_cast<double>(out_.total) + pending >= static_cast<double>(cfg_.size);
+        return static_cast<double>(sized_) + pending >= static_cast<double>(cfg_.size);
     }
 
     // ------------------------------------------------------------ trace building
@@ -926,6 +1001,119 @@ private:
         b.put("]}");
     }
 
+    // ------------------------------------------------------------ OTLP
+
+    // Native ids are 16 (trace) and 8 (span) hex digits; OTLP's are 32 and
+    // 16. The native id is kept as the low half, a mix of it is the high half.
+    void putOtlpTraceId(Buf& b, uint64_t id) {
+        b.putHex(mix64(id ^ 0x6f746c7074726163ULL), 16);
+        b.putHex(id, 16);
+    }
+    void putOtlpSpanId(Buf& b, uint32_t id) {
+        b.putHex(mix32(id ^ 0x6f746c70U), 8);
+        b.putHex(id, 8);
+    }
+    static void putNanos(Buf& b, int64_t ms) {
+        b.put('"');
+        b.putInt(ms);
+        b.put("000000\"");
+    }
+    // SpanKind: SERVER 2 for the services that handle requests, CLIENT 3
+    // for the datastores' spans (the callers' db clients), PRODUCER 4 for
+    // Kafka. Datastores never call further, so no producer has children
+    // (a consumer child would leave its critical path).
+    int otlpKind(uint16_t svc) const {
+        if (svc == KAFKA) return 4;
+        return svc_[svc].kind == kStore ? 3 : 2;
+    }
+    static const char* otlpScope(uint16_t svc) {
+        switch (svc) {
+            case POSTGRES: return R"({"name":"io.opentelemetry.jdbc","version":"2.1.0-alpha"})";
+            case REDIS: return R"({"name":"io.opentelemetry.lettuce-5.1","version":"2.1.0-alpha"})";
+            case KAFKA: return R"({"name":"io.opentelemetry.kafka-clients-2.6","version":"2.1.0-alpha"})";
+            case ES: return R"({"name":"io.opentelemetry.elasticsearch-rest-7.0","version":"2.1.0-alpha"})";
+            default: return R"({"name":"io.opentelemetry.http","version":"2.1.0-alpha"})";
+        }
+    }
+
+    // One span object as the collector's file exporter writes it.
+    void formatOtlpSpan(Buf& b, const Trace& t, uint32_t i) {
+        const Span& s = t.spans[i];
+        const SvcDef& d = svc_[s.svc];
+        b.clear();
+        b.put("{\"traceId\":\"");
+        putOtlpTraceId(b, t.id);
+        b.put("\",\"spanId\":\"");
+        putOtlpSpanId(b, s.id);
+        if (s.parent != NONE) {
+            b.put("\",\"parentSpanId\":\"");
+            putOtlpSpanId(b, s.flags & F_ORPHAN ? s.fakeParent : t.spans[s.parent].id);
+        }
+        b.put("\",\"name\":\"");
+        b.put(d.ops[s.op]);
+        b.put("\",\"kind\":");
+        b.putInt(otlpKind(s.svc));
+        b.put(",\"startTimeUnixNano\":");
+        putNanos(b, s.start + s.clockOff);
+        b.put(",\"endTimeUnixNano\":");
+        putNanos(b, s.start + s.clockOff + s.dur);
+        b.put(",\"attributes\":[{\"key\":\"http.status_code\",\"value\":{\"intValue\":\"");
+        b.putInt(s.code);
+        b.put("\"}}],\"status\":");
+        b.put(s.code >= 500 ? "{\"code\":2}}" : "{}}");
+    }
+
+    // Adds a span object to the batch under its (service, host) resource;
+    // the batch is written first when it has been open --otlp-timeout ms,
+    // and as soon as it holds --otlp-batch spans.
+    void batchAdd(uint16_t svc, uint32_t host, std::string_view span) {
+        if (batchSpans_ && cfg_.otlpTimeoutMs &&
+            nowMs_ - batchOpenMs_ >= static_cast<int64_t>(cfg_.otlpTimeoutMs))
+            flushBatch();
+        if (batchSpans_ == 0) batchOpenMs_ = nowMs_;
+        const auto [it, fresh] = resIndex_.try_emplace(uint64_t{svc} << 32 | host, resUsed_);
+        if (fresh) {
+            if (resUsed_ == res_.size()) res_.emplace_back();
+            Res& r = res_[resUsed_++];
+            r.svc = svc;
+            r.host = host;
+            r.spans.clear();
+        } else {
+            res_[it->second].spans.put(',');
+        }
+        res_[it->second].spans.put(span);
+        if (++batchSpans_ >= cfg_.otlpBatch) flushBatch();
+    }
+    void batchAdd(uint16_t svc, uint32_t host, const Buf& span) { batchAdd(svc, host, std::string_view(span.p, span.n)); }
+
+    void flushBatch() {
+        if (batchSpans_ == 0) return;
+        Buf& b = batch_;
+        b.clear();
+        b.put("{\"resourceSpans\":[");
+        for (uint32_t r = 0; r < resUsed_; ++r) {
+            Res& res = res_[r];
+            b.put(r ? ",{\"resource\":{\"attributes\":[" : "{\"resource\":{\"attributes\":[");
+            b.put("{\"key\":\"service.name\",\"value\":{\"stringValue\":\"");
+            b.put(svc_[res.svc].name);
+            b.put("\"}},{\"key\":\"host.name\",\"value\":{\"stringValue\":\"");
+            b.put(host(res.host));
+            b.put("\"}},{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"opentelemetry\"}}"
+                  ",{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"1.32.0\"}}]}"
+                  ",\"scopeSpans\":[{\"scope\":");
+            b.put(otlpScope(res.svc));
+            b.put(",\"spans\":[");
+            b.put(std::string_view(res.spans.p, res.spans.n));
+            b.put("]}]}");
+        }
+        resIndex_.clear();
+        b.put("]}\n");
+        out_.write(b.p, b.n);
+        resUsed_ = 0;
+        batchSpans_ = 0;
+        ++otlpLines_;
+    }
+
     void putIsoMs(Buf& b, int64_t ms) {
         int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
         int64_t rem = ms - day * 86400000;
@@ -967,8 +1155,11 @@ private:
         b.put('Z');
     }
 
-    // Write one record (native line in `rec`), wrapped for Filebeat if asked.
-    void emitRecord(const Buf& rec, uint32_t h, int64_t endMs, bool mayDup) {
+    // Write one record (native line in `rec`), wrapped for Filebeat if asked;
+    // with --format otlp the span object `otlp` of service `svc` goes into
+    // the batch instead, and `rec` only counts for the stop rule.
+    void emitRecord(const Buf& rec, uint32_t h, int64_t endMs, bool mayDup, const Buf* otlp = nullptr,
+                    uint16_t svc = 0) {
         const Buf* outLine = &rec;
         if (cfg_.filebeat) {
             Buf& b = fb_;
@@ -987,12 +1178,18 @@ private:
             hostOff_[h] += rec.n + 1;
             outLine = &b;
         }
-        out_.write(outLine->p, outLine->n);
-        out_.write("\n", 1);
+        sized_ += outLine->n + 1;
+        if (otlp) {
+            batchAdd(svc, h, *otlp);
+        } else {
+            out_.write(outLine->p, outLine->n);
+            out_.write("\n", 1);
+        }
         ++st_.lines;
         if (mayDup && arng_.chance(cfg_.dupRate)) {
-            Dup d{st_.lines + 1 + arng_.below(1000), dupSeq_++, std::string(outLine->p, outLine->n)};
-            dupBytes_ += d.line.size() + 1;
+            const Buf& kept = otlp ? *otlp : *outLine;
+            Dup d{st_.lines + 1 + arng_.below(1000), dupSeq_++, std::string(kept.p, kept.n), outLine->n + 1, svc, h};
+            dupBytes_ += d.sized;
             dups_.push_back(std::move(d));
             std::push_heap(dups_.begin(), dups_.end(), DupLater());
         }
@@ -1004,9 +1201,14 @@ private:
             std::pop_heap(dups_.begin(), dups_.end(), DupLater());
             Dup d = std::move(dups_.back());
             dups_.pop_back();
-            dupBytes_ -= d.line.size() + 1;
-            out_.write(d.line.data(), d.line.size());
-            out_.write("\n", 1);
+            dupBytes_ -= d.sized;
+            sized_ += d.sized;
+            if (cfg_.otlp) {
+                batchAdd(static_cast<uint16_t>(d.svc), d.host, d.line);
+            } else {
+                out_.write(d.line.data(), d.line.size());
+                out_.write("\n", 1);
+            }
             ++st_.lines;
             ++st_.dups;
         }
@@ -1017,7 +1219,13 @@ private:
         const Span& s = t.spans[idx];
         formatSpan(line_, t, idx, Variant{});
         const int64_t endMs = s.start + s.clockOff + s.dur;
-        emitRecord(line_, s.host, endMs, true);
+        if (cfg_.otlp) {
+            nowMs_ = s.start + s.dur;  // the collector's clock: true time, not the host's
+            formatOtlpSpan(otlpSpan_, t, idx);
+            emitRecord(line_, s.host, endMs, true, &otlpSpan_, s.svc);
+        } else {
+            emitRecord(line_, s.host, endMs, true);
+        }
         ++st_.spanLines;
         if (arng_.chance(cfg_.badRate)) emitBad(t, idx, endMs);
     }
@@ -1106,6 +1314,13 @@ private:
                      static_cast<unsigned long long>(st_.dups), static_cast<unsigned long long>(badTotal),
                      static_cast<unsigned long long>(st_.bad[0]), static_cast<unsigned long long>(st_.bad[1]),
                      static_cast<unsigned long long>(st_.bad[2]), static_cast<unsigned long long>(st_.bad[3]));
+        if (cfg_.otlp)
+            std::fprintf(stderr,
+                         "trace-gen: otlp: %llu lines (batches), %llu span objects, %.0f a line; the native "
+                         "output would have been %llu bytes\n",
+                         static_cast<unsigned long long>(otlpLines_), static_cast<unsigned long long>(st_.lines),
+                         otlpLines_ ? static_cast<double>(st_.lines) / static_cast<double>(otlpLines_) : 0.0,
+                         static_cast<unsigned long long>(sized_));
     }
 };
 
