@@ -72,6 +72,10 @@ std::string shell_word(const std::string& path) {
   return quoted + "'";
 }
 
+bool refused(Compression kind) {
+  return kind == Compression::kXz || kind == Compression::kBzip2 || kind == Compression::kLz4;
+}
+
 std::string refusal(Compression kind, const std::string& path) {
   const std::string tool = kind == Compression::kXz ? "xz" : kind == Compression::kBzip2 ? "bzip2" : "lz4";
   const std::string decompress = path == "-" ? "... | " + tool + " -dc" : tool + " -dc " + shell_word(path);
@@ -282,6 +286,19 @@ Compression compression_of(std::string_view head) {
   return Compression::kPlain;
 }
 
+std::string refused_compression(const std::string& path) {
+  if (path == "-") return {};
+  // O_NONBLOCK: opening a named pipe would wait for its writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {};
+  char head[kMagicBytes];
+  const ssize_t got = is_regular(fd) ? ::pread(fd, head, sizeof head, 0) : -1;
+  ::close(fd);
+  if (got <= 0) return {};
+  const Compression kind = compression_of({head, static_cast<std::size_t>(got)});
+  return refused(kind) ? refusal(kind, path) : std::string();
+}
+
 std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& error) {
   int fd = 0;
   const bool is_stdin = path == "-";
@@ -316,7 +333,7 @@ std::unique_ptr<ByteSource> open_input(const std::string& path, std::string& err
   }
   peeked.resize(got);
   const Compression kind = compression_of(peeked);
-  if (kind == Compression::kXz || kind == Compression::kBzip2 || kind == Compression::kLz4) {
+  if (refused(kind)) {
     error = refusal(kind, path);
     if (!is_stdin) ::close(fd);
     return nullptr;

@@ -47,4 +47,9 @@ inline constexpr std::size_t kMagicBytes = 10;
 // What an input's first bytes (kMagicBytes of them, or all it has) say it is.
 Compression compression_of(std::string_view head);
 
+// Why open_input would refuse the regular file at `path` for its compression
+// (xz, bzip2, lz4), or "" when it would not. For a check before any input is
+// read; nothing else is looked at (open_input says what else is wrong).
+std::string refused_compression(const std::string& path);
+
 }  // namespace ta

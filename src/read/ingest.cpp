@@ -12,6 +12,7 @@
 #include <memory>
 #include <thread>
 
+#include "read/byte_source.h"
 #include "read/file_chunks.h"
 #include "read/line_reader.h"
 #include "read/peeked_source.h"
@@ -32,6 +33,7 @@ std::string check_inputs(const std::vector<std::string>& paths) {
       return fmt::format("{}: is a directory (give the files in it, e.g. {}/*.jsonl)", path, dir);
     }
     if (::access(path.c_str(), R_OK) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
+    if (const std::string why = refused_compression(path); !why.empty()) return fmt::format("{}: {}", path, why);
   }
   return {};
 }
@@ -44,8 +46,11 @@ InputSize input_size(const std::vector<std::string>& paths) {
       size.all_regular = false;
       continue;
     }
-    const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-    size.bytes += static_cast<std::uint64_t>(st.st_size) * (gz ? 10 : 1);
+    auto ends = [&](std::string_view s) {
+      return path.size() > s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+    };
+    const bool packed = ends(".gz") || ends(".zst");
+    size.bytes += static_cast<std::uint64_t>(st.st_size) * (packed ? 10 : 1);
   }
   return size;
 }

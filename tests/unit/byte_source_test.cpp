@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -180,6 +181,7 @@ TEST_CASE("xz, bzip2 and lz4 input is refused with the command that decompresses
     CHECK(refused(p) == tool + "-compressed input is not read; decompress it first: " + tool + " -dc " + p.string() +
                             " | trace-assemble -");
     CHECK(FileChunks::open(p.string(), 1 << 20, 1 << 20) == nullptr);
+    CHECK(refused_compression(p.string()) == refused(p));
   };
   check("spans.jsonl.xz", std::string("\xfd\x37\x7a\x58\x5a\x00", 6), "xz");
   check("spans.jsonl.bz2", "BZh9\x31\x41\x59\x26\x53\x59", "bzip2");
@@ -208,6 +210,22 @@ TEST_CASE("xz, bzip2 and lz4 input is refused with the command that decompresses
     CHECK_FALSE(opened);
     CHECK(error == "bzip2-compressed input is not read; decompress it first: ... | bzip2 -dc | trace-assemble -");
   }
+}
+
+TEST_CASE("refused_compression looks only at regular files, and only refuses") {
+  TempDir dir;
+  const fs::path text = dir.path / "spans.jsonl";
+  write_file(text, "{}\n");
+  CHECK(refused_compression(text.string()).empty());
+  const fs::path zst = dir.path / "spans.zst";
+  write_file(zst, zstd("{}\n"));
+  CHECK(refused_compression(zst.string()).empty());
+  CHECK(refused_compression((dir.path / "missing.xz").string()).empty());
+  CHECK(refused_compression(dir.path.string()).empty());
+  CHECK(refused_compression("-").empty());
+  const fs::path fifo = dir.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(refused_compression(fifo.string()).empty());  // without waiting for a writer
 }
 
 TEST_CASE("text that only starts like a compressed file is text") {
