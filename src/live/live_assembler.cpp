@@ -8,16 +8,6 @@
 
 namespace ta {
 
-std::string_view emit_name(Emit why) {
-  switch (why) {
-    case Emit::kComplete: return "complete";
-    case Emit::kWindow: return "window";
-    case Emit::kEvicted: return "evicted";
-    case Emit::kEnd: return "end";
-  }
-  return "?";
-}
-
 // A set of 64-bit keys, each marked "seen" or "expected" in its lowest bit,
 // so a lookup touches one array. Linear probing, backward-shift erase:
 // memory follows the peak number of keys and there are no tombstones.

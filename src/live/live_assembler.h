@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analyze/emit.h"
 #include "analyze/summary.h"
 #include "assemble/trace.h"
 #include "parse/span_record.h"
@@ -18,15 +19,7 @@
 
 namespace ta {
 
-// Why a trace was written.
-enum class Emit : std::uint8_t {
-  kComplete,  // root and every expected span arrived
-  kWindow,    // incomplete; the watermark passed its last activity
-  kEvicted,   // incomplete; --max-open-traces reached, it was the least recently active
-  kEnd,       // incomplete; the input ended (or the run was stopped)
-};
-inline constexpr int kEmitKinds = 4;
-std::string_view emit_name(Emit why);
+
 
 struct LiveOptions {
   Nanos window = 30'000'000'000;
@@ -35,12 +28,7 @@ struct LiveOptions {
   AssembleOptions assemble;
 };
 
-struct LiveCounts {
-  std::array<std::uint64_t, kEmitKinds> emitted{};
-  std::uint64_t late = 0;      // spans of a trace already written: counted, not merged
-  std::uint64_t dropped = 0;   // spans over --max-trace-spans
-  std::uint64_t open_peak = 0;
-};
+
 
 class LiveAssembler {
  public:

@@ -68,8 +68,17 @@ FormatReader::FormatReader(InputFormat forced, const ParseOptions& options)
   adapter_.group_field = options.group_field;
 }
 
+// A line that is surely not native: an OTLP document (its first key), or
+// an array. The native parser is not tried on it first.
+static bool surely_other(std::string_view line) {
+  const std::size_t p = line.find_first_not_of(" \t");
+  if (p == std::string_view::npos) return false;
+  if (line[p] == '[') return true;
+  return line.compare(p, 17, "{\"resourceSpans\":") == 0;
+}
+
 bool FormatReader::read_line(std::string_view line, std::size_t capacity, SpanRecord& record, RecordSink& sink) {
-  if (forced_ == InputFormat::kAuto || forced_ == InputFormat::kNative) {
+  if (forced_ == InputFormat::kNative || (forced_ == InputFormat::kAuto && !surely_other(line))) {
     if (native_.parse(line, capacity, record)) {
       record.clear_details();
       return true;
@@ -139,10 +148,15 @@ void FormatReader::read_value(json::Ref value, std::string_view text, std::size_
 }
 
 void FormatReader::read_native(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink) {
-  if (value.is_array()) {
-    for (json::Ref e : value.elements()) read_native(e, text, capacity, sink);
+  if (value.is_array()) {  // an array of native spans: each on its own (one level: a nested array is no span)
+    for (json::Ref e : value.elements()) read_native_object(e, text, capacity, sink);
     return;
   }
+  read_native_object(value, text, capacity, sink);
+}
+
+void FormatReader::read_native_object(json::Ref value, std::string_view text, std::size_t capacity,
+                                      RecordSink& sink) {
   const std::size_t at = value.offset();
   const std::string_view raw = text.substr(at, value.text().size());
   if (value.type() != json::Type::kObject) {

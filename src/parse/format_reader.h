@@ -40,6 +40,7 @@ class FormatReader {
  private:
   void read_value(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink);
   void read_native(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink);
+  void read_native_object(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink);
 
   InputFormat forced_;
   SpanParser native_;

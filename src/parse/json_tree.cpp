@@ -1,6 +1,10 @@
 #include "parse/json_tree.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <charconv>
@@ -111,22 +115,40 @@ bool Tree::fail(std::size_t offset, std::string reason) {
   return false;
 }
 
+// The first byte at or after p that ends a plain run of a string: a quote,
+// a backslash or a control byte; input.size() when there is none.
+static std::size_t string_stop(std::string_view input, std::size_t p) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1f);
+  for (; p + 16 <= input.size(); p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(input.data() + p));
+    const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                      _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));  // unsigned v <= 0x1f
+    if (const int mask = _mm_movemask_epi8(stop)) return p + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; p < input.size(); ++p) {
+    const auto c = static_cast<unsigned char>(input[p]);
+    if (c == '"' || c == '\\' || c < 0x20) return p;
+  }
+  return p;
+}
+
 bool Tree::parse_string(std::size_t& p, Node& n) {
   const std::size_t open = p++;
   const std::size_t begin = p;
   bool escaped = false;
   std::size_t arena_at = 0;
   while (true) {
+    const std::size_t stop = string_stop(input_, p);
+    if (escaped) arena_.append(input_.data() + p, stop - p);
+    p = stop;
     if (p >= input_.size()) return fail(p, "unexpected end of input in a string");
     const char c = input_[p];
     if (c == '"') break;
     if (static_cast<unsigned char>(c) < 0x20)
       return fail(p, fmt::format("raw control character 0x{:02x} in a string", static_cast<unsigned>(c)));
-    if (c != '\\') {
-      if (escaped) arena_ += c;
-      ++p;
-      continue;
-    }
+    // A backslash.
     if (!escaped) {
       escaped = true;
       arena_at = arena_.size();
@@ -161,7 +183,11 @@ bool Tree::parse_string(std::size_t& p, Node& n) {
         p += used;
         continue;
       }
-      default: return fail(p, fmt::format("invalid escape '\\{}' in a string", e));
+      default: {
+        const auto b = static_cast<unsigned char>(e);
+        return fail(p, b >= 0x20 && b < 0x7f ? fmt::format("invalid escape '\\{}' in a string", e)
+                                             : fmt::format("invalid escape: '\\' before byte 0x{:02x} in a string", b));
+      }
     }
     p += 2;
   }
@@ -290,8 +316,10 @@ bool Tree::parse(std::string_view input, std::size_t& pos) {
         opened = false;
       }
       if (stack_.empty()) {
-        const std::size_t bad = first_invalid_utf8(input.substr(start, p - start));
-        if (bad != p - start) return fail(start + bad, "invalid UTF-8");
+        if (!simdjson::validate_utf8(input.data() + start, p - start)) {
+          const std::size_t bad = first_invalid_utf8(input.substr(start, p - start));
+          return fail(start + bad, "invalid UTF-8");
+        }
         pos = p;
         return true;
       }

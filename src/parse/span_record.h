@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/span.h"
+#include "util/basic_types.h"
 
 namespace ta {
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "store/span.h"
+#include "util/basic_types.h"
 
 namespace ta {
 

@@ -3,7 +3,7 @@
 
 #include "analyze/summary.h"
 #include "cli/options.h"
-#include "live/live_assembler.h"
+#include "analyze/emit.h"
 #include "read/ingest.h"
 #include "report/output.h"
 #include "store/symbols.h"

@@ -68,7 +68,9 @@ bool nothing_read(const InputStats& in) {
 }
 
 std::string nothing_read_reason(const InputStats& in) {
-  if (in.records() == 0) return "no span was read: the input holds only blank lines";
+  if (in.records() == 0)
+    return in.documents > 0 || in.lines > 0 ? "no span was read: the input's JSON holds no span objects (empty lists)"
+                                            : "no span was read: the input holds only blank lines";
   const char* looked = in.documents > 0 ? "a whole JSON document (an array, or JSON printed across lines)" : "one record per line";
   std::string first;
   if (!in.rejections.empty()) {

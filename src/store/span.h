@@ -4,24 +4,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include "util/basic_types.h"
+
 namespace ta {
 
-// All times are integer nanoseconds since the epoch: exact for every input
-// unit (s, ms, µs, ns) and fractional milliseconds, and int64 holds epoch
-// nanoseconds until the year 2262.
-using Nanos = std::int64_t;
 
-inline constexpr std::uint32_t kNone = 0xffffffffu;
-inline constexpr std::int16_t kNoCode = -1;
-
-// Bytes held in a trace's text arena.
-struct TextRef {
-  std::uint32_t offset = 0;
-  std::uint32_t length = 0;
-};
-
-// An interned label (host, service, operation, group value); 0 is "".
-using Symbol = std::uint32_t;
 
 enum SpanFlag : std::uint16_t {
   kInferred = 1u << 0,      // made from a requestStacks entry with no line

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/span.h"
+#include "util/basic_types.h"
 
 namespace ta {
 

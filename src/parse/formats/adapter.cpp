@@ -1,21 +1,64 @@
 #include "parse/formats/adapter.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ta {
 
-std::string_view lower_hex_id(std::string_view id, Scratch& scratch) {
+namespace {
+
+enum class Hex { kNo, kLower, kUpper };  // kUpper: hex with an upper-case letter
+
+Hex hex_case(std::string_view id) {
+  if (id.empty()) return Hex::kNo;
   bool upper = false;
-  for (char c : id) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // 16 characters at a time (ids are 16 or 32): digits, a-f, A-F.
+  const auto in = [](__m128i v, char lo, char hi) {
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+  };
+  for (; i + 16 <= id.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + i));
+    const __m128i big = in(v, 'A', 'F');
+    const __m128i ok = _mm_or_si128(_mm_or_si128(in(v, '0', '9'), in(v, 'a', 'f')), big);
+    if (_mm_movemask_epi8(ok) != 0xFFFF) return Hex::kNo;
+    upper = upper || _mm_movemask_epi8(big) != 0;
+  }
+#endif
+  for (; i < id.size(); ++i) {
+    const char c = id[i];
     if (c >= 'A' && c <= 'F') {
       upper = true;
     } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return id;  // not hex: kept as it is
+      return Hex::kNo;
     }
   }
-  if (!upper) return id;
+  return upper ? Hex::kUpper : Hex::kLower;
+}
+
+std::string_view lowered(std::string_view id, Scratch& scratch) {
   std::string lower(id);
   for (char& c : lower)
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   return scratch.keep(std::move(lower));
+}
+
+}  // namespace
+
+std::optional<std::string_view> hex_id_lower(std::string_view id, Scratch& scratch) {
+  switch (hex_case(id)) {
+    case Hex::kNo: return std::nullopt;
+    case Hex::kLower: return id;
+    case Hex::kUpper: break;
+  }
+  return lowered(id, scratch);
+}
+
+std::string_view lower_hex_id(std::string_view id, Scratch& scratch) {
+  return hex_case(id) == Hex::kUpper ? lowered(id, scratch) : id;
 }
 
 }  // namespace ta

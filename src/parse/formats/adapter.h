@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,5 +35,7 @@ class Scratch {
 // Ids as the formats write them: hex of either case, back in lower case
 // (other ids are left as they are).
 std::string_view lower_hex_id(std::string_view id, Scratch& scratch);
+// The same for an id that must be hex: nullopt when it is not (or empty).
+std::optional<std::string_view> hex_id_lower(std::string_view id, Scratch& scratch);
 
 }  // namespace ta

@@ -285,7 +285,8 @@ class OtlpReader {
 
 void OtlpReader::read(Ref document) {
   const Ref list = document.get("resourceSpans");
-  if (!list || list.is_null()) return;
+  if (!list) return reject(document, "otlp: not an OTLP JSON document (no resourceSpans)");
+  if (list.is_null()) return;  // an empty export
   if (!list.is_array()) return reject(list, "otlp: resourceSpans is not an array");
   for (Ref element : list.elements()) {
     if (!element.is_object()) {
@@ -327,27 +328,49 @@ void OtlpReader::read_span(Ref span, const Resource& resource) {
   }
 }
 
+// A span's members, found in one pass over them (the first of a name wins,
+// as Ref::get would give it).
+struct SpanFields {
+  Ref trace_id, span_id, parent, start, end, name, kind, status, attributes, events, links;
+  explicit SpanFields(Ref span) {
+    for (auto [key, value] : span.members()) {
+      Ref* field = nullptr;
+      if (key == "traceId") field = &trace_id;
+      else if (key == "spanId") field = &span_id;
+      else if (key == "parentSpanId") field = &parent;
+      else if (key == "startTimeUnixNano") field = &start;
+      else if (key == "endTimeUnixNano") field = &end;
+      else if (key == "name") field = &name;
+      else if (key == "kind") field = &kind;
+      else if (key == "status") field = &status;
+      else if (key == "attributes") field = &attributes;
+      else if (key == "events") field = &events;
+      else if (key == "links") field = &links;
+      if (field && !*field) *field = value;
+    }
+  }
+};
+
 bool OtlpReader::fill(Ref span, const Resource& resource) {
   reset_record(resource);
-  if (!read_id(span.get("traceId"), "traceId", 32, record_.trace_id)) return false;
-  if (!read_id(span.get("spanId"), "spanId", 16, record_.span_id)) return false;
-  const Ref parent = span.get("parentSpanId");
-  if (!names_no_parent(parent) && !read_id(parent, "parentSpanId", 16, record_.parent_id)) return false;
+  const SpanFields f(span);
+  if (!read_id(f.trace_id, "traceId", 32, record_.trace_id)) return false;
+  if (!read_id(f.span_id, "spanId", 16, record_.span_id)) return false;
+  if (!names_no_parent(f.parent) && !read_id(f.parent, "parentSpanId", 16, record_.parent_id)) return false;
   Nanos end = 0;
-  if (!read_nanos(span.get("startTimeUnixNano"), "startTimeUnixNano", record_.start)) return false;
-  if (!read_nanos(span.get("endTimeUnixNano"), "endTimeUnixNano", end)) return false;
+  if (!read_nanos(f.start, "startTimeUnixNano", record_.start)) return false;
+  if (!read_nanos(f.end, "endTimeUnixNano", end)) return false;
   if (end < record_.start)
     return fail("otlp: endTimeUnixNano is before startTimeUnixNano (the span ends before it starts)");
   record_.duration = end - record_.start;
-  record_.operation = span.get("name").text();
-  if (const int kind = enum_value(span.get("kind"), kKindNames); kind >= 0) record_.kind = kKinds[kind];
-  const Ref status = span.get("status");
-  if (const int code = enum_value(status.get("code"), kStatusNames); code >= 0) record_.status = kStatuses[code];
-  if (const Ref message = status.get("message"); message.is_string()) record_.status_message = message.text();
-  read_attributes(span.get("attributes"), scratch_, record_.attributes);
+  record_.operation = f.name.text();
+  if (const int kind = enum_value(f.kind, kKindNames); kind >= 0) record_.kind = kKinds[kind];
+  if (const int code = enum_value(f.status.get("code"), kStatusNames); code >= 0) record_.status = kStatuses[code];
+  if (const Ref message = f.status.get("message"); message.is_string()) record_.status_message = message.text();
+  read_attributes(f.attributes, scratch_, record_.attributes);
   record_.http_code = http_code_of(record_.attributes);
-  read_events(span.get("events"));
-  read_links(span.get("links"));
+  read_events(f.events);
+  read_links(f.links);
   if (!options_.group_field.empty()) record_.group = group_of(resource);
   return true;
 }
@@ -359,11 +382,12 @@ bool OtlpReader::read_id(Ref id, std::string_view field, std::size_t digits, std
   if (!id.is_string()) return fail(fmt::format("otlp: {} is not a string", field));
   const std::string_view text = id.text();
   if (text.empty()) return fail(fmt::format("otlp: {} is empty", field));
-  if (!is_hex(text))
+  const std::optional<std::string_view> lower = hex_id_lower(text, scratch_);
+  if (!lower)
     return fail(fmt::format("otlp: {} {} is not hex (OTLP JSON writes ids in hex, not base64)", field, shown(text)));
   if (text.size() != digits)
     return fail(fmt::format("otlp: {} {} has {} hex digits, not {}", field, shown(text), text.size(), digits));
-  out = lower_hex_id(text, scratch_);
+  out = *lower;
   return true;
 }
 
