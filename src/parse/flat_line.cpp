@@ -2,9 +2,10 @@
 // common shape (a flat object of strings, numbers and nulls, requestStacks an
 // array of flat objects, no escapes). It accepts only valid JSON and fills
 // exactly what the careful reading would; anything else (escapes, nested
-// unknown values, Filebeat envelopes, repeated keys, any error) makes it give
-// up, and the line is read again the careful way, which also words the
-// reason. The fuzz target checks that both readings agree.
+// unknown values, Filebeat envelopes, repeated keys, the optional `kind`,
+// `tags` and `logs`, any error) makes it give up, and the line is read again
+// the careful way, which also words the reason. The fuzz target checks that
+// both readings agree.
 //
 // Where the time goes on a typical line: the known keys are recognised by
 // their bytes where they lie (no scan for the closing quote, no second
@@ -499,6 +500,9 @@ bool SpanParser::parse_flat(std::string_view line) {
       case kName: ok = c.id(p_.name); break;
       case kGroup: ok = c.id(p_.group); break;
       case kRequestStacks: ok = flat_calls(c, calls_); break;
+      case kKind:
+      case kTags:
+      case kLogs: return false;  // span details: the careful reading takes them
       case kOtherKey: ok = !envelope_key(key) && c.skip(); break;
     }
     if (!ok || !c.next('}', more)) return false;

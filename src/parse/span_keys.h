@@ -9,7 +9,11 @@ namespace ta {
 
 enum SpanKey : unsigned {
   kTraceId, kSpanId, kParentSpanId, kTimestamp, kDuration, kHttpCode, kService, kOperation,
-  kRequestStacks, kHost, kName, kGroup, kOtherKey
+  kRequestStacks, kHost, kName, kGroup,
+  // Optional details (kind, tags object, logs array): only the careful
+  // reading takes them; the flat reading gives such a line up.
+  kKind, kTags, kLogs,
+  kOtherKey
 };
 
 inline SpanKey span_key(std::string_view key, const std::string& group_field) {
@@ -17,6 +21,9 @@ inline SpanKey span_key(std::string_view key, const std::string& group_field) {
     case 4:
       if (key == "host") return kHost;
       if (key == "name") return kName;
+      if (key == "kind") return kKind;
+      if (key == "tags") return kTags;
+      if (key == "logs") return kLogs;
       break;
     case 7:
       if (key == "traceId") return kTraceId;
@@ -45,6 +52,5 @@ inline SpanKey span_key(std::string_view key, const std::string& group_field) {
   if (!group_field.empty() && key == group_field) return kGroup;
   return kOtherKey;
 }
-
 
 }  // namespace ta

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -140,6 +141,158 @@ simdjson::error_code consume_scalar(simdjson::ondemand::value& value, std::strin
 
 bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
 
+// A JSON number's text (RFC 8259): 0 when it is not one, 1 for a whole
+// number (no fraction, no exponent), 2 for any other.
+int json_number(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return 0;
+  }
+  int kind = 1;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return 0;
+    kind = 2;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return 0;
+    kind = 2;
+  }
+  return i == s.size() ? kind : 0;
+}
+
+// Strict JSON grammar (RFC 8259) of one array or object's text, as a tag's
+// value: On-Demand only counted its brackets. Iterative (`open` is the stack
+// of brackets, kept by the caller); UTF-8 is checked by simdjson already.
+// Unlike simdjson's DOM check, numbers of any size are fine (their text is
+// kept).
+bool strict_json(std::string_view s, std::string& open) {
+  open.clear();
+  std::size_t i = 0;
+  auto at = [&](char c) { return i < s.size() && s[i] == c; };
+  auto ws = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  };
+  auto string = [&] {  // at '"'
+    for (++i; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c != '\\') continue;
+      if (i >= s.size()) return false;
+      const char e = s[i++];
+      if (e == 'u') {
+        for (int k = 0; k < 4; ++k, ++i)
+          if (i >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+      } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+        return false;
+      }
+    }
+    return false;
+  };
+  auto key = [&] {  // a member's name and its ':'
+    ws();
+    if (!at('"') || !string()) return false;
+    ws();
+    if (!at(':')) return false;
+    ++i;
+    return true;
+  };
+  bool want_value = true;
+  for (;;) {
+    ws();
+    if (want_value) {
+      if (i >= s.size()) return false;
+      const char c = s[i];
+      if (c == '{' || c == '[') {
+        ++i;
+        ws();
+        if (at(c == '{' ? '}' : ']')) {
+          ++i;
+          want_value = false;
+        } else {
+          open.push_back(c);
+          if (c == '{' && !key()) return false;
+        }
+        continue;
+      }
+      if (c == '"') {
+        if (!string()) return false;
+      } else if (c == 't' || c == 'f' || c == 'n') {
+        const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+        if (s.substr(i, word.size()) != word) return false;
+        i += word.size();
+      } else {
+        const std::size_t from = i;
+        while (i < s.size() && std::string_view("+-.0123456789eE").find(s[i]) != std::string_view::npos) ++i;
+        if (!json_number(s.substr(from, i - from))) return false;
+      }
+      want_value = false;
+      continue;
+    }
+    if (open.empty()) return i == s.size();
+    if (at(',')) {
+      ++i;
+      if (open.back() == '{' && !key()) return false;
+      want_value = true;
+    } else if (at(open.back() == '{' ? '}' : ']')) {
+      ++i;
+      open.pop_back();
+    } else {
+      return false;
+    }
+  }
+}
+
+bool same_letters(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(a[i]))) != lower[i]) return false;
+  return true;
+}
+
+// A span kind as a native line may spell it: server, client, producer,
+// consumer, internal in any case, or OTLP's SPAN_KIND_* names; "" and
+// SPAN_KIND_UNSPECIFIED leave it unset. False for anything else.
+bool kind_of(std::string_view name, SpanKind& out) {
+  static constexpr std::string_view kPrefix = "span_kind_";
+  bool prefixed = false;
+  if (name.size() > kPrefix.size() && same_letters(name.substr(0, kPrefix.size()), kPrefix)) {
+    name.remove_prefix(kPrefix.size());
+    prefixed = true;
+  }
+  static constexpr std::pair<std::string_view, SpanKind> kNames[] = {
+      {"server", SpanKind::kServer},     {"client", SpanKind::kClient},     {"producer", SpanKind::kProducer},
+      {"consumer", SpanKind::kConsumer}, {"internal", SpanKind::kInternal},
+  };
+  for (const auto& [n, kind] : kNames) {
+    if (same_letters(name, n)) {
+      out = kind;
+      return true;
+    }
+  }
+  if (name.empty() || (prefixed && same_letters(name, "unspecified"))) {
+    out = SpanKind::kUnset;
+    return true;
+  }
+  return false;
+}
+
+// The `error` tag set to true (or "true") marks the span as failed.
+bool error_tag(const AttributeRecord& a) {
+  return a.key == "error" && a.value == "true" && (a.type == ValueType::kBool || a.type == ValueType::kString);
+}
+
 }  // namespace
 
 std::string describe_json_error(error_code err) {
@@ -169,6 +322,7 @@ bool SpanParser::fail(std::string reason) {
 }
 
 bool SpanParser::json_error(error_code err, std::string_view where) {
+  json_failed_ = true;
   if (where.empty()) return fail(describe_json_error(err));
   return fail(fmt::format("{} in {}", describe_json_error(err), where));
 }
@@ -176,6 +330,11 @@ bool SpanParser::json_error(error_code err, std::string_view where) {
 void SpanParser::reset() {
   p_ = Pending{};
   calls_.clear();  // keeps its capacity
+  attributes_.clear();
+  events_.clear();
+  event_attributes_.clear();
+  detail_error_.clear();
+  json_failed_ = false;
 }
 
 bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& out) {
@@ -274,6 +433,19 @@ bool SpanParser::parse_fields(object obj, bool envelope) {
       case kRequestStacks: ok = parse_calls(value); break;
       case kGroup: ok = read_label(value, key, p_.group); break;
       case kName: ok = read_label(value, key, p_.name); break;
+      case kKind: ok = parse_kind(value); break;
+      case kTags: {
+        json_type type;
+        if (auto err = value.type().get(type)) return json_error(err, key);
+        if (envelope && type == json_type::array) {
+          // Filebeat's own `tags` (a list of strings) beside the event.
+          if (auto err = skip_unused(value)) return json_error(err, key);
+        } else {
+          ok = parse_tags(value, "tags", attributes_);
+        }
+        break;
+      }
+      case kLogs: ok = parse_logs(value); break;
       case kHost:
       case kOtherKey: {
         bool handled = false;
@@ -426,6 +598,203 @@ bool SpanParser::parse_call(object obj, std::size_t index) {
   return true;
 }
 
+// A shape error in kind, tags or logs is kept aside, and reading goes on.
+void SpanParser::keep_detail_error(std::string reason) {
+  if (detail_error_.empty()) detail_error_ = std::move(reason);
+}
+
+// After a helper that may fail(): a broken line stops the reading, a value
+// of the wrong shape is noted (and the helper has left it to be skipped).
+bool SpanParser::note_detail(bool ok) {
+  if (ok) return true;
+  if (json_failed_) return false;
+  keep_detail_error(std::move(error_));
+  error_.clear();
+  return true;
+}
+
+bool SpanParser::detail_wrong_type(Value& value, std::string_view field, const char* expected) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, field);
+  if (auto err = skip_unused(value)) return json_error(err, field);
+  keep_detail_error(fmt::format("{} is {}, expected {}", field, type_name(type), expected));
+  return true;
+}
+
+bool SpanParser::parse_kind(Value value) {
+  std::string_view text;
+  simdjson::error_code err;
+  switch (scalar(value, text, err)) {
+    case Scalar::kNull:
+      return err ? json_error(err, "kind") : true;
+    case Scalar::kString:
+      if (err) return json_error(err, "kind");
+      break;
+    case Scalar::kNumber:
+      if (err || !json_number(text)) return json_error(simdjson::NUMBER_ERROR, "kind");
+      keep_detail_error("kind is a number, expected a string");
+      return true;
+    case Scalar::kOther:
+      return detail_wrong_type(value, "kind", "a string");
+  }
+  if (options_.group_field == "kind") p_.group = text;
+  if (!kind_of(text, p_.kind))
+    keep_detail_error(fmt::format("kind is not one of server, client, producer, consumer, internal: {}", quoted(text)));
+  return true;
+}
+
+// An object of key -> value: strings, numbers (their text as written), true
+// and false as they are, objects and arrays as their JSON text; null adds
+// nothing. The texts are views into the line or the parser's string buffer.
+bool SpanParser::parse_tags(Value value, std::string_view field, std::vector<AttributeRecord>& out) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, field);
+  if (type == json_type::null) {
+    std::string_view text;
+    simdjson::error_code err;
+    if (scalar(value, text, err) == Scalar::kNull && !err) return true;
+    return json_error(simdjson::N_ATOM_ERROR, field);
+  }
+  if (type != json_type::object) return detail_wrong_type(value, field, "an object");
+  object obj;
+  if (auto err = value.get_object().get(obj)) return json_error(err, field);
+  for (auto field_result : obj) {
+    simdjson::ondemand::field f;
+    if (auto err = std::move(field_result).get(f)) return json_error(err, field);
+    std::string_view key;
+    if (auto err = field_key(f, key)) return json_error(err, field);
+    Value v = f.value();
+    const std::string_view token = trim_right(v.raw_json_token());
+    if (token.empty()) return json_error(simdjson::TAPE_ERROR, field);
+    switch (token.front()) {
+      case '"': {
+        std::string_view text;
+        simdjson::error_code err;
+        (void)scalar(v, text, err);
+        if (err) return json_error(err, field);
+        out.push_back({key, text, ValueType::kString});
+        break;
+      }
+      case 'n':
+        if (token != "null") return json_error(simdjson::N_ATOM_ERROR, field);
+        if (auto err = consume_scalar(v, token)) return json_error(err, field);
+        break;
+      case 't':
+      case 'f': {
+        bool b = false;
+        if (v.get_bool().get(b)) return json_error(simdjson::T_ATOM_ERROR, field);
+        out.push_back({key, b ? std::string_view("true") : std::string_view("false"), ValueType::kBool});
+        break;
+      }
+      case '{': {
+        object nested;
+        std::string_view text;
+        if (auto err = v.get_object().get(nested)) return json_error(err, field);
+        if (auto err = nested.raw_json().get(text)) return json_error(err, field);
+        text = trim_right(text);
+        if (!strict_json(text, brackets_)) {
+          json_failed_ = true;
+          return fail(fmt::format("invalid JSON in {}", field));
+        }
+        out.push_back({key, text, ValueType::kJson});
+        break;
+      }
+      case '[': {
+        simdjson::ondemand::array nested;
+        std::string_view text;
+        if (auto err = v.get_array().get(nested)) return json_error(err, field);
+        if (auto err = nested.raw_json().get(text)) return json_error(err, field);
+        text = trim_right(text);
+        if (!strict_json(text, brackets_)) {
+          json_failed_ = true;
+          return fail(fmt::format("invalid JSON in {}", field));
+        }
+        out.push_back({key, text, ValueType::kJson});
+        break;
+      }
+      default: {
+        const int number = json_number(token);
+        if (!number) return json_error(simdjson::NUMBER_ERROR, field);
+        (void)consume_scalar(v, token);  // a number no double holds is still JSON
+        out.push_back({key, token, number == 1 ? ValueType::kInt : ValueType::kDouble});
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+bool SpanParser::parse_logs(Value value) {
+  json_type type;
+  if (auto err = value.type().get(type)) return json_error(err, "logs");
+  if (type == json_type::null) {
+    std::string_view text;
+    simdjson::error_code err;
+    if (scalar(value, text, err) == Scalar::kNull && !err) return true;
+    return json_error(simdjson::N_ATOM_ERROR, "logs");
+  }
+  if (type != json_type::array) return detail_wrong_type(value, "logs", "an array");
+  simdjson::ondemand::array arr;
+  if (auto err = value.get_array().get(arr)) return json_error(err, "logs");
+  std::size_t index = 0;
+  for (auto element : arr) {
+    Value entry;
+    if (auto err = element.get(entry)) return json_error(err, "logs");
+    if (auto err = entry.type().get(type)) return json_error(err, "logs");
+    if (type != json_type::object) {
+      if (!detail_wrong_type(entry, fmt::format("logs[{}]", index), "an object")) return false;
+    } else {
+      object obj;
+      if (auto err = entry.get_object().get(obj)) return json_error(err, "logs");
+      if (!parse_log(obj, index)) return false;
+    }
+    ++index;
+  }
+  return true;
+}
+
+// One `logs` entry: {timestamp, event (or name, or message), fields}.
+bool SpanParser::parse_log(object obj, std::size_t index) {
+  static constexpr std::string_view kKeys[] = {"timestamp", "event", "name", "message", "fields"};
+  const std::string where = fmt::format("logs[{}]", index);
+  PendingEvent event;
+  event.attributes_begin = static_cast<std::uint32_t>(event_attributes_.size());
+  bool has_time = false;
+  std::string_view names[3];  // event, name, message
+  unsigned seen = 0;
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (auto err = std::move(field_result).get(field)) return json_error(err, where);
+    std::string_view key;
+    if (auto err = field_key(field, key)) return json_error(err, where);
+    Value value = field.value();
+    unsigned k = 0;
+    while (k < std::size(kKeys) && key != kKeys[k]) ++k;
+    if (k < std::size(kKeys)) {
+      if (seen & (1u << k)) keep_detail_error(fmt::format("{}: duplicate key \"{}\"", where, key));
+      seen |= 1u << k;
+    }
+    bool ok = true;
+    switch (k) {
+      case 0: ok = note_detail(read_number(value, where + ".timestamp", event.time, has_time)); break;
+      case 1:
+      case 2:
+      case 3: ok = note_detail(read_label(value, fmt::format("{}.{}", where, key), names[k - 1])); break;
+      case 4: ok = parse_tags(value, where + ".fields", event_attributes_); break;
+      default:
+        if (auto err = skip_unused(value)) return json_error(err, where);
+        break;
+    }
+    if (!ok) return false;
+  }
+  if (!has_time) keep_detail_error(fmt::format("{} has no timestamp", where));
+  if (has_time && event.time.negative && event.time.digits != 0) keep_detail_error(where + ".timestamp is negative");
+  event.name = !names[0].empty() ? names[0] : !names[1].empty() ? names[1] : names[2];
+  event.attributes_count = static_cast<std::uint32_t>(event_attributes_.size()) - event.attributes_begin;
+  events_.push_back(event);
+  return true;
+}
+
 // A scalar's text without a type() call or a copy: judged by its first byte,
 // a string's content is a view into the line unless it has escapes.
 SpanParser::Scalar SpanParser::scalar(Value& value, std::string_view& text, simdjson::error_code& err) {
@@ -567,6 +936,7 @@ bool SpanParser::finish(SpanRecord& out) {
       return fail(fmt::format("{} is not read yet: give one native span object per line", p.other_format));
     return fail(absent("spanId", kSpanId));
   }
+  if (!detail_error_.empty()) return fail(detail_error_ + origin);
   if (!p.has_timestamp) return fail("missing timestamp" + origin);
   if (p.timestamp.negative) return fail("timestamp is negative" + origin);
   if (p.has_duration && p.duration.negative && p.duration.digits != 0)
@@ -609,6 +979,22 @@ bool SpanParser::finish(SpanRecord& out) {
                               cd && *cd < 0 ? "negative" : "out of range"));
     r.start = *cs;
     r.duration = *cd;
+    ++index;
+  }
+
+  out.clear_details();
+  if (p.kind == SpanKind::kUnset && attributes_.empty() && events_.empty()) return true;  // nearly always
+  out.kind = p.kind;
+  out.attributes.assign(attributes_.begin(), attributes_.end());
+  for (const AttributeRecord& a : attributes_)
+    if (error_tag(a)) out.status = StatusCode::kError;
+  out.event_attributes.assign(event_attributes_.begin(), event_attributes_.end());
+  out.events.reserve(events_.size());
+  index = 0;
+  for (const PendingEvent& e : events_) {
+    auto t = to_nanos(e.time, unit);
+    if (!t || *t < 0) return fail(fmt::format("logs[{}].timestamp is out of range{}", index, origin));
+    out.events.push_back({*t, e.name, e.attributes_begin, e.attributes_count});
     ++index;
   }
   return true;

@@ -1,6 +1,11 @@
 // Turns one input line into a SpanRecord: the native span line of DESIGN.md,
 // or a Filebeat event carrying one (span JSON in `message`, span fields at the
 // root, or under `json`). No exceptions: a bad line yields a reason.
+//
+// A line may carry `kind`, `tags` (an object) and `logs` (an array of
+// {timestamp, event|name|message, fields}); they become the record's kind,
+// status (the `error` tag), attributes, events and event_attributes. A line
+// without them gives a record with no details (SpanRecord::clear_details).
 #pragma once
 
 #include <simdjson.h>
@@ -28,7 +33,9 @@ class SpanParser {
 
   // `line` must be followed by readable bytes up to `capacity`, and capacity
   // must be at least line.size() + simdjson::SIMDJSON_PADDING.
-  // On false, error() says why the line was rejected.
+  // On false, error() says why the line was rejected. The record's views
+  // point into the line and this parser's buffers, valid until the next
+  // parse.
   bool parse(std::string_view line, std::size_t capacity, SpanRecord& out);
   const std::string& error() const { return error_; }
   // After a failed parse: the line looked like another format (an array,
@@ -49,11 +56,18 @@ class SpanParser {
     Decimal timestamp, duration;
     bool has_timestamp = false, has_duration = false, has_span_fields = false;
     std::int16_t http_code = kNoCode;
+    SpanKind kind = SpanKind::kUnset;
     // Filebeat envelope
     std::string_view message, envelope_host, origin_path, origin_offset;
     bool has_message = false;
     unsigned present = 0;                // span keys met, by SpanKey bit
     const char* other_format = nullptr;  // a known other format's sign
+  };
+  // A `logs` entry, before units are known.
+  struct PendingEvent {
+    Decimal time;
+    std::string_view name;
+    std::uint32_t attributes_begin = 0, attributes_count = 0;
   };
   using Value = simdjson::ondemand::value;
   enum class Scalar { kString, kNumber, kNull, kOther };
@@ -66,6 +80,16 @@ class SpanParser {
   bool parse_envelope_field(std::string_view key, Value value, bool& handled);
   bool parse_calls(Value value);
   bool parse_call(simdjson::ondemand::object object, std::size_t index);
+  // kind, tags and logs: a value of the wrong shape is noted (detail_error_)
+  // and stepped over, so that the rest of the object is still read (another
+  // format's keys may follow); false only when the JSON itself is broken.
+  bool parse_kind(Value value);
+  bool parse_tags(Value value, std::string_view field, std::vector<AttributeRecord>& out);
+  bool parse_logs(Value value);
+  bool parse_log(simdjson::ondemand::object object, std::size_t index);
+  bool detail_wrong_type(Value& value, std::string_view field, const char* expected);
+  bool note_detail(bool ok);
+  void keep_detail_error(std::string reason);
   Scalar scalar(Value& value, std::string_view& text, simdjson::error_code& err);
   bool wrong_type(Value& value, std::string_view field, const char* expected);
   simdjson::error_code skip_unused(Value& value);
@@ -86,6 +110,13 @@ class SpanParser {
   std::string number_text_;
   Pending p_;
   std::vector<PendingCall> calls_;  // p_'s requestStacks, kept apart so Pending is reset with a plain store
+  // p_'s tags and logs, kept apart for the same reason.
+  std::vector<AttributeRecord> attributes_;
+  std::vector<PendingEvent> events_;
+  std::vector<AttributeRecord> event_attributes_;
+  std::string brackets_;       // strict_json's stack, kept for its capacity
+  std::string detail_error_;  // the first bad kind, tags or logs value
+  bool json_failed_ = false;  // error_ is about broken JSON
   std::string error_;
 };
 

@@ -48,6 +48,19 @@ struct OwnedCall {
   bool operator==(const OwnedCall&) const = default;
 };
 
+struct OwnedAttribute {
+  std::string key, value;
+  ta::ValueType type = ta::ValueType::kString;
+  bool operator==(const OwnedAttribute&) const = default;
+};
+
+struct OwnedEvent {
+  ta::Nanos time = 0;
+  std::string name;
+  std::uint32_t attributes_begin = 0, attributes_count = 0;
+  bool operator==(const OwnedEvent&) const = default;
+};
+
 // What one parse said, copied out of the parser's buffers.
 struct Result {
   bool ok = false;
@@ -56,6 +69,12 @@ struct Result {
   ta::Nanos start = 0, duration = 0;
   std::int16_t http_code = 0;
   std::vector<OwnedCall> calls;
+  ta::SpanKind kind = ta::SpanKind::kUnset;
+  ta::StatusCode status = ta::StatusCode::kUnset;
+  std::string status_message;
+  std::vector<OwnedAttribute> attributes, event_attributes;
+  std::vector<OwnedEvent> events;
+  bool details = false;
   bool operator==(const Result&) const = default;
 };
 
@@ -92,6 +111,15 @@ Result parse(ta::SpanParser& parser, std::string_view line, std::size_t capacity
   r.http_code = rec.http_code;
   for (const ta::CallRecord& c : rec.calls)
     r.calls.push_back({std::string(c.span_id), std::string(c.host), c.start, c.duration, c.http_code});
+  r.kind = rec.kind;
+  r.status = rec.status;
+  r.status_message = rec.status_message;
+  for (const ta::AttributeRecord& a : rec.attributes) r.attributes.push_back({std::string(a.key), std::string(a.value), a.type});
+  for (const ta::AttributeRecord& a : rec.event_attributes)
+    r.event_attributes.push_back({std::string(a.key), std::string(a.value), a.type});
+  for (const ta::EventRecord& e : rec.events)
+    r.events.push_back({e.time, std::string(e.name), e.attributes_begin, e.attributes_count});
+  r.details = rec.has_details();
 
   check(!r.trace_id.empty(), "accepted span has an empty traceId");
   check(!r.span_id.empty(), "accepted span has an empty spanId");

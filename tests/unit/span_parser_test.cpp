@@ -28,14 +28,39 @@ struct OwnedCall {
   bool operator==(const OwnedCall&) const = default;
 };
 
+struct OwnedAttribute {
+  std::string key, value;
+  ValueType type = ValueType::kString;
+  bool operator==(const OwnedAttribute&) const = default;
+};
+
+struct OwnedEvent {
+  Nanos time = 0;
+  std::string name;
+  std::vector<OwnedAttribute> attributes;
+  bool operator==(const OwnedEvent&) const = default;
+};
+
 struct OwnedSpan {
   std::string trace_id, span_id, parent_id, host, service, operation, group;
   Nanos start = 0;
   Nanos duration = 0;
   std::int16_t http_code = kNoCode;
   std::vector<OwnedCall> calls;
+  SpanKind kind = SpanKind::kUnset;
+  StatusCode status = StatusCode::kUnset;
+  std::string status_message;
+  std::vector<OwnedAttribute> attributes;
+  std::vector<OwnedEvent> events;
+  bool details = false;  // SpanRecord::has_details()
   bool operator==(const OwnedSpan&) const = default;
 };
+
+std::vector<OwnedAttribute> owned(const AttributeRecord* a, std::size_t n) {
+  std::vector<OwnedAttribute> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back({std::string(a[i].key), std::string(a[i].value), a[i].type});
+  return out;
+}
 
 struct Result {
   bool ok = false;
@@ -67,6 +92,16 @@ Result parse_with(SpanParser& parser, std::string_view line) {
   s.http_code = r.http_code;
   for (const CallRecord& c : r.calls)
     s.calls.push_back({std::string(c.span_id), c.start, c.duration, std::string(c.host), c.http_code});
+  s.kind = r.kind;
+  s.status = r.status;
+  s.status_message = r.status_message;
+  s.attributes = owned(r.attributes.data(), r.attributes.size());
+  for (const EventRecord& e : r.events) {
+    REQUIRE(e.attributes_begin + e.attributes_count <= r.event_attributes.size());
+    s.events.push_back({e.time, std::string(e.name),
+                        owned(r.event_attributes.data() + e.attributes_begin, e.attributes_count)});
+  }
+  s.details = r.has_details();
   return out;
 }
 
@@ -579,6 +614,21 @@ TEST_CASE("the fast reading of flat lines says what the careful reading says") {
       R"({})",
       R"({"":1})",
       R"([])",
+      // kind, tags and logs: only the careful reading takes them.
+      R"({"traceId":"t","spanId":"s","timestamp":1,"kind":"SERVER"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"kind":"sideways"})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"kind":2})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"kind":null,"tags":null,"logs":null})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"tags":{"a":1,"b":"x","c":[1,{"d":2}],"error":true}})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"tags":{"a":01}})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"tags":{"a":tru}})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"tags":{"a":[1,}})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"tags":["a"]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"logs":[{"timestamp":2,"event":"e","fields":{"k":"v"}}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"logs":[{"event":"e"}]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"logs":[3]})",
+      R"({"traceId":"t","spanId":"s","timestamp":1,"kind":"client","kind":"server"})",
+      R"({"tags":[{"key":"k"}],"traceID":"t","spanID":"s"})",
   };
   for (std::string_view line : lines) check_both_readings(fast, careful, line);
 
@@ -598,4 +648,247 @@ TEST_CASE("the fast reading of flat lines says what the careful reading says") {
     }
   }
   CHECK(count > 300);
+}
+
+// kind, tags and logs on a native line.
+
+namespace {
+
+const std::string kHead = R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"duration":10)";
+
+OwnedSpan with(std::string_view fields, ParseOptions options = {}) {
+  return parse_ok(kHead + "," + std::string(fields) + "}", std::move(options));
+}
+std::string error_with(std::string_view fields) { return parse_error(kHead + "," + std::string(fields) + "}"); }
+
+}  // namespace
+
+TEST_CASE("a plain line has no details, and a reused record loses them") {
+  const OwnedSpan plain = parse_ok(kNativeLine);
+  CHECK_FALSE(plain.details);
+  CHECK(plain.kind == SpanKind::kUnset);
+  CHECK(plain.status == StatusCode::kUnset);
+  CHECK(plain.attributes.empty());
+  CHECK(plain.events.empty());
+
+  SpanParser parser{ParseOptions{}};
+  SpanRecord r;
+  const std::string detailed = kHead + R"(,"kind":"server","tags":{"error":true},"logs":[{"timestamp":1704038400001}]})";
+  for (const std::string& line : {detailed, kNativeLine, detailed, std::string(kHead + "}")}) {
+    std::string buf = line;
+    buf.append(simdjson::SIMDJSON_PADDING, '\0');
+    INFO("line: ", line);
+    REQUIRE(parser.parse(std::string_view(buf.data(), line.size()), buf.size(), r));
+    CHECK(r.has_details() == (line == detailed));
+    CHECK(r.event_attributes.empty());
+  }
+}
+
+TEST_CASE("kind: the five names in any case, and OTLP's SPAN_KIND_ names") {
+  const std::pair<const char*, SpanKind> cases[] = {
+      {"server", SpanKind::kServer},       {"client", SpanKind::kClient},
+      {"producer", SpanKind::kProducer},   {"consumer", SpanKind::kConsumer},
+      {"internal", SpanKind::kInternal},   {"SERVER", SpanKind::kServer},
+      {"Client", SpanKind::kClient},       {"pRoDuCeR", SpanKind::kProducer},
+      {"SPAN_KIND_SERVER", SpanKind::kServer}, {"SPAN_KIND_CLIENT", SpanKind::kClient},
+      {"SPAN_KIND_PRODUCER", SpanKind::kProducer}, {"SPAN_KIND_CONSUMER", SpanKind::kConsumer},
+      {"span_kind_internal", SpanKind::kInternal}, {"SPAN_KIND_UNSPECIFIED", SpanKind::kUnset},
+      {"", SpanKind::kUnset},               {"s\\u0065rver", SpanKind::kServer},
+  };
+  for (const auto& [name, kind] : cases) {
+    const OwnedSpan s = with(std::string(R"("kind":")") + name + "\"");
+    CHECK_MESSAGE(s.kind == kind, name);
+    CHECK(s.status == StatusCode::kUnset);
+  }
+  CHECK(with(R"("kind":null)").kind == SpanKind::kUnset);
+  CHECK_FALSE(with(R"("kind":null)").details);
+  CHECK(with(R"("kind":"internal")").details);
+
+  CHECK(error_with(R"("kind":"sideways")") ==
+        R"(kind is not one of server, client, producer, consumer, internal: "sideways")");
+  CHECK(error_with(R"("kind":"SPAN_KIND_")").find("kind is not one of") == 0);
+  CHECK(error_with(R"("kind":"unspecified")").find("kind is not one of") == 0);
+  CHECK(error_with(R"("kind":2)") == "kind is a number, expected a string");
+  CHECK(error_with(R"("kind":true)") == "kind is a boolean, expected a string");
+  CHECK(error_with(R"("kind":{"a":1})") == "kind is an object, expected a string");
+  CHECK(error_with(R"("kind":["server"])") == "kind is an array, expected a string");
+  CHECK(error_with(R"("kind":"server","kind":"client")") == "duplicate key \"kind\"");
+  CHECK(error_with(R"("kind":02)").find("invalid JSON") == 0);
+
+  // --group-by kind still groups by it.
+  ParseOptions o;
+  o.group_field = "kind";
+  const OwnedSpan g = with(R"("kind":"Server")", o);
+  CHECK(g.group == "Server");
+  CHECK(g.kind == SpanKind::kServer);
+}
+
+TEST_CASE("tags: every JSON type, numbers as written, null skipped") {
+  const OwnedSpan s = with(
+      R"("tags":{"s":"text","i":42,"neg":-7,"big":123456789012345678901234567890,"d":-1.50e3,"f":0.25,)"
+      R"("yes":true,"no":false,"gone":null,"o":{"a":[1, 2],"b":"c"},"a":[1,"x",null] ,"esc":"a\"b\u00e9\\",)"
+      R"("k\u0065y":"v", "sp" : 12 ,"empty":"","error.message":"ignored"})");
+  const std::vector<OwnedAttribute> expected = {
+      {"s", "text", ValueType::kString},
+      {"i", "42", ValueType::kInt},
+      {"neg", "-7", ValueType::kInt},
+      {"big", "123456789012345678901234567890", ValueType::kInt},
+      {"d", "-1.50e3", ValueType::kDouble},
+      {"f", "0.25", ValueType::kDouble},
+      {"yes", "true", ValueType::kBool},
+      {"no", "false", ValueType::kBool},
+      {"o", R"({"a":[1, 2],"b":"c"})", ValueType::kJson},
+      {"a", R"([1,"x",null])", ValueType::kJson},
+      {"esc", "a\"b\xc3\xa9\\", ValueType::kString},
+      {"key", "v", ValueType::kString},
+      {"sp", "12", ValueType::kInt},
+      {"empty", "", ValueType::kString},
+      {"error.message", "ignored", ValueType::kString},
+  };
+  CHECK(s.attributes == expected);
+  CHECK(s.status == StatusCode::kUnset);
+  CHECK(s.kind == SpanKind::kUnset);
+  CHECK(s.events.empty());
+  CHECK(s.details);
+
+  // http.status_code is only an attribute: native lines have httpCode.
+  const OwnedSpan h = with(R"("httpCode":200,"tags":{"http.status_code":503})");
+  CHECK(h.http_code == 200);
+  CHECK(h.attributes == std::vector<OwnedAttribute>{{"http.status_code", "503", ValueType::kInt}});
+
+  CHECK(with(R"("tags":{})").attributes.empty());
+  CHECK_FALSE(with(R"("tags":{})").details);
+  CHECK_FALSE(with(R"("tags":{"x":null})").details);
+  CHECK_FALSE(with(R"("tags":null)").details);
+
+  CHECK(error_with(R"("tags":"a=b")") == "tags is a string, expected an object");
+  // A list at the top level is Filebeat's own `tags` field: not the span's.
+  CHECK_FALSE(with(R"("tags":["a"])").details);
+  CHECK(error_with(R"("tags":5)") == "tags is a number, expected an object");
+  CHECK(error_with(R"("tags":{"a":01})") == "invalid JSON: bad number in tags");
+  CHECK(error_with(R"("tags":{"a":1.})") == "invalid JSON: bad number in tags");
+  CHECK(error_with(R"("tags":{"a":tru})") == "invalid JSON: bad literal in tags");
+  CHECK(error_with(R"("tags":{"a":[1,]})") == "invalid JSON in tags");
+  CHECK(error_with(R"("tags":{"a":{"b":01}})") == "invalid JSON in tags");
+  CHECK(error_with(R"("tags":{"a":{"b" 1}})").find("invalid JSON") == 0);
+  // Numbers inside a nested value are kept as written, whatever their size.
+  CHECK(with(R"("tags":{"a":{"b":123456789012345678901234567890,"c":1e400}})").attributes ==
+        std::vector<OwnedAttribute>{{"a", R"({"b":123456789012345678901234567890,"c":1e400})", ValueType::kJson}});
+  CHECK(error_with(R"("tags":{"a":"x"},"tags":{})") == "duplicate key \"tags\"");
+  CHECK(parse_error(kHead + ",\"tags\":{\"a\":\"x\x01y\"}}") == "invalid JSON: control character in string");
+}
+
+TEST_CASE("the error tag set to true or \"true\" marks the span as failed") {
+  for (const char* v : {"true", R"("true")"}) {
+    const OwnedSpan s = with(std::string(R"("tags":{"error":)") + v + R"(,"message":"boom"})");
+    CHECK_MESSAGE(s.status == StatusCode::kError, v);
+    CHECK(s.status_message == "");
+  }
+  for (const char* v : {"false", R"("false")", "1", R"("yes")", "null", R"({"a":true})"}) {
+    const OwnedSpan s = with(std::string(R"("tags":{"error":)") + v + "}");
+    CHECK_MESSAGE(s.status == StatusCode::kUnset, v);
+  }
+  // Only the span's own tags count, not a log's fields.
+  CHECK(with(R"("logs":[{"timestamp":1704038400001,"fields":{"error":true}}])").status == StatusCode::kUnset);
+}
+
+TEST_CASE("logs: times in the line's unit, a name, fields as attributes") {
+  SUBCASE("millisecond line") {
+    const OwnedSpan s = with(
+        R"("logs":[{"timestamp":1704038400005,"event":"retry","fields":{"attempt":2,"why":"timeout"}},)"
+        R"({"timestamp":"1704038400007.5","message":"done"},)"
+        R"({"name":"n","timestamp":1704038400009,"event":"e","extra":[1]},)"
+        R"({"timestamp":1704038400000,"name":"named","fields":null},{"timestamp":1704038400001}])");
+    const std::vector<OwnedEvent> expected = {
+        {kBase + 5 * kMs, "retry", {{"attempt", "2", ValueType::kInt}, {"why", "timeout", ValueType::kString}}},
+        {kBase + 7'500'000, "done", {}},
+        {kBase + 9 * kMs, "e", {}},  // event before name before message
+        {kBase, "named", {}},
+        {kBase + kMs, "", {}},
+    };
+    CHECK(s.events == expected);
+    CHECK(s.attributes.empty());
+    CHECK(s.details);
+  }
+  SUBCASE("microsecond and second lines") {
+    const OwnedSpan us = parse_ok(
+        R"({"traceId":"t","spanId":"s","timestamp":1704038400000000,"logs":[{"timestamp":1704038400000500,"event":"x"}]})");
+    REQUIRE(us.events.size() == 1);
+    CHECK(us.events[0].time == 1704038400000500LL * 1000);
+    const OwnedSpan sec = parse_ok(
+        R"({"traceId":"t","spanId":"s","timestamp":"1704038400","logs":[{"timestamp":1704038400.25,"event":"x"}]})");
+    REQUIRE(sec.events.size() == 1);
+    CHECK(sec.events[0].time == 1704038400250'000'000LL);
+  }
+  SUBCASE("a forced unit applies to logs too") {
+    ParseOptions o;
+    o.time_unit = TimeUnit::kMicros;
+    const OwnedSpan s =
+        parse_ok(R"({"traceId":"t","spanId":"s","timestamp":1000,"logs":[{"timestamp":1002,"event":"x"}]})", o);
+    REQUIRE(s.events.size() == 1);
+    CHECK(s.events[0].time == 1'002'000);
+  }
+  SUBCASE("empty and null logs") {
+    CHECK_FALSE(with(R"("logs":[])").details);
+    CHECK_FALSE(with(R"("logs":null)").details);
+  }
+}
+
+TEST_CASE("a bad logs entry rejects the line, naming logs[i]") {
+  CHECK(error_with(R"("logs":{"timestamp":1})") == "logs is an object, expected an array");
+  CHECK(error_with(R"("logs":"x")") == "logs is a string, expected an array");
+  CHECK(error_with(R"("logs":[{"timestamp":1704038400001},5])") == "logs[1] is a number, expected an object");
+  CHECK(error_with(R"("logs":[null])") == "logs[0] is null, expected an object");
+  CHECK(error_with(R"("logs":[{"event":"x"}])") == "logs[0] has no timestamp");
+  CHECK(error_with(R"("logs":[{"event":"x","timestamp":null}])") == "logs[0] has no timestamp");
+  CHECK(error_with(R"("logs":[{"timestamp":"soon"}])") == R"(logs[0].timestamp is not a number: "soon")");
+  CHECK(error_with(R"("logs":[{"timestamp":true}])") == "logs[0].timestamp is a boolean, expected a number");
+  CHECK(error_with(R"("logs":[{"timestamp":-5}])") == "logs[0].timestamp is negative");
+  CHECK(error_with(R"("logs":[{"timestamp":99999999999999999}])") == "logs[0].timestamp is out of range");
+  CHECK(error_with(R"("logs":[{"timestamp":1,"event":{}}])") == "logs[0].event is an object, expected a string");
+  CHECK(error_with(R"("logs":[{"timestamp":1,"fields":"k=v"}])") == "logs[0].fields is a string, expected an object");
+  CHECK(error_with(R"("logs":[{"timestamp":1,"timestamp":2}])") == "logs[0]: duplicate key \"timestamp\"");
+  CHECK(error_with(R"("logs":[{"timestamp":1,"fields":{"a":01}}])") == "invalid JSON: bad number in logs[0].fields");
+}
+
+TEST_CASE("a bad detail does not hide another format's keys after it") {
+  SpanParser parser{ParseOptions{}};
+  const Result r = parse_with(
+      parser, R"({"tags":[{"key":"k","type":"string","value":"v"}],"logs":[{"timestamp":1,"fields":[]}],"traceID":"t","spanID":"s"})");
+  CHECK_FALSE(r.ok);
+  CHECK(parser.other_format());
+  // A bad detail on a span with its ids comes before a missing timestamp.
+  CHECK(parse_error(R"({"traceId":"t","spanId":"s","kind":"x"})").find("kind is not one of") == 0);
+}
+
+TEST_CASE("Filebeat events carry kind, tags and logs in all three shapes") {
+  const std::string span =
+      R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"kind":"client",)"
+      R"("tags":{"peer":"db\u00e9","rows":3,"error":"true"},"logs":[{"timestamp":1704038400002,"event":"q\"x","fields":{"sql":"select 1"}}]})";
+  const OwnedSpan bare = parse_ok(span);
+  CHECK(bare.kind == SpanKind::kClient);
+  CHECK(bare.status == StatusCode::kError);
+  CHECK(bare.attributes == std::vector<OwnedAttribute>{{"peer", "db\xc3\xa9", ValueType::kString},
+                                                       {"rows", "3", ValueType::kInt},
+                                                       {"error", "true", ValueType::kString}});
+  REQUIRE(bare.events.size() == 1);
+  CHECK(bare.events[0] == OwnedEvent{kBase + 2 * kMs, "q\"x", {{"sql", "select 1", ValueType::kString}}});
+
+  // Filebeat's own `tags` (a list) beside the span is not the span's.
+  const std::string message = R"({"@timestamp":"2024-01-01T00:00:00Z","tags":["beats_input"],"host":{"name":"h"},"message":)" +
+                              json_string(span) + "}";
+  OwnedSpan m = parse_ok(message);
+  CHECK(m.host == "h");
+  m.host.clear();
+  CHECK(m == bare);
+  const OwnedSpan j = parse_ok(R"({"tags":["x"],"json":)" + span + "}");
+  CHECK(j == bare);
+  const OwnedSpan root = parse_ok(R"({"log":{"offset":1},)" + span.substr(1));
+  CHECK(root == bare);
+  // Inside `json` a list is the span's tags, of the wrong shape.
+  CHECK(parse_error(R"({"json":{"traceId":"t","spanId":"s","timestamp":1,"tags":["x"]}})") ==
+        "tags is an array, expected an object");
+  CHECK(parse_error(R"({"log":{"file":{"path":"/a.log"}},"message":)" +
+                    json_string(R"({"traceId":"t","spanId":"s","timestamp":1,"kind":"up"})") + "}") ==
+        R"(kind is not one of server, client, producer, consumer, internal: "up" (from /a.log))");
 }
