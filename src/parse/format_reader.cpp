@@ -79,12 +79,12 @@ static bool surely_other(std::string_view line) {
 
 bool FormatReader::read_line(std::string_view line, std::size_t capacity, SpanRecord& record, RecordSink& sink) {
   if (forced_ == InputFormat::kNative || (forced_ == InputFormat::kAuto && !surely_other(line))) {
-    if (native_.parse(line, capacity, record)) {
-      record.clear_details();
-      return true;
-    }
-    // Only a line the native parser took for another format is read again.
-    if (forced_ == InputFormat::kNative || !native_.other_format()) {
+    if (native_.parse(line, capacity, record)) return true;
+    // Only a line the native parser took for another format, or a Filebeat
+    // event (which may carry one), is read again.
+    const bool envelope = line.find("\"message\"") != std::string_view::npos ||
+                          line.find("\"json\"") != std::string_view::npos;
+    if (forced_ == InputFormat::kNative || !(native_.other_format() || envelope)) {
       sink.reject(0, native_.error());
       return false;
     }
@@ -123,14 +123,82 @@ void FormatReader::read_document(std::string_view text, const json::LineIndex& l
   }
 }
 
-void FormatReader::read_value(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink) {
-  InputFormat format = forced_ == InputFormat::kAuto ? detect_format(value) : forced_;
+namespace {
+
+// Records read from inside a Filebeat event: at the event's offset, and with
+// the event's host.name where the span names no host.
+class EnvelopeSink final : public RecordSink {
+ public:
+  EnvelopeSink(RecordSink& out, std::size_t offset, std::string_view host) : out_(out), offset_(offset), host_(host) {}
+  void span(const SpanRecord& r, std::size_t) override {
+    if (!r.host.empty() || host_.empty()) return out_.span(r, offset_);
+    record_ = r;
+    record_.host = host_;
+    out_.span(record_, offset_);
+  }
+  void reject(std::size_t, std::string reason) override { out_.reject(offset_, std::move(reason)); }
+  void merged(std::size_t) override { out_.merged(offset_); }
+  void note(std::string message) override { out_.note(std::move(message)); }
+
+ private:
+  RecordSink& out_;
+  std::size_t offset_;
+  std::string_view host_;
+  SpanRecord record_;
+};
+
+// Filebeat writes host.name nested or, from ECS loggers, dotted.
+std::string_view envelope_host(json::Ref event) {
+  if (const json::Ref nested = event["host"]["name"]; nested.is_string()) return nested.text();
+  if (const json::Ref dotted = event["host.name"]; dotted.is_string()) return dotted.text();
+  return {};
+}
+
+}  // namespace
+
+void FormatReader::read_adapter(InputFormat format, json::Ref value, RecordSink& sink) {
   switch (format) {
-    case InputFormat::kNative: return read_native(value, text, capacity, sink);
     case InputFormat::kZipkin: return read_zipkin(value, adapter_, sink);
     case InputFormat::kJaeger: return read_jaeger(value, adapter_, sink);
     case InputFormat::kOtlp: return read_otlp(value, adapter_, sink);
     case InputFormat::kRecorder: return read_recorder(value, adapter_, sink);
+    case InputFormat::kNative:
+    case InputFormat::kAuto: break;
+  }
+}
+
+bool FormatReader::read_envelope(json::Ref value, RecordSink& sink) {
+  if (!value.is_object()) return false;
+  const json::Ref message = value["message"], decoded = value["json"];
+  json::Ref inner;
+  if (decoded.is_object() || decoded.is_array()) {
+    inner = decoded;
+  } else if (message.is_string()) {
+    std::size_t pos = 0;
+    if (!inner_.parse(message.text(), pos)) return false;  // the native parser says why
+    inner = inner_.root();
+  } else {
+    return false;
+  }
+  const InputFormat format = forced_ == InputFormat::kAuto ? detect_format(inner) : forced_;
+  if (format == InputFormat::kAuto || format == InputFormat::kNative) return false;
+  EnvelopeSink located(sink, value.offset(), envelope_host(value));
+  read_adapter(format, inner, located);
+  return true;
+}
+
+void FormatReader::read_value(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink) {
+  InputFormat format = forced_ == InputFormat::kAuto ? detect_format(value) : forced_;
+  // A Filebeat event is unwrapped whatever the format inside.
+  if ((format == InputFormat::kNative || format == InputFormat::kAuto || forced_ != InputFormat::kAuto) &&
+      read_envelope(value, sink))
+    return;
+  switch (format) {
+    case InputFormat::kNative: return read_native(value, text, capacity, sink);
+    case InputFormat::kZipkin:
+    case InputFormat::kJaeger:
+    case InputFormat::kOtlp:
+    case InputFormat::kRecorder: return read_adapter(format, value, sink);
     case InputFormat::kAuto: break;
   }
   if (value.is_array() && value.size() > 0 && detect_format(*value.elements().begin()) != InputFormat::kAuto) {
@@ -162,7 +230,6 @@ void FormatReader::read_native_object(json::Ref value, std::string_view text, st
   if (value.type() != json::Type::kObject) {
     sink.reject(at, unknown_value_reason(value));
   } else if (native_.parse(raw, capacity - at, record_)) {
-    record_.clear_details();
     sink.span(record_, at);
   } else {
     sink.reject(at, native_.error());

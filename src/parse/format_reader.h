@@ -41,11 +41,16 @@ class FormatReader {
   void read_value(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink);
   void read_native(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink);
   void read_native_object(json::Ref value, std::string_view text, std::size_t capacity, RecordSink& sink);
+  // A Filebeat event around a span of another format (in `message` as
+  // text, or decoded under `json`): true when it was one and was read.
+  bool read_envelope(json::Ref value, RecordSink& sink);
+  void read_adapter(InputFormat format, json::Ref value, RecordSink& sink);
 
   InputFormat forced_;
   SpanParser native_;
   SpanRecord record_;
   json::Tree tree_;
+  json::Tree inner_;  // the span text inside a Filebeat event's message
   AdapterOptions adapter_;
 };
 
