@@ -1,5 +1,9 @@
 #include "parse/formats/adapter.h"
 
+#include <fmt/format.h>
+
+#include <iterator>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -47,6 +51,23 @@ std::string_view lowered(std::string_view id, Scratch& scratch) {
 }
 
 }  // namespace
+
+std::string quoted_value(std::string_view s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 40) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+    } else {
+      out += s[i];
+    }
+  }
+  return out + "\"";
+}
 
 std::optional<std::string_view> hex_id_lower(std::string_view id, Scratch& scratch) {
   switch (hex_case(id)) {

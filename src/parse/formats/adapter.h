@@ -32,6 +32,11 @@ class Scratch {
   std::deque<std::string> texts_;  // deque: a kept text never moves
 };
 
+// A value shown inside a rejection's reason: at most 40 bytes, quoted, and
+// anything but printable ASCII written as \xNN, so the reason stays valid
+// UTF-8 and one line whatever the input held.
+std::string quoted_value(std::string_view s);
+
 // Ids as the formats write them: hex of either case, back in lower case
 // (other ids are left as they are).
 std::string_view lower_hex_id(std::string_view id, Scratch& scratch);

@@ -41,24 +41,6 @@ int enum_value(Ref value, const std::array<std::string_view, N>& names) {
   return -1;
 }
 
-// Shown inside reasons: cut, and anything but printable ASCII escaped, so
-// that a reason is valid UTF-8 whatever the input held.
-std::string shown(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i == 40) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-    } else {
-      out += s[i];
-    }
-  }
-  return out + "\"";
-}
 
 enum class Number { kNone, kInteger, kReal };
 
@@ -384,9 +366,9 @@ bool OtlpReader::read_id(Ref id, std::string_view field, std::size_t digits, std
   if (text.empty()) return fail(fmt::format("otlp: {} is empty", field));
   const std::optional<std::string_view> lower = hex_id_lower(text, scratch_);
   if (!lower)
-    return fail(fmt::format("otlp: {} {} is not hex (OTLP JSON writes ids in hex, not base64)", field, shown(text)));
+    return fail(fmt::format("otlp: {} {} is not hex (OTLP JSON writes ids in hex, not base64)", field, quoted_value(text)));
   if (text.size() != digits)
-    return fail(fmt::format("otlp: {} {} has {} hex digits, not {}", field, shown(text), text.size(), digits));
+    return fail(fmt::format("otlp: {} {} has {} hex digits, not {}", field, quoted_value(text), text.size(), digits));
   out = *lower;
   return true;
 }
@@ -394,7 +376,7 @@ bool OtlpReader::read_id(Ref id, std::string_view field, std::size_t digits, std
 bool OtlpReader::read_nanos(Ref value, std::string_view field, Nanos& out) {
   if (!value || value.is_null()) return fail(fmt::format("otlp: {} missing", field));
   const std::optional<std::uint64_t> n = value.as_uint64();
-  if (!n) return fail(fmt::format("otlp: {} {} is not a whole number of nanoseconds", field, shown(value.text())));
+  if (!n) return fail(fmt::format("otlp: {} {} is not a whole number of nanoseconds", field, quoted_value(value.text())));
   if (*n > kMaxNanos) return fail(fmt::format("otlp: {} {} is past the year 2262 (int64 nanoseconds)", field, *n));
   out = static_cast<Nanos>(*n);
   return true;

@@ -15,24 +15,6 @@ namespace {
 
 using json::Ref;
 
-// Shown inside reasons: cut, and anything but printable ASCII escaped, so
-// that a reason is valid UTF-8 whatever the input held.
-std::string shown(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i == 40) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-    } else {
-      out += s[i];
-    }
-  }
-  return out + "\"";
-}
 
 // Python writes "no value" as None, "" or an empty dict or list.
 bool is_none(Ref v) {
@@ -139,7 +121,7 @@ bool RecorderReader::read_spanid(Ref spanid, std::string_view& out) {
   if (!spanid.is_number()) return fail("recorder: spanid is not a number");
   if (!all_digits(spanid.text()))
     return fail(fmt::format("recorder: spanid {} is not written as a whole number (was it through a float?)",
-                            shown(spanid.text())));
+                            quoted_value(spanid.text())));
   out = spanid.text();
   return true;
 }
@@ -193,9 +175,9 @@ bool RecorderReader::read_seconds(Ref value, std::string_view field, Nanos& out)
   if (is_none(value)) return fail(fmt::format("recorder: {} missing", field));
   std::optional<Decimal> seconds;
   if (value.is_number() || value.is_string()) seconds = parse_decimal(value.text());
-  if (!seconds) return fail(fmt::format("recorder: {} {} is not a number of seconds", field, shown(value.text())));
+  if (!seconds) return fail(fmt::format("recorder: {} {} is not a number of seconds", field, quoted_value(value.text())));
   const std::optional<Nanos> nanos = to_nanos(*seconds, TimeUnit::kSeconds);
-  if (!nanos) return fail(fmt::format("recorder: {} {} is out of range", field, shown(value.text())));
+  if (!nanos) return fail(fmt::format("recorder: {} {} is out of range", field, quoted_value(value.text())));
   out = *nanos;
   return true;
 }

@@ -77,24 +77,6 @@ const char* type_name(Ref v) {
   return "a value";
 }
 
-// A value shown inside a reason: cut, and escaped so that the reason stays
-// valid UTF-8 whatever the input held.
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i == 40) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
@@ -110,9 +92,9 @@ bool check_hex(Ref v, std::string_view field, std::size_t max_digits, std::strin
   } else if (v.text().empty()) {
     why = fmt::format("{} is empty", field);
   } else if (v.text().size() > max_digits) {
-    why = fmt::format("{} {} is longer than {} hex digits", field, quoted(v.text()), max_digits);
+    why = fmt::format("{} {} is longer than {} hex digits", field, quoted_value(v.text()), max_digits);
   } else if (!std::all_of(v.text().begin(), v.text().end(), is_hex)) {
-    why = fmt::format("{} {} is not hex", field, quoted(v.text()));
+    why = fmt::format("{} {} is not hex", field, quoted_value(v.text()));
   } else {
     return true;
   }
@@ -148,7 +130,7 @@ bool read_micros(Ref v, std::string_view field, std::int64_t& out, std::string& 
   }
   if (!micros) {
     why = v.is_number() || v.is_string()
-              ? fmt::format("{} {} is not a whole number of microseconds", field, quoted(v.text()))
+              ? fmt::format("{} {} is not a whole number of microseconds", field, quoted_value(v.text()))
               : fmt::format("{} is {}, not a number of microseconds", field, type_name(v));
   } else if (*micros < 0) {
     why = fmt::format("{} {} is negative", field, *micros);
@@ -173,7 +155,7 @@ bool read_port(Ref v, std::string_view field, std::uint32_t& out, std::string& w
   if (v.is_null()) return true;
   const std::optional<std::int64_t> port = v.as_int64();
   if (!port || *port > 0xffff) {
-    why = fmt::format("{}.port {} is not a port number", field, quoted(v.text()));
+    why = fmt::format("{}.port {} is not a port number", field, quoted_value(v.text()));
     return false;
   }
   out = *port > 0 ? static_cast<std::uint32_t>(*port) : 0;  // Zipkin: <= 0 is "no port"
@@ -474,7 +456,7 @@ bool Reader::read_member(std::string_view key, Ref value, Part& p, std::string& 
     }
   } else if (key == "kind") {
     if (!value.is_string() || !parse_kind(value.text(), p.kind)) {
-      why = value.is_string() ? fmt::format("kind {} is not CLIENT, SERVER, PRODUCER or CONSUMER", quoted(value.text()))
+      why = value.is_string() ? fmt::format("kind {} is not CLIENT, SERVER, PRODUCER or CONSUMER", quoted_value(value.text()))
                               : fmt::format("kind is {}, not a string", type_name(value));
       return false;
     }
@@ -508,7 +490,7 @@ bool Reader::read_tags(Ref tags, std::string& why) {
   for (auto [key, value] : tags.members()) {
     // Tag values are strings; a number is taken as written (gson reads it so).
     if (!value.is_string() && !value.is_number()) {
-      why = fmt::format("tags.{} is {}, not a string", quoted(key), type_name(value));
+      why = fmt::format("tags.{} is {}, not a string", quoted_value(key), type_name(value));
       return false;
     }
     tags_.push_back({key, value.text()});
