@@ -16,6 +16,11 @@
 // Anomalies are drawn from a separate PRNG stream from the trace structure,
 // so changing an anomaly rate does not change the traces themselves.
 //
+// Id shapes (--ids), the seed's host-only line (--host-only) and microsecond
+// times (--time-unit us) change only how a span is written: the traces, and
+// every PRNG draw, are the same (--size still counts the written bytes, so the
+// number of traces differs). The defaults write what this tool always has.
+//
 // --format otlp writes the spans the native output has for the same seed and
 // flags (the native lines are still formatted and --size counts their bytes,
 // so the stop rule and every PRNG draw are the same), batched the way a
@@ -63,6 +68,27 @@ Amount (one of):
 Shape:
   --seed N            PRNG seed; same seed + flags => same bytes (default 42)
   --hosts N           number of hosts, 10.x.y.z                (default 300)
+  --ids SHAPE         how trace and span ids look (the traces are the same
+                      whatever the shape):                      (default hex)
+                        hex       16-hex trace id, 8-hex span id
+                        prefixed  16-hex trace id; span id <traceId>-<n>, n the
+                                  span's number in its trace in hex (...-1f)
+                        w3c       32-hex trace id, 16-hex span id (W3C trace
+                                  context; the ids the OTLP output has)
+                        uuid      trace and span ids as random (v4) UUIDs
+                        decimal   trace and span ids as decimal 63-bit numbers
+                                  (up to 19 digits)
+                        short     8-hex trace id; span id the span's number in
+                                  its trace, 2 digits at least (01, 02, ...)
+  --host-only         the seed's line shape: no service or operation fields,
+                      and every number (timestamp, duration, httpCode and the
+                      requestStacks ones) as a JSON string; keys are followed
+                      by ": " as in the format's own examples
+  --time-unit UNIT    ms: whole milliseconds                        (default)
+                      us: microseconds (16-digit epoch times): the same
+                      traces, each time moved by a sub-millisecond amount
+                      that keeps every child inside its parent and every
+                      callee inside its caller's view of the call
   --window N          traces in flight at once                 (default 300)
   --error-rate F      a span fails by itself (500/503)         (default 0.015)
 
@@ -93,7 +119,12 @@ Output:
                       status code 2 (error) for 5xx. requestStacks is dropped
                       (OTLP has no client-side view), so a lost callee is not
                       inferred and its children are orphans. Not with
-                      --filebeat or --bad-rate.
+                      --filebeat, --bad-rate, --host-only (OTLP always names
+                      the service) or --ids other than hex and w3c (OTLP ids
+                      are always 32/16 hex; --ids w3c gives the spans of the
+                      --ids w3c native output, whose lines --size counts).
+                      With --time-unit us the nanosecond times carry the
+                      microseconds.
   --otlp-batch N      with --format otlp: spans per line at most (default 8192,
                       the collector batch processor's send_batch_size)
   --otlp-timeout MS   with --format otlp: a line is also cut once the span end
@@ -105,6 +136,10 @@ Output:
 
 The OTLP twin of a native log (the same spans, e.g. for scripts/bench):
   scripts/gen --size 1G --seed 42 --format otlp --out /tmp/spans.otlp.jsonl
+
+The seed's host-only lines with decimal ids on 2,000 hosts, in microseconds
+(one of scripts/bench's shapes, there in milliseconds):
+  scripts/gen --size 256M --host-only --ids decimal --hosts 2000 --time-unit us
 
 samples/services.jsonl is regenerated with:
   # scripts/gen --seed 2 --traces 28 --hosts 24 --window 6 --dup-rate 0.01 --skew-rate 0.01 --orphan-rate 0.005 --bad-rate 0.01 --out samples/services.jsonl
@@ -365,6 +400,8 @@ struct Out {
 
 // ---------------------------------------------------------------- config
 
+enum class IdShape : uint8_t { Hex, Prefixed, W3c, Uuid, Decimal, Short };
+
 struct Config {
     uint64_t size = uint64_t{1} << 30;
     uint64_t traces = 0;  // 0: by size
@@ -385,6 +422,9 @@ struct Config {
     bool otlp = false;
     uint64_t otlpBatch = 8192;
     uint64_t otlpTimeoutMs = 200;
+    IdShape ids = IdShape::Hex;
+    bool hostOnly = false;
+    bool micros = false;  // --time-unit us
 };
 
 [[noreturn]] void usageError(const std::string& msg) {
@@ -448,9 +488,9 @@ Config parseArgs(int argc, char** argv) {
             std::fputs(kUsage, stdout);
             std::exit(0);
         }
-        if (a == "--filebeat" || a == "--stats") {
+        if (a == "--filebeat" || a == "--stats" || a == "--host-only") {
             if (hasInline) usageError(a + " takes no value");
-            (a == "--filebeat" ? c.filebeat : c.stats) = true;
+            (a == "--filebeat" ? c.filebeat : a == "--stats" ? c.stats : c.hostOnly) = true;
             continue;
         }
         auto value = [&]() -> std::string {
@@ -508,6 +548,32 @@ Config parseArgs(int argc, char** argv) {
             } else {
                 usageError("bad value for --format (want native or otlp): '" + v + "'");
             }
+        } else if (a == "--ids") {
+            std::string v = value();
+            if (v == "hex") {
+                c.ids = IdShape::Hex;
+            } else if (v == "prefixed") {
+                c.ids = IdShape::Prefixed;
+            } else if (v == "w3c") {
+                c.ids = IdShape::W3c;
+            } else if (v == "uuid") {
+                c.ids = IdShape::Uuid;
+            } else if (v == "decimal") {
+                c.ids = IdShape::Decimal;
+            } else if (v == "short") {
+                c.ids = IdShape::Short;
+            } else {
+                usageError("bad value for --ids (want hex, prefixed, w3c, uuid, decimal or short): '" + v + "'");
+            }
+        } else if (a == "--time-unit") {
+            std::string v = value();
+            if (v == "ms") {
+                c.micros = false;
+            } else if (v == "us") {
+                c.micros = true;
+            } else {
+                usageError("bad value for --time-unit (want ms or us): '" + v + "'");
+            }
         } else if (a == "--otlp-batch") {
             u64(c.otlpBatch, true);
         } else if (a == "--otlp-timeout") {
@@ -521,6 +587,10 @@ Config parseArgs(int argc, char** argv) {
     if (c.chain > 0xfffffff0ULL || c.fanout > 0xfffffff0ULL) usageError("--chain/--fanout: too large");
     if (c.otlp && c.filebeat) usageError("--format otlp cannot be combined with --filebeat");
     if (c.otlp && c.badRate > 0) usageError("--format otlp cannot be combined with --bad-rate (no malformed OTLP yet)");
+    if (c.otlp && c.hostOnly)
+        usageError("--format otlp cannot be combined with --host-only (OTLP spans always carry service.name)");
+    if (c.otlp && c.ids != IdShape::Hex && c.ids != IdShape::W3c)
+        usageError("--format otlp writes 32/16-hex ids: --ids must be hex or w3c");
     return c;
 }
 
@@ -536,12 +606,14 @@ struct Span {
     int64_t rel = 0;       // call start relative to the parent's start
     uint32_t id = 0, parent = NONE, first = 0, nkids = 0, depth = 0, host = 0;
     uint32_t fakeParent = 0;
+    uint32_t fakeOrd = 0;  // the made-up parent's number in the trace (--ids prefixed, short)
     uint16_t svc = 0, op = 0, code = 200;
     uint8_t gapOut = 0, gapBack = 0, flags = 0;
 };
 
 struct Trace {
     uint64_t id = 0;
+    uint64_t seq = 0;  // the trace's number, from 0 (--ids decimal, short)
     uint32_t salt = 0;
     uint32_t remaining = 0;
     std::vector<Span> spans;
@@ -830,6 +902,7 @@ private:
             traces_.emplace_back();
         }
         Trace& t = traces_[slot];
+        t.seq = traceCounter_;
         t.id = mix64(traceSalt_ + traceCounter_++);
         t.salt = static_cast<uint32_t>(rng_.next());
         auto& S = t.spans;
@@ -904,6 +977,7 @@ private:
                     c.flags |= F_LOST;
                 } else if (orphan) {
                     c.flags |= F_ORPHAN;
+                    c.fakeOrd = n + fake;
                     c.fakeParent = mix32(t.salt + n + fake++);
                 } else if (skew && !(s.flags & F_LOST)) {
                     // c's host clock (and so its subtree's logged times) is off
@@ -945,56 +1019,220 @@ private:
         int badDur = -1;
     };
 
+    // A key: `{"key":` (or `,"key":`); with --host-only `"key": `, as the
+    // format's own examples print it.
+    void putKey(Buf& b, const char* k, bool first = false) const {
+        b.put(first ? "{\"" : ",\"");
+        b.put(k);
+        b.put(cfg_.hostOnly ? std::string_view("\": ") : std::string_view("\":"));
+    }
+    // A number, as a JSON string when its service logs it so, and always
+    // with --host-only.
+    void putNumber(Buf& b, int64_t v, bool quoted) const { b.putNum(v, quoted || cfg_.hostOnly); }
+
+    // ---------------------------------------------------------- id shapes
+
+    // Which trace an id is written for: a real trace (its 64-bit id and its
+    // number), or the fresh id of a malformed line (fresh: never a real one).
+    struct TraceKey {
+        uint64_t id = 0, seq = 0;
+        bool fresh = false;
+    };
+
+    // A bijection of [0, 2^63): distinct trace numbers give distinct ids.
+    static uint64_t mix63(uint64_t z) {
+        constexpr uint64_t kMask = (uint64_t{1} << 63) - 1;
+        z &= kMask;
+        z ^= z >> 31;
+        z = (z * 0xbf58476d1ce4e5b9ULL) & kMask;
+        z ^= z >> 29;
+        z = (z * 0x94d049bb133111ebULL) & kMask;
+        return z ^ (z >> 32);
+    }
+    // A version-4 UUID holding all 64 bits of v (so distinct v, distinct
+    // UUIDs), the rest of it from r.
+    static void putUuid(Buf& b, uint64_t v, uint64_t r) {
+        b.putHex(v >> 32, 8);
+        b.put('-');
+        b.putHex((v >> 16) & 0xffff, 4);
+        b.put('-');
+        b.putHex(0x4000 | ((v >> 4) & 0x0fff), 4);
+        b.put('-');
+        b.putHex(0x8000 | ((v & 0xf) << 10) | (r & 0x3ff), 4);
+        b.put('-');
+        b.putHex(r >> 16, 12);
+    }
+    static void putHexShortest(Buf& b, uint64_t v) {
+        int digits = 1;
+        while (digits < 16 && (v >> (4 * digits)) != 0) ++digits;
+        b.putHex(v, digits);
+    }
+
+    void putTraceId(Buf& b, const TraceKey& k) const {
+        switch (cfg_.ids) {
+            case IdShape::Hex:
+            case IdShape::Prefixed: b.putHex(k.id, 16); break;
+            case IdShape::W3c: putOtlpTraceId(b, k.id); break;
+            case IdShape::Uuid: putUuid(b, k.id, mix64(k.id ^ 0x7575696474726163ULL)); break;
+            case IdShape::Decimal:
+                b.putInt(static_cast<int64_t>(mix63(traceSalt_ + (k.fresh ? (uint64_t{1} << 62) + k.seq : k.seq))));
+                break;
+            case IdShape::Short:
+                if (k.fresh)
+                    b.putHex(k.id, 10);  // longer than every real one
+                else
+                    b.putHex(mix32(static_cast<uint32_t>(traceSalt_) + static_cast<uint32_t>(k.seq)), 8);
+                break;
+        }
+    }
+    // A span id: `sid` the span's 32-bit id (unique in its trace), `ord` its
+    // number in the trace from 0 (the made-up parents of orphans come after
+    // the spans).
+    void putSpanId(Buf& b, const TraceKey& k, uint32_t sid, uint32_t ord) const {
+        switch (cfg_.ids) {
+            case IdShape::Hex: b.putHex(sid, 8); break;
+            case IdShape::Prefixed:
+                putTraceId(b, k);
+                b.put('-');
+                putHexShortest(b, uint64_t{ord} + 1);
+                break;
+            case IdShape::W3c: putOtlpSpanId(b, sid); break;
+            case IdShape::Uuid: {
+                const uint64_t v = mix64(k.id ^ (uint64_t{sid} * 0x9e3779b97f4a7c15ULL));
+                putUuid(b, v, mix64(v ^ 0x7575696473706e21ULL));
+                break;
+            }
+            case IdShape::Decimal:
+                // 31 bits from the trace and the span's 32, mixed as one 63-bit
+                // number: distinct for every span of a trace
+                b.putInt(static_cast<int64_t>(mix63((mix64(k.id ^ 0x646563696d616c21ULL) >> 33) << 32 | sid)));
+                break;
+            case IdShape::Short: {
+                const uint64_t n = uint64_t{ord} + 1;
+                if (n < 10) b.put('0');
+                b.putInt(static_cast<int64_t>(n));
+                break;
+            }
+        }
+    }
+    TraceKey keyOf(const Trace& t) const { return {t.id, t.seq, false}; }
+    void putSpanIdOf(Buf& b, const Trace& t, uint32_t idx) const { putSpanId(b, keyOf(t), t.spans[idx].id, idx); }
+
+    // ---------------------------------------------------------- times
+
+    // Times as written: whole milliseconds, or with --time-unit us
+    // microseconds. A microsecond time is the millisecond one times 1000 plus
+    // a sub-millisecond part that depends on the nesting level (a span at
+    // depth d is level 2d, its caller's view of the call level 2d-1): starts
+    // move later and ends earlier the deeper the level, by less than half a
+    // millisecond each, so every child stays inside its parent, every callee
+    // inside its caller's view of the call, and no duration goes negative.
+    static constexpr uint32_t kSubStep = 38, kSubLevels = 12;
+    int64_t subUs(const Trace& t, uint32_t idx, uint32_t level, uint32_t which) const {
+        if (level > kSubLevels) return kSubLevels * kSubStep + kSubStep - 1;  // the deepest of all
+        return level * kSubStep + mix32(t.salt ^ mix32(idx * 4 + which)) % kSubStep;
+    }
+    struct Times {
+        int64_t start, dur;  // in the output unit
+    };
+    // A span's own times; startMs in its host's clock.
+    Times spanTimes(const Trace& t, uint32_t idx, int64_t startMs, int64_t durMs) const {
+        if (!cfg_.micros) return {startMs, durMs};
+        const uint32_t level = 2 * t.spans[idx].depth;
+        const int64_t a = startMs * 1000 + subUs(t, idx, level, 0);
+        const int64_t e = (startMs + durMs) * 1000 + 999 - subUs(t, idx, level, 1);
+        return {a, e - a};
+    }
+    // The caller's view of its call to span idx.
+    Times callTimes(const Trace& t, uint32_t idx, int64_t startMs, int64_t durMs) const {
+        if (!cfg_.micros) return {startMs, durMs};
+        const uint32_t level = 2 * t.spans[idx].depth - 1;
+        const int64_t a = startMs * 1000 + subUs(t, idx, level, 2);
+        const int64_t e = (startMs + durMs) * 1000 + 999 - subUs(t, idx, level, 3);
+        return {a, e - a};
+    }
+
     void formatSpan(Buf& b, const Trace& t, uint32_t i, const Variant& v) {
         const Span& s = t.spans[i];
         const SvcDef& d = svc_[s.svc];
         b.clear();
+        TraceKey k = keyOf(t);
+        if (v.freshIds) k = {mix64(traceSalt_ + (uint64_t{1} << 63) + badCounter_), badCounter_, true};
         if (v.noTrace) {
-            b.put("{\"spanId\":\"");
+            putKey(b, "spanId", true);
         } else {
-            b.put("{\"traceId\":\"");
-            b.putHex(v.freshIds ? mix64(traceSalt_ + (uint64_t{1} << 63) + badCounter_) : t.id, 16);
-            b.put("\",\"spanId\":\"");
+            putKey(b, "traceId", true);
+            b.put('"');
+            putTraceId(b, k);
+            b.put('"');
+            putKey(b, "spanId");
         }
-        b.putHex(v.freshIds || v.noTrace ? static_cast<uint32_t>(arng_.next()) : s.id, 8);
-        b.put("\",\"parentSpanId\":\"");
+        b.put('"');
+        if (v.freshIds || v.noTrace) {
+            const auto fresh = static_cast<uint32_t>(arng_.next());
+            putSpanId(b, k, fresh, fresh);
+        } else {
+            putSpanIdOf(b, t, i);
+        }
+        b.put('"');
+        putKey(b, "parentSpanId");
+        b.put('"');
         if (s.parent == NONE)
             b.put('0');
+        else if (s.flags & F_ORPHAN)
+            putSpanId(b, k, s.fakeParent, s.fakeOrd);
         else
-            b.putHex(s.flags & F_ORPHAN ? s.fakeParent : t.spans[s.parent].id, 8);
-        b.put("\",\"timestamp\":");
-        b.putNum(s.start + s.clockOff, d.tsStr);
-        b.put(",\"duration\":");
+            putSpanId(b, k, t.spans[s.parent].id, s.parent);
+        b.put('"');
+        const Times tm = spanTimes(t, i, s.start + s.clockOff, s.dur);
+        putKey(b, "timestamp");
+        putNumber(b, tm.start, d.tsStr);
+        putKey(b, "duration");
         switch (v.badDur) {
             case 0: b.put("true"); break;
             case 1: b.put("{\"ms\":"); b.putInt(s.dur); b.put('}'); break;
             case 2: b.put('['); b.putInt(s.dur); b.put(']'); break;
             case 3: b.put('"'); b.putInt(s.dur); b.put("ms\""); break;
-            default: b.putNum(s.dur, d.durStr); break;
+            default: putNumber(b, tm.dur, d.durStr); break;
         }
-        b.put(",\"httpCode\":");
-        b.putNum(s.code, d.codeStr);
-        b.put(",\"host\":\"");
+        putKey(b, "httpCode");
+        putNumber(b, s.code, d.codeStr);
+        putKey(b, "host");
+        b.put('"');
         b.put(host(s.host));
-        b.put("\",\"service\":\"");
-        b.put(d.name);
-        b.put("\",\"operation\":\"");
-        b.put(d.ops[s.op]);
-        b.put("\",\"requestStacks\":[");
+        b.put('"');
+        if (!cfg_.hostOnly) {
+            putKey(b, "service");
+            b.put('"');
+            b.put(d.name);
+            b.put('"');
+            putKey(b, "operation");
+            b.put('"');
+            b.put(d.ops[s.op]);
+            b.put('"');
+        }
+        putKey(b, "requestStacks");
+        b.put('[');
         bool firstEntry = true;
         for (uint32_t j = 0; j < s.nkids; ++j) {
-            const Span& c = t.spans[s.first + j];
+            const uint32_t ci = s.first + j;
+            const Span& c = t.spans[ci];
             if (c.flags & F_ORPHAN) continue;
-            b.put(firstEntry ? "{\"subSpanId\":\"" : ",{\"subSpanId\":\"");
+            if (!firstEntry) b.put(',');
+            putKey(b, "subSpanId", true);
             firstEntry = false;
-            b.putHex(c.id, 8);
-            b.put("\",\"subHttpCode\":");
-            b.putNum(c.code, d.codeStr);
-            b.put(",\"subTimestamp\":");
-            b.putNum(c.start - c.gapOut + s.clockOff, d.tsStr);
-            b.put(",\"subDuration\":");
-            b.putNum(c.gapOut + c.dur + c.gapBack, d.durStr);
-            b.put(",\"subHost\":\"");
+            b.put('"');
+            putSpanId(b, k, c.id, ci);
+            b.put('"');
+            putKey(b, "subHttpCode");
+            putNumber(b, c.code, d.codeStr);
+            const Times ct = callTimes(t, ci, c.start - c.gapOut + s.clockOff, c.gapOut + c.dur + c.gapBack);
+            putKey(b, "subTimestamp");
+            putNumber(b, ct.start, d.tsStr);
+            putKey(b, "subDuration");
+            putNumber(b, ct.dur, d.durStr);
+            putKey(b, "subHost");
+            b.put('"');
             b.put(host(c.host));
             b.put("\"}");
         }
@@ -1005,18 +1243,20 @@ private:
 
     // Native ids are 16 (trace) and 8 (span) hex digits; OTLP's are 32 and
     // 16. The native id is kept as the low half, a mix of it is the high half.
-    void putOtlpTraceId(Buf& b, uint64_t id) {
+    static void putOtlpTraceId(Buf& b, uint64_t id) {
         b.putHex(mix64(id ^ 0x6f746c7074726163ULL), 16);
         b.putHex(id, 16);
     }
-    void putOtlpSpanId(Buf& b, uint32_t id) {
+    static void putOtlpSpanId(Buf& b, uint32_t id) {
         b.putHex(mix32(id ^ 0x6f746c70U), 8);
         b.putHex(id, 8);
     }
-    static void putNanos(Buf& b, int64_t ms) {
+    // A time in the output unit (ms, or us with --time-unit us) as a
+    // nanosecond string.
+    void putNanos(Buf& b, int64_t t) const {
         b.put('"');
-        b.putInt(ms);
-        b.put("000000\"");
+        b.putInt(t);
+        b.put(cfg_.micros ? "000\"" : "000000\"");
     }
     // SpanKind: SERVER 2 for the services that handle requests, CLIENT 3
     // for the datastores' spans (the callers' db clients), PRODUCER 4 for
@@ -1054,9 +1294,10 @@ private:
         b.put("\",\"kind\":");
         b.putInt(otlpKind(s.svc));
         b.put(",\"startTimeUnixNano\":");
-        putNanos(b, s.start + s.clockOff);
+        const Times tm = spanTimes(t, i, s.start + s.clockOff, s.dur);
+        putNanos(b, tm.start);
         b.put(",\"endTimeUnixNano\":");
-        putNanos(b, s.start + s.clockOff + s.dur);
+        putNanos(b, tm.start + tm.dur);
         b.put(",\"attributes\":[{\"key\":\"http.status_code\",\"value\":{\"intValue\":\"");
         b.putInt(s.code);
         b.put("\"}}],\"status\":");
