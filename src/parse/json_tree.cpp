@@ -100,14 +100,6 @@ const char* describe(char c) {
 
 }  // namespace
 
-std::string_view Tree::node_text(std::uint32_t i) const {
-  const Node& n = nodes_[i];
-  if (n.type == Type::kString)
-    return n.in_arena ? std::string_view(arena_.data() + n.text, n.text_length)
-                      : std::string_view(input_.data() + n.text, n.text_length);
-  return input_.substr(n.offset, n.length);
-}
-
 bool Tree::fail(std::size_t offset, std::string reason) {
   error_.offset = offset;
   error_.reason = std::move(reason);
@@ -115,9 +107,13 @@ bool Tree::fail(std::size_t offset, std::string reason) {
   return false;
 }
 
+static_assert(sizeof(Tree::Node) == 16);
+
+void Tree::grow() { nodes_.resize(std::max<std::size_t>(nodes_.size() * 2, 256)); }
+
 // The first byte at or after p that ends a plain run of a string: a quote,
 // a backslash or a control byte; input.size() when there is none.
-static std::size_t string_stop(std::string_view input, std::size_t p) {
+static inline std::size_t string_stop(std::string_view input, std::size_t p) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1f);
   for (; p + 16 <= input.size(); p += 16) {
@@ -134,6 +130,23 @@ static std::size_t string_stop(std::string_view input, std::size_t p) {
   return p;
 }
 
+// A string without escapes (the common case) at p, its opening quote: true
+// and p after it when it is one; false, p unchanged, for parse_string to
+// read it with its escapes or to say what is wrong.
+static inline bool plain_string(std::string_view input, std::size_t& p, Tree::Node& n) {
+  const std::size_t stop = string_stop(input, p + 1);
+  if (stop >= input.size() || input[stop] != '"') return false;
+  n.offset = static_cast<std::uint32_t>(p);
+  n.length = static_cast<std::uint32_t>(stop + 1 - p);
+  n.type = Type::kString;
+  n.in_arena = false;
+  n.count = 0;
+  p = stop + 1;
+  return true;
+}
+
+// A string at p (its opening quote) into n; p is left after it. Text with
+// escapes is unescaped into the arena, after its length.
 bool Tree::parse_string(std::size_t& p, Node& n) {
   const std::size_t open = p++;
   const std::size_t begin = p;
@@ -151,6 +164,7 @@ bool Tree::parse_string(std::size_t& p, Node& n) {
     // A backslash.
     if (!escaped) {
       escaped = true;
+      arena_.append(sizeof(std::uint32_t), '\0');  // the length, once known
       arena_at = arena_.size();
       arena_.append(input_.data() + begin, p - begin);
     }
@@ -191,44 +205,50 @@ bool Tree::parse_string(std::size_t& p, Node& n) {
     }
     p += 2;
   }
+  ++p;  // the closing quote
+  n.offset = static_cast<std::uint32_t>(open);
   n.type = Type::kString;
   n.in_arena = escaped;
+  n.count = 0;
   if (escaped) {
-    n.text = static_cast<std::uint32_t>(arena_at);
-    n.text_length = static_cast<std::uint32_t>(arena_.size() - arena_at);
+    const auto length = static_cast<std::uint32_t>(arena_.size() - arena_at);
+    std::memcpy(arena_.data() + arena_at - sizeof length, &length, sizeof length);
+    n.arena_text = static_cast<std::uint32_t>(arena_at);
   } else {
-    n.text = static_cast<std::uint32_t>(begin);
-    n.text_length = static_cast<std::uint32_t>(p - begin);
+    n.length = static_cast<std::uint32_t>(p - open);
   }
-  ++p;  // the closing quote
-  n.length = static_cast<std::uint32_t>(p - open);
   return true;
 }
 
 bool Tree::parse_number(std::size_t& p, Node& n) {
   const std::size_t begin = p;
-  auto digit = [&](std::size_t i) { return i < input_.size() && input_[i] >= '0' && input_[i] <= '9'; };
-  if (input_[p] == '-') ++p;
+  const char* s = input_.data();
+  const std::size_t size = input_.size();
+  auto digit = [&](std::size_t i) { return i < size && s[i] >= '0' && s[i] <= '9'; };
+  if (s[p] == '-') ++p;
   if (!digit(p)) return fail(p, "a number needs a digit here");
-  if (input_[p] == '0') {
+  if (s[p] == '0') {
     ++p;
     if (digit(p)) return fail(p, "a number cannot have a leading zero");
   } else {
     while (digit(p)) ++p;
   }
-  if (p < input_.size() && input_[p] == '.') {
+  if (p < size && s[p] == '.') {
     ++p;
     if (!digit(p)) return fail(p, "a number needs a digit after '.'");
     while (digit(p)) ++p;
   }
-  if (p < input_.size() && (input_[p] == 'e' || input_[p] == 'E')) {
+  if (p < size && (s[p] == 'e' || s[p] == 'E')) {
     ++p;
-    if (p < input_.size() && (input_[p] == '+' || input_[p] == '-')) ++p;
+    if (p < size && (s[p] == '+' || s[p] == '-')) ++p;
     if (!digit(p)) return fail(p, "a number needs a digit in its exponent");
     while (digit(p)) ++p;
   }
-  n.type = Type::kNumber;
+  n.offset = static_cast<std::uint32_t>(begin);
   n.length = static_cast<std::uint32_t>(p - begin);
+  n.type = Type::kNumber;
+  n.in_arena = false;
+  n.count = 0;
   return true;
 }
 
@@ -238,11 +258,8 @@ bool Tree::parse_key(std::size_t& p) {
     if (input_[p] == '}') return fail(p, "expected a member name, found '}'");
     return fail(p, "expected a member name (a string in double quotes)");
   }
-  Node key{};
-  key.offset = static_cast<std::uint32_t>(p);
-  if (!parse_string(p, key)) return false;
-  key.end = static_cast<std::uint32_t>(nodes_.size() + 1);
-  nodes_.push_back(key);
+  Node& key = add_node();
+  if (!plain_string(input_, p, key) && !parse_string(p, key)) return false;
   p = skip_space(input_, p);
   if (p >= input_.size()) return fail(p, "unexpected end of input in an object");
   if (input_[p] != ':') return fail(p, "expected ':' after a member name");
@@ -250,9 +267,18 @@ bool Tree::parse_key(std::size_t& p) {
   return true;
 }
 
+void Tree::close_container(std::size_t end) {
+  const Open open = stack_.back();
+  stack_.pop_back();
+  Node& done = nodes_[open.index];
+  done.length = static_cast<std::uint32_t>(end - done.offset);
+  done.end = used_;
+  done.count = static_cast<std::uint16_t>(std::min<std::uint32_t>(open.count, kManyValues));
+}
+
 bool Tree::parse(std::string_view input, std::size_t& pos) {
   input_ = input;
-  nodes_.clear();
+  used_ = 0;
   arena_.clear();
   stack_.clear();
   error_ = {};
@@ -260,102 +286,113 @@ bool Tree::parse(std::string_view input, std::size_t& pos) {
   if (input.size() > UINT32_MAX) return fail(start, "a JSON value must lie within the input's first 4 GiB");
   std::size_t p = start;
   if (p >= input.size()) return fail(p, "unexpected end of input: no JSON value");
-  auto container_name = [&](std::uint32_t i) { return nodes_[i].type == Type::kObject ? "an object" : "an array"; };
+  const char* s = input.data();
+  const std::size_t size = input.size();
+  auto container_name = [&](const Open& o) { return o.object ? "an object" : "an array"; };
+  auto literal = [&](std::size_t at, std::string_view word) {
+    return size - at >= word.size() && std::memcmp(s + at, word.data(), word.size()) == 0;
+  };
 
   // Expecting a value at p; then, in a container, a separator or its end.
   while (true) {
     p = skip_space(input, p);
-    if (p >= input.size())
+    if (p >= size)
       return fail(p, stack_.empty() ? "unexpected end of input"
                                     : fmt::format("unexpected end of input in {}", container_name(stack_.back())));
-    Node n{};
-    n.offset = static_cast<std::uint32_t>(p);
-    const char c = input[p];
-    const auto index = static_cast<std::uint32_t>(nodes_.size());
+    const char c = s[p];
     bool opened = false;
-    if (c == '{' || c == '[') {
-      n.type = c == '{' ? Type::kObject : Type::kArray;
-      ++p;
-      opened = true;
-    } else if (c == '"') {
-      if (!parse_string(p, n)) return false;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      if (!parse_number(p, n)) return false;
-    } else if (input.compare(p, 4, "true") == 0) {
-      n.type = Type::kTrue, n.length = 4, p += 4;
-    } else if (input.compare(p, 5, "false") == 0) {
-      n.type = Type::kFalse, n.length = 5, p += 5;
-    } else if (input.compare(p, 4, "null") == 0) {
-      n.type = Type::kNull, n.length = 4, p += 4;
-    } else if (const char* what = describe(c)) {
-      return fail(p, fmt::format("expected a value, found {}", what));
-    } else {
-      return fail(p, "expected a JSON value here");
-    }
-    n.end = index + 1;
-    nodes_.push_back(n);
-    if (opened) {
-      stack_.push_back(index);
-      p = skip_space(input, p);
-      const char close = n.type == Type::kObject ? '}' : ']';
-      if (p < input.size() && input[p] == close) {
+    if (c == '"') {
+      Node& n = add_node();
+      if (!plain_string(input, p, n) && !parse_string(p, n)) return false;
+    } else if (c == '{' || c == '[') {
+      const Type type = c == '{' ? Type::kObject : Type::kArray;
+      Node& n = add_node();
+      n.offset = static_cast<std::uint32_t>(p);
+      n.type = type;
+      n.in_arena = false;
+      stack_.push_back({used_ - 1, 0, type == Type::kObject});
+      p = skip_space(input, p + 1);
+      if (p < size && s[p] == (type == Type::kObject ? '}' : ']')) {
         ++p;
+        opened = true;  // closed empty
       } else {
-        if (n.type == Type::kObject && !parse_key(p)) return false;
+        if (type == Type::kObject && !parse_key(p)) return false;
         continue;  // the first member's value, or the first element
       }
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      if (!parse_number(p, add_node())) return false;
+    } else {
+      Type type;
+      std::uint32_t length;
+      if (literal(p, "true")) {
+        type = Type::kTrue, length = 4;
+      } else if (literal(p, "false")) {
+        type = Type::kFalse, length = 5;
+      } else if (literal(p, "null")) {
+        type = Type::kNull, length = 4;
+      } else if (const char* what = describe(c)) {
+        return fail(p, fmt::format("expected a value, found {}", what));
+      } else {
+        return fail(p, "expected a JSON value here");
+      }
+      Node& n = add_node();
+      n.offset = static_cast<std::uint32_t>(p);
+      n.length = length;
+      n.type = type;
+      n.in_arena = false;
+      n.count = 0;
+      p += length;
     }
     // A value is complete (a scalar, or a container just closed): close
     // every container that ends here, then expect the next member/element.
     while (true) {
-      if (opened) {  // the container at the top of the stack closed empty
-        Node& done = nodes_[stack_.back()];
-        done.end = static_cast<std::uint32_t>(nodes_.size());
-        done.length = static_cast<std::uint32_t>(p - done.offset);
-        stack_.pop_back();
+      if (opened) {  // the container at the top of the stack ends at p
+        close_container(p);
         opened = false;
       }
       if (stack_.empty()) {
-        if (!simdjson::validate_utf8(input.data() + start, p - start)) {
+        if (!simdjson::validate_utf8(s + start, p - start)) {
           const std::size_t bad = first_invalid_utf8(input.substr(start, p - start));
           return fail(start + bad, "invalid UTF-8");
         }
         pos = p;
         return true;
       }
-      Node& parent = nodes_[stack_.back()];
+      Open& parent = stack_.back();
       ++parent.count;
       p = skip_space(input, p);
-      const bool object = parent.type == Type::kObject;
-      const char close = object ? '}' : ']';
-      if (p >= input.size()) return fail(p, fmt::format("unexpected end of input in {}", container_name(stack_.back())));
-      if (input[p] == close) {
+      const bool object = parent.object;
+      const char close_bracket = object ? '}' : ']';
+      if (p >= size) return fail(p, fmt::format("unexpected end of input in {}", container_name(parent)));
+      if (s[p] == close_bracket) {
         ++p;
         opened = true;  // close it on the next turn
         continue;
       }
-      if (input[p] != ',')
+      if (s[p] != ',')
         return fail(p, object ? "expected ',' or '}' after an object member" : "expected ',' or ']' after an array element");
       const std::size_t comma = p;
       p = skip_space(input, p + 1);
-      if (p < input.size() && (input[p] == '}' || input[p] == ']'))
-        return fail(comma, fmt::format("trailing comma before '{}'", input[p]));
+      if (p < size && (s[p] == '}' || s[p] == ']'))
+        return fail(comma, fmt::format("trailing comma before '{}'", s[p]));
       if (object && !parse_key(p)) return false;
       break;
     }
   }
 }
 
-Type Ref::type() const { return tree_->node(index_).type; }
-
-std::string_view Ref::text() const { return tree_ ? tree_->node_text(index_) : std::string_view(); }
-
-std::size_t Ref::offset() const { return tree_ ? tree_->node(index_).offset : 0; }
-
 std::size_t Ref::size() const {
   if (!tree_) return 0;
   const Tree::Node& n = tree_->node(index_);
-  return n.type == Type::kArray || n.type == Type::kObject ? n.count : 0;
+  if (n.type != Type::kArray && n.type != Type::kObject) return 0;
+  if (n.count != Tree::kManyValues) return n.count;
+  std::size_t count = 0;  // too many to hold in the node
+  if (n.type == Type::kObject) {
+    for (const Member m : members()) count += m.value ? 1 : 0;
+  } else {
+    for (const Ref e : elements()) count += e ? 1 : 0;
+  }
+  return count;
 }
 
 Ref Ref::get(std::string_view key) const {
@@ -365,37 +402,24 @@ Ref Ref::get(std::string_view key) const {
   return {};
 }
 
-Ref::Elements Ref::elements() const {
-  if (!is_array()) return {tree_, 0, 0};
-  return {tree_, index_ + 1, tree_->node(index_).end};
-}
-
-Ref::Members Ref::members() const {
-  if (!is_object()) return {tree_, 0, 0};
-  return {tree_, index_ + 1, tree_->node(index_).end};
-}
-
-namespace {
-
-// The digits of a whole number without sign (a number, or a string of
-// digits); empty when it is not one.
-std::string_view whole_digits(const Ref& r) {
-  if (!r.is_number() && !r.is_string()) return {};
-  const std::string_view t = r.text();
-  if (t.empty()) return {};
-  for (char c : t)
-    if (c < '0' || c > '9') return {};
-  return t;
-}
-
-}  // namespace
-
 std::optional<std::uint64_t> Ref::as_uint64() const {
-  const std::string_view t = whole_digits(*this);
+  if (!is_number() && !is_string()) return std::nullopt;
+  const std::string_view t = text();
   if (t.empty()) return std::nullopt;
   std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  if (t.size() <= 19) {  // no overflow: below 10^19
+    for (const char c : t) {  // digits only, no sign; leading zeros are fine
+      const auto digit = static_cast<unsigned char>(c - '0');
+      if (digit > 9) return std::nullopt;
+      v = v * 10 + digit;
+    }
+    return v;
+  }
+  for (const char c : t) {
+    const auto digit = static_cast<unsigned char>(c - '0');
+    if (digit > 9) return std::nullopt;
+    if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, digit, &v)) return std::nullopt;
+  }
   return v;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ class Ref {
   // The byte where the value starts, in the text given to Tree::parse.
   std::size_t offset() const;
   // Members of an object, elements of an array; 0 for anything else.
+  // Constant time, but for 65,535 or more: then they are counted.
   std::size_t size() const;
 
   // The first member named `key` of an object; a false Ref when there is
@@ -93,30 +95,50 @@ class Tree {
   Ref root() const { return Ref(this, 0); }
   const Error& error() const { return error_; }
 
+  // 16 bytes: a line of 8,192 OTLP spans is some 200,000 values.
   struct Node {
-    Type type;
-    bool in_arena;        // the text is in arena_, not the input
-    std::uint32_t count;  // members or elements
-    std::uint32_t offset; // where the value starts in the input
-    std::uint32_t length; // its bytes as written (containers: up to the closing bracket)
-    std::uint32_t text;   // strings: where the unescaped text starts (input or arena); length in text_length
-    std::uint32_t text_length;
+    std::uint32_t offset;  // where the value starts in the input
+    union {
+      std::uint32_t length;      // its bytes as written (containers: up to the closing bracket)
+      std::uint32_t arena_text;  // in_arena strings instead: where the text starts in the arena, after its length
+    };
     std::uint32_t end;    // the node after this value (and its contents)
+    Type type;
+    bool in_arena;        // a string with escapes, its text unescaped into the arena
+    std::uint16_t count;  // members or elements; kManyValues for that many or more (then counted)
   };
+  static constexpr std::uint16_t kManyValues = 0xFFFF;
   const Node& node(std::uint32_t i) const { return nodes_[i]; }
   std::string_view input() const { return input_; }
   std::string_view node_text(std::uint32_t i) const;
 
  private:
+  // An open container: its node and how many values it has so far.
+  struct Open {
+    std::uint32_t index;
+    std::uint32_t count;
+    bool object;
+  };
   bool fail(std::size_t offset, std::string reason);
+  Node& add_node() {  // its end set: a container's is set when it closes
+    if (used_ == nodes_.size()) grow();
+    Node& n = nodes_[used_++];
+    n.end = used_;
+    return n;
+  }
+  void grow();
   bool parse_string(std::size_t& p, Node& n);
   bool parse_number(std::size_t& p, Node& n);
   bool parse_key(std::size_t& p);  // a member name and the ':' after it
+  void close_container(std::size_t end);  // the one on top of stack_, its bracket just before `end`
 
   std::string_view input_;
+  // Grown, never shrunk: its memory serves every value parsed after (size
+  // is the capacity; used_ nodes are this value's).
   std::vector<Node> nodes_;
+  std::uint32_t used_ = 0;
   std::string arena_;
-  std::vector<std::uint32_t> stack_;
+  std::vector<Open> stack_;
   Error error_;
 };
 
@@ -169,6 +191,33 @@ class Ref::Members {
   const Tree* tree_;
   std::uint32_t begin_, end_;
 };
+
+// The accessors every adapter calls for every value, here to be inlined.
+
+inline std::string_view Tree::node_text(std::uint32_t i) const {
+  const Node& n = nodes_[i];
+  if (n.type != Type::kString) return std::string_view(input_.data() + n.offset, n.length);
+  if (!n.in_arena) return std::string_view(input_.data() + n.offset + 1, n.length - 2);
+  std::uint32_t length;  // written before the text
+  std::memcpy(&length, arena_.data() + n.arena_text - sizeof length, sizeof length);
+  return std::string_view(arena_.data() + n.arena_text, length);
+}
+
+inline Type Ref::type() const { return tree_->node(index_).type; }
+
+inline std::string_view Ref::text() const { return tree_ ? tree_->node_text(index_) : std::string_view(); }
+
+inline std::size_t Ref::offset() const { return tree_ ? tree_->node(index_).offset : 0; }
+
+inline Ref::Elements Ref::elements() const {
+  if (!is_array()) return {tree_, 0, 0};
+  return {tree_, index_ + 1, tree_->node(index_).end};
+}
+
+inline Ref::Members Ref::members() const {
+  if (!is_object()) return {tree_, 0, 0};
+  return {tree_, index_ + 1, tree_->node(index_).end};
+}
 
 // Byte offset -> line number (from 1) over one text.
 class LineIndex {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "parse/span_keys.h"
+#include "util/json_number.h"
 
 namespace ta {
 namespace {
@@ -141,36 +142,6 @@ simdjson::error_code consume_scalar(simdjson::ondemand::value& value, std::strin
 
 bool is_no_parent(std::string_view id) { return id.empty() || id == "0"; }
 
-// A JSON number's text (RFC 8259): 0 when it is not one, 1 for a whole
-// number (no fraction, no exponent), 2 for any other.
-int json_number(std::string_view s) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    const std::size_t from = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i > from;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return 0;
-  }
-  int kind = 1;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return 0;
-    kind = 2;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return 0;
-    kind = 2;
-  }
-  return i == s.size() ? kind : 0;
-}
-
 // Strict JSON grammar (RFC 8259) of one array or object's text, as a tag's
 // value: On-Demand only counted its brackets. Iterative (`open` is the stack
 // of brackets, kept by the caller); UTF-8 is checked by simdjson already.
@@ -235,7 +206,7 @@ bool strict_json(std::string_view s, std::string& open) {
       } else {
         const std::size_t from = i;
         while (i < s.size() && std::string_view("+-.0123456789eE").find(s[i]) != std::string_view::npos) ++i;
-        if (!json_number(s.substr(from, i - from))) return false;
+        if (!is_json_number(s.substr(from, i - from))) return false;
       }
       want_value = false;
       continue;
@@ -631,7 +602,7 @@ bool SpanParser::parse_kind(Value value) {
       if (err) return json_error(err, "kind");
       break;
     case Scalar::kNumber:
-      if (err || !json_number(text)) return json_error(simdjson::NUMBER_ERROR, "kind");
+      if (err || !is_json_number(text)) return json_error(simdjson::NUMBER_ERROR, "kind");
       keep_detail_error("kind is a number, expected a string");
       return true;
     case Scalar::kOther:
@@ -713,10 +684,10 @@ bool SpanParser::parse_tags(Value value, std::string_view field, std::vector<Att
         break;
       }
       default: {
-        const int number = json_number(token);
-        if (!number) return json_error(simdjson::NUMBER_ERROR, field);
+        const JsonNumber number = json_number_syntax(token);
+        if (number == JsonNumber::kInvalid) return json_error(simdjson::NUMBER_ERROR, field);
         (void)consume_scalar(v, token);  // a number no double holds is still JSON
-        out.push_back({key, token, number == 1 ? ValueType::kInt : ValueType::kDouble});
+        out.push_back({key, token, number == JsonNumber::kInteger ? ValueType::kInt : ValueType::kDouble});
         break;
       }
     }

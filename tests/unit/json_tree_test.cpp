@@ -74,6 +74,95 @@ TEST_CASE("json tree: strings are unescaped") {
   CHECK(got[3] == std::string("k\0z", 3));
 }
 
+TEST_CASE("json tree: escaped keys and values, found and iterated in order") {
+  const std::string text = R"({"a\u0062": "x\ty", "plain": "p", "k\"q": ["\u00e9", "e", "\\"], "": {}})";
+  Tree t = parsed(text);
+  Ref r = t.root();
+  CHECK(r.size() == 4);
+  CHECK(r["ab"].text() == "x\ty");
+  CHECK(r["plain"].text() == "p");
+  CHECK(r["plain"].offset() == text.find("\"p\""));
+  CHECK(r["k\"q"].size() == 3);
+  CHECK(r["k\"q"].text() == R"(["\u00e9", "e", "\\"])");  // a container's text is as written
+  CHECK(r[""].is_object());
+  CHECK(r[""].size() == 0);
+  std::vector<std::string> seen;
+  for (auto [k, v] : r.members()) seen.push_back(std::string(k) + "=" + (v.is_string() ? std::string(v.text()) : "..."));
+  CHECK(seen == std::vector<std::string>{"ab=x\ty", "plain=p", "k\"q=...", "=..."});
+  seen.clear();
+  for (Ref e : r["k\"q"].elements()) seen.emplace_back(e.text());
+  CHECK(seen == std::vector<std::string>{"\xc3\xa9", "e", "\\"});
+}
+
+TEST_CASE("json tree: size() is the number of members or elements, at any depth") {
+  Tree t = parsed(R"([[], [[1], {"a": [2, 3], "b": {}}], {"c": [[], [], []]}, "s", 4, null])");
+  Ref r = t.root();
+  CHECK(r.size() == 6);
+  std::size_t n = 0;
+  for (Ref e : r.elements()) n += e.size();  // 0 + 2 + 1 + 0 + 0 + 0
+  CHECK(n == 3);
+  Ref second = *++r.elements().begin();
+  CHECK((*second.elements().begin()).size() == 1);
+  Ref inner = *++second.elements().begin();
+  CHECK(inner["a"].size() == 2);
+  CHECK(inner["b"].size() == 0);
+  CHECK(inner["a"].text() == "[2, 3]");
+  Ref last_object = *++++r.elements().begin();
+  CHECK(last_object["c"].size() == 3);
+  CHECK(r["c"].size() == 0);  // not an object
+}
+
+TEST_CASE("json tree: containers of more values than a node counts are counted") {
+  for (const std::size_t n : {65534u, 65535u, 65536u, 200000u}) {
+    CAPTURE(n);
+    std::string array = "[";
+    std::string object = "{";
+    for (std::size_t i = 0; i < n; ++i) {
+      array += i ? ",[]" : "[]";
+      object += (i ? ",\"" : "\"") + std::to_string(i) + "\":\"\\n\"";
+    }
+    array += "]";
+    object += "}";
+    Tree a = parsed(array);
+    CHECK(a.root().size() == n);
+    CHECK((*a.root().elements().begin()).size() == 0);
+    Tree o = parsed(object);
+    CHECK(o.root().size() == n);
+    CHECK(o.root()[std::to_string(n - 1)].text() == "\n");
+  }
+}
+
+TEST_CASE("json tree: one tree read again gives the new value whole") {
+  Tree t;
+  const std::string big = R"({"k": [1, 2, 3, {"x": "\u0041\u0042", "y": [true, false]}], "z": "long string value"})";
+  const std::string small = R"(["\n", 7])";
+  for (int round = 0; round < 3; ++round) {
+    std::size_t pos = 0;
+    REQUIRE(t.parse(big, pos));
+    CHECK(pos == big.size());
+    CHECK(t.root()["k"].size() == 4);
+    CHECK((*++++++t.root()["k"].elements().begin())["x"].text() == "AB");
+    CHECK(t.root()["z"].text() == "long string value");
+    pos = 0;
+    REQUIRE(t.parse(small, pos));
+    CHECK(t.root().size() == 2);
+    CHECK((*t.root().elements().begin()).text() == "\n");
+    CHECK((*++t.root().elements().begin()).as_uint64() == 7u);
+    CHECK_FALSE(t.root()["k"]);
+  }
+}
+
+TEST_CASE("json tree: whole numbers at the edge of 64 bits") {
+  Tree t = parsed(R"(["9999999999999999999", "18446744073709551615", "18446744073709551616", "99999999999999999999",
+                      "0000000000000000000000042", "", "12a", "-1", 0, 1.5, true, "1e3"])");
+  std::vector<std::optional<std::uint64_t>> got;
+  for (Ref e : t.root().elements()) got.push_back(e.as_uint64());
+  const std::vector<std::optional<std::uint64_t>> want = {
+      9999999999999999999ull, 18446744073709551615ull, std::nullopt, std::nullopt, 42u, std::nullopt,
+      std::nullopt,           std::nullopt,            0u,           std::nullopt, std::nullopt, std::nullopt};
+  CHECK(got == want);
+}
+
 TEST_CASE("json tree: errors name the byte and the cause") {
   const std::string comma = "{\"a\": [1, 2, ], \"b\": 1}";
   Tree::Error e = failure(comma);

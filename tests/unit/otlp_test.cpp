@@ -243,6 +243,29 @@ TEST_CASE("otlp: attributes keep their types") {
   CHECK(s.http_code == 503);
 }
 
+TEST_CASE("otlp: a name given twice counts once, the first; an AnyValue's kinds in a fixed order") {
+  const TestSink sink = read(document(
+      R"({"name":"first","traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7",)"
+      R"("startTimeUnixNano":"1704038400000000000","endTimeUnixNano":"1704038400005000000","name":"second",)"
+      R"("spanId":"not hex","attributes":[
+          {"value":{"stringValue":"v1"},"key":"k1","key":"ignored","value":{"stringValue":"ignored"}},
+          {"key":"int before string","value":{"intValue":"5","stringValue":"s"}},
+          {"key":"double before int","value":{"doubleValue":"2.5","intValue":"7"}},
+          {"key":"bool and bytes","value":{"bytesValue":"AQID","boolValue":"true"}},
+          {"key":"two ints","value":{"intValue":"1","intValue":"2"}}],"attributes":[]})"));
+  REQUIRE(sink.spans.size() == 1);
+  const OwnedSpan& s = sink.spans[0];
+  CHECK(s.operation == "first");
+  CHECK(s.span_id == "00f067aa0ba902b7");
+  REQUIRE(s.attributes.size() == 5);
+  CHECK(s.attribute("k1")->value == "v1");
+  CHECK(s.attribute("int before string")->value == "s");
+  CHECK(s.attribute("int before string")->type == ValueType::kString);
+  CHECK(s.attribute("double before int")->value == "7");
+  CHECK(s.attribute("bool and bytes")->type == ValueType::kBool);
+  CHECK(s.attribute("two ints")->value == "1");
+}
+
 TEST_CASE("otlp: the http code comes from either semantic-convention name, whole 0..999 only") {
   const TestSink sink = read(document(
       span("00000000000000a1", R"("attributes":[{"key":"http.response.status_code","value":{"intValue":"404"}}])") +

@@ -5,11 +5,14 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "util/json_number.h"
 
 namespace ta {
 namespace {
@@ -41,40 +44,6 @@ int enum_value(Ref value, const std::array<std::string_view, N>& names) {
   return -1;
 }
 
-
-enum class Number { kNone, kInteger, kReal };
-
-// JSON number syntax. Checked because a number written as a string (the
-// collector writes int64 values so) is given back as a bare JSON number.
-Number number_syntax(std::string_view s) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    const std::size_t from = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i > from;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return Number::kNone;
-  }
-  bool real = false;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) return Number::kNone;
-    real = true;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return Number::kNone;
-    real = true;
-  }
-  if (i != s.size()) return Number::kNone;
-  return real ? Number::kReal : Number::kInteger;
-}
-
 void append_quoted(std::string& out, std::string_view s) {
   out += '"';
   for (char ch : s) {
@@ -96,24 +65,70 @@ struct Typed {
   ValueType type = ValueType::kString;
 };
 
+// A number written as a string (the collector writes int64 values so) is
+// given back as a bare JSON number: only when it is one.
 Typed number_value(std::string_view text) {
-  switch (number_syntax(text)) {
-    case Number::kInteger: return {text, ValueType::kInt};
-    case Number::kReal: return {text, ValueType::kDouble};
-    case Number::kNone: break;
+  switch (json_number_syntax(text)) {
+    case JsonNumber::kInteger: return {text, ValueType::kInt};
+    case JsonNumber::kReal: return {text, ValueType::kDouble};
+    case JsonNumber::kInvalid: break;
   }
   return {text, ValueType::kString};  // e.g. doubleValue "NaN", which no JSON number holds
 }
 
+// key == name, for a name known when compiled: its memcmp is inlined.
+template <std::size_t N>
+bool is(std::string_view key, const char (&name)[N]) {
+  return key.size() == N - 1 && std::memcmp(key.data(), name, N - 1) == 0;
+}
+
+// An AnyValue's members, found in one pass over them (the first of a name
+// wins, as Ref::get would give it); all false when it is not an object.
+struct AnyFields {
+  Ref string_value, int_value, double_value, bool_value, bytes_value, array_value, kvlist_value;
+  explicit AnyFields(Ref any) {
+    for (auto [key, value] : any.members()) {
+      Ref* field = nullptr;
+      switch (key.size()) {  // by length first: few names share one
+        case 8: field = is(key, "intValue") ? &int_value : nullptr; break;
+        case 9: field = is(key, "boolValue") ? &bool_value : nullptr; break;
+        case 10: field = is(key, "arrayValue") ? &array_value : is(key, "bytesValue") ? &bytes_value : nullptr; break;
+        case 11:
+          field = is(key, "stringValue")   ? &string_value
+                  : is(key, "doubleValue") ? &double_value
+                  : is(key, "kvlistValue") ? &kvlist_value
+                                         : nullptr;
+          break;
+        default: break;
+      }
+      if (field && !*field) *field = value;
+    }
+  }
+};
+
+// A KeyValue's key and value (the first of each).
+struct KeyValue {
+  Ref key, value;
+  explicit KeyValue(Ref kv) {
+    for (auto [name, v] : kv.members()) {
+      if (is(name, "key")) {
+        if (!key) key = v;
+      } else if (is(name, "value")) {
+        if (!value) value = v;
+      }
+    }
+  }
+};
+
 // An AnyValue that is not an array or kvlist; nullopt when it holds none.
-std::optional<Typed> scalar_value(Ref any) {
-  if (Ref s = any.get("stringValue")) return Typed{s.text(), ValueType::kString};
-  if (Ref i = any.get("intValue")) return number_value(i.text());
-  if (Ref d = any.get("doubleValue")) return number_value(d.text());
-  if (Ref b = any.get("boolValue")) {
+std::optional<Typed> scalar_value(const AnyFields& any) {
+  if (Ref s = any.string_value) return Typed{s.text(), ValueType::kString};
+  if (Ref i = any.int_value) return number_value(i.text());
+  if (Ref d = any.double_value) return number_value(d.text());
+  if (Ref b = any.bool_value) {
     return Typed{b.is_true() || b.text() == "true" ? "true" : "false", ValueType::kBool};
   }
-  if (Ref b = any.get("bytesValue")) return Typed{b.text(), ValueType::kString};  // base64, as proto3 JSON has it
+  if (Ref b = any.bytes_value) return Typed{b.text(), ValueType::kString};  // base64, as proto3 JSON has it
   return std::nullopt;
 }
 
@@ -126,8 +141,9 @@ struct Frame {
 // Writes `any` as JSON; an array or kvlist is only opened (pushed), its
 // elements follow from the caller's loop.
 void open_value(Ref any, std::string& out, std::vector<Frame>& stack) {
-  const Ref array = any.get("arrayValue");
-  const Ref list = array ? array : any.get("kvlistValue");
+  const AnyFields fields(any);
+  const Ref array = fields.array_value;
+  const Ref list = array ? array : fields.kvlist_value;
   if (list) {
     const Ref values = list.is_array() ? list : list.get("values");
     const Ref::Elements elements = values.elements();
@@ -135,7 +151,7 @@ void open_value(Ref any, std::string& out, std::vector<Frame>& stack) {
     stack.push_back({elements.begin(), elements.end(), !array, true});
     return;
   }
-  const std::optional<Typed> v = scalar_value(any);
+  const std::optional<Typed> v = scalar_value(fields);
   if (!v) {
     out += "null";
   } else if (v->type == ValueType::kString) {
@@ -173,16 +189,17 @@ std::string compact_json(Ref any) {
 }
 
 Typed attribute_value(Ref any, Scratch& scratch) {
-  if (any.get("arrayValue") || any.get("kvlistValue")) return {scratch.keep(compact_json(any)), ValueType::kJson};
-  return scalar_value(any).value_or(Typed{});
+  const AnyFields fields(any);
+  if (fields.array_value || fields.kvlist_value) return {scratch.keep(compact_json(any)), ValueType::kJson};
+  return scalar_value(fields).value_or(Typed{});
 }
 
 void read_attributes(Ref list, Scratch& scratch, std::vector<AttributeRecord>& out) {
-  for (Ref kv : list.elements()) {
-    const Ref key = kv.get("key");
-    if (!key.is_string()) continue;  // not a KeyValue: nothing to name it by
-    const Typed v = attribute_value(kv.get("value"), scratch);
-    out.push_back({key.text(), v.text, v.type});
+  for (Ref element : list.elements()) {
+    const KeyValue kv(element);
+    if (!kv.key.is_string()) continue;  // not a KeyValue: nothing to name it by
+    const Typed v = attribute_value(kv.value, scratch);
+    out.push_back({kv.key.text(), v.text, v.type});
   }
 }
 
@@ -223,15 +240,16 @@ Resource read_resource(Ref resource) {
   Resource r;
   r.attributes = resource.get("attributes");
   std::string_view host_name, pod, instance;
-  for (Ref kv : r.attributes.elements()) {
-    const std::string_view key = kv.get("key").text();
+  for (Ref element : r.attributes.elements()) {
+    const KeyValue kv(element);
+    const std::string_view key = kv.key.text();
     std::string_view* slot = key == "service.name"          ? &r.service
                              : key == "host.name"           ? &host_name
                              : key == "k8s.pod.name"        ? &pod
                              : key == "service.instance.id" ? &instance
                                                             : nullptr;
     if (!slot) continue;
-    if (const std::optional<Typed> v = scalar_value(kv.get("value"))) *slot = v->text;
+    if (const std::optional<Typed> v = scalar_value(AnyFields(kv.value))) *slot = v->text;
   }
   r.host = !host_name.empty() ? host_name : !pod.empty() ? pod : instance;
   return r;
@@ -317,17 +335,17 @@ struct SpanFields {
   explicit SpanFields(Ref span) {
     for (auto [key, value] : span.members()) {
       Ref* field = nullptr;
-      if (key == "traceId") field = &trace_id;
-      else if (key == "spanId") field = &span_id;
-      else if (key == "parentSpanId") field = &parent;
-      else if (key == "startTimeUnixNano") field = &start;
-      else if (key == "endTimeUnixNano") field = &end;
-      else if (key == "name") field = &name;
-      else if (key == "kind") field = &kind;
-      else if (key == "status") field = &status;
-      else if (key == "attributes") field = &attributes;
-      else if (key == "events") field = &events;
-      else if (key == "links") field = &links;
+      switch (key.size()) {  // by length first: few names share one
+        case 4: field = is(key, "name") ? &name : is(key, "kind") ? &kind : nullptr; break;
+        case 5: field = is(key, "links") ? &links : nullptr; break;
+        case 6: field = is(key, "spanId") ? &span_id : is(key, "status") ? &status : is(key, "events") ? &events : nullptr; break;
+        case 7: field = is(key, "traceId") ? &trace_id : nullptr; break;
+        case 10: field = is(key, "attributes") ? &attributes : nullptr; break;
+        case 12: field = is(key, "parentSpanId") ? &parent : nullptr; break;
+        case 15: field = is(key, "endTimeUnixNano") ? &end : nullptr; break;
+        case 17: field = is(key, "startTimeUnixNano") ? &start : nullptr; break;
+        default: break;
+      }
       if (field && !*field) *field = value;
     }
   }
@@ -412,8 +430,10 @@ void OtlpReader::read_links(Ref links) {
 std::string_view OtlpReader::group_of(const Resource& resource) {
   for (const AttributeRecord& a : record_.attributes)
     if (a.key == options_.group_field) return a.value;
-  for (Ref kv : resource.attributes.elements())
-    if (kv.get("key").text() == options_.group_field) return attribute_value(kv.get("value"), scratch_).text;
+  for (Ref element : resource.attributes.elements()) {
+    const KeyValue kv(element);
+    if (kv.key.text() == options_.group_field) return attribute_value(kv.value, scratch_).text;
+  }
   return {};
 }
 
