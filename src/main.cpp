@@ -1,16 +1,18 @@
 // trace-assemble: span logs in, assembled traces and their analysis out.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <new>
 
 #include "analyze/summary.h"
 #include "cli/options.h"
 #include "live/live_run.h"
 #include "read/ingest.h"
-#include "report/report.h"
+#include "report/writer.h"
 #include "run/run.h"
 #include "store/span_log.h"
 #include "util/messages.h"
@@ -52,14 +54,19 @@ int main(int argc, char** argv) {
     const std::size_t threads = input.one_thread ? 1 : config.threads;
     const Analysis analysis = analyze(log, config, threads);
     add_refused(input, analysis.refused, config.max_trace_spans, options.max_kept_rejections);
+    for (std::string& note : analysis.joins.lines()) input.notes.push_back(std::move(note));
     const Nanos analysis_time = since(analysis_started);
     report_problems(input, analysis, config);
-    Output out(STDOUT_FILENO);
-    write_report(ReportInput{config, input, analysis, since(started), read_time, analysis_time}, out);
-    out.flush();
+    Output out(STDOUT_FILENO), err(STDERR_FILENO, Output::OnError::kDrop);
+    const std::unique_ptr<Writer> writer = make_writer(config, Delivery::kHeld, input.files, out, err);
+    for (const ShownTrace& t : analysis.shown) writer->trace(t, Emit::kEnd);
+    writer->summary(ReportInput{config, input, analysis, since(started), read_time, analysis_time, nullptr, false, {}});
     return static_cast<int>(exit_code(input, analysis, config));
   } catch (const BrokenPipe&) {
     return static_cast<int>(ExitCode::kOk);  // the reader (`| head`) has all it wanted
+  } catch (const OutputError& e) {
+    print_error(fmt::format("cannot write the report to stdout: {}", std::strerror(e.error)));
+    return static_cast<int>(ExitCode::kUsage);
   } catch (const std::bad_alloc&) {
     print_error("out of memory; split the input or raise the memory limit");
     return static_cast<int>(ExitCode::kUsage);

@@ -10,6 +10,11 @@
 
 namespace ta {
 
+bool slower_shown(const ShownTrace& x, const ShownTrace& y) {
+  const Nanos lx = x.trace.latency(), ly = y.trace.latency();
+  return lx != ly ? lx > ly : x.trace.trace_id < y.trace.trace_id;
+}
+
 void time_on_path(const Trace& t, const std::vector<PathSection>& path, std::vector<Nanos>& on) {
   on.assign(t.size(), 0);
   for (const PathSection& p : path) on[p.span] += p.end - p.start;
@@ -42,11 +47,6 @@ struct SkewAcc {
   std::uint64_t outside = 0;
   Sample offsets;
 };
-
-bool slower_shown(const ShownTrace& x, const ShownTrace& y) {
-  const Nanos lx = x.trace.latency(), ly = y.trace.latency();
-  return lx != ly ? lx > ly : x.trace.trace_id < y.trace.trace_id;
-}
 
 bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
   if (a.file != b.file) return a.file < b.file;
@@ -381,7 +381,7 @@ class Accumulator {
 // Analyses partitions, taking the next one left until none is, into one
 // accumulator.
 PartResult analyze_partitions(const SpanLog& log, const Config& config, std::atomic<std::size_t>& next,
-                              SpanLog::RefusedSpans& refused) {
+                              SpanLog::RefusedSpans& refused, TraceJoinNotes& joins) {
   Accumulator acc(config, log.symbols(), std::numeric_limits<std::size_t>::max());
   // Candidates for showing, as a heap whose front is the least slow, so a
   // trace is assembled once even when it ends up shown.
@@ -412,7 +412,7 @@ PartResult analyze_partitions(const SpanLog& log, const Config& config, std::ato
     best.push_back(ShownTrace{std::move(t), &symbols, std::move(path), std::move(self), std::move(on_path)});
     std::push_heap(best.begin(), best.end(), slower_shown);
   };
-  for (std::size_t p; (p = next++) < SpanLog::kPartitions;) log.for_each_trace(p, scratch, refused, analyze_trace);
+  for (std::size_t p; (p = next++) < SpanLog::kPartitions;) log.for_each_trace(p, scratch, refused, joins, analyze_trace);
   std::sort(best.begin(), best.end(), slower_shown);
   return acc.finish();
 }
@@ -635,15 +635,17 @@ Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
   const std::size_t n = std::clamp<std::size_t>(threads, 1, SpanLog::kPartitions);
   std::vector<PartResult> results(n);
   std::vector<SpanLog::RefusedSpans> refused(n);
+  std::vector<TraceJoinNotes> joins(n);
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> pool;
   for (std::size_t k = 1; k < n; ++k)
-    pool.emplace_back([&, k] { results[k] = analyze_partitions(log, config, next, refused[k]); });
-  results[0] = analyze_partitions(log, config, next, refused[0]);
+    pool.emplace_back([&, k] { results[k] = analyze_partitions(log, config, next, refused[k], joins[k]); });
+  results[0] = analyze_partitions(log, config, next, refused[0], joins[0]);
   for (std::thread& t : pool) t.join();
   log.clear();  // every record is spent: its memory goes before the merge grows
   Analysis a = merge_results(results, config, threads);
   for (SpanLog::RefusedSpans& r : refused) a.refused.take(r);
+  for (TraceJoinNotes& j : joins) a.joins.take(j);
   return a;
 }
 
@@ -651,20 +653,36 @@ struct LiveAnalysis::State {
   State(const Config& c, const SymbolTable& s, std::size_t limit) : config(c), acc(c, s, limit) {}
   const Config& config;
   Accumulator acc;
+  std::vector<bool> found;  // per --trace id
 };
 
 LiveAnalysis::LiveAnalysis(const Config& config, const SymbolTable& symbols, std::size_t exact_limit)
     : state_(std::make_unique<State>(config, symbols, exact_limit)) {}
 LiveAnalysis::~LiveAnalysis() = default;
 
-void LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path) {
+bool LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path) {
   state_->acc.add(t, self, on_path);
+  const std::vector<std::string>& ids = state_->config.trace_ids;
+  if (ids.empty()) return true;
+  const auto it = std::find(ids.begin(), ids.end(), t.trace_id);
+  if (it == ids.end()) return false;
+  state_->found.resize(ids.size());
+  state_->found[static_cast<std::size_t>(it - ids.begin())] = true;
+  return true;
 }
 
 Analysis LiveAnalysis::finish() {
   std::vector<PartResult> results;
   results.push_back(state_->acc.finish());
-  return merge_results(results, state_->config, 1);
+  Analysis a = merge_results(results, state_->config, 1);
+  // The traces were shown as they came, not kept here: the ids missing are
+  // those never added.
+  const std::vector<std::string>& ids = state_->config.trace_ids;
+  state_->found.resize(ids.size());
+  a.missing_trace_ids.clear();
+  for (std::size_t k = 0; k < ids.size(); ++k)
+    if (!state_->found[k]) a.missing_trace_ids.push_back(ids[k]);
+  return a;
 }
 
 }  // namespace ta

@@ -90,6 +90,7 @@ struct Analysis {
   std::uint64_t duplicates = 0;  // identical lines dropped
   std::uint64_t inferred = 0;
   SpanLog::RefusedSpans refused;  // spans over --max-trace-spans, not kept (batch)
+  TraceJoinNotes joins;           // short trace ids joined to long ones, or not (batch)
 };
 
 // Assembles and analyzes every trace, a partition of the log at a time on
@@ -106,13 +107,18 @@ class LiveAnalysis {
   LiveAnalysis(const Config& config, const SymbolTable& symbols, std::size_t exact_limit);
   ~LiveAnalysis();
   // self and on_path: per span, as self_times and time_on_path give them.
-  void add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path);
-  Analysis finish();  // once, at the end
+  // True when the run shows the trace: every one, or those --trace names.
+  bool add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path);
+  // Once, at the end; missing_trace_ids lists the --trace ids never added.
+  Analysis finish();
 
  private:
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// The order traces are shown in: slowest first, ties by trace id.
+bool slower_shown(const ShownTrace& x, const ShownTrace& y);
 
 // Per span: its time on the critical path.
 void time_on_path(const Trace& t, const std::vector<PathSection>& path, std::vector<Nanos>& on);

@@ -156,10 +156,11 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
   c.max_open_traces = cli.max_open_traces;
   if (c.max_open_traces == 0) return error("--max-open-traces 0: give at least 1");
   if (c.follow) {
-    if (c.format == Format::kMarkdown)
-      return error("--follow writes a line per trace as text or JSON; Markdown is for finished reports "
-                   "(drop --follow, or use --format text|json)");
-    if (c.all_traces) return error("--follow writes every trace already; drop --all-traces");
+    if (c.all_traces)
+      return error(c.format == Format::kMarkdown
+                       ? "--follow --format markdown keeps the --top slowest traces for its report; --all-traces "
+                         "would hold every trace of an endless stream: drop it, or raise --top"
+                       : "--follow writes every trace already; drop --all-traces");
     c.threads = 1;      // live mode has its own three threads (read, parse, assemble and write), in input order
     c.max_memory = 0;   // bounded by --max-open-traces instead
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "analyze/critical_path.h"
 #include "util/hash.h"
@@ -112,16 +113,8 @@ struct LiveAssembler::Due {
 
 namespace {
 
-
-std::uint64_t span_key(std::string_view span_id, std::uint64_t trace_hash) {
-  const std::uint64_t k = XXH3_64bits_withSeed(span_id.data(), span_id.size(), trace_hash);
-  return k ? k : 1;
-}
-
-Nanos end_of(const SpanRecord& r) {
-  Nanos end = r.start;
-  return __builtin_add_overflow(r.start, r.duration, &end) ? std::numeric_limits<Nanos>::max() : end;
-}
+// Marks a written long-id trace's low half among the written traces' hashes.
+std::uint64_t long_half_key(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
 
 }  // namespace
 
@@ -144,27 +137,81 @@ Nanos LiveAssembler::watermark() const {
 }
 
 LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file, std::uint32_t line) {
-  const std::uint64_t trace_hash = hash_bytes(r.trace_id);
-  // The span's keys, fetched into cache while the span is stored.
+  rest_.clear();
   keys_.clear();
-  keys_.push_back(span_key(r.span_id, trace_hash));
-  if (!r.parent_id.empty()) keys_.push_back(span_key(r.parent_id, trace_hash));
-  for (const CallRecord& c : r.calls) keys_.push_back(span_key(c.span_id, trace_hash));
-  for (std::uint64_t k : keys_) ids_->prefetch(k);
-  if (!any_ || r.start > latest_) latest_ = r.start;
+  SymbolTable& symbols = store_.symbols();
+  const live::Encoded e = live::encode(r, [&](std::string_view s) { return symbols.intern(s); }, rest_, keys_);
+  return add(e.bind(reinterpret_cast<const std::uint8_t*>(rest_.data()), keys_.data()), file, line);
+}
+
+// A new id of 16 or 32 hex digits joins an open trace of the same low half
+// when the rule of util/trace_ids.h allows it as far as the stream has
+// shown: a short id joins the one long id met with its low half, and a
+// long id takes over an open short-id trace when it is the first long id
+// of that half. (The batch run applies the rule to the whole input.)
+std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t trace_hash) {
+  const TraceIdHalves h = trace_id_halves(trace_id);
+  if (h.shape == TraceIdHalves::kNone) return kNone;
+  LowHalf& low = low_halves_[std::string(h.low)];
+  std::uint32_t joined = kNone;
+  if (h.shape == TraceIdHalves::kShort) {
+    if (low.long_slot != kNone && low.longs == 1) joined = low.long_slot;
+  } else if (++low.longs == 1 && low.short_slot != kNone) {
+    joined = low.short_slot;
+    if (!std::exchange(low.noted, true)) notes_.push_back(joined_trace_note(store_.at(joined).trace_id, trace_id));
+    store_.rename(joined, trace_id, trace_hash);
+    low.short_slot = kNone;
+    low.long_slot = joined;
+    return joined;
+  }
+  if (joined != kNone && !std::exchange(low.noted, true))
+    notes_.push_back(joined_trace_note(trace_id, store_.at(joined).trace_id));
+  return joined;
+}
+
+// A short id whose low half is a long-id trace's written lately: its spans
+// are that trace's, and late.
+bool LiveAssembler::written_long_half(std::string_view trace_id) const {
+  const TraceIdHalves h = trace_id_halves(trace_id);
+  return h.shape == TraceIdHalves::kShort && emitted_->contains(long_half_key(live::key_seed(trace_id)));
+}
+
+// The trace in `slot` is written: its low half no longer names it.
+void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slot) {
+  const TraceIdHalves h = trace_id_halves(trace_id);
+  if (h.shape == TraceIdHalves::kNone) return;
+  const auto it = low_halves_.find(std::string(h.low));
+  if (it == low_halves_.end()) return;
+  LowHalf& low = it->second;
+  if (low.short_slot == slot) low.short_slot = kNone;
+  if (low.long_slot == slot) low.long_slot = kNone;
+  if (low.short_slot == kNone && low.long_slot == kNone) low_halves_.erase(it);
+}
+
+LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t file, std::uint32_t line) {
+  const std::uint64_t trace_hash = span.trace_hash;
+  // The span's keys, fetched into cache while the span is stored.
+  for (std::size_t k = 0; k < span.key_count; ++k) ids_->prefetch(span.keys[k]);
+  if (!any_ || span.start > latest_) latest_ = span.start;
   any_ = true;
-  const std::uint32_t known = store_.find_slot(r.trace_id, trace_hash);
-  if (known == kNone && emitted_->contains(trace_hash)) {
+  std::uint32_t known = store_.find_slot(span.trace_id, trace_hash);
+  if (known == kNone && (emitted_->contains(trace_hash) || written_long_half(span.trace_id))) {
     ++counts_.late;
     expire();
     return Added::kLate;
   }
-  const SpanStore::Added added = store_.add_to_slot(r, file, line, trace_hash, known);
+  if (known == kNone) known = join_slot(span.trace_id, trace_hash);
+  const SpanStore::Added added =
+      store_.add_encoded(span.trace_id, trace_hash, span.start, span.rest, file, line, known);
   const std::uint32_t slot = added.slot;
   if (slot >= open_.size()) open_.resize(slot + 1);
   Open& o = open_[slot];
   if (added.new_trace) {
-    o = Open{next_seq_++, end_of(r), 0, false, true};
+    if (const TraceIdHalves h = trace_id_halves(span.trace_id); h.shape != TraceIdHalves::kNone) {
+      LowHalf& low = low_halves_[std::string(h.low)];
+      (h.shape == TraceIdHalves::kShort ? low.short_slot : low.long_slot) = slot;
+    }
+    o = Open{next_seq_++, span.end, 0, false, true};
     due_.push_back({o.activity, o.seq, slot});
     std::push_heap(due_.begin(), due_.end());
     ++open_count_;
@@ -178,7 +225,7 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
     }
     counts_.open_peak = std::max<std::uint64_t>(counts_.open_peak, open_count_);
   } else {
-    o.activity = std::max(o.activity, end_of(r));
+    o.activity = std::max(o.activity, span.end);
   }
   if (!added.kept) {
     ++counts_.dropped;
@@ -187,10 +234,10 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
     return Added::kDropped;
   }
 
-  if (ids_->see(keys_[0]).second) --o.missing;
-  o.root |= r.parent_id.empty();
+  if (ids_->see(span.keys[0]).second) --o.missing;
+  o.root |= span.root;
   // The parent (if any) and the callees must come too.
-  for (std::size_t k = 1; k < keys_.size(); ++k) o.missing += ids_->expect(keys_[k]);
+  for (std::size_t k = 1; k < span.key_count; ++k) o.missing += ids_->expect(span.keys[k]);
   if (o.root && o.missing == 0) emit(slot, Emit::kComplete);
   expire();
   evict();
@@ -249,21 +296,31 @@ void LiveAssembler::evict() {
 
 void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   const TraceData& data = store_.at(slot);
-  const std::uint64_t trace_hash = hash_bytes(data.trace_id);
+  const std::uint64_t trace_hash = live::trace_hash(data.trace_id);
+  const std::uint64_t seed = live::key_seed(data.trace_id);
+  forget_low_half(data.trace_id, slot);
   Trace& t = shown_.trace;
   assemble(data, t, options_.assemble);
   // Forget the trace's span keys: its spans' ids (an expected callee that
   // never came is an inferred span) and the parents that never came.
   for (std::uint32_t i = 0; i < t.size(); ++i) {
     const Span& s = t.spans[i];
-    ids_->erase(span_key(t.span_id(i), trace_hash));
+    const std::uint64_t key = live::span_key(t.span_id(i), seed);
+    ids_->erase(key);
+    if (s.shared) ids_->erase(live::server_half_key(key));
     // A parent that never came (an orphan's), or one not taken as the parent
     // (a requestStacks entry elsewhere named the caller, or a cycle was cut).
     if (s.parent_id.length && (t.parent[i] == kNone || t.str(s.parent_id) != t.span_id(t.parent[i])))
-      ids_->erase(span_key(t.str(s.parent_id), trace_hash));
+      ids_->erase(live::span_key(t.str(s.parent_id), seed));
   }
+  const Nanos written_at = any_ ? latest_ : std::numeric_limits<Nanos>::min();
   emitted_->see(trace_hash);
-  emitted_order_.emplace_back(any_ ? latest_ : std::numeric_limits<Nanos>::min(), trace_hash);
+  emitted_order_.emplace_back(written_at, trace_hash);
+  // A long id's low half too: a span under the short id is of this trace.
+  if (trace_id_halves(data.trace_id).shape == TraceIdHalves::kLong) {
+    emitted_->see(long_half_key(seed));
+    emitted_order_.emplace_back(written_at, long_half_key(seed));
+  }
   open_[slot].open = false;
   --open_count_;
   ++counts_.emitted[static_cast<int>(why)];

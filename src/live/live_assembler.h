@@ -8,14 +8,20 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analyze/emit.h"
 #include "analyze/summary.h"
 #include "assemble/trace.h"
 #include "parse/span_record.h"
+#include "store/span_codec.h"
 #include "store/span_store.h"
+#include "util/hash.h"
+#include "util/trace_ids.h"
 
 namespace ta {
 
@@ -30,6 +36,84 @@ struct LiveOptions {
 
 
 
+// A span as a parsing thread hands it over: its record's body already
+// encoded (span_codec.h, labels interned in the assembler's symbols()), and
+// the little the assembler reads itself.
+struct EncodedSpan {
+  std::string_view trace_id;
+  std::uint64_t trace_hash = 0;
+  Nanos start = 0;
+  Nanos end = 0;      // start + duration, saturated
+  bool root = false;  // no parent id
+  // Keys of span ids in the trace (span_key): its own first, then its
+  // parent's when it has one, then each callee's.
+  const std::uint64_t* keys = nullptr;
+  std::size_t key_count = 0;
+  std::string_view rest;  // the body after its start, as codec::put_rest writes it
+};
+
+namespace live {
+
+inline std::uint64_t trace_hash(std::string_view trace_id) { return hash_bytes(trace_id); }
+// The seed of a trace's span keys: its id's, or for a 16- or 32-hex id its
+// low 64 bits', so that the spans of a trace written under both forms
+// (util/trace_ids.h) find each other once their traces are joined.
+inline std::uint64_t key_seed(std::string_view trace_id) {
+  const TraceIdHalves h = trace_id_halves(trace_id);
+  return hash_bytes(h.shape == TraceIdHalves::kNone ? trace_id : h.low);
+}
+inline std::uint64_t span_key(std::string_view span_id, std::uint64_t trace_hash) {
+  const std::uint64_t k = XXH3_64bits_withSeed(span_id.data(), span_id.size(), trace_hash);
+  return k ? k : 1;
+}
+
+// A shared server half's own key: its id's key is its client half's.
+inline std::uint64_t server_half_key(std::uint64_t key) { return key ^ 0x5bd1e9955bd1e995ull; }
+
+// Encodes r for the assembler: its body appended to `rest` and its keys to
+// `keys`, labels interned through intern(text). The result holds offsets
+// into those (which may grow and move); bind() makes the span.
+struct Encoded {
+  EncodedSpan span;
+  std::size_t rest_at = 0, rest_size = 0, keys_at = 0;
+  // Points the span at its bytes and keys where they now are.
+  EncodedSpan bind(const std::uint8_t* rest, const std::uint64_t* keys) const {
+    EncodedSpan s = span;
+    s.rest = std::string_view(reinterpret_cast<const char*>(rest + rest_at), rest_size);
+    s.keys = keys + keys_at;
+    return s;
+  }
+};
+template <typename Intern>
+Encoded encode(const SpanRecord& r, Intern&& intern, std::string& rest, std::vector<std::uint64_t>& keys) {
+  Encoded e;
+  EncodedSpan& s = e.span;
+  s.trace_id = r.trace_id;  // a view into r: the caller copies it if it keeps the span
+  s.trace_hash = trace_hash(r.trace_id);
+  const std::uint64_t seed = key_seed(r.trace_id);
+  s.start = r.start;
+  if (__builtin_add_overflow(r.start, r.duration, &s.end)) s.end = std::numeric_limits<Nanos>::max();
+  // A shared server half (Zipkin) is its client half's child: never the
+  // root, and the trace waits for that half as for any parent.
+  s.root = r.parent_id.empty() && !r.shared;
+  e.keys_at = keys.size();
+  const std::uint64_t own = span_key(r.span_id, seed);
+  keys.push_back(r.shared ? server_half_key(own) : own);
+  if (r.shared) keys.push_back(own);
+  if (!r.parent_id.empty()) keys.push_back(span_key(r.parent_id, seed));
+  for (const CallRecord& c : r.calls) keys.push_back(span_key(c.span_id, seed));
+  s.key_count = keys.size() - e.keys_at;
+  e.rest_at = rest.size();
+  rest.resize(e.rest_at + codec::rest_bound(r));
+  auto* p = reinterpret_cast<std::uint8_t*>(rest.data() + e.rest_at);
+  const std::size_t size = static_cast<std::size_t>(codec::put_rest(p, r, intern) - p);
+  rest.resize(e.rest_at + size);
+  e.rest_size = size;
+  return e;
+}
+
+}  // namespace live
+
 class LiveAssembler {
  public:
   // Called with each finished trace; the trace may be moved from.
@@ -39,6 +123,9 @@ class LiveAssembler {
 
   enum class Added { kSpan, kLate, kDropped };
   // Files one span; may write this and other traces through the sink.
+  Added add(const EncodedSpan& span, std::uint32_t file, std::uint32_t line);
+  // The same for a parsed record, encoded here: its labels are interned on
+  // this thread (so not while a parsing thread interns into symbols()).
   Added add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
   // Writes every open trace, in order of first appearance (end of input).
   void flush_all();
@@ -46,17 +133,26 @@ class LiveAssembler {
   std::size_t open_traces() const { return open_count_; }
   const LiveCounts& counts() const { return counts_; }
   const SymbolTable& symbols() const { return store_.symbols(); }
+  // Where a parsing thread interns the labels of the spans it encodes.
+  SymbolTable& symbols() { return store_.symbols(); }
   Nanos watermark() const;
   // Span ids being tracked for open traces (0 once all are written).
   std::size_t tracked_ids() const;
   // Entries in the queue of open traces by last activity (some stale).
   std::size_t queued() const;
+  // Said once about the input (trace ids joined), taken by the caller.
+  std::vector<std::string>& notes() { return notes_; }
 
  private:
   struct Open;
   struct Due;
   class KeySet;
   void emit(std::uint32_t slot, Emit why);
+  // The open trace a new trace id joins (16/32 hex, util/trace_ids.h), or
+  // kNone; the trace may be renamed to the id.
+  std::uint32_t join_slot(std::string_view trace_id, std::uint64_t trace_hash);
+  void forget_low_half(std::string_view trace_id, std::uint32_t slot);
+  bool written_long_half(std::string_view trace_id) const;
   void expire();
   void evict();
   bool pop_due(Due& due);  // the least recently active open trace, entries refreshed
@@ -75,6 +171,16 @@ class LiveAssembler {
   bool any_ = false;
   LiveCounts counts_;
   // Reused for each span and each emitted trace.
+  // Open traces by the low half of a 16/32-hex id: the short-id trace and
+  // the long-id one (kNone when none), and how many long ids were met.
+  struct LowHalf {
+    std::uint32_t short_slot = kNone, long_slot = kNone;
+    std::uint32_t longs = 0;
+    bool noted = false;  // the join was noted
+  };
+  std::unordered_map<std::string, LowHalf> low_halves_;
+  std::vector<std::string> notes_;
+  std::string rest_;
   std::vector<std::uint64_t> keys_;
   ShownTrace shown_;
 };

@@ -14,7 +14,7 @@
 #include "read/peeked_source.h"
 #include "store/span_details.h"
 #include "read/line_reader.h"
-#include "report/report.h"
+#include "report/writer.h"
 #include "run/run.h"
 #include "util/blocking_queue.h"
 #include "util/format.h"
@@ -72,36 +72,23 @@ struct Input {
   }
 };
 
-// A chunk's lines as the parsing thread read them, in input order: spans
-// (their text copied out of the parser's buffers) and rejections, for the
-// thread that assembles.
+// A chunk's records as the parsing thread read them, in input order: spans
+// encoded for the assembler (live::encode: the record codec's bytes, labels
+// interned already) and rejections.
 struct ParsedChunk {
   struct Item {
     std::uint64_t line = 0;
-    std::uint32_t reason = kNone;  // index in reasons when the line was rejected, else kNone
-    TextRef trace_id, span_id, parent_id, host, service, operation, group;
-    Nanos start = 0, duration = 0;
-    std::uint32_t calls_begin = 0, calls_count = 0;
-    std::int16_t http_code = kNoCode;
-    TextRef details;  // a richer format's, as codec::put_details writes them
+    std::uint32_t reason = kNone;  // index in reasons when the record was rejected, else kNone
+    TextRef trace_id, span_id;     // in text (the span id for a warning)
+    live::Encoded span;            // its body in bytes, its keys in keys
   };
-  struct CallItem {
-    TextRef span_id, host;
-    Nanos start = 0, duration = 0;
-    std::int16_t http_code = kNoCode;
-  };
-  // Each text of a record and where an Item keeps its copy.
-  static constexpr std::pair<std::string_view SpanRecord::*, TextRef Item::*> kTexts[] = {
-      {&SpanRecord::trace_id, &Item::trace_id},   {&SpanRecord::span_id, &Item::span_id},
-      {&SpanRecord::parent_id, &Item::parent_id}, {&SpanRecord::host, &Item::host},
-      {&SpanRecord::service, &Item::service},     {&SpanRecord::operation, &Item::operation},
-      {&SpanRecord::group, &Item::group}};
   std::uint32_t file = 0;
   std::uint64_t lines = 0, blank = 0, merged = 0;
   std::vector<std::string> notes;
   std::string text;
+  std::string bytes;
+  std::vector<std::uint64_t> keys;
   std::vector<Item> items;
-  std::vector<CallItem> calls;
   std::vector<std::string> reasons;
 
   void clear(std::uint32_t file_index) {
@@ -109,31 +96,20 @@ struct ParsedChunk {
     lines = blank = merged = 0;
     notes.clear();
     text.clear();
+    bytes.clear();
+    keys.clear();
     items.clear();
-    calls.clear();
     reasons.clear();
   }
-  TextRef put(std::string_view s) {
-    const TextRef r{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(s.size())};
-    text.append(s);
-    return r;
-  }
-  void add_span(std::uint64_t line, const SpanRecord& r) {
+  template <typename Intern>
+  void add_span(std::uint64_t line, const SpanRecord& r, Intern&& intern) {
     Item& it = items.emplace_back();
     it.line = line;
-    for (const auto& [text_of, ref] : kTexts) it.*ref = put(r.*text_of);
-    it.start = r.start;
-    it.duration = r.duration;
-    it.http_code = r.http_code;
-    it.calls_begin = static_cast<std::uint32_t>(calls.size());
-    it.calls_count = static_cast<std::uint32_t>(r.calls.size());
-    for (const CallRecord& c : r.calls) calls.push_back({put(c.span_id), put(c.host), c.start, c.duration, c.http_code});
-    if (r.has_details()) {
-      std::string bytes(codec::details_size(r), '\0');
-      auto* b = reinterpret_cast<std::uint8_t*>(bytes.data());
-      bytes.resize(static_cast<std::size_t>(codec::put_details(b, r) - b));
-      it.details = put(bytes);
-    }
+    it.trace_id = TextRef{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(r.trace_id.size())};
+    text.append(r.trace_id);
+    it.span_id = TextRef{static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(r.span_id.size())};
+    text.append(r.span_id);
+    it.span = live::encode(r, intern, bytes, keys);
   }
   void add_rejection(std::uint64_t line, std::string reason) {
     Item& it = items.emplace_back();
@@ -141,38 +117,12 @@ struct ParsedChunk {
     it.reason = static_cast<std::uint32_t>(reasons.size());
     reasons.push_back(std::move(reason));
   }
-  // The span of `it` as a record whose views point into this chunk.
-  void record(const Item& it, SpanRecord& r) const {
-    auto view = [this](TextRef t) { return std::string_view(text.data() + t.offset, t.length); };
-    for (const auto& [text_of, ref] : kTexts) r.*text_of = view(it.*ref);
-    r.start = it.start;
-    r.duration = it.duration;
-    r.http_code = it.http_code;
-    r.calls.clear();
-    for (std::uint32_t k = it.calls_begin; k < it.calls_begin + it.calls_count; ++k) {
-      const CallItem& c = calls[k];
-      r.calls.push_back({view(c.span_id), c.start, c.duration, view(c.host), c.http_code});
-    }
-    r.clear_details();
-    if (it.details.length) read_details(view(it.details), r);
+  std::string_view str(TextRef r) const { return std::string_view(text.data() + r.offset, r.length); }
+  EncodedSpan span(const Item& it) const {
+    EncodedSpan s = it.span.bind(reinterpret_cast<const std::uint8_t*>(bytes.data()), keys.data());
+    s.trace_id = str(it.trace_id);
+    return s;
   }
-  // Back from put_details's bytes: the head, then the payload.
-  void read_details(std::string_view bytes, SpanRecord& r) const {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-    const std::uint8_t head = *p++;
-    r.kind = static_cast<SpanKind>(head & 7);
-    r.status = static_cast<StatusCode>((head >> 3) & 3);
-    r.shared = (head >> 5) & 1;
-    r.parent_link = static_cast<LinkType>((head >> 6) & 3);
-    const std::size_t n = codec::get(p);
-    decode_details(std::string_view(reinterpret_cast<const char*>(p), n), r.start, details_);
-    r.status_message = details_.status_message;
-    r.attributes = details_.attributes;
-    r.events = details_.events;
-    r.event_attributes = details_.event_attributes;
-    r.links = details_.links;
-  }
-  mutable SpanDetails details_;
 };
 
 class LiveRun {
@@ -184,7 +134,10 @@ class LiveRun {
                                AssembleOptions{config.adjust_skew}},
                    [this](ShownTrace& t, Emit why) { write(t, why); }),
         analysis_(config, assembler_.symbols(), kExactValues),
-        out_(STDOUT_FILENO) {}
+        out_(STDOUT_FILENO),
+        err_(STDERR_FILENO, Output::OnError::kDrop),
+        warnings_(config),
+        writer_(make_writer(config, Delivery::kStreamed, stats_.files, out_, err_)) {}
 
   ExitCode run(std::chrono::steady_clock::time_point started) {
     std::vector<Input> inputs(config_.inputs.size());
@@ -351,13 +304,7 @@ class LiveRun {
   }
 
   void reject(std::uint32_t file, std::uint64_t line, std::string reason) {
-    ++stats_.rejected;
-    warn(file, line, reason);
-    if (stats_.rejections.size() < 1000) stats_.rejections.push_back({file, line, std::move(reason)});
-  }
-
-  void warn(std::uint32_t file, std::uint64_t line, std::string_view reason) {
-    if (warned_++ < config_.max_warnings) print_warning(fmt::format("{}:{}: {}", stats_.files[file], line, reason));
+    ta::reject(stats_, warnings_, {file, line, std::move(reason)});
   }
 
   // The parsing thread: each chunk's lines into a ParsedChunk, in order.
@@ -365,13 +312,19 @@ class LiveRun {
     while (auto item = work_.pop()) {
       ParsedChunk out = std::move(*parsed_spare_.pop());
       out.clear(item->file);
+      // Labels are interned here, into the table the assembling thread reads
+      // (store/symbols.h: safe while only this thread adds).
+      SymbolTable& symbols = assembler_.symbols();
       struct Out {
         ParsedChunk& chunk;
-        void on_span(const SpanRecord& r, std::uint64_t line) { chunk.add_span(line, r); }
+        SymbolTable& symbols;
+        void on_span(const SpanRecord& r, std::uint64_t line) {
+          chunk.add_span(line, r, [this](std::string_view s) { return symbols.intern(s); });
+        }
         void on_reject(std::uint64_t line, std::string reason) { chunk.add_rejection(line, std::move(reason)); }
         void on_merged(std::uint64_t) { ++chunk.merged; }
         void on_note(std::string message) { chunk.notes.push_back(std::move(message)); }
-      } sink{out};
+      } sink{out, symbols};
       if (item->document) {
         parse_document(std::string_view(item->bytes.data(), item->document_size), parser_, sink);
         out.lines += item->document_lines;
@@ -397,61 +350,40 @@ class LiveRun {
         reject(file, it.line, std::move(chunk.reasons[it.reason]));
         continue;
       }
-      chunk.record(it, span_);
+      const EncodedSpan span = chunk.span(it);
       const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(it.line, 0xffffffffu));
-      switch (assembler_.add(span_, file, where)) {
+      switch (assembler_.add(span, file, where)) {
         case LiveAssembler::Added::kSpan: ++stats_.spans_read; break;
         case LiveAssembler::Added::kLate:
           ++stats_.late_spans;
-          warn(file, it.line,
+          warnings_.line(stats_, file, it.line,
                fmt::format("span {} of trace {} came after the trace was written; counted as late, not merged",
-                           span_.span_id, span_.trace_id));
+                           chunk.str(it.span_id), span.trace_id));
           break;
         case LiveAssembler::Added::kDropped:
-          reject(file, it.line, full_trace_reason(span_.trace_id, config_.max_trace_spans));
+          reject(file, it.line, full_trace_reason(span.trace_id, config_.max_trace_spans));
           break;
       }
+      for (std::string& note : assembler_.notes())
+        if (stats_.notes.size() < 100) stats_.notes.push_back(std::move(note));
+      assembler_.notes().clear();
     }
   }
 
   void write(ShownTrace& t, Emit why) {
-    analysis_.add(t.trace, t.self, t.on_path);
-    if (!config_.trace_ids.empty()) {
-      auto it = std::find(config_.trace_ids.begin(), config_.trace_ids.end(), t.trace.trace_id);
-      if (it == config_.trace_ids.end()) return;
-      found_.push_back(*it);
-    }
-    if (config_.format == Format::kJson) {
-      write_json_trace_line(stats_.files, t, why, out_);
-    } else {
-      write_text_trace_line(t, why, config_.color, out_);
-    }
-    ++lines_written_;
+    if (analysis_.add(t.trace, t.self, t.on_path)) writer_->trace(t, why);
   }
 
   ExitCode summarize(std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point read_end) {
-    Analysis a = analysis_.finish();
-    a.missing_trace_ids.clear();  // the summary shows no traces; these are the ones never written
-    for (const std::string& id : config_.trace_ids)
-      if (std::find(found_.begin(), found_.end(), id) == found_.end()) a.missing_trace_ids.push_back(id);
-    if (warned_ > config_.max_warnings && config_.max_warnings > 0)
-      print_warning(fmt::format("{} more warnings not shown (all lines are counted; see --max-warnings)",
-                                warned_ - config_.max_warnings));
-    for (const std::string& id : a.missing_trace_ids) print_warning(fmt::format("--trace {}: no such trace in the input", id));
+    const Analysis a = analysis_.finish();
+    warnings_.finish();
+    report_end(stats_, a, config_);
     auto ns = [](auto d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); };
     const auto now = std::chrono::steady_clock::now();
-    ReportInput report{config_, stats_, a, ns(now - started), ns(read_end - started), ns(now - read_end)};
+    ReportInput report{config_, stats_, a, ns(now - started), ns(read_end - started), ns(now - read_end), nullptr, false, {}};
     report.live = &assembler_.counts();
     report.stopped = stop_requested();
-    if (config_.format == Format::kJson) {
-      Output err(STDERR_FILENO);
-      write_json_report(report, err);
-      err.flush();
-    } else {
-      if (lines_written_) out_.write("\n");  // a blank line between the traces and the summary
-      write_text_report(report, out_);
-      out_.flush();
-    }
+    writer_->summary(report);
     return exit_code(stats_, a, config_);
   }
 
@@ -465,14 +397,14 @@ class LiveRun {
   const Config& config_;
   FormatReader parser_;  // the parsing thread's
   SpanRecord record_;
-  SpanRecord span_;  // the assembling thread's view of a parsed span
   LiveAssembler assembler_;
   LiveAnalysis analysis_;
   Output out_;
+  Output err_;
   InputStats stats_;
-  std::size_t warned_ = 0;
-  std::uint64_t lines_written_ = 0;
-  std::vector<std::string> found_;
+  Warnings warnings_;
+  // Made once the inputs are named (a JSON trace names its file).
+  std::unique_ptr<Writer> writer_;
 };
 
 }  // namespace

@@ -29,6 +29,9 @@ std::string line_accounting(const InputStats& in, const Analysis& a);
 // "lines   4" for native lines (a record each), else "records 12":
 // the words given with their padding.
 std::string records_heading(const InputStats& in, std::string_view records_word, std::string_view lines_word);
+// Live mode: what was written as it went, and why ("3 traces written as
+// they finished: 2 complete, ...").
+std::string live_summary(const ReportInput& in);
 std::string file_line(const InputStats& in, std::uint32_t file, std::uint64_t line);
 
 }  // namespace ta

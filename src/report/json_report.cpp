@@ -5,6 +5,8 @@
 #include "report/common.h"
 #include "report/report.h"
 #include "store/span_details.h"
+#include "util/json_number.h"
+#include "util/utf8.h"
 
 namespace ta {
 namespace {
@@ -13,9 +15,22 @@ constexpr int kSchemaVersion = 2;
 
 std::int64_t us(Nanos ns) { return ns / 1000; }
 
+// A JSON string of s. Bytes that are not UTF-8 (a file name may hold any)
+// become U+FFFD each, so the document stays valid JSON.
 void put_string(Output& out, std::string_view s) {
   std::string e = "\"";
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_char(s, i).length;
+      if (n == 0) {
+        e += "\\ufffd";
+      } else {
+        e.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': e += "\\\""; break;
       case '\\': e += "\\\\"; break;
@@ -49,31 +64,7 @@ void put_distribution(Output& out, const Distribution& d) {
 }
 
 // A JSON number as written (a tag's value from another format), else no.
-bool is_json_number(std::string_view t) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    const std::size_t from = i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
-    return i > from;
-  };
-  if (i < t.size() && t[i] == '-') ++i;
-  if (i >= t.size()) return false;
-  if (t[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < t.size() && t[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-    ++i;
-    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == t.size();
-}
+bool is_json_number(std::string_view t) { return json_number_syntax(t) != JsonNumber::kInvalid; }
 
 void put_value(Output& out, const AttributeRecord& a) {
   switch (a.type) {
@@ -334,9 +325,9 @@ void write_json_report(const ReportInput& in, Output& out) {
   put_input(in, out);
   if (in.live) put_live(in, out);
   out.write(",\n\"traces\":[");
-  for (std::size_t k = 0; k < in.analysis.shown.size(); ++k) {
+  for (std::size_t k = 0; k < in.traces.size(); ++k) {
     if (k) out.write(",\n");
-    put_trace(in.input.files, in.analysis.shown[k], out);
+    put_trace(in.input.files, *in.traces[k], out);
   }
   out.write("],\n");
   put_summary(in, out);

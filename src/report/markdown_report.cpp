@@ -35,11 +35,13 @@ void write_markdown_report(const ReportInput& in, Output& out) {
   if (t.with_inferred) out.print(", {} with inferred spans", t.with_inferred);
   out.print(" · latency p50 {} · p90 {} · p99 {} · max {}\n", dur(t.latency.p50), dur(t.latency.p90),
             dur(t.latency.p99), dur(t.latency.max));
+  if (in.live) out.print("\n**live**: {}\n", live_summary(in));
 
-  if (!a.shown.empty()) {
+  if (!in.traces.empty()) {
     out.print("\n### {}\n\n", in.config.trace_ids.empty() ? "Slowest traces" : "Traces");
     Table table({{"trace"}, {"latency", Table::kRight}, {"spans", Table::kRight}, {"critical path"}, {"anomalies"}});
-    for (const ShownTrace& st : a.shown) {
+    for (const ShownTrace* shown : in.traces) {
+      const ShownTrace& st = *shown;
       std::vector<std::string> kinds;
       for (const Anomaly& an : st.trace.anomalies) {
         const std::string name(anomaly_name(an.kind));
@@ -52,8 +54,9 @@ void write_markdown_report(const ReportInput& in, Output& out) {
   }
   if (!in.config.trace_ids.empty()) {  // --trace: those traces' anomalies, not the whole log's summary
     Table examples({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
-    for (const ShownTrace& st : a.shown)
-      for (const Anomaly& an : st.trace.anomalies) {
+    for (const ShownTrace* shown : in.traces)
+      for (const Anomaly& an : shown->trace.anomalies) {
+        const ShownTrace& st = *shown;
         const Span& sp = st.trace.spans[an.span];
         examples.add({std::string(anomaly_name(an.kind)), code(file_line(s, sp.file, sp.line)), code(st.trace.trace_id),
                       code(span_label(st, an.span)), an.detail});

@@ -7,10 +7,10 @@
 namespace ta {
 
 Output::~Output() {
-  try {
-    flush();
-  } catch (const BrokenPipe&) {
-  }
+  // Reached on the way out of a failed run too: what cannot be written now
+  // is lost without a second error.
+  on_error_ = OnError::kDrop;
+  flush();
 }
 
 void Output::flush() {
@@ -20,8 +20,11 @@ void Output::flush() {
     const ssize_t w = ::write(fd_, p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
+      const int error = errno;
       buf_.clear();
-      throw BrokenPipe{};  // EPIPE, or any other reason output cannot go on
+      if (on_error_ == OnError::kDrop) return;
+      if (error == EPIPE) throw BrokenPipe{};
+      throw OutputError{error};
     }
     p += w;
     left -= static_cast<std::size_t>(w);

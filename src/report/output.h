@@ -1,4 +1,7 @@
-// Buffered stdout. A reader that went away (`| head`) ends the run quietly.
+// Buffered output. On stdout, a reader that went away (`| head`) ends the
+// run quietly, and any other failure to write (disk full, a closed
+// descriptor) is an error; on stderr nothing that fails to be written may
+// end the run, so it is dropped.
 #pragma once
 
 #include <fmt/format.h>
@@ -8,10 +11,14 @@
 namespace ta {
 
 struct BrokenPipe {};  // thrown by Output, caught in main: exit quietly
+struct OutputError {  // thrown by Output, caught in main: a message, exit 2
+  int error;          // errno
+};
 
 class Output {
  public:
-  explicit Output(int fd) : fd_(fd) {}
+  enum class OnError { kThrow, kDrop };
+  explicit Output(int fd, OnError on_error = OnError::kThrow) : fd_(fd), on_error_(on_error) {}
   ~Output();
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
@@ -30,6 +37,7 @@ class Output {
  private:
   static constexpr std::size_t kFlushAt = 1 << 16;
   int fd_;
+  OnError on_error_;
   fmt::memory_buffer buf_;
 };
 

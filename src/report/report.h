@@ -19,19 +19,14 @@ struct ReportInput {
   Nanos analysis_time = 0;  // assembling and analysing every trace
   const LiveCounts* live = nullptr;  // live mode (--follow): what was written as it went
   bool stopped = false;              // live mode: ended by SIGINT/SIGTERM
+  // The traces the report shows, in order: set by the writer (writer.h)
+  // from those it was handed.
+  std::vector<const ShownTrace*> traces;
 };
 
 void write_text_report(const ReportInput& in, Output& out);
 void write_json_report(const ReportInput& in, Output& out);
 void write_markdown_report(const ReportInput& in, Output& out);
-
-inline void write_report(const ReportInput& in, Output& out) {
-  switch (in.config.format) {
-    case Format::kText: return write_text_report(in, out);
-    case Format::kJson: return write_json_report(in, out);
-    case Format::kMarkdown: return write_markdown_report(in, out);
-  }
-}
 
 // Live mode: one trace as one line, written as soon as it is finished.
 void write_json_trace_line(const std::vector<std::string>& files, const ShownTrace& trace, Emit why, Output& out);

@@ -45,19 +45,12 @@ void write_header(const ReportInput& in, Output& out, const Style& st) {
     out.print("latency p50 {}  p90 {}  p99 {}  max {}   spans/trace p50 {}  max {}\n", dur(t.latency.p50),
               dur(t.latency.p90), dur(t.latency.p99), dur(t.latency.max), t.spans.p50, t.spans.max);
   }
-  if (in.live) {
-    const LiveCounts& c = *in.live;
-    out.print("live    {} written as they finished: {} complete, {} at the {} window, {} evicted, {} at the {}",
-              plural(c.emitted[0] + c.emitted[1] + c.emitted[2] + c.emitted[3], "trace"), c.emitted[0],
-              c.emitted[1], human_duration(in.config.window), c.emitted[2], c.emitted[3],
-              in.stopped ? "stop" : "end of input");
-    out.print("; {} late (not merged); at most {} open\n", plural(c.late, "span"), c.open_peak);
-  }
+  if (in.live) out.print("live    {}\n", live_summary(in));
 }
 
-// Writes s with control bytes shown as \xNN; no copy when there are none.
+// Writes s as printable() shows it; no copy when that is s.
 void put_printable(Output& out, std::string_view s) {
-  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; })) {
+  if (all_printable(s)) {
     out.write(s);
   } else {
     out.write(printable(s));
@@ -236,11 +229,12 @@ void write_anomalies(const ReportInput& in, Output& out, const Style& st) {
 // The anomalies of the shown traces (--trace), every one.
 void write_trace_anomalies(const ReportInput& in, Output& out, const Style& st) {
   std::size_t count = 0;
-  for (const ShownTrace& shown : in.analysis.shown) count += shown.trace.anomalies.size();
+  for (const ShownTrace* shown : in.traces) count += shown->trace.anomalies.size();
   if (count == 0) return;
   out.print("\n{} {}\n", st.bold("Anomalies"), count);
   Table table({{"kind"}, {"where"}, {"trace"}, {"span"}, {"detail"}});
-  for (const ShownTrace& shown : in.analysis.shown) {
+  for (const ShownTrace* trace : in.traces) {
+    const ShownTrace& shown = *trace;
     const Trace& t = shown.trace;
     for (const Anomaly& an : t.anomalies) {
       const Span& s = t.spans[an.span];
@@ -322,9 +316,9 @@ void write_text_report(const ReportInput& in, Output& out) {
   const bool picked = !in.config.trace_ids.empty();
   if (!picked) write_summary(in, out, st);
   const Analysis& a = in.analysis;
-  if (!a.shown.empty()) {
-    if (!picked) out.print("\n{}\n", st.bold(fmt::format("Slowest traces ({} of {})", a.shown.size(), a.traces.count)));
-    for (const ShownTrace& s : a.shown) write_trace(in, s, out, st);
+  if (!in.traces.empty()) {
+    if (!picked) out.print("\n{}\n", st.bold(fmt::format("Slowest traces ({} of {})", in.traces.size(), a.traces.count)));
+    for (const ShownTrace* s : in.traces) write_trace(in, *s, out, st);
   }
   if (picked) {
     write_trace_anomalies(in, out, st);

@@ -34,26 +34,41 @@ IngestOptions ingest_options(const Config& config) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double mib = secs > 0 ? static_cast<double>(bytes) / secs / (1 << 20) : 0;
       const double per_second = secs > 0 ? static_cast<double>(spans) / secs : 0;
-      fmt::print(stderr, "\rtrace-assemble: read {} ({:.0f} MiB/s), {} spans ({:.0f}/s)\x1b[K", human_bytes(bytes),
-                 mib, spans, per_second);
-      std::fflush(stderr);
+      print_raw(fmt::format("\rtrace-assemble: read {} ({:.0f} MiB/s), {} spans ({:.0f}/s)\x1b[K", human_bytes(bytes),
+                            mib, spans, per_second));
     };
   }
   return o;
 }
 
+void Warnings::line(const InputStats& input, std::uint32_t file, std::uint64_t line, std::string_view reason) {
+  if (count_++ < max_)
+    print_warning(fmt::format("{}:{}: {}", file < input.files.size() ? input.files[file] : "", line, reason));
+}
+
+void Warnings::finish() {
+  if (count_ > max_ && max_ > 0)
+    print_warning(fmt::format("{} more warnings not shown (all are counted; see --max-warnings, --format json)",
+                              count_ - max_));
+}
+
+void reject(InputStats& input, Warnings& warnings, Rejection r) {
+  ++input.rejected;
+  warnings.line(input, r.file, r.line, r.reason);
+  if (input.rejections.size() < IngestOptions{}.max_kept_rejections) input.rejections.push_back(std::move(r));
+}
+
 void report_problems(const InputStats& in, const Analysis& a, const Config& config) {
-  if (config.progress && in.bytes >= (64u << 20)) fmt::print(stderr, "\r\x1b[K");
-  std::size_t shown = 0;
-  for (const Rejection& r : in.rejections) {
-    if (shown >= config.max_warnings) break;
-    print_warning(fmt::format("{}:{}: {}", in.files[r.file], r.line, r.reason));
-    ++shown;
-  }
-  if (in.rejected > shown && config.max_warnings > 0)
-    print_warning(fmt::format("{} more rejected lines not shown (all are counted; see --max-warnings, --format json)",
-                              in.rejected - shown));
+  if (config.progress && in.bytes >= (64u << 20)) print_raw("\r\x1b[K");
+  Warnings warnings(config);
+  for (const Rejection& r : in.rejections) warnings.line(in, r.file, r.line, r.reason);
+  warnings.unlisted(in.rejected - in.rejections.size());
+  warnings.finish();
   for (const std::string& e : in.read_errors) print_error(e);
+  report_end(in, a, config);
+}
+
+void report_end(const InputStats& in, const Analysis& a, const Config& config) {
   if (in.memory_limit_hit)
     print_error(fmt::format("--max-memory {} reached after reading {}; the report covers the lines read so far "
                             "(raise --max-memory, or split the input)",

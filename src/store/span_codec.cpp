@@ -96,15 +96,6 @@ void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::
   std::copy_n(tail, tail_size, p);
 }
 
-void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
-                 Blob& blob, BlobArena& arena) {
-  thread_local ByteBuffer rest;
-  rest.clear();
-  std::uint8_t* p = rest.reserve(codec::rest_bound(r));
-  rest.commit(codec::put_rest(p, r, [&](std::string_view s) { return symbols.intern(s); }));
-  append_record(blob, arena, r.start - base, rest.data(), rest.size(), file, line);
-}
-
 namespace {
 
 // The details' payload: status message, then tags (key, type, value),

@@ -226,10 +226,6 @@ std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
 void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
                    std::uint32_t file, std::uint32_t line);
 
-// Appends one span. `base` is the trace's time origin.
-void encode_span(const SpanRecord& r, std::uint32_t file, std::uint32_t line, Nanos base, SymbolTable& symbols,
-                 Blob& blob, BlobArena& arena);
-
 // A span log's record (span_log.h): varint body size, body (as above, its
 // start relative to the log's base), varint trace, varint location. Trace
 // and location are written against the records before them in their chain

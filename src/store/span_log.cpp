@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <numeric>
 
 #include "util/hash.h"
 #include "util/huge_pages.h"
@@ -14,6 +15,60 @@ namespace ta {
 namespace {
 constexpr std::size_t kMaxSlab = 64u << 20;
 constexpr std::uint32_t kMaxBlock = 64u << 10;
+
+// A trace id as put_id encodes it starts with its length: 17 and 33 are 16
+// and 32 lowercase hex digits packed two a byte, 32 and 64 are 16 and 32
+// other characters as they are.
+constexpr std::uint8_t kPacked16 = 17, kPacked32 = 33, kRaw16 = 32, kRaw32 = 64;
+
+int hex_value(std::uint8_t c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c |= 0x20;
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// The hash of a raw id of 16 or 32 characters: when its last 16 are hex
+// digits (of any case), that of their value as packed ones give it.
+[[gnu::noinline]] std::uint64_t raw_trace_hash(std::string_view key) {
+  const auto* digits = reinterpret_cast<const std::uint8_t*>(key.data() + key.size() - 16);
+  char low[8];
+  for (std::size_t i = 0; i < 8; ++i) {
+    const int high = hex_value(digits[2 * i]), value = hex_value(digits[2 * i + 1]);
+    if (high < 0 || value < 0) return hash_bytes(key);
+    low[i] = static_cast<char>(high << 4 | value);
+  }
+  return hash_bytes(std::string_view(low, 8));
+}
+
+// The hash that places a trace: its partition and its slot among the recent.
+// An id of 16 or 32 hex digits is hashed by its last 16 alone, so that ids
+// that may name one trace (util/trace_ids.h) meet in one partition.
+inline std::uint64_t trace_hash(std::string_view key) {
+  const auto head = static_cast<std::uint8_t>(key[0]);
+  if (head == kPacked16 || head == kPacked32) return hash_bytes(key.substr(key.size() - 8));
+  if (head == kRaw16 || head == kRaw32) [[unlikely]]
+    return raw_trace_hash(key);
+  return hash_bytes(key);
+}
+
+// What an encoded trace id may join (util/trace_ids.h), read off its bytes.
+enum KeyShape : std::uint8_t { kOther, kSixteen, kZeroHigh, kLong, kShapes };
+
+KeyShape key_shape(std::string_view key) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(key.data());
+  auto hex = [](const std::uint8_t* from, std::size_t n) {
+    return std::all_of(from, from + n, [](std::uint8_t c) { return hex_value(c) >= 0; });
+  };
+  switch (p[0]) {
+    case kPacked16: return kSixteen;
+    case kPacked32: return std::all_of(p + 1, p + 9, [](std::uint8_t b) { return b == 0; }) ? kZeroHigh : kLong;
+    case kRaw16: return hex(p + 1, 16) ? kSixteen : kOther;
+    case kRaw32:
+      if (!hex(p + 1, 32)) return kOther;
+      return std::all_of(p + 1, p + 17, [](std::uint8_t c) { return c == '0'; }) ? kZeroHigh : kLong;
+    default: return kOther;
+  }
+}
 }  // namespace
 
 SlabAllocator::~SlabAllocator() {
@@ -91,7 +146,7 @@ void SpanLog::Writer::add(const SpanRecord& r, std::uint32_t chunk, std::uint64_
   std::uint8_t* const key = key_.reserve(id_bound(r.trace_id));
   const auto key_size = static_cast<std::uint32_t>(put_id(key, r.trace_id) - key);
   const std::string_view key_view(reinterpret_cast<const char*>(key), key_size);
-  const std::uint64_t h = hash_bytes(key_view);
+  const std::uint64_t h = trace_hash(key_view);
   Chain& c = chains_[partition_of(h)];
   // Where the trace was seen lately is fetched while the body is written.
   Recent& seen = recent_[h & (kRecent - 1)];
@@ -164,7 +219,7 @@ std::uint64_t SpanLog::span_count() const {
   return n;
 }
 
-std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
+std::size_t SpanLog::group(std::size_t partition, Scratch& s, TraceJoinNotes& joins) const {
   std::size_t records = 0;
   for (const auto& w : writers_) records += w->chains_[partition].count;
   s.keys.clear();
@@ -250,6 +305,11 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
     s.trace_of.push_back(t);
     ++s.begin[t + 1];
   });
+  // Short trace ids join long ones only where both kinds are.
+  std::size_t shapes[kShapes] = {};
+  for (const std::string_view key : s.keys) ++shapes[key_shape(key)];
+  if ((shapes[kSixteen] && (shapes[kZeroHigh] || shapes[kLong])) || (shapes[kZeroHigh] && shapes[kLong]))
+    join_traces(s, joins);
   // Then side by side per trace (read again rather than kept: a trace of a
   // million spans has no room to spare), each trace's in input order.
   const std::size_t traces = s.keys.size();
@@ -262,9 +322,14 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
     Scratch::Entry& e = s.sorted[s.cursor[t]++];
     e.location = r.location;
     e.trace = t;
+    e.order = static_cast<std::uint32_t>(k);
     e.record = r.at;
   });
-  auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) { return a.location < b.location; };
+  // A line is parsed by one thread, so its records are in order in one
+  // chain: ties keep the walk's order, whatever thread read which chunk.
+  auto by_location = [](const Scratch::Entry& a, const Scratch::Entry& b) {
+    return a.location != b.location ? a.location < b.location : a.order < b.order;
+  };
   for (std::size_t t = 0; t < traces; ++t) {
     auto* first = s.sorted.data() + s.begin[t];
     auto* last = s.sorted.data() + s.begin[t + 1];
@@ -283,6 +348,68 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s) const {
   for (std::size_t t = 0, from = 0; t < traces; from = s.id_end[t++])
     s.ids.push_back(std::string_view(s.id_text).substr(from, s.id_end[t] - from));
   return traces;
+}
+
+void SpanLog::join_traces(Scratch& s, TraceJoinNotes& joins) {
+  const auto traces = static_cast<std::uint32_t>(s.keys.size());
+  // The traces that may join, by the low half of their id, then by id: an
+  // order of the ids alone, not of where they were met.
+  s.joinable.clear();
+  s.joinable_text.clear();
+  std::vector<std::size_t>& ends = s.id_end;  // free until the ids are decoded for good
+  ends.clear();
+  for (std::uint32_t t = 0; t < traces; ++t) {
+    if (key_shape(s.keys[t]) == kOther) continue;
+    append_id(s.keys[t], s.joinable_text);
+    ends.push_back(s.joinable_text.size());
+    s.joinable.push_back({t, {}});
+  }
+  for (std::size_t j = 0, from = 0; j < s.joinable.size(); from = ends[j++])
+    s.joinable[j].id = std::string_view(s.joinable_text).substr(from, ends[j] - from);
+  auto low = [](std::string_view id) { return id.substr(id.size() - 16); };
+  std::sort(s.joinable.begin(), s.joinable.end(), [&](const Scratch::Joinable& a, const Scratch::Joinable& b) {
+    const std::string_view x = low(a.id), y = low(b.id);
+    return x != y ? x < y : a.id < b.id;
+  });
+  s.into.resize(traces);
+  std::iota(s.into.begin(), s.into.end(), 0u);
+  bool joined = false;
+  for (std::size_t from = 0, to; from < s.joinable.size(); from = to) {
+    for (to = from + 1; to < s.joinable.size() && low(s.joinable[to].id) == low(s.joinable[from].id);) ++to;
+    if (to - from == 1) continue;
+    s.group_ids.clear();
+    for (std::size_t j = from; j < to; ++j) s.group_ids.push_back(s.joinable[j].id);
+    s.group_into.resize(to - from);
+    s.notes.clear();
+    join_low_half(s.group_ids, s.group_into, s.notes);
+    for (std::size_t k = 0; k < to - from; ++k) {
+      if (s.group_into[k] == k) continue;
+      s.into[s.joinable[from + k].trace] = s.joinable[from + s.group_into[k]].trace;
+      joined = true;
+    }
+    for (std::string& note : s.notes) joins.add(std::move(note));
+  }
+  if (!joined) return;
+  // The traces left are numbered anew in their order; a joined one's
+  // records count in the trace it joined.
+  s.counts.assign(s.begin.begin() + 1, s.begin.end());
+  s.renumber.resize(traces);
+  std::uint32_t left = 0;
+  for (std::uint32_t t = 0; t < traces; ++t) {
+    if (s.into[t] != t) continue;
+    s.renumber[t] = left;
+    s.keys[left] = s.keys[t];
+    s.hashes[left] = s.hashes[t];
+    ++left;
+  }
+  s.keys.resize(left);
+  s.hashes.resize(left);
+  s.begin.assign(left + 1, 0);
+  for (std::uint32_t t = 0; t < traces; ++t) {
+    s.renumber[t] = s.renumber[s.into[t]];  // a joined trace joins one that is left
+    s.begin[s.renumber[t] + 1] += s.counts[t];
+  }
+  for (std::uint32_t& t : s.trace_of) t = s.renumber[t];
 }
 
 void SpanLog::RefusedSpans::add(Refused r) {

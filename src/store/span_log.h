@@ -22,6 +22,7 @@
 #include "store/span.h"
 #include "store/span_codec.h"
 #include "store/symbols.h"
+#include "util/trace_ids.h"
 
 namespace ta {
 
@@ -155,6 +156,7 @@ class SpanLog {
     struct Entry {
       std::uint64_t location;
       std::uint32_t trace;
+      std::uint32_t order;  // in the partition's walk: one line's records (a document's) keep theirs
       const std::uint8_t* record;
     };
     std::vector<Entry> sorted;                             // the records by trace
@@ -167,20 +169,39 @@ class SpanLog {
     std::vector<std::uint64_t> hashes;
     std::vector<const std::uint8_t*> records;
     std::vector<std::uint64_t> locations;
+    // Joining trace ids (util/trace_ids.h): the traces that may join, with
+    // their ids decoded; the trace each joins, and its number after.
+    struct Joinable {
+      std::uint32_t trace;
+      std::string_view id;  // into joinable_text
+    };
+    std::vector<Joinable> joinable;
+    std::string joinable_text;
+    std::vector<std::string_view> group_ids;  // of one low half
+    std::vector<std::uint32_t> group_into, into, renumber, counts;
+    std::vector<std::string> notes;
   };
 
   // Groups one partition's records by trace and calls f(const TraceData&)
   // for each trace, its records in input order; spans past
-  // --max-trace-spans go to `refused` instead. Thread-safe across
-  // different partitions.
+  // --max-trace-spans go to `refused` instead. A short trace id joins the
+  // long one that ends in it (util/trace_ids.h: the ids that may are in
+  // one partition), said in `joins`. Thread-safe across different
+  // partitions.
   template <typename F>
-  void for_each_trace(std::size_t partition, Scratch& scratch, RefusedSpans& refused, F&& f) const;
+  void for_each_trace(std::size_t partition, Scratch& scratch, RefusedSpans& refused, TraceJoinNotes& joins,
+                      F&& f) const;
   // Every partition in turn (tests, tools).
   template <typename F>
-  void for_each_trace(F&& f) const {
+  void for_each_trace(TraceJoinNotes& joins, F&& f) const {
     Scratch scratch;
     RefusedSpans refused;
-    for (std::size_t p = 0; p < kPartitions; ++p) for_each_trace(p, scratch, refused, f);
+    for (std::size_t p = 0; p < kPartitions; ++p) for_each_trace(p, scratch, refused, joins, f);
+  }
+  template <typename F>
+  void for_each_trace(F&& f) const {
+    TraceJoinNotes joins;
+    for_each_trace(joins, f);
   }
   // Gives back every record's memory.
   void clear();
@@ -189,7 +210,10 @@ class SpanLog {
 
  private:
   // Groups the records; returns the number of traces.
-  std::size_t group(std::size_t partition, Scratch& s) const;
+  std::size_t group(std::size_t partition, Scratch& s, TraceJoinNotes& joins) const;
+  // Joins short trace ids to long ones among the partition's traces
+  // (s.keys, their records counted in s.begin, each record's in s.trace_of).
+  static void join_traces(Scratch& s, TraceJoinNotes& joins);
   void refuse(const Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const;
   // The time origin of every record's start: the first start any writer saw.
   Nanos base(Nanos start);
@@ -205,8 +229,9 @@ class SpanLog {
 };
 
 template <typename F>
-void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& refused, F&& f) const {
-  const std::size_t traces = group(partition, s);
+void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& refused, TraceJoinNotes& joins,
+                             F&& f) const {
+  const std::size_t traces = group(partition, s, joins);
   const Nanos base = base_.load(std::memory_order_relaxed);
   for (std::uint32_t t = 0; t < traces; ++t) {
     const std::uint32_t from = s.begin[t], to = s.begin[t + 1];

@@ -27,14 +27,26 @@ SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file,
 
 SpanStore::Added SpanStore::add_to_slot(const SpanRecord& r, std::uint32_t file, std::uint32_t line,
                                         std::uint64_t hash, std::uint32_t slot) {
+  rest_.clear();
+  std::uint8_t* p = rest_.reserve(codec::rest_bound(r));
+  SymbolTable& symbols = table();
+  rest_.commit(codec::put_rest(p, r, [&](std::string_view s) { return symbols.intern(s); }));
+  return add_encoded(r.trace_id, hash, r.start,
+                     std::string_view(reinterpret_cast<const char*>(rest_.data()), rest_.size()), file, line, slot);
+}
+
+SpanStore::Added SpanStore::add_encoded(std::string_view trace_id, std::uint64_t hash, Nanos start,
+                                        std::string_view rest, std::uint32_t file, std::uint32_t line,
+                                        std::uint32_t slot) {
   const bool new_trace = slot == kNone;
-  if (new_trace) slot = new_slot(r.trace_id, hash, r.start);
+  if (new_trace) slot = new_slot(trace_id, hash, start);
   TraceData& t = traces_[slot];
   if (t.span_count >= max_trace_spans_) {
     ++t.dropped;
     return {slot, false, new_trace};
   }
-  encode_span(r, file, line, t.base, table(), t.blob, arena_);
+  append_record(t.blob, arena_, start - t.base, reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size(), file,
+                line);
   ++t.span_count;
   ++spans_;
   return {slot, true, new_trace};
@@ -54,6 +66,15 @@ std::uint32_t SpanStore::new_slot(std::string_view trace_id, std::uint64_t hash,
   t.base = start;
   index_.insert(hash, slot);
   return slot;
+}
+
+void SpanStore::rename(std::uint32_t slot, std::string_view trace_id, std::uint64_t hash) {
+  auto key_of = [this](std::uint32_t v) { return std::string_view(traces_[v].trace_id); };
+  TraceData& t = traces_[slot];
+  index_.erase(t.trace_id, hash_bytes(t.trace_id), key_of);
+  arena_.free_text(t.trace_id);
+  t.trace_id = arena_.copy(trace_id);
+  index_.insert(hash, slot);
 }
 
 const TraceData* SpanStore::find(std::string_view trace_id) const {

@@ -43,13 +43,20 @@ class SpanStore {
   Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
   Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash,
                     std::uint32_t slot);
+  // The same for a span already encoded: `rest` is its body after the start
+  // as codec::put_rest wrote it, its labels' symbols from symbols().
+  Added add_encoded(std::string_view trace_id, std::uint64_t trace_hash, Nanos start, std::string_view rest,
+                    std::uint32_t file, std::uint32_t line, std::uint32_t slot);
   std::uint32_t find_slot(std::string_view trace_id, std::uint64_t trace_hash) const;
   const TraceData& at(std::uint32_t slot) const { return traces_[slot]; }
+  // Files the trace in `slot` under another id from now on.
+  void rename(std::uint32_t slot, std::string_view trace_id, std::uint64_t trace_hash);
   void release_slot(std::uint32_t slot);
 
   std::size_t trace_count() const { return index_.size(); }
   std::size_t span_count() const { return spans_; }
   const SymbolTable& symbols() const { return shared_symbols_ ? *shared_symbols_ : symbols_; }
+  SymbolTable& symbols() { return table(); }
 
   // Live traces, in order of first appearance.
   template <typename F>
@@ -82,6 +89,7 @@ class SpanStore {
   void free_trace(std::uint32_t slot);
   SymbolTable symbols_;
   SymbolTable* shared_symbols_;
+  ByteBuffer rest_;  // a record being encoded
   std::size_t spans_ = 0;
   std::size_t max_trace_spans_;
 };

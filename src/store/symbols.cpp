@@ -5,11 +5,11 @@
 #include "util/hash.h"
 
 namespace ta {
-SymbolTable::SymbolTable() : short_(256) { texts_.emplace_back(); }  // symbol 0: ""
+SymbolTable::SymbolTable() : short_(256) { texts_.push_back(""); }  // symbol 0: ""
 
 Symbol SymbolTable::add(std::string_view text) {
   const auto id = static_cast<Symbol>(texts_.size());
-  texts_.emplace_back(text);
+  texts_.push_back(text);
   return id;
 }
 

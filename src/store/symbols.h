@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -44,6 +44,37 @@ inline std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) {
 
 }  // namespace symbol_key
 
+// The labels' texts by symbol, in blocks that never move (block b holds
+// 64 << b texts) found through a directory of fixed size. So a thread may
+// read the text of a symbol handed to it (through a queue's lock) while
+// another thread adds texts: nothing it reads is ever moved or freed.
+class TextList {
+ public:
+  std::string_view operator[](Symbol s) const {
+    const auto [block, at] = where(s);
+    return blocks_[block][at];
+  }
+  std::size_t size() const { return size_; }
+  void push_back(std::string_view text) {
+    const auto [block, at] = where(static_cast<Symbol>(size_));
+    if (!blocks_[block]) blocks_[block] = std::make_unique<std::string[]>(std::size_t{64} << block);
+    blocks_[block][at] = text;
+    ++size_;
+  }
+
+ private:
+  static constexpr int kBlocks = 27;  // 64 << 27 texts: past any Symbol
+  static std::pair<int, std::size_t> where(Symbol s) {
+    const std::uint64_t n = std::uint64_t{s} + 64;
+    const int block = 63 - __builtin_clzll(n) - 6;
+    return {block, static_cast<std::size_t>(n - (std::uint64_t{64} << block))};
+  }
+  std::unique_ptr<std::string[]> blocks_[kBlocks];
+  std::size_t size_ = 0;
+};
+
+// Thread use: one thread interns (or several, each through a SymbolCache);
+// any thread may read the text of a symbol it was handed.
 class SymbolTable {
  public:
   SymbolTable();
@@ -77,7 +108,7 @@ class SymbolTable {
   Symbol intern_long(std::string_view text);
   Symbol add(std::string_view text);
 
-  std::deque<std::string> texts_;  // deque: views into it stay valid
+  TextList texts_;
   HashIndex index_;                // labels longer than 16 bytes
   std::vector<Short> short_;
   int short_shift_ = 56;  // a slot is the hash's top bits: 64 - log2(short_.size())

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -123,9 +124,10 @@ TEST_CASE("span log: a trace past --max-trace-spans keeps its first spans in inp
   w[0]->add(span("small", "x", 1), 7, 7);
   SpanLog::Scratch scratch;
   SpanLog::RefusedSpans refused;
+  TraceJoinNotes joins;
   std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> kept;  // spans, dropped
   for (std::size_t p = 0; p < SpanLog::kPartitions; ++p)
-    log.for_each_trace(p, scratch, refused, [&](const TraceData& d) {
+    log.for_each_trace(p, scratch, refused, joins, [&](const TraceData& d) {
       kept[std::string(d.trace_id)] = {d.span_count, d.dropped};
     });
   CHECK(kept.at("big") == std::pair<std::uint32_t, std::uint32_t>{3, 3});
@@ -147,4 +149,173 @@ TEST_CASE("span log: a trace past --max-trace-spans keeps its first spans in inp
   REQUIRE(few.first.size() == 2);
   CHECK(few.first[0].line == 1);
   CHECK(few.first[1].line == 2);
+}
+
+namespace {
+
+const std::string kLow = "48485a3953bb6124";
+const std::string kLong = "463ac35c9f6413ad" + kLow;
+
+struct Grouped {
+  std::map<std::string, std::vector<std::string>> traces;
+  std::vector<std::string> notes;
+};
+
+Grouped grouped(const SpanLog& log) {
+  Grouped out;
+  TraceJoinNotes joins;
+  log.for_each_trace(joins, [&](const TraceData& data) {
+    const Trace t = assemble(data);
+    auto& spans = out.traces[std::string(data.trace_id)];
+    CHECK(spans.empty());  // a trace comes once
+    for (std::uint32_t i = 0; i < t.logged_spans; ++i)
+      spans.push_back(std::string(t.span_id(i)) + "@" + std::to_string(t.spans[i].file) + ":" +
+                      std::to_string(t.spans[i].line));
+  });
+  out.notes = joins.lines();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("span log: a 16-hex trace id joins the one 32-hex id that ends in it, across threads and files") {
+  SpanLog log;
+  SpanLog::Writer* w[3] = {&log.writer(), &log.writer(), &log.writer()};
+  w[0]->add(span(kLow, "c", 3), 1, 5);   // file 1
+  w[1]->add(span(kLong, "a", 1), 0, 2);  // file 0
+  w[2]->add(span(kLow, "b", 2), 0, 9);
+  w[1]->add(span(kLong, "d", 4), 1, 1);
+  w[0]->add(span("1111111111111111", "x", 1), 0, 3);  // another trace, alone
+  w[2]->add(span("2222222222222222" + kLow.substr(0, 8) + "00000000", "y", 1), 0, 4);
+  const Grouped g = grouped(log);
+  REQUIRE(g.traces.size() == 3);
+  CHECK(g.traces.at(kLong) == std::vector<std::string>{"a@0:2", "b@0:9", "d@1:1", "c@1:5"});
+  CHECK(g.traces.count("1111111111111111") == 1);
+  CHECK(g.notes == std::vector<std::string>{"trace 48485a3953bb6124 (16 hex) joined to "
+                                            "463ac35c9f6413ad48485a3953bb6124 (32 hex), whose low 64 bits it is"});
+}
+
+TEST_CASE("span log: a 16-hex trace id that several 32-hex ids end in stays apart, said once") {
+  SpanLog log;
+  SpanLog::Writer& w = log.writer();
+  const std::string other = "0000000000000001" + kLow;
+  w.add(span(kLow, "a", 1), 0, 1);
+  w.add(span(kLong, "b", 1), 0, 2);
+  w.add(span(other, "c", 1), 0, 3);
+  w.add(span(kLow, "d", 1), 0, 4);
+  const Grouped g = grouped(log);
+  CHECK(g.traces.size() == 3);
+  CHECK(g.traces.at(kLow) == std::vector<std::string>{"a@0:1", "d@0:4"});
+  REQUIRE(g.notes.size() == 1);
+  CHECK(g.notes[0] == "trace 48485a3953bb6124 (16 hex) not joined: 2 32-hex trace ids end in its low 64 bits "
+                      "(000000000000000148485a3953bb6124, 463ac35c9f6413ad48485a3953bb6124)");
+}
+
+TEST_CASE("span log: ids are joined as written: a native id's case is kept and must agree") {
+  SpanLog log;
+  SpanLog::Writer& w = log.writer();
+  w.add(span("463AC35C9F6413AD48485A3953BB6124", "a", 1), 0, 1);
+  w.add(span("48485A3953BB6124", "b", 1), 0, 2);
+  w.add(span("48485a3953bb6124", "c", 1), 0, 3);                  // lower case: another low half
+  w.add(span("00000000000000AB48485a3953bb6124", "d", 1), 0, 4);  // mixed case, its low half as "c" writes it
+  w.add(span("0000000000000000" + std::string("48485A3953BB6124"), "e", 1), 0, 5);  // zero high half: short
+  const Grouped g = grouped(log);
+  CHECK(g.traces.size() == 2);
+  CHECK(g.traces.at("463AC35C9F6413AD48485A3953BB6124") == std::vector<std::string>{"a@0:1", "b@0:2", "e@0:5"});
+  CHECK(g.traces.at("00000000000000AB48485a3953bb6124") == std::vector<std::string>{"c@0:3", "d@0:4"});
+  CHECK(g.notes.size() == 3);
+}
+
+TEST_CASE("span log: a zero high half is the 16-hex id; lone short ids and distinct long ids stay as they are") {
+  SpanLog log;
+  SpanLog::Writer& w = log.writer();
+  const std::string zero = "0000000000000000" + kLow;
+  w.add(span(zero, "a", 1), 0, 1);
+  w.add(span(kLow, "b", 1), 0, 2);
+  w.add(span("0000000000000000aaaaaaaaaaaaaaaa", "c", 1), 0, 3);
+  w.add(span("bbbbbbbbbbbbbbbb", "d", 1), 0, 4);
+  w.add(span("1111111111111111cccccccccccccccc", "e", 1), 0, 5);
+  w.add(span("2222222222222222cccccccccccccccc", "f", 1), 0, 6);
+  const Grouped g = grouped(log);
+  CHECK(g.traces.size() == 5);
+  CHECK(g.traces.at(zero) == std::vector<std::string>{"a@0:1", "b@0:2"});
+  CHECK(g.notes == std::vector<std::string>{"trace 48485a3953bb6124 (16 hex) joined to "
+                                            "000000000000000048485a3953bb6124 (32 hex), whose low 64 bits it is"});
+}
+
+TEST_CASE("span log: joined traces and their notes do not depend on input order or threads") {
+  // 3000 traces: a 32-hex id and its low half each, some with a second
+  // 32-hex id; spans dealt to writers in several orders.
+  struct Line {
+    std::string trace, span;
+    std::uint32_t line;
+  };
+  std::vector<Line> lines;
+  std::uint32_t n = 1;
+  for (int t = 0; t < 3000; ++t) {
+    const std::string low = fmt::format("{:016x}", 0x9e3779b97f4a7c15ull * (t + 1));
+    const std::string high = fmt::format("{:016x}", 0xc2b2ae3d27d4eb4full * (t + 7));
+    for (int k = 0; k < 3; ++k) lines.push_back({high + low, "l" + std::to_string(k), n++});
+    for (int k = 0; k < 2; ++k) lines.push_back({low, "s" + std::to_string(k), n++});
+    if (t % 10 == 0) lines.push_back({"0000000000000001" + low, "o", n++});
+  }
+  Grouped first;
+  for (int round = 0; round < 3; ++round) {
+    SpanLog log;
+    SpanLog::Writer* w[3] = {&log.writer(), &log.writer(), &log.writer()};
+    std::vector<Line> order = lines;
+    if (round == 1) std::reverse(order.begin(), order.end());
+    if (round == 2)
+      for (std::size_t i = 0; i < order.size(); ++i) std::swap(order[i], order[(i * 7919) % order.size()]);
+    for (std::size_t i = 0; i < order.size(); ++i)
+      w[(i + static_cast<std::size_t>(round)) % 3]->add(span(order[i].trace, order[i].span, 1), 0, order[i].line);
+    Grouped g = grouped(log);
+    if (round == 0) {
+      CHECK(g.traces.size() == 3000 + 300 * 2);  // the 300 with two 32-hex ids leave their 16-hex id apart
+      CHECK(g.notes.size() == 21);                // 20 listed, then how many more
+      CHECK(g.notes.back() == "2980 more trace ids joined, or left apart, by their low 64 bits (not listed)");
+      std::size_t joined = 0;
+      for (const auto& [id, spans] : g.traces) joined += spans.size() == 5;
+      CHECK(joined == 2700);
+      first = std::move(g);
+    } else {
+      CHECK(g.traces == first.traces);
+      CHECK(g.notes == first.notes);
+    }
+  }
+}
+
+TEST_CASE("span log: a joined trace counts against --max-trace-spans as one") {
+  SpanLog log(3);
+  SpanLog::Writer& w = log.writer();
+  for (std::uint32_t line = 1; line <= 4; ++line)
+    w.add(span(line % 2 ? kLow : kLong, "s" + std::to_string(line), line), 0, line);
+  SpanLog::Scratch scratch;
+  SpanLog::RefusedSpans refused;
+  TraceJoinNotes joins;
+  std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> kept;  // spans, dropped
+  for (std::size_t p = 0; p < SpanLog::kPartitions; ++p)
+    log.for_each_trace(p, scratch, refused, joins, [&](const TraceData& d) {
+      kept[std::string(d.trace_id)] = {d.span_count, d.dropped};
+    });
+  CHECK(kept.size() == 1);
+  CHECK(kept.at(kLong) == std::pair<std::uint32_t, std::uint32_t>{3, 1});
+  REQUIRE(refused.first.size() == 1);
+  CHECK(refused.first[0].line == 4);
+  CHECK(refused.first[0].trace_id == kLong);
+  CHECK(joins.count == 1);
+}
+
+TEST_CASE("span log: the spans of one line (a document's) keep their order when a trace's spans are sorted") {
+  SpanLog log;
+  SpanLog::Writer* w[2] = {&log.writer(), &log.writer()};
+  w[1]->add(span("t", "first", 1), 0, 1);
+  std::vector<std::string> want = {"first@0:1", "second@0:2"};
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = "d" + std::to_string(i);
+    w[0]->add(span("t", id, 2), 1, 1);  // all on line 1 of file 1
+    want.push_back(id + "@1:1");
+  }
+  w[1]->add(span("t", "second", 3), 0, 2);
+  CHECK(traces_of(log).at("t") == want);
 }

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/trace_ids.h"
+
 namespace ta {
 namespace {
 
@@ -517,7 +519,11 @@ bool Reader::read_annotations(Ref annotations, std::string& why) {
 }
 
 // Zipkin (strictTraceId off) reads a 16-hex trace id as the trace whose
-// 32-hex id ends in it: zipkin-js writes either for the same trace.
+// 32-hex id ends in it: zipkin-js writes either for the same trace. The
+// span store joins such ids across the whole input (util/trace_ids.h); a
+// document joins its own first, as Zipkin does one answer's spans, so that
+// the parts of a span given under either id merge. An id that several of
+// the document's 32-hex ids end in stays, and the store says so.
 void Reader::join_trace_ids() {
   std::unordered_map<std::string_view, std::string_view> long_ids;  // low half -> id; "" when two differ
   for (const Part& p : parts_) {
@@ -530,14 +536,9 @@ void Reader::join_trace_ids() {
   for (Part& p : parts_) {
     if (p.trace_id.size() != 16) continue;
     const auto it = long_ids.find(p.trace_id);
-    if (it == long_ids.end()) continue;
-    if (noted.insert(p.trace_id).second)
-      sink_.note(it->second.empty()
-                     ? fmt::format("zipkin: trace {} (16 hex) is the low half of several 32-hex trace ids: not joined",
-                                   p.trace_id)
-                     : fmt::format("zipkin: trace {} (16 hex) joined to {} (32 hex), whose low 64 bits it is",
-                                   p.trace_id, it->second));
-    if (!it->second.empty()) p.trace_id = it->second;
+    if (it == long_ids.end() || it->second.empty()) continue;
+    if (noted.insert(p.trace_id).second) sink_.note("zipkin: " + joined_trace_note(p.trace_id, it->second));
+    p.trace_id = it->second;
   }
 }
 

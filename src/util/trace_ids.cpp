@@ -1,0 +1,105 @@
+#include "util/trace_ids.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ta {
+
+namespace {
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+std::string_view shape_name(std::string_view id) { return id.size() == 16 ? "16 hex" : "32 hex, high half zero"; }
+
+std::string apart_note(std::string_view id, std::vector<std::string_view> longs) {
+  std::sort(longs.begin(), longs.end());
+  constexpr std::size_t kListed = 3;
+  std::string list;
+  for (std::size_t i = 0; i < std::min(longs.size(), kListed); ++i)
+    list += fmt::format("{}{}", i ? ", " : "", longs[i]);
+  if (longs.size() > kListed) list += ", ...";
+  return fmt::format("trace {} ({}) not joined: {} 32-hex trace ids end in its low 64 bits ({})", id, shape_name(id),
+                     longs.size(), list);
+}
+
+}  // namespace
+
+TraceIdHalves trace_id_halves(std::string_view id) {
+  if ((id.size() != 16 && id.size() != 32) || !std::all_of(id.begin(), id.end(), is_hex)) return {};
+  const std::string_view low = id.substr(id.size() - 16);
+  if (id.size() == 16 || id.find_first_not_of('0') >= 16) return {TraceIdHalves::kShort, low};
+  return {TraceIdHalves::kLong, low};
+}
+
+std::string joined_trace_note(std::string_view from, std::string_view into) {
+  return from.size() == 16
+             ? fmt::format("trace {} (16 hex) joined to {} (32 hex), whose low 64 bits it is", from, into)
+             : fmt::format("trace {} ({}) joined to {} (32 hex), whose low 64 bits are the same", from,
+                           shape_name(from), into);
+}
+
+void join_low_half(std::span<const std::string_view> ids, std::span<std::uint32_t> into,
+                   std::vector<std::string>& notes) {
+  constexpr std::uint32_t kAbsent = UINT32_MAX;
+  std::uint32_t sixteen = kAbsent, zero = kAbsent;  // the 16-digit id, the 32-digit one with a zero high half
+  std::vector<std::string_view> longs;
+  std::uint32_t the_long = kAbsent;
+  for (std::uint32_t i = 0; i < ids.size(); ++i) {
+    into[i] = i;
+    if (ids[i].size() == 16) {
+      sixteen = i;
+    } else if (trace_id_halves(ids[i]).shape == TraceIdHalves::kShort) {
+      zero = i;
+    } else {
+      longs.push_back(ids[i]);
+      the_long = i;
+    }
+  }
+  auto join = [&](std::uint32_t from, std::uint32_t to) {
+    if (from == kAbsent) return;
+    into[from] = to;
+    notes.push_back(joined_trace_note(ids[from], ids[to]));
+  };
+  if (longs.size() == 1) {
+    join(sixteen, the_long);
+    join(zero, the_long);
+    return;
+  }
+  if (zero != kAbsent) join(sixteen, zero);  // the same id, as Zipkin trims it
+  const std::uint32_t apart = zero != kAbsent ? zero : sixteen;
+  if (longs.size() > 1 && apart != kAbsent) notes.push_back(apart_note(ids[apart], std::move(longs)));
+}
+
+void TraceJoinNotes::add(std::string note) {
+  ++count;
+  first.push_back(std::move(note));
+  if (first.size() >= keep * 8 + 64) trim();  // in batches: linear overall
+}
+
+void TraceJoinNotes::take(TraceJoinNotes& other) {
+  count += other.count;
+  for (std::string& note : other.first) first.push_back(std::move(note));
+  other = TraceJoinNotes{};
+  trim();
+}
+
+void TraceJoinNotes::trim() {
+  if (first.size() > keep) {
+    std::nth_element(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(keep), first.end());
+    first.resize(keep);
+  }
+  std::sort(first.begin(), first.end());
+}
+
+std::vector<std::string> TraceJoinNotes::lines() const {
+  TraceJoinNotes listed = *this;
+  listed.trim();
+  std::vector<std::string> out = std::move(listed.first);
+  if (count > out.size())
+    out.push_back(fmt::format("{} more trace ids joined, or left apart, by their low 64 bits (not listed)",
+                              count - out.size()));
+  return out;
+}
+
+}  // namespace ta

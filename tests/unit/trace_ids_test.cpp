@@ -1,0 +1,131 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+#include "util/trace_ids.h"
+
+using namespace ta;
+
+namespace {
+
+const std::string kLow = "48485a3953bb6124";
+const std::string kSixteen = kLow;
+const std::string kZero = "0000000000000000" + kLow;
+const std::string kLong = "463ac35c9f6413ad" + kLow;
+const std::string kOtherLong = "0000000000000001" + kLow;
+
+struct Joined {
+  std::map<std::string, std::string> into;  // id -> the id it joins (itself when it stays)
+  std::vector<std::string> notes;
+};
+
+Joined join(const std::vector<std::string>& ids) {
+  std::vector<std::string_view> views(ids.begin(), ids.end());
+  std::vector<std::uint32_t> into(ids.size());
+  Joined out;
+  join_low_half(views, into, out.notes);
+  for (std::size_t i = 0; i < ids.size(); ++i) out.into[ids[i]] = ids[into[i]];
+  std::sort(out.notes.begin(), out.notes.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("trace ids: 16 hex digits, or 32 with a zero high half, are short; other 32 are long") {
+  CHECK(trace_id_halves(kSixteen).shape == TraceIdHalves::kShort);
+  CHECK(trace_id_halves(kSixteen).low == kLow);
+  CHECK(trace_id_halves(kZero).shape == TraceIdHalves::kShort);
+  CHECK(trace_id_halves(kZero).low == kLow);
+  CHECK(trace_id_halves(kLong).shape == TraceIdHalves::kLong);
+  CHECK(trace_id_halves(kLong).low == kLow);
+  CHECK(trace_id_halves("463AC35C9F6413AD48485A3953BB6124").shape == TraceIdHalves::kLong);
+  CHECK(trace_id_halves("463AC35C9F6413AD48485A3953BB6124").low == "48485A3953BB6124");  // as written
+  CHECK(trace_id_halves("48485a3953bb612").shape == TraceIdHalves::kNone);    // 15
+  CHECK(trace_id_halves("48485a3953bb61240").shape == TraceIdHalves::kNone);  // 17
+  CHECK(trace_id_halves("48485a3953bb612g").shape == TraceIdHalves::kNone);
+  CHECK(trace_id_halves("request-00000001").shape == TraceIdHalves::kNone);
+  CHECK(trace_id_halves("").shape == TraceIdHalves::kNone);
+}
+
+TEST_CASE("trace ids: a short id joins the one long id that ends in it") {
+  const Joined j = join({kLong, kSixteen});
+  CHECK(j.into.at(kSixteen) == kLong);
+  CHECK(j.into.at(kLong) == kLong);
+  CHECK(j.notes == std::vector<std::string>{"trace 48485a3953bb6124 (16 hex) joined to "
+                                            "463ac35c9f6413ad48485a3953bb6124 (32 hex), whose low 64 bits it is"});
+  const Joined z = join({kZero, kLong});
+  CHECK(z.into.at(kZero) == kLong);
+  CHECK(z.notes ==
+        std::vector<std::string>{"trace 000000000000000048485a3953bb6124 (32 hex, high half zero) joined to "
+                                 "463ac35c9f6413ad48485a3953bb6124 (32 hex), whose low 64 bits are the same"});
+  const Joined both = join({kSixteen, kLong, kZero});
+  CHECK(both.into.at(kSixteen) == kLong);
+  CHECK(both.into.at(kZero) == kLong);
+  CHECK(both.notes.size() == 2);
+}
+
+TEST_CASE("trace ids: with several long ids, a short one joins none, said once; long ids never join") {
+  const Joined j = join({kLong, kSixteen, kOtherLong});
+  CHECK(j.into.at(kSixteen) == kSixteen);
+  CHECK(j.into.at(kLong) == kLong);
+  CHECK(j.into.at(kOtherLong) == kOtherLong);
+  CHECK(j.notes == std::vector<std::string>{"trace 48485a3953bb6124 (16 hex) not joined: 2 32-hex trace ids end in its "
+                                            "low 64 bits (000000000000000148485a3953bb6124, "
+                                            "463ac35c9f6413ad48485a3953bb6124)"});
+  const Joined longs = join({kLong, kOtherLong});
+  CHECK(longs.into.at(kLong) == kLong);
+  CHECK(longs.into.at(kOtherLong) == kOtherLong);
+  CHECK(longs.notes.empty());
+  // The 16-digit id and the zero-padded one are one id whatever else ends in it.
+  const Joined padded = join({kOtherLong, kZero, kLong, kSixteen});
+  CHECK(padded.into.at(kSixteen) == kZero);
+  CHECK(padded.into.at(kZero) == kZero);
+  REQUIRE(padded.notes.size() == 2);
+  CHECK(padded.notes[0].find("trace 000000000000000048485a3953bb6124 (32 hex, high half zero) not joined: 2") == 0);
+  CHECK(padded.notes[1].find("trace 48485a3953bb6124 (16 hex) joined to 000000000000000048485a3953bb6124") == 0);
+  const Joined alone = join({kZero, kSixteen});
+  CHECK(alone.into.at(kSixteen) == kZero);
+  // Four long ids: three are named.
+  const Joined many = join({kSixteen, kLong, kOtherLong, "0000000000000002" + kLow, "0000000000000003" + kLow});
+  REQUIRE(many.notes.size() == 1);
+  CHECK(many.notes[0].find(": 4 32-hex trace ids end in its low 64 bits (") != std::string::npos);
+  CHECK(many.notes[0].ends_with(", ...)"));
+}
+
+TEST_CASE("trace ids: the decision does not depend on the ids' order") {
+  std::vector<std::string> ids = {kSixteen, kZero, kLong, kOtherLong};
+  std::sort(ids.begin(), ids.end());
+  const Joined first = join(ids);
+  while (std::next_permutation(ids.begin(), ids.end())) {
+    const Joined j = join(ids);
+    CHECK(j.into == first.into);
+    CHECK(j.notes == first.notes);
+  }
+}
+
+TEST_CASE("trace ids: notes from several threads list the first few in order and count the rest") {
+  TraceJoinNotes a, b;
+  a.keep = b.keep = 3;
+  for (int i = 9; i >= 0; i -= 2) a.add("trace " + std::to_string(i));
+  for (int i = 8; i >= 0; i -= 2) b.add("trace " + std::to_string(i));
+  a.take(b);
+  CHECK(a.count == 10);
+  CHECK(a.lines() ==
+        std::vector<std::string>{"trace 0", "trace 1", "trace 2",
+                                 "7 more trace ids joined, or left apart, by their low 64 bits (not listed)"});
+  TraceJoinNotes few;
+  few.add("trace x");
+  few.trim();
+  CHECK(few.lines() == std::vector<std::string>{"trace x"});
+  // Trimmed as they come: a long run keeps little.
+  TraceJoinNotes lots;
+  for (int i = 0; i < 100000; ++i) lots.add("trace " + std::to_string(100000 - i));
+  CHECK(lots.first.size() < lots.keep * 8 + 64);
+  lots.trim();
+  CHECK(lots.first.size() == lots.keep);
+  CHECK(lots.first.front() == "trace 1");
+}
