@@ -63,9 +63,6 @@ void put_distribution(Output& out, const Distribution& d) {
             us(d.p50), us(d.p90), us(d.p99), us(d.max));
 }
 
-// A JSON number as written (a tag's value from another format), else no.
-bool is_json_number(std::string_view t) { return json_number_syntax(t) != JsonNumber::kInvalid; }
-
 void put_value(Output& out, const AttributeRecord& a) {
   switch (a.type) {
     case ValueType::kInt:

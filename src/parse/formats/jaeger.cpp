@@ -1,4 +1,5 @@
 #include "parse/formats/jaeger.h"
+#include "util/json_number.h"
 
 #include <fmt/format.h>
 
@@ -60,33 +61,6 @@ bool same_letters(std::string_view a, std::string_view lower) {
   return true;
 }
 
-// JSON number syntax, for numbers Jaeger sent as strings (int64 beyond 2^53,
-// every value of a storage-shaped span); `whole`: no fraction, no exponent.
-bool is_json_number(std::string_view s, bool whole) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    const std::size_t from = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - from;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  const std::size_t first = i;
-  const std::size_t n = digits();
-  if (n == 0 || (n > 1 && s[first] == '0')) return false;
-  if (i == s.size()) return true;
-  if (whole) return false;
-  if (s[i] == '.') {
-    ++i;
-    if (digits() == 0) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
-}
-
 // Jaeger's own spelling of an id (its TraceID/SpanID String()): lower-case
 // hex, 16 digits, or 32 for a trace id whose high half is not zero. Old
 // files trimmed leading zeros; newer ones may write 32 digits for any trace.
@@ -137,15 +111,15 @@ AttributeRecord typed_value(std::string_view key, Ref type, Ref value) {
   if (!value || value.is_null()) return {key, {}, ValueType::kString};
   if (declared == "bool" && (value.is_bool() || (value.is_string() && (text == "true" || text == "false"))))
     return {key, text, ValueType::kBool};
-  if (declared == "int64" && numeric_text && is_json_number(text, true)) return {key, text, ValueType::kInt};
-  if ((declared == "int64" || declared == "float64") && numeric_text && is_json_number(text, false))
+  if (declared == "int64" && numeric_text && json_number_syntax(text) == JsonNumber::kInteger) return {key, text, ValueType::kInt};
+  if ((declared == "int64" || declared == "float64") && numeric_text && is_json_number(text))
     return {key, text, ValueType::kDouble};
   if (declared == "string" || declared == "binary" || declared == "bool" || declared == "int64" ||
       declared == "float64" || value.is_string())
     return {key, text, ValueType::kString};
   // No or an unknown type: the JSON value's own.
   if (value.is_bool()) return {key, text, ValueType::kBool};
-  return {key, text, is_json_number(text, true) ? ValueType::kInt : ValueType::kDouble};
+  return {key, text, json_number_syntax(text) == JsonNumber::kInteger ? ValueType::kInt : ValueType::kDouble};
 }
 
 SpanKind kind_of(std::string_view name) {
