@@ -151,7 +151,7 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
 // of that half. (The batch run applies the rule to the whole input.)
 std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t trace_hash) {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  if (h.shape == TraceIdHalves::kNone) return kNone;
+  if (h.shape == TraceIdHalves::kOther) return kNone;
   LowHalf& low = low_halves_[std::string(h.low)];
   std::uint32_t joined = kNone;
   if (h.shape == TraceIdHalves::kShort) {
@@ -179,7 +179,7 @@ bool LiveAssembler::written_long_half(std::string_view trace_id) const {
 // The trace in `slot` is written: its low half no longer names it.
 void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slot) {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  if (h.shape == TraceIdHalves::kNone) return;
+  if (h.shape == TraceIdHalves::kOther) return;
   const auto it = low_halves_.find(std::string(h.low));
   if (it == low_halves_.end()) return;
   LowHalf& low = it->second;
@@ -207,7 +207,7 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   if (slot >= open_.size()) open_.resize(slot + 1);
   Open& o = open_[slot];
   if (added.new_trace) {
-    if (const TraceIdHalves h = trace_id_halves(span.trace_id); h.shape != TraceIdHalves::kNone) {
+    if (const TraceIdHalves h = trace_id_halves(span.trace_id); h.shape != TraceIdHalves::kOther) {
       LowHalf& low = low_halves_[std::string(h.low)];
       (h.shape == TraceIdHalves::kShort ? low.short_slot : low.long_slot) = slot;
     }

@@ -60,7 +60,7 @@ inline std::uint64_t trace_hash(std::string_view trace_id) { return hash_bytes(t
 // (util/trace_ids.h) find each other once their traces are joined.
 inline std::uint64_t key_seed(std::string_view trace_id) {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  return hash_bytes(h.shape == TraceIdHalves::kNone ? trace_id : h.low);
+  return hash_bytes(h.shape == TraceIdHalves::kOther ? trace_id : h.low);
 }
 inline std::uint64_t span_key(std::string_view span_id, std::uint64_t trace_hash) {
   const std::uint64_t k = XXH3_64bits_withSeed(span_id.data(), span_id.size(), trace_hash);

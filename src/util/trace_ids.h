@@ -22,13 +22,13 @@
 namespace ta {
 
 struct TraceIdHalves {
-  enum Shape : std::uint8_t { kNone, kShort, kLong };
-  Shape shape = kNone;
+  enum Shape : std::uint8_t { kOther, kShort, kLong };
+  Shape shape = kOther;
   std::string_view low;  // the last 16 digits, as written (kShort, kLong)
 };
 
 // kShort: 16 hex digits, or 32 whose first 16 are '0'; kLong: 32 others;
-// kNone: any other id. Digits in either case.
+// kOther: any other id. Digits in either case.
 TraceIdHalves trace_id_halves(std::string_view id);
 
 // Which of `ids` (distinct, all of one low half, in any order) joins which:

@@ -44,11 +44,11 @@ TEST_CASE("trace ids: 16 hex digits, or 32 with a zero high half, are short; oth
   CHECK(trace_id_halves(kLong).low == kLow);
   CHECK(trace_id_halves("463AC35C9F6413AD48485A3953BB6124").shape == TraceIdHalves::kLong);
   CHECK(trace_id_halves("463AC35C9F6413AD48485A3953BB6124").low == "48485A3953BB6124");  // as written
-  CHECK(trace_id_halves("48485a3953bb612").shape == TraceIdHalves::kNone);    // 15
-  CHECK(trace_id_halves("48485a3953bb61240").shape == TraceIdHalves::kNone);  // 17
-  CHECK(trace_id_halves("48485a3953bb612g").shape == TraceIdHalves::kNone);
-  CHECK(trace_id_halves("request-00000001").shape == TraceIdHalves::kNone);
-  CHECK(trace_id_halves("").shape == TraceIdHalves::kNone);
+  CHECK(trace_id_halves("48485a3953bb612").shape == TraceIdHalves::kOther);    // 15
+  CHECK(trace_id_halves("48485a3953bb61240").shape == TraceIdHalves::kOther);  // 17
+  CHECK(trace_id_halves("48485a3953bb612g").shape == TraceIdHalves::kOther);
+  CHECK(trace_id_halves("request-00000001").shape == TraceIdHalves::kOther);
+  CHECK(trace_id_halves("").shape == TraceIdHalves::kOther);
 }
 
 TEST_CASE("trace ids: a short id joins the one long id that ends in it") {
