@@ -178,7 +178,7 @@ class LiveAssembler {
     std::uint32_t longs = 0;
     bool noted = false;  // the join was noted
   };
-  std::unordered_map<std::string, LowHalf> low_halves_;
+  std::unordered_map<std::string, LowHalf, TextHash, std::equal_to<>> low_halves_;
   std::vector<std::string> notes_;
   std::string rest_;
   std::vector<std::uint64_t> keys_;

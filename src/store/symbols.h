@@ -35,11 +35,13 @@ inline void pack(std::string_view s, std::uint64_t& a, std::uint64_t& b) {
   }
 }
 
-// Labels often differ only in their last bytes ("10.1.0.187"), which sit
-// in the high bits of a word: each word is multiplied by an odd constant,
-// which carries every bit upward, and the slot is taken from the top bits.
+// The words offset by the process's secret (util/hash.h: labels come from
+// outside and must not be craftable to collide), multiplied 64 x 64 -> 128
+// bits and folded; the slot is taken from the top bits.
 inline std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) {
-  return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (n * 0x165667B19E3779F9ull);
+  __extension__ using Wide = unsigned __int128;
+  const Wide m = static_cast<Wide>(a ^ hash_key.a) * (b ^ hash_key.b ^ (n * 0x165667B19E3779F9ull));
+  return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
 }
 
 }  // namespace symbol_key

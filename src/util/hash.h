@@ -1,6 +1,13 @@
 // One fast hash for ids and labels: short ones (4 to 16 bytes: span and
 // trace ids, their packed keys) by one multiplication, longer ones by XXH3
 // (header-only).
+//
+// Ids and labels come from outside, so every hash is keyed by a secret
+// drawn once per process (hash_key): ids crafted to collide in one run's
+// tables do not collide in the next, and no table can be flooded. Nothing
+// the tool writes may depend on the key (the order of traces, notes and
+// tallies is set by the data alone). TA_HASH_KEY=<number> fixes the key:
+// for tests and the benchmark's attack row, never needed otherwise.
 #pragma once
 
 #define XXH_INLINE_ALL
@@ -16,6 +23,12 @@
 
 namespace ta {
 
+struct HashKey {
+  std::uint64_t a, b, seed, mix;
+};
+// The process's key: random, or from TA_HASH_KEY. Set before main runs.
+extern const HashKey hash_key;
+
 // Unaligned loads of 8 and 4 bytes.
 inline std::uint64_t load_word(const char* p) {
   std::uint64_t w;
@@ -30,13 +43,15 @@ inline std::uint32_t load_half(const char* p) {
 
 // Texts of other lengths: XXH3, out of line, so that the short path below
 // inlines.
-[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n) { return XXH3_64bits(p, n); }
+[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n) {
+  return XXH3_64bits_withSeed(p, n, hash_key.seed);
+}
 
 // A text of 4 to 16 bytes is read as two overlapping words (with its length
-// they tell texts apart), multiplied 64 x 64 -> 128 bits and folded: both
-// halves of the product depend on every input bit, so the top bits (a
-// partition) and the low ones (a slot) are all mixed. A few cycles where
-// XXH3 takes a few times more.
+// they tell texts apart), each offset by a secret word, multiplied 64 x 64
+// -> 128 bits and folded: both halves of the product depend on every input
+// bit and on the key, so the top bits (a partition) and the low ones (a
+// slot) are all mixed. A few cycles where XXH3 takes a few times more.
 [[gnu::always_inline]] inline std::uint64_t hash_bytes(std::string_view s) {
   const std::size_t n = s.size();
   const char* p = s.data();
@@ -51,7 +66,7 @@ inline std::uint32_t load_half(const char* p) {
     return hash_other(p, n);
   }
   __extension__ using Wide = unsigned __int128;
-  const Wide m = static_cast<Wide>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ (n * 0xC2B2AE3D27D4EB4Full));
+  const Wide m = static_cast<Wide>(a ^ hash_key.a) * (b ^ hash_key.b ^ (n * 0xC2B2AE3D27D4EB4Full));
   // The words themselves are added too (a factor of 0 would lose the other
   // word: texts made to hit it must not all collide), then mixed once more.
   std::uint64_t h = (static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64)) + (a ^ std::rotl(b, 32));
@@ -59,6 +74,21 @@ inline std::uint32_t load_half(const char* p) {
   h *= 0xFF51AFD7ED558CCDull;
   return h ^ (h >> 33);
 }
+
+// A 64-bit number (a pair of symbols) keyed and mixed: for tables keyed by
+// numbers the input chose the order of.
+inline std::uint64_t hash_number(std::uint64_t k) {
+  __extension__ using Wide = unsigned __int128;
+  const Wide m = static_cast<Wide>(k ^ hash_key.a) * (hash_key.mix | 1);
+  return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
+}
+
+// For standard hash containers keyed by text: the keyed hash, and lookup
+// by string_view without making a string.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return hash_bytes(s); }
+};
 
 // a == b, for the short ids and keys that hash tables compare once their
 // hashes match: up to 16 bytes in two overlapping word compares, not a call.

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/hash.h"
+
 namespace ta {
 
 template <typename V>
@@ -41,11 +43,7 @@ class PairMap {
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
-  static std::uint64_t mix(std::uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    return k ^ (k >> 33);
-  }
+  static std::uint64_t mix(std::uint64_t k) { return hash_number(k); }
   void grow() {
     slots_.assign(slots_.size() * 2, kEmpty);
     for (std::uint32_t v = 0; v < entries_.size(); ++v) {

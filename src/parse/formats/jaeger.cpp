@@ -1,4 +1,5 @@
 #include "parse/formats/jaeger.h"
+#include "util/hash.h"
 #include "util/json_number.h"
 
 #include <fmt/format.h>
@@ -226,7 +227,7 @@ class Reader {
   Scratch scratch_;
   SpanRecord record_;
   std::string why_;
-  std::unordered_map<std::string_view, Process> processes_;  // of the trace being read
+  std::unordered_map<std::string_view, Process, TextHash> processes_;  // of the trace being read
   std::size_t unknown_process_ = 0;
   std::string_view first_unknown_process_;
 };

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/hash.h"
 #include "util/trace_ids.h"
 
 namespace ta {
@@ -315,7 +316,7 @@ class EndpointIndex {
     return key_;
   }
 
-  std::unordered_map<std::string, std::uint32_t> first_;  // key -> the first index filed under it
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> first_;  // key -> the first index filed under it
   std::string key_;
 };
 
@@ -525,14 +526,14 @@ bool Reader::read_annotations(Ref annotations, std::string& why) {
 // the parts of a span given under either id merge. An id that several of
 // the document's 32-hex ids end in stays, and the store says so.
 void Reader::join_trace_ids() {
-  std::unordered_map<std::string_view, std::string_view> long_ids;  // low half -> id; "" when two differ
+  std::unordered_map<std::string_view, std::string_view, TextHash> long_ids;  // low half -> id; "" when two differ
   for (const Part& p : parts_) {
     if (p.trace_id.size() != 32) continue;
     auto [it, added] = long_ids.emplace(p.trace_id.substr(16), p.trace_id);
     if (!added && it->second != p.trace_id) it->second = {};
   }
   if (long_ids.empty()) return;
-  std::unordered_set<std::string_view> noted;
+  std::unordered_set<std::string_view, TextHash> noted;
   for (Part& p : parts_) {
     if (p.trace_id.size() != 16) continue;
     const auto it = long_ids.find(p.trace_id);
