@@ -111,19 +111,12 @@ struct LiveAssembler::Due {
   bool operator<(const Due& o) const { return activity != o.activity ? activity > o.activity : seq > o.seq; }
 };
 
-namespace {
-
-// Marks a written long-id trace's low half among the written traces' hashes.
-std::uint64_t long_half_key(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
-
-}  // namespace
 
 LiveAssembler::LiveAssembler(const LiveOptions& options, Sink sink)
     : options_(options),
       sink_(std::move(sink)),
       store_(options.max_trace_spans),
-      ids_(std::make_unique<KeySet>()),
-      emitted_(std::make_unique<KeySet>()) {}
+      ids_(std::make_unique<KeySet>()) {}
 
 LiveAssembler::~LiveAssembler() = default;
 
@@ -173,7 +166,7 @@ std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t 
 // are that trace's, and late.
 bool LiveAssembler::written_long_half(std::string_view trace_id) const {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  return h.shape == TraceIdHalves::kShort && emitted_->contains(long_half_key(live::key_seed(trace_id)));
+  return h.shape == TraceIdHalves::kShort && written_low_.contains(h.low);
 }
 
 // The trace in `slot` is written: its low half no longer names it.
@@ -195,7 +188,7 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   if (!any_ || span.start > latest_) latest_ = span.start;
   any_ = true;
   std::uint32_t known = store_.find_slot(span.trace_id, trace_hash);
-  if (known == kNone && (emitted_->contains(trace_hash) || written_long_half(span.trace_id))) {
+  if (known == kNone && (written_.contains(span.trace_id) || written_long_half(span.trace_id))) {
     ++counts_.late;
     expire();
     return Added::kLate;
@@ -280,9 +273,11 @@ void LiveAssembler::expire() {
   Nanos forget = mark;
   if (__builtin_sub_overflow(mark, options_.window, &forget)) forget = std::numeric_limits<Nanos>::min();
   const std::size_t cap = std::max<std::size_t>(options_.max_open_traces * 4, 4096);
-  while (!emitted_order_.empty() && (emitted_order_.front().first < forget || emitted_order_.size() > cap)) {
-    emitted_->erase(emitted_order_.front().second);
-    emitted_order_.pop_front();
+  while (!written_order_.empty() && (written_order_.front().at < forget || written_order_.size() > cap)) {
+    const Written& w = written_order_.front();
+    auto& set = w.low_half ? written_low_ : written_;
+    if (const auto it = set.find(w.id); it != set.end() && it->data() == w.id.data()) set.erase(it);
+    written_order_.pop_front();
   }
 }
 
@@ -294,9 +289,17 @@ void LiveAssembler::evict() {
   }
 }
 
+// An id remembered twice (two long ids of one low half) is forgotten with
+// its newest entry: the set views that one.
+void LiveAssembler::remember_written(Nanos at, std::string_view id, bool low_half) {
+  auto& set = low_half ? written_low_ : written_;
+  set.erase(id);
+  const Written& w = written_order_.emplace_back(Written{at, std::string(id), low_half});
+  set.insert(w.id);
+}
+
 void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   const TraceData& data = store_.at(slot);
-  const std::uint64_t trace_hash = live::trace_hash(data.trace_id);
   const std::uint64_t seed = live::key_seed(data.trace_id);
   forget_low_half(data.trace_id, slot);
   Trace& t = shown_.trace;
@@ -314,13 +317,10 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
       ids_->erase(live::span_key(t.str(s.parent_id), seed));
   }
   const Nanos written_at = any_ ? latest_ : std::numeric_limits<Nanos>::min();
-  emitted_->see(trace_hash);
-  emitted_order_.emplace_back(written_at, trace_hash);
+  remember_written(written_at, data.trace_id, false);
   // A long id's low half too: a span under the short id is of this trace.
-  if (trace_id_halves(data.trace_id).shape == TraceIdHalves::kLong) {
-    emitted_->see(long_half_key(seed));
-    emitted_order_.emplace_back(written_at, long_half_key(seed));
-  }
+  if (const TraceIdHalves h = trace_id_halves(data.trace_id); h.shape == TraceIdHalves::kLong)
+    remember_written(written_at, h.low, true);
   open_[slot].open = false;
   --open_count_;
   ++counts_.emitted[static_cast<int>(why)];

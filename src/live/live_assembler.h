@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "analyze/emit.h"
@@ -153,6 +154,7 @@ class LiveAssembler {
   std::uint32_t join_slot(std::string_view trace_id, std::uint64_t trace_hash);
   void forget_low_half(std::string_view trace_id, std::uint32_t slot);
   bool written_long_half(std::string_view trace_id) const;
+  void remember_written(Nanos at, std::string_view id, bool low_half);
   void expire();
   void evict();
   bool pop_due(Due& due);  // the least recently active open trace, entries refreshed
@@ -163,8 +165,16 @@ class LiveAssembler {
   std::vector<Open> open_;  // by store slot
   std::vector<Due> due_;    // min-heap by last activity (entries may be stale)
   std::unique_ptr<KeySet> ids_;      // (trace, span id) -> seen / expected
-  std::unique_ptr<KeySet> emitted_;  // trace ids written lately, for late spans
-  std::deque<std::pair<Nanos, std::uint64_t>> emitted_order_;
+  // Trace ids written lately, for late spans: kept exactly (two ids that
+  // hash alike stay two traces), oldest first; `written_` and `written_low_`
+  // (the low halves of long ids written, util/trace_ids.h) view into it.
+  struct Written {
+    Nanos at;
+    std::string id;
+    bool low_half;
+  };
+  std::deque<Written> written_order_;  // a deque: its strings never move
+  std::unordered_set<std::string_view, TextHash> written_, written_low_;
   std::uint64_t next_seq_ = 0;
   std::size_t open_count_ = 0;
   Nanos latest_ = 0;
