@@ -39,7 +39,10 @@ struct Scratch {
   std::vector<std::uint8_t> state;
   std::deque<std::string> renamed_names;
   std::vector<std::uint32_t> renames;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> reused;
+  std::vector<std::uint32_t> suffix;
   IdIndex ids;
+  IdIndex contents;  // of the spans whose ids are reused
 };
 
 void clear(Trace& t) {
@@ -204,63 +207,81 @@ class Assembler {
   }
 
   // Identical lines count once; a different line reusing a spanId is kept
-  // under a new name (id#2, id#3...) and both are flagged.
+  // under a new name and both are flagged. The name is the first of id#2,
+  // id#3... that no span of the trace has: literal ids keep theirs, so they
+  // are all filed before any name is given (a literal "x#2" after the
+  // second "x" still names its own span). Linear however often an id is
+  // reused: duplicates are found by their content, and each id's next
+  // suffix is remembered.
   void drop_duplicates() {
     // Compacted in place: kept spans move down over the dropped ones.
     std::vector<Span>& spans = t_.spans;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>& reused = s_.reused;  // (span, its id's first span)
+    std::vector<std::uint32_t>& suffix = s_.suffix;  // by an id's first span: the last suffix given, 1 if none yet
+    reused.clear();
+    suffix.clear();
+    auto content_of = [&spans](std::uint32_t v) {
+      return std::string_view(reinterpret_cast<const char*>(spans[v].content), spans[v].content_size);
+    };
     std::uint32_t kept = 0;
     for (std::size_t r = 0; r < spans.size(); ++r) {
       if (r + kAhead < spans.size()) ids_.prefetch(t_.str(spans[r + kAhead].span_id));
-      const Span& span = spans[r];  // moved down to `kept` once it is kept
       const std::uint32_t idx = kept;
-      const std::string_view id = t_.str(span.span_id);
-      const std::uint32_t first = span_of(ids_.insert(id, idx, keys()));
-      std::string name;
+      const std::uint32_t first = ids_.insert(t_.str(spans[r].span_id), idx, keys());
+      // Moved in place, not through a copy (read back across the stores of
+      // its fields, a copy waits for them). A span found a duplicate below
+      // is overwritten by the next one: `kept` does not move.
+      if (idx != r) spans[idx] = spans[r];
+      Span& span = spans[idx];
       if (first != idx) {
-        // The id is taken. Identical lines share their id, so a duplicate is
-        // found among the spans already kept under it (id, id#2, id#3...).
-        bool duplicate = same_content(spans[first], span);
-        for (int k = 2; !duplicate; ++k) {
-          name = fmt::format("{}#{}", id, k);
-          const std::uint32_t other = find_id(name);
-          if (other == kNone) break;  // a free name for a different line
-          duplicate = same_content(spans[other], span);
+        // The id is taken: by the same content (a line delivered twice), or
+        // by another span.
+        if (suffix.empty()) {
+          suffix.assign(spans.size(), 0);
+          s_.contents.reset(0);
         }
-        if (duplicate) {
+        s_.contents.insert(content_of(first), first, content_of);  // once: then found
+        if (s_.contents.insert(content_of(idx), idx, content_of) != idx) {
           ++t_.duplicates;
           continue;
         }
         // Zipkin's two halves of one call (client, and the server that
         // shares its id) are two spans: the server half is the client's
         // child, and the id's other children are the server's.
-        if (spans[first].shared != span.shared && name == fmt::format("{}#2", id) && !paired(first)) {
-          if (idx != r) spans[idx] = spans[r];
-          const bool server_is_new = spans[idx].shared;
+        if (spans[first].shared != span.shared && suffix[first] == 0 && !paired(first)) {
+          const bool server_is_new = span.shared;
           pair_halves(server_is_new ? first : idx, server_is_new ? idx : first);
-          if (spans[idx].http_code >= 500 || spans[idx].status == kStatusError) spans[idx].flags |= kError;
-          ++kept;
-          continue;
+        } else {
+          suffix[first] = std::max<std::uint32_t>(suffix[first], 1);
+          reused.emplace_back(idx, first);
         }
       }
-      // Moved in place, not through a copy (read back across the stores of
-      // its fields, a copy waits for them).
-      if (idx != r) spans[idx] = spans[r];
-      Span& kept_span = spans[idx];
-      if (kept_span.http_code >= 500 || kept_span.status == kStatusError) kept_span.flags |= kError;
-      if (first != idx) {
-        renamed_names_.push_back(name);
-        renames_.push_back(idx);
-        ids_.insert(renamed_names_.back(), kRenamed | static_cast<std::uint32_t>(renames_.size() - 1), keys());
-        spans[first].flags |= kDuplicateId;
-        kept_span.flags |= kDuplicateId;
-        note(AnomalyKind::kDuplicateId, idx,
-             fmt::format("spanId {} was already used by a different line (line {}); kept as {}", id,
-                         spans[first].line, name));
-      }
+      if (span.http_code >= 500 || span.status == kStatusError) span.flags |= kError;
       ++kept;
     }
     spans.resize(kept);
     t_.logged_spans = kept;
+    name_reused(reused, suffix);
+  }
+
+  // Gives each span that reuses an id (in input order) its name.
+  void name_reused(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& reused,
+                   std::vector<std::uint32_t>& suffix) {
+    std::vector<Span>& spans = t_.spans;
+    std::string name;
+    for (const auto& [idx, first] : reused) {
+      const std::string_view id = t_.str(spans[idx].span_id);
+      do name = fmt::format("{}#{}", id, ++suffix[first]);
+      while (find_id(name) != kNone);
+      renamed_names_.push_back(name);
+      renames_.push_back(idx);
+      ids_.insert(renamed_names_.back(), kRenamed | static_cast<std::uint32_t>(renames_.size() - 1), keys());
+      spans[first].flags |= kDuplicateId;
+      spans[idx].flags |= kDuplicateId;
+      note(AnomalyKind::kDuplicateId, idx,
+           fmt::format("spanId {} was already used by a different line (line {}); kept as {}", id, spans[first].line,
+                       name));
+    }
   }
 
   // Matches requestStacks entries to the callees' own lines; an entry with no
