@@ -79,6 +79,7 @@ class Assembler {
     renames_.clear();
     t_.trace_id = data.trace_id;
     t_.dropped = data.dropped;
+    t_.duplicates = data.duplicates;
     t_.spans.reserve(data.span_count);
     t_.text.reserve(data.blob.size);
     decode_spans(data, t_.spans, t_.calls, t_.text);

@@ -220,6 +220,11 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   } else {
     o.activity = std::max(o.activity, span.end);
   }
+  if (added.duplicate) {  // a repeat of a span of a trace at --max-trace-spans: counted on the trace
+    expire();
+    evict();
+    return Added::kSpan;
+  }
   if (!added.kept) {
     ++counts_.dropped;
     expire();

@@ -258,7 +258,8 @@ struct TraceData {
   const LineMap* lines = nullptr;  // the records' chunks, when located by chunk
   Nanos base = 0;                  // time origin of the starts
   std::uint32_t span_count = 0;
-  std::uint32_t dropped = 0;  // spans refused over the per-trace limit
+  std::uint32_t dropped = 0;     // spans refused over the per-trace limit
+  std::uint32_t duplicates = 0;  // repeats of a kept span not stored (a full trace's, live)
 };
 
 // Decodes every span of a trace: Span/Call structs whose ids point into

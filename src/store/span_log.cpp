@@ -436,18 +436,43 @@ void SpanLog::RefusedSpans::trim() {
   std::sort(first.begin(), first.end(), earlier);
 }
 
-void SpanLog::refuse(const Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const {
+void SpanLog::refuse(const Scratch& s, std::uint32_t k, RefusedSpans& refused) const {
+  const std::uint64_t location = s.sorted[k].location;
+  Refused r;
+  if (lines_.empty()) {
+    r.file = static_cast<std::uint32_t>(location >> 32);
+    r.line = static_cast<std::uint32_t>(location);
+  } else {
+    lines_.locate(location, r.file, r.line);
+  }
+  r.trace_id = std::string(s.ids[s.sorted[k].trace]);
+  refused.add(std::move(r));
+}
+
+void SpanLog::keep_distinct(Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const {
+  auto body_of = [&s](std::uint32_t k) {
+    const std::uint8_t* body;
+    std::uint32_t size;
+    read_body(s.sorted[k].record, body, size);
+    return std::string_view(reinterpret_cast<const char*>(body), size);
+  };
+  s.bodies = HashIndex();
+  std::size_t distinct = 0;
   for (std::uint32_t k = from; k < to; ++k) {
-    const std::uint64_t location = s.sorted[k].location;
-    Refused r;
-    if (lines_.empty()) {
-      r.file = static_cast<std::uint32_t>(location >> 32);
-      r.line = static_cast<std::uint32_t>(location);
-    } else {
-      lines_.locate(location, r.file, r.line);
+    const std::string_view body = body_of(k);
+    const std::uint64_t h = hash_bytes(body);
+    bool keep = s.bodies.find(body, h, body_of) != kNone;  // repeats a kept span
+    if (!keep && distinct < max_trace_spans_) {
+      s.bodies.insert(h, k);
+      ++distinct;
+      keep = true;
     }
-    r.trace_id = std::string(s.ids[s.sorted[k].trace]);
-    refused.add(std::move(r));
+    if (keep) {
+      s.records.push_back(s.sorted[k].record);
+      s.locations.push_back(s.sorted[k].location);
+    } else {
+      refuse(s, k, refused);
+    }
   }
 }
 

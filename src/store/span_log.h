@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "parse/span_record.h"
+#include "store/hash_index.h"
 #include "store/line_map.h"
 #include "store/span.h"
 #include "store/span_codec.h"
@@ -169,6 +170,7 @@ class SpanLog {
     std::vector<std::uint64_t> hashes;
     std::vector<const std::uint8_t*> records;
     std::vector<std::uint64_t> locations;
+    HashIndex bodies;  // of a trace past --max-trace-spans: its kept records by body
     // Joining trace ids (util/trace_ids.h): the traces that may join, with
     // their ids decoded; the trace each joins, and its number after.
     struct Joinable {
@@ -214,7 +216,12 @@ class SpanLog {
   // Joins short trace ids to long ones among the partition's traces
   // (s.keys, their records counted in s.begin, each record's in s.trace_of).
   static void join_traces(Scratch& s, TraceJoinNotes& joins);
-  void refuse(const Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const;
+  void refuse(const Scratch& s, std::uint32_t k, RefusedSpans& refused) const;
+  // A trace past --max-trace-spans: its first max_trace_spans distinct
+  // spans are kept with every record that repeats one of them (duplicates,
+  // counted as such by the assembly, not toward the limit); the rest are
+  // refused.
+  void keep_distinct(Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const;
   // The time origin of every record's start: the first start any writer saw.
   Nanos base(Nanos start);
 
@@ -235,14 +242,17 @@ void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& re
   const Nanos base = base_.load(std::memory_order_relaxed);
   for (std::uint32_t t = 0; t < traces; ++t) {
     const std::uint32_t from = s.begin[t], to = s.begin[t + 1];
-    const std::uint32_t kept = static_cast<std::uint32_t>(std::min<std::size_t>(to - from, max_trace_spans_));
     s.records.clear();
     s.locations.clear();
-    for (std::uint32_t k = from; k < from + kept; ++k) {
-      s.records.push_back(s.sorted[k].record);
-      s.locations.push_back(s.sorted[k].location);
+    if (to - from <= max_trace_spans_) {
+      for (std::uint32_t k = from; k < to; ++k) {
+        s.records.push_back(s.sorted[k].record);
+        s.locations.push_back(s.sorted[k].location);
+      }
+    } else {
+      keep_distinct(s, from, to, refused);
     }
-    if (kept < to - from) refuse(s, from + kept, to, refused);
+    const auto kept = static_cast<std::uint32_t>(s.records.size());
     TraceData data;
     data.trace_id = s.ids[t];
     data.records = s.records.data();

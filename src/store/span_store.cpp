@@ -1,5 +1,6 @@
 #include "store/span_store.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "store/span_codec.h"
@@ -41,15 +42,71 @@ SpanStore::Added SpanStore::add_encoded(std::string_view trace_id, std::uint64_t
   const bool new_trace = slot == kNone;
   if (new_trace) slot = new_slot(trace_id, hash, start);
   TraceData& t = traces_[slot];
-  if (t.span_count >= max_trace_spans_) {
-    ++t.dropped;
-    return {slot, false, new_trace};
+  const bool at_limit = t.span_count >= max_trace_spans_;
+  if (at_limit) {
+    // The record's body as the blob would hold it: is it a repeat?
+    body_.clear();
+    std::uint8_t* p = codec::put_offset(body_.reserve(10 + rest.size()), start - t.base);
+    body_.commit(std::copy_n(reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size(), p));
+    switch (limit_check(slot, std::string_view(reinterpret_cast<const char*>(body_.data()), body_.size()))) {
+      case AtLimit::kRepeat:
+        ++t.duplicates;
+        return {slot, false, new_trace, true};
+      case AtLimit::kFull:
+        ++t.dropped;
+        return {slot, false, new_trace};
+      case AtLimit::kRoom:
+        break;
+    }
   }
+  const std::size_t offset = t.blob.size;
   append_record(t.blob, arena_, start - t.base, reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size(), file,
                 line);
+  if (at_limit) file_body(slot, offset);
   ++t.span_count;
   ++spans_;
   return {slot, true, new_trace};
+}
+
+// The body of the record at `offset` in the trace's blob.
+std::string_view SpanStore::body_at(std::uint32_t slot, std::size_t offset) const {
+  const std::uint8_t* b;
+  std::uint32_t size;
+  read_body(traces_[slot].blob.data + offset, b, size);
+  return std::string_view(reinterpret_cast<const char*>(b), size);
+}
+
+bool SpanStore::file_body(std::uint32_t slot, std::size_t offset) {
+  Full& full = full_[slot];
+  auto key_of = [&](std::uint32_t v) { return body_at(slot, full.at[v]); };
+  const std::string_view b = body_at(slot, offset);
+  const std::uint64_t h = hash_bytes(b);
+  if (full.bodies.find(b, h, key_of) != kNone) return false;
+  full.at.push_back(static_cast<std::uint32_t>(offset));
+  full.bodies.insert(h, static_cast<std::uint32_t>(full.at.size() - 1));
+  return true;
+}
+
+SpanStore::AtLimit SpanStore::limit_check(std::uint32_t slot, std::string_view body) {
+  if (!full_.contains(slot)) {
+    // First time at the limit: every record so far (file and line follow
+    // each body), repeats filed once.
+    full_[slot];
+    const Blob& blob = traces_[slot].blob;
+    for (const std::uint8_t* p = blob.data; p < blob.data + blob.size;) {
+      const auto offset = static_cast<std::size_t>(p - blob.data);
+      const std::uint8_t* b;
+      std::uint32_t size;
+      p = read_body(p, b, size);
+      codec::get(p);
+      codec::get(p);
+      file_body(slot, offset);
+    }
+  }
+  const Full& full = full_.at(slot);
+  auto key_of = [&](std::uint32_t v) { return body_at(slot, full.at[v]); };
+  if (full.bodies.find(body, hash_bytes(body), key_of) != kNone) return AtLimit::kRepeat;
+  return full.at.size() >= max_trace_spans_ ? AtLimit::kFull : AtLimit::kRoom;
 }
 
 std::uint32_t SpanStore::new_slot(std::string_view trace_id, std::uint64_t hash, Nanos start) {
@@ -104,6 +161,7 @@ void SpanStore::free_trace(std::uint32_t slot) {
   spans_ -= t.span_count;
   arena_.free(t.blob);
   arena_.free_text(t.trace_id);
+  full_.erase(slot);
   t = TraceData{};
   free_slots_.push_back(slot);
 }
@@ -113,6 +171,7 @@ void SpanStore::release_all() {
   arena_.clear();
   free_slots_ = {};
   index_ = HashIndex();
+  full_.clear();
   spans_ = 0;
 }
 

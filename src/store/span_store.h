@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "parse/span_record.h"
@@ -38,6 +39,7 @@ class SpanStore {
     std::uint32_t slot;
     bool kept;
     bool new_trace;
+    bool duplicate = false;  // not kept, but a repeat of a kept span: counted on the trace as a duplicate
   };
   // `slot` may be given when known from find_slot (kNone: a new trace).
   Added add_to_slot(const SpanRecord& record, std::uint32_t file, std::uint32_t line, std::uint64_t trace_hash);
@@ -87,6 +89,22 @@ class SpanStore {
   std::uint32_t new_slot(std::string_view trace_id, std::uint64_t hash, Nanos start);
   // Gives the trace's memory back and its slot to free_slots_.
   void free_trace(std::uint32_t slot);
+  // A trace at --max-trace-spans (rare): its records' bodies, so that a
+  // repeat of a kept span is told from a new one (repeats do not count
+  // toward the limit).
+  struct Full {
+    HashIndex bodies;                   // values: indexes into `at`
+    std::vector<std::uint32_t> at;      // the distinct records' offsets in the blob
+  };
+  // Whether a record's body repeats one of the trace's at the limit in
+  // `slot`; else, whether there is room for another distinct span.
+  enum class AtLimit { kRepeat, kRoom, kFull };
+  AtLimit limit_check(std::uint32_t slot, std::string_view body);
+  // Files the record at `offset` among the distinct ones; false if a repeat.
+  bool file_body(std::uint32_t slot, std::size_t offset);
+  std::string_view body_at(std::uint32_t slot, std::size_t offset) const;
+  ByteBuffer body_;  // a record's body being checked
+  std::unordered_map<std::uint32_t, Full> full_;
   SymbolTable symbols_;
   SymbolTable* shared_symbols_;
   ByteBuffer rest_;  // a record being encoded
