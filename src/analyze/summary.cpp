@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 #include "util/pair_map.h"
+#include "util/trace_ids.h"
 
 namespace ta {
 
@@ -180,7 +181,8 @@ Symbol group_of(const Span& s, const Config& c) {
 
 
 bool wanted(const Config& c, std::string_view id) {
-  return std::find(c.trace_ids.begin(), c.trace_ids.end(), id) != c.trace_ids.end();
+  return std::any_of(c.trace_ids.begin(), c.trace_ids.end(),
+                     [&](const std::string& asked) { return trace_id_names(asked, id); });
 }
 
 // Keeps the `keep` earliest examples; trims in batches to stay linear.
@@ -555,14 +557,18 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   if (config.trace_ids.empty()) {
     a.shown = std::move(shown);
   } else {
+    // An id may name several traces (a short one, the long ids ending in
+    // it): all are shown, slowest first.
+    std::vector<bool> taken(shown.size());
     for (const std::string& id : config.trace_ids) {
-      auto it = std::find_if(shown.begin(), shown.end(), [&](const ShownTrace& s) { return s.trace.trace_id == id; });
-      if (it == shown.end()) {
-        a.missing_trace_ids.push_back(id);
-      } else {
-        a.shown.push_back(std::move(*it));
-        shown.erase(it);
+      bool found = false;
+      for (std::size_t k = 0; k < shown.size(); ++k) {
+        if (!trace_id_names(id, shown[k].trace.trace_id)) continue;
+        found = true;
+        if (!taken[k]) a.shown.push_back(std::move(shown[k]));
+        taken[k] = true;
       }
+      if (!found) a.missing_trace_ids.push_back(id);
     }
   }
 
@@ -664,11 +670,14 @@ bool LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std
   state_->acc.add(t, self, on_path);
   const std::vector<std::string>& ids = state_->config.trace_ids;
   if (ids.empty()) return true;
-  const auto it = std::find(ids.begin(), ids.end(), t.trace_id);
-  if (it == ids.end()) return false;
   state_->found.resize(ids.size());
-  state_->found[static_cast<std::size_t>(it - ids.begin())] = true;
-  return true;
+  bool shown = false;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    if (!trace_id_names(ids[k], t.trace_id)) continue;
+    state_->found[k] = true;
+    shown = true;
+  }
+  return shown;
 }
 
 Analysis LiveAnalysis::finish() {

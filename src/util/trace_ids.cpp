@@ -102,4 +102,12 @@ std::vector<std::string> TraceJoinNotes::lines() const {
   return out;
 }
 
+bool trace_id_names(std::string_view asked, std::string_view id) {
+  if (asked == id) return true;
+  const TraceIdHalves a = trace_id_halves(asked);
+  if (a.shape != TraceIdHalves::kShort) return false;
+  const TraceIdHalves t = trace_id_halves(id);
+  return t.shape != TraceIdHalves::kOther && a.low == t.low;
+}
+
 }  // namespace ta

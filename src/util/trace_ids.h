@@ -38,6 +38,11 @@ TraceIdHalves trace_id_halves(std::string_view id);
 void join_low_half(std::span<const std::string_view> ids, std::span<std::uint32_t> into,
                    std::vector<std::string>& notes);
 
+// Whether `--trace asked` names the trace written as `id`: the same id, or a
+// short id of its low half (the 16 digits a joined trace was also logged
+// under, or a 16/32 form of one short id).
+bool trace_id_names(std::string_view asked, std::string_view id);
+
 // "trace 48485a3953bb6124 (16 hex) joined to 463ac35c9f6413ad48485a3953bb6124
 // (32 hex), whose low 64 bits it is".
 std::string joined_trace_note(std::string_view from, std::string_view into);

@@ -129,3 +129,19 @@ TEST_CASE("trace ids: notes from several threads list the first few in order and
   CHECK(lots.first.size() == lots.keep);
   CHECK(lots.first.front() == "trace 1");
 }
+
+TEST_CASE("trace ids: --trace names a trace by its id or by a short id of its low half") {
+  const std::string_view long_id = "463ac35c9f6413ad48485a3953bb6124";
+  CHECK(trace_id_names(long_id, long_id));
+  CHECK(trace_id_names("48485a3953bb6124", long_id));
+  CHECK(trace_id_names("000000000000000048485a3953bb6124", long_id));
+  CHECK(trace_id_names("48485a3953bb6124", "000000000000000048485a3953bb6124"));
+  CHECK(trace_id_names("000000000000000048485a3953bb6124", "48485a3953bb6124"));
+  // A long id never names another long one, nor a short trace.
+  CHECK_FALSE(trace_id_names("563ac35c9f6413ad48485a3953bb6124", long_id));
+  CHECK_FALSE(trace_id_names(long_id, "48485a3953bb6124"));
+  // Other ids only as written.
+  CHECK_FALSE(trace_id_names("48485a3953bb612", "48485a3953bb6124"));
+  CHECK_FALSE(trace_id_names("req-1", "req-1 "));
+  CHECK(trace_id_names("req-1", "req-1"));
+}
