@@ -49,6 +49,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/symbols.h"
+
 namespace {
 
 constexpr const char* kUsage =
@@ -68,6 +70,10 @@ Amount (one of):
 Shape:
   --seed N            PRNG seed; same seed + flags => same bytes (default 42)
   --hosts N           number of hosts, 10.x.y.z                (default 300)
+  --collide           host names crafted to collide in trace-assemble's
+                      label table under the hash key TA_HASH_KEY names (set
+                      it): the benchmark's attack row, which runs
+                      trace-assemble with its own random key
   --ids SHAPE         how trace and span ids look (the traces are the same
                       whatever the shape):                      (default hex)
                         hex       16-hex trace id, 8-hex span id
@@ -425,6 +431,7 @@ struct Config {
     IdShape ids = IdShape::Hex;
     bool hostOnly = false;
     bool micros = false;  // --time-unit us
+    bool collide = false;
 };
 
 [[noreturn]] void usageError(const std::string& msg) {
@@ -521,6 +528,9 @@ Config parseArgs(int argc, char** argv) {
         } else if (a == "--hosts") {
             u64(c.hosts, true);
             if (c.hosts > 16000000) usageError("--hosts: at most 16000000");
+        } else if (a == "--collide") {
+            c.collide = true;
+            if (!std::getenv("TA_HASH_KEY")) usageError("--collide: set TA_HASH_KEY to the key to collide under");
         } else if (a == "--window") {
             u64(c.window, true);
             if (c.window > 1000000) usageError("--window: at most 1000000");
@@ -701,6 +711,7 @@ private:
     uint64_t traceCounter_ = 0, badCounter_ = 0;
     std::vector<char> hostChars_;
     std::vector<uint32_t> hostPos_;  // offsets into hostChars_, size hosts+1
+    uint64_t collideSlot_ = 0;       // --collide
     std::vector<std::vector<uint32_t>> pool_;
     std::vector<std::vector<uint8_t>> opKind_;  // 1 POST, 2 GET
     std::vector<uint64_t> hostOff_;
@@ -737,11 +748,28 @@ private:
     void setupHosts() {
         hostPos_.push_back(0);
         char tmp[32];
+        uint64_t tried = 0;
         for (uint64_t i = 0; i < cfg_.hosts; ++i) {
             unsigned c = static_cast<unsigned>(1 + i % 254);
             unsigned b = static_cast<unsigned>((i / 254) % 256);
             unsigned a = static_cast<unsigned>(1 + i / (254 * 256));
             int len = std::snprintf(tmp, sizeof tmp, "10.%u.%u.%u", a, b, c);
+            // Crafted: the next name whose label-table slot (the top 16 bits
+            // of its mix, store/symbols.h) is the first name's.
+            while (cfg_.collide) {
+                const uint64_t n = tried++;
+                len = 2;
+                tmp[0] = 'h';
+                tmp[1] = '-';
+                for (int d = 60; d >= 0; d -= 4)
+                    if ((n >> d) != 0 || d == 0) tmp[len++] = "0123456789abcdef"[(n >> d) & 15];
+                const std::string_view name(tmp, static_cast<size_t>(len));
+                uint64_t x, y;
+                ta::symbol_key::pack(name, x, y);
+                const uint64_t slot = ta::symbol_key::mix(x, y, name.size()) >> 48;
+                if (i == 0) collideSlot_ = slot;
+                if (slot == collideSlot_) break;
+            }
             hostChars_.insert(hostChars_.end(), tmp, tmp + len);
             hostPos_.push_back(static_cast<uint32_t>(hostChars_.size()));
         }
