@@ -31,6 +31,10 @@ struct LiveCounts {
   std::uint64_t late = 0;      // spans of a trace already written: counted, not merged
   std::uint64_t dropped = 0;   // spans over --max-trace-spans
   std::uint64_t open_peak = 0;
+  // --max-labels: labels met past it, and tallies of label pairs past it
+  // (each time), shown as (other).
+  std::uint64_t labels_over = 0;
+  std::uint64_t pairs_over = 0;
 };
 
 }  // namespace ta

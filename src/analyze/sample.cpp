@@ -161,7 +161,9 @@ void Sample::for_each_exact(F&& f) const {
 
 void Sample::grow_table() {
   std::vector<Slot> old = std::move(table_);
-  const std::size_t cap = old.empty() ? 16 : old.size() * 2;
+  // Small at first: a live run holds a sample for each of up to
+  // --max-labels hosts and pairs, most with a value or two.
+  const std::size_t cap = old.empty() ? 4 : old.size() * 2;
   table_.assign(cap, Slot{0, 0});
   shift_ = 64 - std::countr_zero(cap);
   for (const Slot& s : old) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/span.h"
+#include "util/hash.h"
 
 namespace ta {
 
@@ -79,8 +80,10 @@ class Sample {
     Nanos value;
     std::uint64_t count;  // 0: a free slot
   };
+  // Values come from the input: keyed (util/hash.h), so none can be
+  // crafted to pile up in one slot.
   std::size_t slot_of(Nanos v) const {
-    return static_cast<std::size_t>((static_cast<std::uint64_t>(v) * 0x9E3779B97F4A7C15ull) >> shift_);
+    return static_cast<std::size_t>(hash_number(static_cast<std::uint64_t>(v)) >> shift_);
   }
   void count_value(Nanos v, std::uint64_t n);
   void grow_table();

@@ -303,7 +303,7 @@ class Accumulator {
         if (unbounded()) r_.skew_offsets.prefetch(ahead.pair, ahead.offset);
       }
       const CallValues& v = calls_[i];
-      EdgeAcc& e = edges_[v.edge];
+      EdgeAcc& e = edges_[capped(edges_, v.edge)];
       if (e.client.empty()) e.client = Sample(limit_), e.gap = Sample(limit_);
       e.errors += v.error;
       e.client.push(v.client);
@@ -318,7 +318,7 @@ class Accumulator {
         if (v.outside) ++r_.skew_outside[v.pair];
         continue;
       }
-      SkewAcc& k = skew_[v.pair];
+      SkewAcc& k = skew_[capped(skew_, v.pair)];
       if (k.offsets.empty()) k.offsets = skew_sample();
       k.offsets.push(v.offset);
       k.outside += v.outside;
@@ -328,6 +328,18 @@ class Accumulator {
   }
 
   PartResult& result() { return r_; }
+  std::uint64_t pairs_over() const { return pairs_over_; }
+
+  // A live run tallies at most --max-labels pairs in each table: a new one
+  // past them goes to the pair of the label table's overflow symbol
+  // ("(other)"), counted.
+  template <typename Map>
+  std::uint64_t capped(Map& map, std::uint64_t key) {
+    if (unbounded() || map.size() < config_.max_labels || map.find(key)) return key;
+    ++pairs_over_;
+    const std::uint64_t other = symbols_.overflow_symbol();
+    return other << 32 | other;
+  }
 
   // Host pairs can number hosts²: a bounded run keeps 64 of their clock
   // offsets exact and counts the rest in coarse sparse buckets (1/8 of a
@@ -361,6 +373,7 @@ class Accumulator {
  private:
   const Config& config_;
   const SymbolTable& symbols_;
+  std::uint64_t pairs_over_ = 0;  // pairs past --max-labels, each time
   std::size_t limit_;
   PartResult r_;
   struct SpanValues {
@@ -679,6 +692,8 @@ bool LiveAnalysis::add(const Trace& t, const std::vector<Nanos>& self, const std
   }
   return shown;
 }
+
+std::uint64_t LiveAnalysis::pairs_over() const { return state_->acc.pairs_over(); }
 
 Analysis LiveAnalysis::finish() {
   std::vector<PartResult> results;

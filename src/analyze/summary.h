@@ -111,6 +111,8 @@ class LiveAnalysis {
   bool add(const Trace& t, const std::vector<Nanos>& self, const std::vector<Nanos>& on_path);
   // Once, at the end; missing_trace_ids lists the --trace ids never added.
   Analysis finish();
+  // Tallies of label pairs past --max-labels (LiveCounts::pairs_over).
+  std::uint64_t pairs_over() const;
 
  private:
   struct State;

@@ -155,6 +155,8 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
   c.window = *window;
   c.max_open_traces = cli.max_open_traces;
   if (c.max_open_traces == 0) return error("--max-open-traces 0: give at least 1");
+  c.max_labels = cli.max_labels;
+  if (c.max_labels == 0) return error("--max-labels 0: give at least 1");
   if (c.follow) {
     if (c.all_traces)
       return error(c.format == Format::kMarkdown
@@ -270,6 +272,12 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   app.add_option("--max-open-traces", o.max_open_traces,
                  "With --follow: at most N traces wait for their spans; past that the least recently active is "
                  "written, flagged evicted")
+      ->type_name("N")
+      ->default_str("50000");
+  app.add_option("--max-labels", o.max_labels,
+                 "With --follow: at most N distinct hosts, services and operations, and N pairs of them, are "
+                 "tallied; later new ones are shown as (other) and counted, so memory does not grow with the "
+                 "stream")
       ->type_name("N")
       ->default_str("50000");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");

@@ -36,6 +36,7 @@ struct CliOptions {
   bool follow = false;
   std::string window = "30s";
   std::size_t max_open_traces = 50'000;
+  std::size_t max_labels = 50'000;
 };
 
 enum class Format { kText, kJson, kMarkdown };
@@ -65,6 +66,7 @@ struct Config {
   bool follow = false;
   std::int64_t window = 30'000'000'000;  // ns of log time behind the latest timestamp
   std::size_t max_open_traces = 50'000;
+  std::size_t max_labels = 50'000;  // distinct hosts, services, operations (and pairs of them) tallied
 };
 
 // What resolve() needs to know about where it runs.

@@ -125,6 +125,13 @@ struct ParsedChunk {
   }
 };
 
+// The label table of a live run: bounded (--max-labels), new labels past
+// the bound interned as "(other)".
+const SymbolTable& limited(SymbolTable& symbols, std::size_t max_labels) {
+  symbols.limit(max_labels, "(other)");
+  return symbols;
+}
+
 class LiveRun {
  public:
   explicit LiveRun(const Config& config)
@@ -133,7 +140,7 @@ class LiveRun {
         assembler_(LiveOptions{config.window, config.max_open_traces, config.max_trace_spans,
                                AssembleOptions{config.adjust_skew}},
                    [this](ShownTrace& t, Emit why) { write(t, why); }),
-        analysis_(config, assembler_.symbols(), kExactValues),
+        analysis_(config, limited(assembler_.symbols(), config.max_labels), kExactValues),
         out_(STDOUT_FILENO),
         err_(STDERR_FILENO, Output::OnError::kDrop),
         warnings_(config),
@@ -381,7 +388,10 @@ class LiveRun {
     auto ns = [](auto d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); };
     const auto now = std::chrono::steady_clock::now();
     ReportInput report{config_, stats_, a, ns(now - started), ns(read_end - started), ns(now - read_end), nullptr, false, {}};
-    report.live = &assembler_.counts();
+    LiveCounts counts = assembler_.counts();
+    counts.labels_over = assembler_.symbols().over_limit();
+    counts.pairs_over = analysis_.pairs_over();
+    report.live = &counts;
     report.stopped = stop_requested();
     writer_->summary(report);
     return exit_code(stats_, a, config_);

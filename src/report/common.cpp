@@ -143,12 +143,16 @@ std::string records_heading(const InputStats& in, std::string_view records_word,
 
 std::string live_summary(const ReportInput& in) {
   const LiveCounts& c = *in.live;
-  return fmt::format(
+  std::string s = fmt::format(
       "{} written as they finished: {} complete, {} at the {} window, {} evicted, {} at the {}; {} late (not "
       "merged); at most {} open",
       plural(c.emitted[0] + c.emitted[1] + c.emitted[2] + c.emitted[3], "trace"), c.emitted[0], c.emitted[1],
       human_duration(in.config.window), c.emitted[2], c.emitted[3], in.stopped ? "stop" : "end of input",
       plural(c.late, "span"), c.open_peak);
+  if (c.labels_over || c.pairs_over)
+    s += fmt::format("; past --max-labels {}, shown as (other): {} met, {} tallied", in.config.max_labels,
+                     plural(c.labels_over, "new label"), plural(c.pairs_over, "label pair"));
+  return s;
 }
 
 }  // namespace ta

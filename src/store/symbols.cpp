@@ -13,7 +13,13 @@ Symbol SymbolTable::add(std::string_view text) {
   return id;
 }
 
+void SymbolTable::limit(std::size_t max_labels, std::string_view overflow) {
+  overflow_ = intern(overflow);
+  max_symbols_ = texts_.size() + max_labels;
+}
+
 Symbol SymbolTable::add_short(std::string_view text) {
+  if (full()) return refuse();
   using namespace symbol_key;
   std::uint64_t a, b;
   pack(text, a, b);
@@ -43,6 +49,7 @@ Symbol SymbolTable::intern_long(std::string_view text) {
   const std::uint64_t h = hash_bytes(text);
   auto key_of = [this](std::uint32_t v) { return std::string_view(texts_[v]); };
   if (const Symbol s = index_.find(text, h, key_of); s != kNone) return s;
+  if (full()) return refuse();
   const Symbol id = add(text);
   index_.insert(h, id);
   return id;

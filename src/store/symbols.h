@@ -98,6 +98,14 @@ class SymbolTable {
   std::string_view text(Symbol s) const { return texts_[s]; }
   std::size_t size() const { return texts_.size(); }
 
+  // At most `max_labels` distinct labels from now on (live mode: memory
+  // must not grow with an endless stream of new hosts): a new label past
+  // them is interned as `overflow` (one more symbol), and counted.
+  void limit(std::size_t max_labels, std::string_view overflow);
+  // Labels met past the limit (each time met, as they are not kept).
+  std::uint64_t over_limit() const { return over_limit_; }
+  Symbol overflow_symbol() const { return overflow_; }
+
  private:
   // Labels of up to 16 bytes (nearly all) are found by their bytes packed
   // in two words, with no string hash and no compare.
@@ -109,12 +117,20 @@ class SymbolTable {
   Symbol add_short(std::string_view text);  // a new label of up to 16 bytes
   Symbol intern_long(std::string_view text);
   Symbol add(std::string_view text);
+  bool full() const { return texts_.size() >= max_symbols_; }
+  Symbol refuse() {
+    ++over_limit_;
+    return overflow_;
+  }
 
   TextList texts_;
   HashIndex index_;                // labels longer than 16 bytes
   std::vector<Short> short_;
   int short_shift_ = 56;  // a slot is the hash's top bits: 64 - log2(short_.size())
   std::size_t short_count_ = 0;
+  std::size_t max_symbols_ = SIZE_MAX;
+  Symbol overflow_ = 0;
+  std::uint64_t over_limit_ = 0;
 };
 
 // A parsing thread's way into a table it shares with other threads: labels

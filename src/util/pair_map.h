@@ -40,6 +40,7 @@ class PairMap {
   }
 
   std::vector<std::pair<std::uint64_t, V>>& entries() { return entries_; }
+  std::size_t size() const { return entries_.size(); }
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
