@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstring>
 #include <new>
+#include <system_error>
 
 #include "analyze/summary.h"
 #include "cli/options.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     for (std::string& note : analysis.joins.lines()) input.notes.push_back(std::move(note));
     const Nanos analysis_time = since(analysis_started);
     report_problems(input, analysis, config);
+    count_unanalysed(input, analysis.memory);  // after the warnings: the error above names them
     Output out(STDOUT_FILENO), err(STDERR_FILENO, Output::OnError::kDrop);
     const std::unique_ptr<Writer> writer = make_writer(config, Delivery::kHeld, input.files, out, err);
     for (const ShownTrace& t : analysis.shown) writer->trace(t, Emit::kEnd);
@@ -68,7 +70,13 @@ int main(int argc, char** argv) {
     print_error(fmt::format("cannot write the report to stdout: {}", std::strerror(e.error)));
     return static_cast<int>(ExitCode::kUsage);
   } catch (const std::bad_alloc&) {
-    print_error("out of memory; split the input or raise the memory limit");
+    // In any thread: a thread's exception is rethrown here (util/thread_group.h).
+    print_error(config.follow ? "out of memory; lower --max-open-traces or --window, which bound what --follow holds"
+                              : "out of memory; set --max-memory below the memory free, so that the run stops in "
+                                "time and reports what it read, or split the input");
+    return static_cast<int>(ExitCode::kUsage);
+  } catch (const std::system_error& e) {
+    print_error(fmt::format("cannot start a thread: {}; try --threads 1", e.what()));
     return static_cast<int>(ExitCode::kUsage);
   }
 }

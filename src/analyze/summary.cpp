@@ -4,9 +4,12 @@
 #include <atomic>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <stdexcept>
-#include <thread>
+
+#include "util/memory.h"
 #include "util/pair_map.h"
+#include "util/thread_group.h"
 #include "util/trace_ids.h"
 
 namespace ta {
@@ -393,10 +396,55 @@ class Accumulator {
   PairMap<SkewAcc> skew_;
 };
 
+// --max-memory during analysis, shared by the analysing threads. A trace
+// too large for the memory left is not assembled (the others still are);
+// once resident memory passes the limit, no more traces are.
+class AnalysisMemory {
+ public:
+  explicit AnalysisMemory(std::uint64_t limit) : limit_(limit) {}
+  // Each analysing thread's view.
+  MemoryWatch watch() const { return MemoryWatch(limit_, kCheckEverySpans); }
+  // True when the trace of `records` spans may be analysed; counts those
+  // that are not.
+  bool admit(MemoryWatch& watch, const TraceData& data) {
+    const std::uint64_t need = std::uint64_t{data.record_count} * kBytesPerSpan;
+    if (!stopped_.load(std::memory_order_relaxed) && watch.over(data.record_count))
+      stopped_.store(true, std::memory_order_relaxed);
+    const bool too_large = !stopped_.load(std::memory_order_relaxed) && data.record_count >= kLargeTrace &&
+                           watch.no_room_for(need);
+    if (!stopped_.load(std::memory_order_relaxed) && !too_large) return true;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++skipped_.traces;
+    skipped_.spans += data.record_count;
+    if (too_large && (skipped_.largest_id.empty() || data.record_count > skipped_.largest_spans)) {
+      skipped_.largest_id = data.trace_id;
+      skipped_.largest_spans = data.record_count;
+      skipped_.largest_need = need;
+    }
+    return false;
+  }
+  bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
+  MemoryShortfall result() const { return skipped_; }
+
+ private:
+  // Assembling and analysing a trace takes about this much a span at its
+  // peak (a fan-out of 2M spans: the spans, their links, the id index, the
+  // order, the critical path, self times).
+  static constexpr std::uint64_t kBytesPerSpan = 256;
+  static constexpr std::uint32_t kLargeTrace = 1u << 16;        // asked about before it is assembled
+  static constexpr std::uint64_t kCheckEverySpans = 1u << 18;  // /proc read once per this many spans
+  std::uint64_t limit_;
+  std::atomic<bool> stopped_{false};
+  std::mutex mu_;
+  MemoryShortfall skipped_;
+};
+
 // Analyses partitions, taking the next one left until none is, into one
-// accumulator.
+// accumulator; stops early when the group stops (another thread failed)
+// or the memory limit is reached.
 PartResult analyze_partitions(const SpanLog& log, const Config& config, std::atomic<std::size_t>& next,
-                              SpanLog::RefusedSpans& refused, TraceJoinNotes& joins) {
+                              SpanLog::RefusedSpans& refused, TraceJoinNotes& joins, const ThreadGroup& group,
+                              AnalysisMemory& memory) {
   Accumulator acc(config, log.symbols(), std::numeric_limits<std::size_t>::max());
   // Candidates for showing, as a heap whose front is the least slow, so a
   // trace is assembled once even when it ends up shown.
@@ -409,7 +457,9 @@ PartResult analyze_partitions(const SpanLog& log, const Config& config, std::ato
   std::vector<PathSection> path;
   std::vector<Nanos> self, on_path;
   SpanLog::Scratch scratch;
+  MemoryWatch watch = memory.watch();
   auto analyze_trace = [&](const TraceData& data) {
+    if (!memory.admit(watch, data)) return;
     assemble(data, t, assemble_options);
     critical_path(t, path);
     self_times(t, self);
@@ -427,7 +477,8 @@ PartResult analyze_partitions(const SpanLog& log, const Config& config, std::ato
     best.push_back(ShownTrace{std::move(t), &symbols, std::move(path), std::move(self), std::move(on_path)});
     std::push_heap(best.begin(), best.end(), slower_shown);
   };
-  for (std::size_t p; (p = next++) < SpanLog::kPartitions;) log.for_each_trace(p, scratch, refused, joins, analyze_trace);
+  for (std::size_t p; !group.stopping() && !memory.stopped() && (p = next++) < SpanLog::kPartitions;)
+    log.for_each_trace(p, scratch, refused, joins, analyze_trace);
   std::sort(best.begin(), best.end(), slower_shown);
   return acc.finish();
 }
@@ -442,13 +493,13 @@ void append(std::vector<T>& to, std::vector<T>& from) {
 void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::size_t threads) {
   std::sort(jobs.begin(), jobs.end(), [](const auto& x, const auto& y) { return x.first->count() > y.first->count(); });
   std::atomic<std::size_t> next{0};
+  ThreadGroup pool;
   auto work = [&] {
-    for (std::size_t i; (i = next++) < jobs.size();) *jobs[i].second = jobs[i].first->summarize();
+    for (std::size_t i; !pool.stopping() && (i = next++) < jobs.size();) *jobs[i].second = jobs[i].first->summarize();
   };
-  std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < std::min(threads, jobs.size()); ++k) pool.emplace_back(work);
+  for (std::size_t k = 1; k < std::min(threads, jobs.size()); ++k) pool.spawn("ta-summarize", work);
   work();
-  for (std::thread& t : pool) t.join();
+  pool.join();
 }
 
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
@@ -656,13 +707,27 @@ Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
   std::vector<SpanLog::RefusedSpans> refused(n);
   std::vector<TraceJoinNotes> joins(n);
   std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < n; ++k)
-    pool.emplace_back([&, k] { results[k] = analyze_partitions(log, config, next, refused[k], joins[k]); });
-  results[0] = analyze_partitions(log, config, next, refused[0], joins[0]);
-  for (std::thread& t : pool) t.join();
+  AnalysisMemory memory(config.max_memory);
+  {
+    ThreadGroup pool;
+    for (std::size_t k = 1; k < n; ++k)
+      pool.spawn("ta-analyze", [&, k] {
+        results[k] = analyze_partitions(log, config, next, refused[k], joins[k], pool, memory);
+      });
+    results[0] = analyze_partitions(log, config, next, refused[0], joins[0], pool, memory);
+    pool.join();
+  }
+  const std::uint64_t records = log.span_count();
   log.clear();  // every record is spent: its memory goes before the merge grows
   Analysis a = merge_results(results, config, threads);
+  a.memory = memory.result();
+  if (memory.stopped()) {
+    // The partitions never reached: their spans were not analysed either.
+    std::uint64_t analysed = a.duplicates + a.spans;
+    for (const SpanLog::RefusedSpans& r : refused) analysed += r.count;
+    a.memory.stopped = true;
+    a.memory.spans = records > analysed ? records - analysed : 0;
+  }
   for (SpanLog::RefusedSpans& r : refused) a.refused.take(r);
   for (TraceJoinNotes& j : joins) a.joins.take(j);
   return a;

@@ -74,6 +74,17 @@ struct ShownTrace {
   std::vector<Nanos> on_path;   // per span: time on the critical path
 };
 
+// Traces not analysed because of --max-memory.
+struct MemoryShortfall {
+  std::uint64_t traces = 0;  // passed over, each too large for the memory left
+  std::uint64_t spans = 0;   // theirs, and once stopped every span not analysed
+  bool stopped = false;      // resident memory passed the limit: no trace after was analysed
+  std::string largest_id;    // the largest trace passed over, its spans and the bytes it would take
+  std::uint64_t largest_spans = 0;
+  std::uint64_t largest_need = 0;
+  bool hit() const { return spans > 0 || stopped; }
+};
+
 struct Analysis {
   std::vector<ShownTrace> shown;
   std::vector<std::string> missing_trace_ids;  // asked for with --trace, not found
@@ -91,6 +102,7 @@ struct Analysis {
   std::uint64_t inferred = 0;
   SpanLog::RefusedSpans refused;  // spans over --max-trace-spans, not kept (batch)
   TraceJoinNotes joins;           // short trace ids joined to long ones, or not (batch)
+  MemoryShortfall memory;         // batch
 };
 
 // Assembles and analyzes every trace, a partition of the log at a time on

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <thread>
 
 #include "live/live_assembler.h"
 #include "read/byte_source.h"
@@ -20,6 +19,7 @@
 #include "util/format.h"
 #include "util/messages.h"
 #include "util/stop.h"
+#include "util/thread_group.h"
 
 namespace ta {
 namespace {
@@ -164,20 +164,17 @@ class LiveRun {
     // so no finished trace waits in a buffer while the input is quiet.
     for (std::size_t i = 0; i < kBuffers; ++i) spare_.push({});
     for (std::size_t i = 0; i < kBuffers; ++i) parsed_spare_.push({});
-    std::thread reader([&] { read_loop(inputs); });
-    std::thread parser([&] { parse_loop(); });
-    struct Join {  // also when writing fails (a closed pipe)
-      std::thread& reader;
-      std::thread& parser;
-      LiveRun& run;
-      ~Join() {
-        if (!parser.joinable()) return;
-        request_stop();
-        while (auto item = run.parsed_.pop()) run.parsed_spare_.push(std::move(*item));
-        parser.join();
-        reader.join();
-      }
-    } join{reader, parser, *this};
+    // When a thread fails (out of memory), or this one does (a closed
+    // pipe), no thread may be left waiting on a queue for it.
+    ThreadGroup threads([this] {
+      request_stop();
+      work_.abandon();
+      spare_.abandon();
+      parsed_.abandon();
+      parsed_spare_.abandon();
+    });
+    threads.spawn("ta-live-read", [&] { read_loop(inputs, threads); });
+    threads.spawn("ta-live-parse", [&] { parse_loop(threads); });
     for (;;) {
       auto item = parsed_.try_pop();
       if (!item) {
@@ -188,8 +185,7 @@ class LiveRun {
       take(*item);
       parsed_spare_.push(std::move(*item));
     }
-    parser.join();
-    reader.join();
+    threads.join();
     for (std::string& e : read_errors_) stats_.read_errors.push_back(std::move(e));
     for (const Input& in : inputs)
       if (in.reader && in.reader->stopped_bytes())
@@ -206,8 +202,9 @@ class LiveRun {
  private:
   // The reading thread: every input in turn, what is there; waits when all
   // are quiet; ends when all have ended or a stop is requested.
-  void read_loop(std::vector<Input>& inputs) {
+  void read_loop(std::vector<Input>& inputs, const ThreadGroup& threads) {
     for (;;) {
+      if (threads.stopping()) return;
       bool progressed = false, open = false;
       for (Input& in : inputs) {
         if (in.done) continue;
@@ -240,8 +237,10 @@ class LiveRun {
     // others waiting.
     for (std::size_t n = 0; n < kChunksPerTurn && !stop_requested() && in.reader->next(chunk); ++n) {
       any = true;
+      auto bytes = spare_.pop();
+      if (!bytes) return false;  // abandoned: the run is ending
       OwnedChunk item;
-      item.bytes = std::move(*spare_.pop());
+      item.bytes = std::move(*bytes);
       item.assign(chunk, in.file);
       work_.push(std::move(item));
     }
@@ -251,8 +250,10 @@ class LiveRun {
   // A whole document, handed to the parsing thread at once.
   bool read_document(Input& in) {
     in.document_read = true;
+    auto bytes = spare_.pop();
+    if (!bytes) return false;  // abandoned: the run is ending
     OwnedChunk item;
-    item.bytes = std::move(*spare_.pop());
+    item.bytes = std::move(*bytes);
     item.bytes.clear();
     item.file = in.file;
     item.document = true;
@@ -315,9 +316,12 @@ class LiveRun {
   }
 
   // The parsing thread: each chunk's lines into a ParsedChunk, in order.
-  void parse_loop() {
-    while (auto item = work_.pop()) {
-      ParsedChunk out = std::move(*parsed_spare_.pop());
+  void parse_loop(const ThreadGroup& threads) {
+    while (!threads.stopping()) {
+      auto item = work_.pop();
+      auto spare = item ? parsed_spare_.pop() : std::nullopt;
+      if (!spare) break;
+      ParsedChunk out = std::move(*spare);
       out.clear(item->file);
       // Labels are interned here, into the table the assembling thread reads
       // (store/symbols.h: safe while only this thread adds).

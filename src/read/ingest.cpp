@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "read/byte_source.h"
 #include "read/file_chunks.h"
@@ -18,6 +17,8 @@
 #include "read/peeked_source.h"
 #include "util/blocking_queue.h"
 #include "util/format.h"
+#include "util/memory.h"
+#include "util/thread_group.h"
 
 namespace ta {
 
@@ -156,16 +157,6 @@ void run(Job& job, Worker& w, const IngestOptions& options) {
   if (w.read.shrank) w.shrank.push_back(job.file_index);
 }
 
-// Resident memory, from /proc; 0 if unknown.
-std::uint64_t resident_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f) return 0;
-  unsigned long size = 0, resident = 0;
-  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE)) : 0;
-}
-
 // Cuts every input into jobs, in input order, and hands them to `dispatch`;
 // numbers the chunks in `lines`. Stops early at --max-memory.
 class Reader {
@@ -214,9 +205,10 @@ class Reader {
   }
 
  private:
+  // Looked at every 8 chunks (up to 32 MiB of text: /proc is read a few
+  // times a second at most).
   bool over_memory() {
-    if (options_.max_memory && ++chunks_ % 8 == 0 && resident_bytes() > options_.max_memory)
-      stats_.memory_limit_hit = true;
+    if (memory_.over(1)) stats_.memory_limit_hit = true;
     return stats_.memory_limit_hit;
   }
 
@@ -293,6 +285,15 @@ class Reader {
             display_name(paths_[f]), human_bytes(options_.max_document_bytes)));
         return;
       }
+      // A compressed document can expand a thousandfold: the memory is
+      // looked at as it grows, and before it is copied to grow more.
+      if (memory_.over(1) || (text->capacity() < at + kStep && memory_.no_room_for(at))) {
+        stats_.read_errors.push_back(
+            fmt::format("{}: a whole JSON document (not one record per line) is not read: holding it would pass "
+                        "--max-memory {}; raise --max-memory, or write one record per line",
+                        display_name(paths_[f]), human_bytes(options_.max_memory)));
+        return;
+      }
       text->resize(at + kStep);
       const std::ptrdiff_t n = source.read(text->data() + at, kStep);
       if (n < 0) {
@@ -319,7 +320,7 @@ class Reader {
   const std::atomic<std::uint64_t>& spans_;
   std::vector<std::unique_ptr<FileChunks>> files_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> chunked_;  // chunks of each chunked file: [first, end)
-  std::uint64_t chunks_ = 0;
+  MemoryWatch memory_{options_.read_memory(), 8};
   std::uint64_t next_progress_ = 64u << 20;
 };
 
@@ -391,12 +392,14 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
     });
   } else {
     BlockingQueue<Job> work(threads * 2);
-    std::vector<std::thread> pool;
+    ThreadGroup pool([&] { work.abandon(); });
     auto start = [&] {
       for (std::size_t i = 0; i < threads; ++i) {
-        pool.emplace_back([&, i] {
+        pool.spawn("ta-ingest", [&, i] {
           Worker& w = *workers[i];
-          while (auto job = work.pop()) {
+          while (!pool.stopping()) {
+            auto job = work.pop();
+            if (!job) break;
             const std::uint64_t before = w.out.spans();
             run(*job, w, options);
             spans.fetch_add(w.out.spans() - before, std::memory_order_relaxed);
@@ -417,6 +420,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
         return;
       }
       if (pool.empty()) start();
+      if (pool.stopping()) pool.join();  // a parsing thread failed: its exception, now
       if (!job.file && !job.document) {
         const LineChunk view = job.owned.chunk;
         job.owned.assign(view, job.owned.file);
@@ -427,7 +431,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
       stats.one_thread = true;
     } else {
       work.close();
-      for (std::thread& t : pool) t.join();
+      pool.join();
     }
   }
   reader.place_lines(workers);

@@ -53,7 +53,10 @@ struct IngestOptions {
   std::size_t chunk_bytes = 4 << 20;  // at most; a file read by several threads gives each 8 or more (ingest)
   std::size_t max_line_bytes = 64u << 20;
   std::size_t max_kept_rejections = 1000;
-  std::uint64_t max_memory = 0;                // resident bytes; 0: no limit
+  // --max-memory, resident bytes (0: no limit). Reading stops at 3/4 of
+  // it (read_memory): the rest is left to the analysis that follows.
+  std::uint64_t max_memory = 0;
+  std::uint64_t read_memory() const { return max_memory - max_memory / 4; }
   std::uint64_t small_input_bytes = 4u << 20;  // regular files under this in all: one thread (InputSize::small)
   // Called now and then with the bytes read and spans parsed so far
   // (progress display).

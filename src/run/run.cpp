@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -70,12 +71,35 @@ void report_problems(const InputStats& in, const Analysis& a, const Config& conf
 
 void report_end(const InputStats& in, const Analysis& a, const Config& config) {
   if (in.memory_limit_hit)
-    print_error(fmt::format("--max-memory {} reached after reading {}; the report covers the lines read so far "
-                            "(raise --max-memory, or split the input)",
-                            human_bytes(config.max_memory), human_bytes(in.bytes)));
+    print_error(fmt::format("--max-memory {}: reading stopped at {} resident (the rest is left for the analysis) "
+                            "after reading {}; the report covers the lines read so far (raise --max-memory, or split "
+                            "the input)",
+                            human_bytes(config.max_memory), human_bytes(ingest_options(config).read_memory()),
+                            human_bytes(in.bytes)));
+  if (a.memory.hit()) print_error(memory_shortfall_message(a.memory, config.max_memory));
   for (const std::string& id : a.missing_trace_ids) print_warning(fmt::format("--trace {}: no such trace in the input", id));
   for (const std::string& note : in.notes) print_note(note);
   if (nothing_read(in)) print_error(nothing_read_reason(in));
+}
+
+void count_unanalysed(InputStats& in, const MemoryShortfall& m) {
+  in.rejected += m.spans;
+  in.spans_read -= std::min(in.spans_read, m.spans);
+}
+
+std::string memory_shortfall_message(const MemoryShortfall& m, std::uint64_t limit) {
+  std::string what;
+  if (m.stopped) {
+    what = fmt::format("analysis stopped there, and {} read were not analysed", plural(m.spans, "span"));
+  } else {
+    what = fmt::format("{} of {} not analysed, each too large for the memory left (the largest: {}, {}, about {} "
+                       "to assemble)",
+                       plural(m.traces, "trace"), plural(m.spans, "span"), m.largest_id,
+                       plural(m.largest_spans, "span"), human_bytes(m.largest_need));
+  }
+  return fmt::format("--max-memory {} reached in analysis: {}; the report covers the other traces only (raise "
+                     "--max-memory, lower --max-trace-spans, or split the input)",
+                     human_bytes(limit), what);
 }
 
 bool nothing_read(const InputStats& in) {
@@ -97,7 +121,7 @@ std::string nothing_read_reason(const InputStats& in) {
 }
 
 ExitCode exit_code(const InputStats& in, const Analysis& a, const Config& config) {
-  if (!in.read_errors.empty() || in.memory_limit_hit) return ExitCode::kUsage;
+  if (!in.read_errors.empty() || in.memory_limit_hit || a.memory.hit()) return ExitCode::kUsage;
   if (!a.missing_trace_ids.empty() || nothing_read(in)) return ExitCode::kCheckFailed;
   if (config.strict && (in.rejected > 0 || a.anomalies > 0)) return ExitCode::kCheckFailed;
   return ExitCode::kOk;

@@ -40,6 +40,11 @@ void report_end(const InputStats& input, const Analysis& analysis, const Config&
 // Non-empty input that gave no span at all: not a success (exit 1), and
 // the reason says what the input looked like and why nothing was read.
 bool nothing_read(const InputStats& input);
+// Spans --max-memory left out of the analysis are rejected records: the
+// report's counts still add up.
+void count_unanalysed(InputStats& input, const MemoryShortfall& shortfall);
+// Why --max-memory left traces out of the analysis, and what to do.
+std::string memory_shortfall_message(const MemoryShortfall& shortfall, std::uint64_t limit);
 std::string nothing_read_reason(const InputStats& input);
 ExitCode exit_code(const InputStats& input, const Analysis& analysis, const Config& config);
 

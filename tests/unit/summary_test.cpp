@@ -408,3 +408,28 @@ TEST_CASE("analyze: the result does not depend on the number of threads") {
   CHECK(group(one, "web").spans == 53);
   CHECK(group(one, "web").errors == 1 + 8);  // d, and x0, x7, ..., x49
 }
+
+TEST_CASE("--max-memory: a trace too large for the memory left is not analysed, the others are") {
+  auto run = [](std::uint64_t max_memory) {
+    SpanLog store;
+    fill(store);
+    for (std::uint32_t i = 0; i < 70'000; ++i)
+      add(store, {"big", "s" + std::to_string(i), i ? "s0" : "", 10, 5, 200, "h9", "", "", {}}, 100 + i);
+    Config config;
+    config.max_memory = max_memory;
+    return analyze(store, config, 2);
+  };
+  const Analysis limited = run(1);  // any process is over one byte: every large trace is refused
+  CHECK(limited.memory.hit());
+  CHECK_FALSE(limited.memory.stopped);
+  CHECK(limited.memory.traces == 1);
+  CHECK(limited.memory.spans == 70'000);
+  CHECK(limited.memory.largest_id == "big");
+  CHECK(limited.traces.count == 4);  // the small ones
+  CHECK(limited.spans == 7);
+
+  const Analysis all = run(0);
+  CHECK_FALSE(all.memory.hit());
+  CHECK(all.traces.count == 5);
+  CHECK(all.spans == 70'007);
+}
