@@ -424,6 +424,15 @@ class AnalysisMemory {
     return false;
   }
   bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
+  // Grouping a partition of `records` takes scratch memory for each before
+  // any trace is handed out (one trace of millions of identical lines is
+  // all in one partition): when there is no room for it, the analysis
+  // stops there, as at the limit.
+  bool admit_partition(const MemoryWatch& watch, std::uint64_t records) {
+    if (records < kLargeTrace || !watch.no_room_for(records * kGroupBytesPerRecord)) return true;
+    stopped_.store(true, std::memory_order_relaxed);
+    return false;
+  }
   MemoryShortfall result() const { return skipped_; }
 
  private:
@@ -431,6 +440,9 @@ class AnalysisMemory {
   // peak (a fan-out of 2M spans: the spans, their links, the id index, the
   // order, the critical path, self times).
   static constexpr std::uint64_t kBytesPerSpan = 256;
+  // Grouping's scratch a record (SpanLog::Scratch: the sorted entry, its
+  // trace, the record and location lists handed to the trace).
+  static constexpr std::uint64_t kGroupBytesPerRecord = 64;
   static constexpr std::uint32_t kLargeTrace = 1u << 16;        // asked about before it is assembled
   static constexpr std::uint64_t kCheckEverySpans = 1u << 18;  // /proc read once per this many spans
   std::uint64_t limit_;
@@ -478,7 +490,8 @@ PartResult analyze_partitions(const SpanLog& log, const Config& config, std::ato
     std::push_heap(best.begin(), best.end(), slower_shown);
   };
   for (std::size_t p; !group.stopping() && !memory.stopped() && (p = next++) < SpanLog::kPartitions;)
-    log.for_each_trace(p, scratch, refused, joins, analyze_trace);
+    if (memory.admit_partition(watch, log.partition_records(p)))
+      log.for_each_trace(p, scratch, refused, joins, analyze_trace);
   std::sort(best.begin(), best.end(), slower_shown);
   return acc.finish();
 }

@@ -219,9 +219,14 @@ std::uint64_t SpanLog::span_count() const {
   return n;
 }
 
+std::uint64_t SpanLog::partition_records(std::size_t partition) const {
+  std::uint64_t n = 0;
+  for (const auto& w : writers_) n += w->chains_[partition].count;
+  return n;
+}
+
 std::size_t SpanLog::group(std::size_t partition, Scratch& s, TraceJoinNotes& joins) const {
-  std::size_t records = 0;
-  for (const auto& w : writers_) records += w->chains_[partition].count;
+  const auto records = static_cast<std::size_t>(partition_records(partition));
   s.keys.clear();
   s.hashes.clear();
   s.trace_of.clear();

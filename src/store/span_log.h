@@ -135,6 +135,8 @@ class SpanLog {
   SymbolCache symbol_cache() { return SymbolCache(symbols_, symbols_lock_); }
   std::size_t max_trace_spans() const { return max_trace_spans_; }
   std::uint64_t span_count() const;
+  // Records in one partition (all writers').
+  std::uint64_t partition_records(std::size_t partition) const;
 
   // Spans not kept because their trace was full (--max-trace-spans): all
   // counted, the earliest `keep` listed.

@@ -11,6 +11,7 @@
 
 #include "analyze/summary.h"
 #include "store/span_log.h"
+#include "util/memory.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
 
@@ -419,7 +420,9 @@ TEST_CASE("--max-memory: a trace too large for the memory left is not analysed, 
     config.max_memory = max_memory;
     return analyze(store, config, 2);
   };
-  const Analysis limited = run(1);  // any process is over one byte: every large trace is refused
+  // Room for grouping the big trace's partition (64 bytes a record: 4.5 MB),
+  // not for assembling the trace (256 bytes a span: 18 MB).
+  const Analysis limited = run(resident_bytes() + (14u << 20));
   CHECK(limited.memory.hit());
   CHECK_FALSE(limited.memory.stopped);
   CHECK(limited.memory.traces == 1);
@@ -432,4 +435,19 @@ TEST_CASE("--max-memory: a trace too large for the memory left is not analysed, 
   CHECK_FALSE(all.memory.hit());
   CHECK(all.traces.count == 5);
   CHECK(all.spans == 70'007);
+}
+
+TEST_CASE("--max-memory: a partition too large to group stops the analysis, every span counted") {
+  SpanLog store;
+  fill(store);
+  for (std::uint32_t i = 0; i < 70'000; ++i)
+    add(store, {"big", "s" + std::to_string(i), i ? "s0" : "", 10, 5, 200, "h9", "", "", {}}, 100 + i);
+  Config config;
+  config.max_memory = resident_bytes() + (1u << 20);  // no room to group 70,000 records
+  const std::uint64_t records = store.span_count();
+  const Analysis a = analyze(store, config, 2);
+  CHECK(a.memory.stopped);
+  CHECK(a.memory.traces == 0);  // no trace was assembled and then passed over
+  CHECK(a.spans + a.duplicates + a.memory.spans == records);
+  CHECK(a.traces.count < 5);
 }
