@@ -9,86 +9,19 @@
 
 #include "parse/formats/jaeger.h"
 #include "parse/json_tree.h"
+#include "record_capture.h"
 
 using namespace ta;
+using test_support::CaptureSink;
+using test_support::OwnedEvent;
+using test_support::OwnedSpan;
 
 namespace {
 
 constexpr Nanos kUs = 1000;
 
-// What the adapter handed over, copied out while its views were alive.
-struct Attr {
-  std::string key, value;
-  ValueType type = ValueType::kString;
-  bool operator==(const Attr&) const = default;
-};
-
-struct Event {
-  Nanos time = 0;
-  std::string name;
-  std::vector<Attr> fields;
-};
-
-struct Link {
-  std::string trace_id, span_id;
-  LinkType type = LinkType::kLink;
-  bool operator==(const Link&) const = default;
-};
-
-struct Got {
-  std::size_t offset = 0;
-  std::string trace_id, span_id, parent_id, host, service, operation, group, status_message;
-  Nanos start = 0, duration = 0;
-  std::int16_t http_code = kNoCode;
-  SpanKind kind = SpanKind::kUnset;
-  StatusCode status = StatusCode::kUnset;
-  LinkType parent_link = LinkType::kChildOf;
-  std::vector<Attr> attributes;
-  std::vector<Event> events;
-  std::vector<Link> links;
-
-  const Attr* attribute(std::string_view key) const {
-    for (const Attr& a : attributes)
-      if (a.key == key) return &a;
-    return nullptr;
-  }
-};
-
-Attr copy(const AttributeRecord& a) { return {std::string(a.key), std::string(a.value), a.type}; }
-
-struct Result {
-  std::vector<Got> spans;
-  std::vector<std::pair<std::size_t, std::string>> rejects;
-  std::vector<std::string> notes;
-  std::size_t merged = 0;
-};
-
-class TestSink : public RecordSink {
- public:
-  Result out;
-
-  void span(const SpanRecord& r, std::size_t offset) override {
-    Got g;
-    g.offset = offset;
-    g.trace_id = r.trace_id, g.span_id = r.span_id, g.parent_id = r.parent_id;
-    g.host = r.host, g.service = r.service, g.operation = r.operation, g.group = r.group;
-    g.status_message = r.status_message;
-    g.start = r.start, g.duration = r.duration, g.http_code = r.http_code;
-    g.kind = r.kind, g.status = r.status, g.parent_link = r.parent_link;
-    for (const AttributeRecord& a : r.attributes) g.attributes.push_back(copy(a));
-    for (const EventRecord& e : r.events) {
-      Event ev{e.time, std::string(e.name), {}};
-      for (std::uint32_t i = 0; i < e.attributes_count; ++i)
-        ev.fields.push_back(copy(r.event_attributes.at(e.attributes_begin + i)));
-      g.events.push_back(std::move(ev));
-    }
-    for (const LinkRecord& l : r.links) g.links.push_back({std::string(l.trace_id), std::string(l.span_id), l.type});
-    out.spans.push_back(std::move(g));
-  }
-  void reject(std::size_t offset, std::string reason) override { out.rejects.emplace_back(offset, std::move(reason)); }
-  void merged(std::size_t) override { ++out.merged; }
-  void note(std::string message) override { out.notes.push_back(std::move(message)); }
-};
+using Attributes = std::vector<test_support::OwnedAttribute>;
+using Links = std::vector<test_support::OwnedLink>;
 
 json::Tree parsed(std::string_view text) {
   json::Tree tree;
@@ -98,13 +31,13 @@ json::Tree parsed(std::string_view text) {
   return tree;
 }
 
-Result read(std::string_view text, const AdapterOptions& options = {}) {
+CaptureSink read(std::string_view text, const AdapterOptions& options = {}) {
   const json::Tree tree = parsed(text);
   CHECK(is_jaeger(tree.root()));
-  TestSink sink;
+  CaptureSink sink;
   read_jaeger(tree.root(), options, sink);
-  CHECK(sink.out.merged == 0);
-  return sink.out;
+  CHECK(sink.merges.empty());  // Jaeger has no fragments to fold
+  return sink;
 }
 
 bool jaeger(std::string_view text) { return is_jaeger(parsed(text).root()); }
@@ -155,7 +88,7 @@ TEST_CASE("jaeger: the three document shapes give the same spans") {
   const std::string one = trace(first + "," + second);
   for (const std::string& doc : {one, "[" + one + "]", R"({"data":[)" + one + R"(],"errors":null})"}) {
     CAPTURE(doc);
-    const Result r = read(doc);
+    const CaptureSink r = read(doc);
     REQUIRE(r.spans.size() == 2);
     CHECK(r.rejects.empty());
     CHECK(r.notes.empty());
@@ -168,7 +101,7 @@ TEST_CASE("jaeger: the three document shapes give the same spans") {
   // Several traces in one answer; process keys are per trace.
   const std::string other = R"({"traceID":"bb","spans":[{"traceID":"bb","spanID":"9","startTime":1,"duration":1,"processID":"p1"}],)"
                             R"("processes":{"p1":{"serviceName":"svc-other","tags":[]}}})";
-  const Result r = read(R"({"data":[)" + one + "," + other + "]}");
+  const CaptureSink r = read(R"({"data":[)" + one + "," + other + "]}");
   REQUIRE(r.spans.size() == 3);
   CHECK(r.spans[0].service == "svc-a");
   CHECK(r.spans[2].service == "svc-other");
@@ -177,7 +110,7 @@ TEST_CASE("jaeger: the three document shapes give the same spans") {
   // Single spans in the storage shape: an embedded process, no trace around them.
   const std::string stored = R"({"traceID":"aa","spanID":"1","startTime":1,"duration":2,"process":{"serviceName":"solo"}})";
   for (const std::string& doc : {stored, "[" + stored + "," + stored + "]"}) {
-    const Result s = read(doc);
+    const CaptureSink s = read(doc);
     REQUIRE(s.spans.size() == (doc == stored ? 1 : 2));
     CHECK(s.spans[0].service == "solo");
     CHECK(s.spans[0].offset == (doc == stored ? 0 : 1));
@@ -186,7 +119,7 @@ TEST_CASE("jaeger: the three document shapes give the same spans") {
 }
 
 TEST_CASE("jaeger: ids are lower-cased and padded the way Jaeger spells them") {
-  const Result r = read(trace(
+  const CaptureSink r = read(trace(
       R"({"traceID":"AA","spanID":"ABC","startTime":1,"duration":1,"references":[{"refType":"CHILD_OF","traceID":"00000000000000aA","spanID":"1"}]},)"
       R"({"traceID":"10000000000000001","spanID":"0000000000000002","startTime":1,"duration":1},)"
       R"({"traceID":"0000000000000000000000000000ABCD","spanID":"3","startTime":1,"duration":1},)"
@@ -202,8 +135,8 @@ TEST_CASE("jaeger: ids are lower-cased and padded the way Jaeger spells them") {
 }
 
 TEST_CASE("jaeger: times are microseconds, as numbers or strings of digits") {
-  const Result r = read(trace(span("1") + "," +
-                              R"({"traceID":"aa","spanID":"2","startTime":"1700000000000002","duration":"7"})"));
+  const CaptureSink r = read(trace(span("1") + "," +
+                                   R"({"traceID":"aa","spanID":"2","startTime":"1700000000000002","duration":"7"})"));
   REQUIRE(r.spans.size() == 2);
   CHECK(r.spans[0].start == 1700000000000001 * kUs);
   CHECK(r.spans[0].duration == 250 * kUs);
@@ -212,7 +145,7 @@ TEST_CASE("jaeger: times are microseconds, as numbers or strings of digits") {
 }
 
 TEST_CASE("jaeger: CHILD_OF before FOLLOWS_FROM, other traces are links, parentSpanID of old files") {
-  const Result r = read(trace(
+  const CaptureSink r = read(trace(
       span("10", R"("references":[{"refType":"FOLLOWS_FROM","traceID":"aa","spanID":"1"},{"refType":"CHILD_OF","traceID":"ff","spanID":"ff"},{"refType":"CHILD_OF","traceID":"aa","spanID":"2"}])") + "," +
       span("11", R"("references":[{"refType":"FOLLOWS_FROM","traceID":"aa","spanID":"1"},{"refType":"FOLLOWS_FROM","traceID":"aa","spanID":"3"}])") + "," +
       span("12", R"("references":[{"refType":"CHILD_OF","traceID":"ff","spanID":"5"}])") + "," +
@@ -222,13 +155,13 @@ TEST_CASE("jaeger: CHILD_OF before FOLLOWS_FROM, other traces are links, parentS
   REQUIRE(r.spans.size() == 6);
   CHECK(r.spans[0].parent_id == "0000000000000002");
   CHECK(r.spans[0].parent_link == LinkType::kChildOf);
-  CHECK(r.spans[0].links == std::vector<Link>{{"00000000000000aa", "0000000000000001", LinkType::kFollowsFrom},
-                                              {"00000000000000ff", "00000000000000ff", LinkType::kChildOf}});
+  CHECK(r.spans[0].links == Links{{"00000000000000aa", "0000000000000001", LinkType::kFollowsFrom},
+                                  {"00000000000000ff", "00000000000000ff", LinkType::kChildOf}});
   CHECK(r.spans[1].parent_id == "0000000000000001");
   CHECK(r.spans[1].parent_link == LinkType::kFollowsFrom);
-  CHECK(r.spans[1].links == std::vector<Link>{{"00000000000000aa", "0000000000000003", LinkType::kFollowsFrom}});
+  CHECK(r.spans[1].links == Links{{"00000000000000aa", "0000000000000003", LinkType::kFollowsFrom}});
   CHECK(r.spans[2].parent_id.empty());  // its only reference is into another trace
-  CHECK(r.spans[2].links == std::vector<Link>{{"00000000000000ff", "0000000000000005", LinkType::kChildOf}});
+  CHECK(r.spans[2].links == Links{{"00000000000000ff", "0000000000000005", LinkType::kChildOf}});
   CHECK(r.spans[3].parent_id == "0000000000000007");
   CHECK(r.spans[3].parent_link == LinkType::kChildOf);
   CHECK(r.spans[4].parent_id.empty());
@@ -236,7 +169,7 @@ TEST_CASE("jaeger: CHILD_OF before FOLLOWS_FROM, other traces are links, parentS
 }
 
 TEST_CASE("jaeger: service and host come from the span's process") {
-  const Result r = read(trace(
+  const CaptureSink r = read(trace(
       span("1") + "," + span("2").replace(span("2").find("p1"), 2, "p2") + "," +
       span("3", R"("process":{"serviceName":"embedded","tags":[{"key":"ip","type":"int64","value":167772163}]})") + "," +
       span("4").replace(span("4").find("p1"), 2, "p9")));
@@ -254,7 +187,7 @@ TEST_CASE("jaeger: service and host come from the span's process") {
 }
 
 TEST_CASE("jaeger: tags keep their types") {
-  const Result r = read(trace(span("1", R"("tags":[
+  const CaptureSink r = read(trace(span("1", R"("tags":[
       {"key":"s","type":"string","value":"text"},
       {"key":"b","type":"bool","value":false},
       {"key":"bs","type":"bool","value":"true"},
@@ -267,23 +200,23 @@ TEST_CASE("jaeger: tags keep their types") {
       {"key":"untyped","value":3},
       {"key":"none","type":"string"}])")));
   REQUIRE(r.spans.size() == 1);
-  CHECK(r.spans[0].attributes == std::vector<Attr>{{"s", "text", ValueType::kString},
-                                                   {"b", "false", ValueType::kBool},
-                                                   {"bs", "true", ValueType::kBool},
-                                                   {"i", "-42", ValueType::kInt},
-                                                   {"big", "9223372036854775222", ValueType::kInt},
-                                                   {"f", "72.5", ValueType::kDouble},
-                                                   {"fs", "1e-3", ValueType::kDouble},
-                                                   {"bin", "AAAwOQ==", ValueType::kString},
-                                                   {"odd", "12abc", ValueType::kString},
-                                                   {"untyped", "3", ValueType::kInt},
-                                                   {"none", "", ValueType::kString}});
+  CHECK(r.spans[0].attributes == Attributes{{"s", "text", ValueType::kString},
+                                            {"b", "false", ValueType::kBool},
+                                            {"bs", "true", ValueType::kBool},
+                                            {"i", "-42", ValueType::kInt},
+                                            {"big", "9223372036854775222", ValueType::kInt},
+                                            {"f", "72.5", ValueType::kDouble},
+                                            {"fs", "1e-3", ValueType::kDouble},
+                                            {"bin", "AAAwOQ==", ValueType::kString},
+                                            {"odd", "12abc", ValueType::kString},
+                                            {"untyped", "3", ValueType::kInt},
+                                            {"none", "", ValueType::kString}});
 }
 
 TEST_CASE("jaeger: error, otel.status_code, span.kind, http status and the group tag") {
   AdapterOptions options;
   options.group_field = "tenant";
-  const Result r = read(trace(
+  const CaptureSink r = read(trace(
       span("1", R"("tags":[{"key":"error","type":"bool","value":true},{"key":"span.kind","type":"string","value":"server"},{"key":"http.status_code","type":"int64","value":503},{"key":"tenant","type":"string","value":"t1"}])") + "," +
       span("2", R"("tags":[{"key":"error","type":"string","value":"true"},{"key":"span.kind","type":"string","value":"client"},{"key":"http.response.status_code","type":"string","value":"404"}])") + "," +
       span("3", R"("tags":[{"key":"otel.status_code","type":"string","value":"ERROR"},{"key":"otel.status_description","type":"string","value":"boom"},{"key":"span.kind","type":"string","value":"producer"}])") + "," +
@@ -310,20 +243,20 @@ TEST_CASE("jaeger: error, otel.status_code, span.kind, http status and the group
 }
 
 TEST_CASE("jaeger: logs become events") {
-  const Result r = read(trace(span("1", R"("logs":[
+  const CaptureSink r = read(trace(span("1", R"("logs":[
       {"timestamp":1700000000000005,"fields":[{"key":"event","type":"string","value":"retry"},{"key":"n","type":"int64","value":2}]},
       {"timestamp":"1700000000000006","fields":[{"key":"message","type":"string","value":"hello"}]},
       {"timestamp":1700000000000007,"fields":[{"key":"x","type":"string","value":"y"}]}])")));
   REQUIRE(r.spans.size() == 1);
-  const std::vector<Event>& e = r.spans[0].events;
+  const std::vector<OwnedEvent>& e = r.spans[0].events;
   REQUIRE(e.size() == 3);
   CHECK(e[0].time == 1700000000000005 * kUs);
   CHECK(e[0].name == "retry");
-  CHECK(e[0].fields == std::vector<Attr>{{"event", "retry", ValueType::kString}, {"n", "2", ValueType::kInt}});
+  CHECK(e[0].attributes == Attributes{{"event", "retry", ValueType::kString}, {"n", "2", ValueType::kInt}});
   CHECK(e[1].time == 1700000000000006 * kUs);
   CHECK(e[1].name == "hello");
   CHECK(e[2].name == "log");
-  CHECK(e[2].fields == std::vector<Attr>{{"x", "y", ValueType::kString}});
+  CHECK(e[2].attributes == Attributes{{"x", "y", ValueType::kString}});
 }
 
 TEST_CASE("jaeger: spans that cannot be read are rejected where they start, naming the field") {
@@ -349,7 +282,7 @@ TEST_CASE("jaeger: spans that cannot be read are rejected where they start, nami
   for (const auto& [text, why] : bad) spans += ",\n  " + text;
   spans += "," + span("2");
   const std::string doc = trace(spans);
-  const Result r = read(doc);
+  const CaptureSink r = read(doc);
   // Every span object ends as a span or a rejection.
   CHECK(r.spans.size() + r.rejects.size() == bad.size() + 2);
   REQUIRE(r.spans.size() == 2);
@@ -357,25 +290,25 @@ TEST_CASE("jaeger: spans that cannot be read are rejected where they start, nami
   REQUIRE(r.rejects.size() == bad.size());
   std::size_t from = doc.find("\n  ");
   for (std::size_t i = 0; i < bad.size(); ++i) {
-    CAPTURE(r.rejects[i].second);
+    CAPTURE(r.rejects[i].reason);
     const std::size_t at = doc.find(bad[i].first, from);
-    CHECK(r.rejects[i].first == at);
-    CHECK(r.rejects[i].second.rfind("jaeger: ", 0) == 0);
-    CHECK(r.rejects[i].second.find(bad[i].second) != std::string::npos);
+    CHECK(r.rejects[i].offset == at);
+    CHECK(r.rejects[i].reason.rfind("jaeger: ", 0) == 0);
+    CHECK(r.rejects[i].reason.find(bad[i].second) != std::string::npos);
     from = at + 1;
   }
 }
 
 TEST_CASE("jaeger: traces that are not traces are rejected, and API errors are told") {
-  const Result r = read(R"({"data":[)" + trace(span("1")) + R"(, 5, {"spans":{}}],"errors":[{"code":500,"msg":"storage down"}]})");
+  const CaptureSink r = read(R"({"data":[)" + trace(span("1")) + R"(, 5, {"spans":{}}],"errors":[{"code":500,"msg":"storage down"}]})");
   CHECK(r.spans.size() == 1);
   REQUIRE(r.rejects.size() == 2);
-  CHECK(r.rejects[0].second == "jaeger: data[1] is not a trace (an object with spans)");
-  CHECK(r.rejects[1].second.find("spans is not an array") != std::string::npos);
+  CHECK(r.rejects[0].reason == "jaeger: data[1] is not a trace (an object with spans)");
+  CHECK(r.rejects[1].reason.find("spans is not an array") != std::string::npos);
   REQUIRE(r.notes.size() == 1);
   CHECK(r.notes[0].find("storage down") != std::string::npos);
 
-  const Result none = read(R"({"data":null,"errors":[{"code":404,"msg":"trace not found"}]})");
+  const CaptureSink none = read(R"({"data":null,"errors":[{"code":404,"msg":"trace not found"}]})");
   CHECK(none.spans.empty());
   CHECK(none.rejects.empty());
   CHECK(none.notes.size() == 1);
@@ -384,7 +317,7 @@ TEST_CASE("jaeger: traces that are not traces are rejected, and API errors are t
 TEST_CASE("jaeger: a deep value inside a span is read without recursion") {
   std::string deep(100000, '[');
   deep += std::string(100000, ']');
-  const Result r = read(trace(span("1", R"("tags":[{"key":"deep","value":)" + deep + "}]")));
+  const CaptureSink r = read(trace(span("1", R"("tags":[{"key":"deep","value":)" + deep + "}]")));
   REQUIRE(r.spans.size() == 1);
   CHECK(r.spans[0].attributes.at(0).type == ValueType::kJson);
 }
@@ -395,7 +328,7 @@ TEST_CASE("jaeger: the Jaeger project's own ui_01.json") {
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  const Result r = read(text);
+  const CaptureSink r = read(text);
   CHECK(r.rejects.empty());
   CHECK(r.notes.empty());
   REQUIRE(r.spans.size() == 5);
@@ -406,7 +339,7 @@ TEST_CASE("jaeger: the Jaeger project's own ui_01.json") {
   const std::vector<std::string> services = {"service-x", "service-x", "service-y", "service-y", "service-y"};
   std::size_t from = 0;
   for (std::size_t i = 0; i < 5; ++i) {
-    const Got& s = r.spans[i];
+    const OwnedSpan& s = r.spans[i];
     CAPTURE(i);
     CHECK(s.trace_id == "0000000000000001");
     CHECK(s.span_id == ids[i]);  // the duplicate id is handed over as it is
@@ -428,15 +361,15 @@ TEST_CASE("jaeger: the Jaeger project's own ui_01.json") {
   CHECK(r.spans[0].events[1].name == "log");
   CHECK(r.spans[0].events[1].time == 1485467191639875 * kUs);
 
-  const Got& typed = r.spans[1];
-  CHECK(typed.attributes == std::vector<Attr>{{"peer.service", "service-y", ValueType::kString},
-                                              {"peer.ipv4", "23456", ValueType::kInt},
-                                              {"error", "true", ValueType::kBool},
-                                              {"temperature", "72.5", ValueType::kDouble},
-                                              {"javascript_limit", "9223372036854775222", ValueType::kInt},
-                                              {"blob", "AAAwOQ==", ValueType::kString}});
+  const OwnedSpan& typed = r.spans[1];
+  CHECK(typed.attributes == Attributes{{"peer.service", "service-y", ValueType::kString},
+                                       {"peer.ipv4", "23456", ValueType::kInt},
+                                       {"error", "true", ValueType::kBool},
+                                       {"temperature", "72.5", ValueType::kDouble},
+                                       {"javascript_limit", "9223372036854775222", ValueType::kInt},
+                                       {"blob", "AAAwOQ==", ValueType::kString}});
   // reference-test: the CHILD_OF into trace 00ff is a link, as is the FOLLOWS_FROM next to the parent.
-  CHECK(r.spans[3].links == std::vector<Link>{{"00000000000000ff", "00000000000000ff", LinkType::kChildOf},
-                                              {"0000000000000001", "0000000000000002", LinkType::kFollowsFrom}});
+  CHECK(r.spans[3].links == Links{{"00000000000000ff", "00000000000000ff", LinkType::kChildOf},
+                                  {"0000000000000001", "0000000000000002", LinkType::kFollowsFrom}});
   for (std::size_t i : {0, 1, 2, 4}) CHECK(r.spans[i].links.empty());
 }

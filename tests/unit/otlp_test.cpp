@@ -7,87 +7,24 @@
 #include <vector>
 
 #include "parse/formats/otlp.h"
+#include "record_capture.h"
 
 using namespace ta;
+using test_support::CaptureSink;
+using test_support::OwnedAttribute;
+using test_support::OwnedLink;
+using test_support::OwnedSpan;
 
 namespace {
 
-struct OwnedAttribute {
-  std::string key, value;
-  ValueType type = ValueType::kString;
-};
-
-struct OwnedEvent {
-  Nanos time = 0;
-  std::string name;
-  std::vector<OwnedAttribute> attributes;
-};
-
-// A span record copied out of the adapter's buffers.
-struct OwnedSpan {
-  std::size_t offset = 0;
-  std::string trace_id, span_id, parent_id, host, service, operation, group, status_message;
-  Nanos start = 0, duration = 0;
-  std::int16_t http_code = kNoCode;
-  SpanKind kind = SpanKind::kUnset;
-  StatusCode status = StatusCode::kUnset;
-  std::vector<OwnedAttribute> attributes;
-  std::vector<OwnedEvent> events;
-  std::vector<std::string> link_ids;  // "traceId/spanId"
-
-  const OwnedAttribute* attribute(std::string_view key) const {
-    for (const OwnedAttribute& a : attributes)
-      if (a.key == key) return &a;
-    return nullptr;
-  }
-};
-
-struct Rejection {
-  std::size_t offset = 0;
-  std::string reason;
-};
-
-std::vector<OwnedAttribute> owned(const std::vector<AttributeRecord>& in, std::size_t begin, std::size_t count) {
-  std::vector<OwnedAttribute> out;
-  for (std::size_t i = begin; i < begin + count; ++i)
-    out.push_back({std::string(in[i].key), std::string(in[i].value), in[i].type});
-  return out;
-}
-
-class TestSink : public RecordSink {
- public:
-  std::vector<OwnedSpan> spans;
-  std::vector<Rejection> rejected;
-
-  void span(const SpanRecord& r, std::size_t offset) override {
-    OwnedSpan s;
-    s.offset = offset;
-    s.trace_id = r.trace_id, s.span_id = r.span_id, s.parent_id = r.parent_id;
-    s.host = r.host, s.service = r.service, s.operation = r.operation, s.group = r.group;
-    s.status_message = r.status_message;
-    s.start = r.start, s.duration = r.duration, s.http_code = r.http_code;
-    s.kind = r.kind, s.status = r.status;
-    s.attributes = owned(r.attributes, 0, r.attributes.size());
-    for (const EventRecord& e : r.events)
-      s.events.push_back(
-          {e.time, std::string(e.name), owned(r.event_attributes, e.attributes_begin, e.attributes_count)});
-    for (const LinkRecord& l : r.links) {
-      CHECK(l.type == LinkType::kLink);
-      s.link_ids.push_back(std::string(l.trace_id) + "/" + std::string(l.span_id));
-    }
-    spans.push_back(std::move(s));
-  }
-  void reject(std::size_t offset, std::string reason) override { rejected.push_back({offset, std::move(reason)}); }
-  void merged(std::size_t) override { FAIL("OTLP merges nothing"); }
-};
-
-TestSink read(const std::string& text, const AdapterOptions& options = {}) {
+CaptureSink read(const std::string& text, const AdapterOptions& options = {}) {
   json::Tree tree;
   std::size_t pos = 0;
   REQUIRE_MESSAGE(tree.parse(text, pos), tree.error().reason);
   REQUIRE(is_otlp(tree.root()));
-  TestSink sink;
+  CaptureSink sink;
   read_otlp(tree.root(), options, sink);
+  CHECK(sink.merges.empty());  // OTLP has no fragments to fold
   return sink;
 }
 
@@ -137,8 +74,8 @@ TEST_CASE("otlp: upper-case hex ids are lowered, times are exact, duration is en
                                     R"("endTimeUnixNano":"1544712661000000001","flags":769})",
                                     R"({"key":"service.name","value":{"stringValue":"checkout"}},)"
                                     R"({"key":"host.name","value":{"stringValue":"web-1"}})");
-  const TestSink sink = read(text);
-  REQUIRE(sink.rejected.empty());
+  const CaptureSink sink = read(text);
+  REQUIRE(sink.rejects.empty());
   REQUIRE(sink.spans.size() == 1);
   const OwnedSpan& s = sink.spans[0];
   CHECK(s.trace_id == "5b8efff798038103d269b633813fc60c");
@@ -154,7 +91,7 @@ TEST_CASE("otlp: upper-case hex ids are lowered, times are exact, duration is en
 }
 
 TEST_CASE("otlp: nanoseconds as bare numbers above 2^53 stay exact") {
-  const TestSink sink = read(document(
+  const CaptureSink sink = read(document(
       R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7",)"
       R"("startTimeUnixNano":1704038400123456789,"endTimeUnixNano":1704038400123457001},)"
       R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b8",)"
@@ -167,10 +104,10 @@ TEST_CASE("otlp: nanoseconds as bare numbers above 2^53 stay exact") {
 }
 
 TEST_CASE("otlp: a root has no parentSpanId, an empty one or all zeros") {
-  const TestSink sink = read(document(span("00000000000000a1") + "," +
-                                      span("00000000000000a2", R"("parentSpanId":"")") + "," +
-                                      span("00000000000000a3", R"("parentSpanId":"0000000000000000")") + "," +
-                                      span("00000000000000a4", R"("parentSpanId":null)")));
+  const CaptureSink sink =
+      read(document(span("00000000000000a1") + "," + span("00000000000000a2", R"("parentSpanId":"")") + "," +
+                    span("00000000000000a3", R"("parentSpanId":"0000000000000000")") + "," +
+                    span("00000000000000a4", R"("parentSpanId":null)")));
   REQUIRE(sink.spans.size() == 4);
   for (const OwnedSpan& s : sink.spans) CHECK(s.parent_id.empty());
 }
@@ -190,17 +127,17 @@ TEST_CASE("otlp: kinds as integers and as enum names") {
       {R"("kind":"SPAN_KIND_UNSPECIFIED")", SpanKind::kUnset},
   };
   for (const auto& [member, kind] : cases) {
-    const TestSink sink = read(document(span("00f067aa0ba902b7", member)));
+    const CaptureSink sink = read(document(span("00f067aa0ba902b7", member)));
     REQUIRE(sink.spans.size() == 1);
     CHECK_MESSAGE(sink.spans[0].kind == kind, member);
   }
 }
 
 TEST_CASE("otlp: status code and message") {
-  const TestSink sink = read(document(span("00000000000000a1", R"("status":{"code":2,"message":"boom"})") + "," +
-                                      span("00000000000000a2", R"("status":{"code":"STATUS_CODE_OK"})") + "," +
-                                      span("00000000000000a3", R"("status":{"code":"STATUS_CODE_ERROR"})") + "," +
-                                      span("00000000000000a4", R"("status":{})") + "," + span("00000000000000a5")));
+  const CaptureSink sink = read(document(span("00000000000000a1", R"("status":{"code":2,"message":"boom"})") + "," +
+                                         span("00000000000000a2", R"("status":{"code":"STATUS_CODE_OK"})") + "," +
+                                         span("00000000000000a3", R"("status":{"code":"STATUS_CODE_ERROR"})") + "," +
+                                         span("00000000000000a4", R"("status":{})") + "," + span("00000000000000a5")));
   REQUIRE(sink.spans.size() == 5);
   CHECK(sink.spans[0].status == StatusCode::kError);
   CHECK(sink.spans[0].status_message == "boom");
@@ -211,7 +148,7 @@ TEST_CASE("otlp: status code and message") {
 }
 
 TEST_CASE("otlp: attributes keep their types") {
-  const TestSink sink = read(document(span("00f067aa0ba902b7", R"("attributes":[
+  const CaptureSink sink = read(document(span("00f067aa0ba902b7", R"("attributes":[
       {"key":"s","value":{"stringValue":"text"}},
       {"key":"js.int","value":{"intValue":42}},
       {"key":"go.int","value":{"intValue":"9007199254740993"}},
@@ -244,7 +181,7 @@ TEST_CASE("otlp: attributes keep their types") {
 }
 
 TEST_CASE("otlp: a name given twice counts once, the first; an AnyValue's kinds in a fixed order") {
-  const TestSink sink = read(document(
+  const CaptureSink sink = read(document(
       R"({"name":"first","traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7",)"
       R"("startTimeUnixNano":"1704038400000000000","endTimeUnixNano":"1704038400005000000","name":"second",)"
       R"("spanId":"not hex","attributes":[
@@ -267,7 +204,7 @@ TEST_CASE("otlp: a name given twice counts once, the first; an AnyValue's kinds 
 }
 
 TEST_CASE("otlp: the http code comes from either semantic-convention name, whole 0..999 only") {
-  const TestSink sink = read(document(
+  const CaptureSink sink = read(document(
       span("00000000000000a1", R"("attributes":[{"key":"http.response.status_code","value":{"intValue":"404"}}])") +
       "," + span("00000000000000a2", R"("attributes":[{"key":"http.status_code","value":{"intValue":1000}}])") + "," +
       span("00000000000000a3", R"("attributes":[{"key":"http.status_code","value":{"doubleValue":200.5}}])")));
@@ -278,7 +215,7 @@ TEST_CASE("otlp: the http code comes from either semantic-convention name, whole
 }
 
 TEST_CASE("otlp: arrays and kvlists become compact, valid JSON text") {
-  const TestSink sink = read(document(span("00f067aa0ba902b7", R"("attributes":[
+  const CaptureSink sink = read(document(span("00f067aa0ba902b7", R"("attributes":[
       {"key":"list","value":{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"1"},{"intValue":2},
           {"doubleValue":"NaN"},{"arrayValue":{"values":[{"boolValue":false}]}},{},{"arrayValue":{}}]}}},
       {"key":"map","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v\"q\\\n"}},
@@ -304,7 +241,7 @@ TEST_CASE("otlp: an arrayValue nested 100000 deep is written without recursion")
   value += R"({"intValue":7})";
   for (int i = 0; i < kDepth; ++i) value += "]}}";
   const std::string attributes = R"("attributes":[{"key":"deep","value":)" + value + "}]";
-  const TestSink sink = read(document(span("00f067aa0ba902b7", attributes)));
+  const CaptureSink sink = read(document(span("00f067aa0ba902b7", attributes)));
   REQUIRE(sink.spans.size() == 1);
   const OwnedAttribute* deep = sink.spans[0].attribute("deep");
   REQUIRE(deep);
@@ -312,7 +249,7 @@ TEST_CASE("otlp: an arrayValue nested 100000 deep is written without recursion")
 }
 
 TEST_CASE("otlp: events and links") {
-  const TestSink sink = read(document(span("00f067aa0ba902b7", R"(
+  const CaptureSink sink = read(document(span("00f067aa0ba902b7", R"(
       "events":[{"timeUnixNano":"1704038400001000000","name":"retry",
                  "attributes":[{"key":"attempt","value":{"intValue":2}}]},
                 {"timeUnixNano":1704038400002000001,"name":"done"}],
@@ -329,7 +266,9 @@ TEST_CASE("otlp: events and links") {
   CHECK(s.events[0].attributes[0].type == ValueType::kInt);
   CHECK(s.events[1].time == 1704038400002000001LL);
   CHECK(s.events[1].attributes.empty());
-  CHECK(s.link_ids == std::vector<std::string>{"4bf92f3577b34da6a3ce929d0e0e4736/00f067aa0ba902b7"});
+  // The link with an id that is not hex is dropped, not the span.
+  CHECK(s.links == std::vector<OwnedLink>{{"4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", LinkType::kLink}});
+  CHECK(sink.rejects.empty());
 }
 
 TEST_CASE("otlp: the older instrumentationLibrarySpans are read too") {
@@ -337,14 +276,14 @@ TEST_CASE("otlp: the older instrumentationLibrarySpans are read too") {
       R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"legacy"}}]},)"
       R"("instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"x"},"spans":[)" +
       span("00f067aa0ba902b7") + "]}]}]}";
-  const TestSink sink = read(text);
+  const CaptureSink sink = read(text);
   REQUIRE(sink.spans.size() == 1);
   CHECK(sink.spans[0].service == "legacy");
 }
 
 TEST_CASE("otlp: host from host.name, else k8s.pod.name, else service.instance.id") {
   auto host_of = [](std::string_view resource) {
-    const TestSink sink = read(document(span("00f067aa0ba902b7"), resource));
+    const CaptureSink sink = read(document(span("00f067aa0ba902b7"), resource));
     REQUIRE(sink.spans.size() == 1);
     return sink.spans[0].host;
   };
@@ -355,14 +294,14 @@ TEST_CASE("otlp: host from host.name, else k8s.pod.name, else service.instance.i
                 R"({"key":"host.name","value":{"stringValue":"node-1"}})") == "node-1");
   CHECK(host_of(kService).empty());
   // Resource attributes name the service and host; they are not copied onto spans.
-  const TestSink sink = read(document(span("00f067aa0ba902b7")));
+  const CaptureSink sink = read(document(span("00f067aa0ba902b7")));
   CHECK(sink.spans[0].attributes.empty());
 }
 
 TEST_CASE("otlp: --group-by takes the span's attribute, else the resource's") {
   AdapterOptions options;
   options.group_field = "deployment.environment";
-  const TestSink sink = read(
+  const CaptureSink sink = read(
       document(span("00000000000000a1") + "," +
                    span("00000000000000a2",
                         R"("attributes":[{"key":"deployment.environment","value":{"stringValue":"canary"}}])"),
@@ -398,27 +337,27 @@ TEST_CASE("otlp: a span that cannot be read is one rejection at its object, nami
   };
   for (const auto& [bad, reason] : cases) {
     const std::string text = document(span("00000000000000a1") + ",\n" + bad);
-    const TestSink sink = read(text);
+    const CaptureSink sink = read(text);
     CHECK_MESSAGE(sink.spans.size() == 1, bad);
-    REQUIRE_MESSAGE(sink.rejected.size() == 1, bad);
-    CHECK_MESSAGE(sink.rejected[0].offset == text.find('\n') + 1, bad);
-    CHECK_MESSAGE(sink.rejected[0].reason.rfind("otlp: ", 0) == 0, sink.rejected[0].reason);
-    CHECK_MESSAGE(sink.rejected[0].reason.find(reason) != std::string::npos, sink.rejected[0].reason);
+    REQUIRE_MESSAGE(sink.rejects.size() == 1, bad);
+    CHECK_MESSAGE(sink.rejects[0].offset == text.find('\n') + 1, bad);
+    CHECK_MESSAGE(sink.rejects[0].reason.rfind("otlp: ", 0) == 0, sink.rejects[0].reason);
+    CHECK_MESSAGE(sink.rejects[0].reason.find(reason) != std::string::npos, sink.rejects[0].reason);
   }
 }
 
 TEST_CASE("otlp: a resourceSpans or scopeSpans element of the wrong type is one rejection") {
   const std::string text = R"({"resourceSpans":["x",{"scopeSpans":[7,{"spans":[)" + span("00f067aa0ba902b7") +
                            R"(]}]},{"scopeSpans":{}},{"scopeSpans":[{"spans":"no"}]}]})";
-  const TestSink sink = read(text);
+  const CaptureSink sink = read(text);
   CHECK(sink.spans.size() == 1);
-  REQUIRE(sink.rejected.size() == 4);
-  CHECK(sink.rejected[0].offset == text.find(R"("x")"));
-  CHECK(sink.rejected[0].reason.find("resourceSpans") != std::string::npos);
-  CHECK(sink.rejected[1].offset == text.find('7'));
-  CHECK(sink.rejected[1].reason.find("scopeSpans") != std::string::npos);
-  CHECK(sink.rejected[2].offset == text.find("{}"));
-  CHECK(sink.rejected[3].offset == text.find(R"("no")"));
+  REQUIRE(sink.rejects.size() == 4);
+  CHECK(sink.rejects[0].offset == text.find(R"("x")"));
+  CHECK(sink.rejects[0].reason.find("resourceSpans") != std::string::npos);
+  CHECK(sink.rejects[1].offset == text.find('7'));
+  CHECK(sink.rejects[1].reason.find("scopeSpans") != std::string::npos);
+  CHECK(sink.rejects[2].offset == text.find("{}"));
+  CHECK(sink.rejects[3].offset == text.find(R"("no")"));
 }
 
 TEST_CASE("otlp: every span object ends as a span or a rejection") {
@@ -433,8 +372,8 @@ TEST_CASE("otlp: every span object ends as a span or a rejection") {
                           : R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":")" + id + R"("})";
     ++objects;
   }
-  const TestSink sink = read(document(spans));
-  CHECK(sink.spans.size() + sink.rejected.size() == static_cast<std::size_t>(objects));
+  const CaptureSink sink = read(document(spans));
+  CHECK(sink.spans.size() + sink.rejects.size() == static_cast<std::size_t>(objects));
   CHECK(sink.spans.size() == 10);
 }
 
@@ -444,8 +383,8 @@ TEST_CASE("otlp: the opentelemetry-proto example file") {
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  const TestSink sink = read(text);
-  CHECK(sink.rejected.empty());
+  const CaptureSink sink = read(text);
+  CHECK(sink.rejects.empty());
   REQUIRE(sink.spans.size() == 1);
   const OwnedSpan& s = sink.spans[0];
   CHECK(s.offset == text.rfind('{', text.find(R"("traceId")")));

@@ -5,55 +5,24 @@
 #include <vector>
 
 #include "parse/formats/recorder.h"
+#include "record_capture.h"
 
 using namespace ta;
+using test_support::CaptureSink;
+using test_support::OwnedAttribute;
+using test_support::OwnedEvent;
+using test_support::OwnedSpan;
 
 namespace {
 
-// A span record copied out of the adapter's buffers.
-struct OwnedSpan {
-  std::size_t offset = 0;
-  std::string trace_id, span_id, parent_id, host, service, operation, group;
-  Nanos start = 0, duration = 0;
-  std::vector<std::pair<std::string, std::string>> attributes;
-  std::vector<ValueType> attribute_types;
-  std::vector<std::pair<Nanos, std::string>> events;
-};
-
-struct Rejection {
-  std::size_t offset = 0;
-  std::string reason;
-};
-
-class TestSink : public RecordSink {
- public:
-  std::vector<OwnedSpan> spans;
-  std::vector<Rejection> rejected;
-
-  void span(const SpanRecord& r, std::size_t offset) override {
-    OwnedSpan s;
-    s.offset = offset;
-    s.trace_id = r.trace_id, s.span_id = r.span_id, s.parent_id = r.parent_id;
-    s.host = r.host, s.service = r.service, s.operation = r.operation, s.group = r.group;
-    s.start = r.start, s.duration = r.duration;
-    for (const AttributeRecord& a : r.attributes) {
-      s.attributes.emplace_back(a.key, a.value);
-      s.attribute_types.push_back(a.type);
-    }
-    for (const EventRecord& e : r.events) s.events.emplace_back(e.time, e.name);
-    spans.push_back(std::move(s));
-  }
-  void reject(std::size_t offset, std::string reason) override { rejected.push_back({offset, std::move(reason)}); }
-  void merged(std::size_t) override { FAIL("the Recorder merges nothing"); }
-};
-
-TestSink read(const std::string& text, const AdapterOptions& options = {}) {
+CaptureSink read(const std::string& text, const AdapterOptions& options = {}) {
   json::Tree tree;
   std::size_t pos = 0;
   REQUIRE_MESSAGE(tree.parse(text, pos), tree.error().reason);
   REQUIRE(is_recorder(tree.root()));
-  TestSink sink;
+  CaptureSink sink;
   read_recorder(tree.root(), options, sink);
+  CHECK(sink.merges.empty());  // the Recorder has no fragments to fold
   return sink;
 }
 
@@ -84,8 +53,8 @@ TEST_CASE("recorder: a nested chain of 3 is one trace named by the root's spanid
                            R"( "durationtime": 0.04, "starttime": 1704038400.0, "root_span_flag": false,)"
                            R"( "child_span": {"spanid": 103, "servername": "server3", "ip": "192.168.10.4",)"
                            R"( "durationtime": 0.04, "starttime": 1704038400.0, "log": "done", "child_span": ""}}}}})";
-  const TestSink sink = read(text);
-  CHECK(sink.rejected.empty());
+  const CaptureSink sink = read(text);
+  CHECK(sink.rejects.empty());
   REQUIRE(sink.spans.size() == 3);
   const OwnedSpan& root = sink.spans[0];
   const OwnedSpan& mid = sink.spans[1];
@@ -106,18 +75,17 @@ TEST_CASE("recorder: a nested chain of 3 is one trace named by the root's spanid
   CHECK(mid.host.empty());
   CHECK(root.start == 1704038400'000'000'000LL);
   CHECK(root.duration == 100'000'000);
-  using Pairs = std::vector<std::pair<std::string, std::string>>;
-  CHECK(root.attributes == Pairs{{"tag", "GET /"}, {"location", "main.py:10"}});
+  CHECK(root.attributes == std::vector<OwnedAttribute>{{"tag", "GET /"}, {"location", "main.py:10"}});
   CHECK(root.events.empty());  // an empty log is no event
   REQUIRE(leaf.events.size() == 1);
-  CHECK(leaf.events[0] == std::pair<Nanos, std::string>{1704038400'040'000'000LL, "done"});
+  CHECK(leaf.events[0] == OwnedEvent{1704038400'040'000'000LL, "done"});
 }
 
 TEST_CASE("recorder: a 128-bit spanid is kept as its digits") {
-  const TestSink sink = read(R"({"id": 1, "data": {"spanid": 340282366920938463463374607431768211455,)"
-                             R"( "servername": "a", "starttime": 1704038400, "durationtime": 1,)"
-                             R"( "child_span": {"spanid": "170141183460469231731687303715884105727",)"
-                             R"( "servername": "b", "starttime": 1704038400, "durationtime": 1}}})");
+  const CaptureSink sink = read(R"({"id": 1, "data": {"spanid": 340282366920938463463374607431768211455,)"
+                                R"( "servername": "a", "starttime": 1704038400, "durationtime": 1,)"
+                                R"( "child_span": {"spanid": "170141183460469231731687303715884105727",)"
+                                R"( "servername": "b", "starttime": 1704038400, "durationtime": 1}}})");
   REQUIRE(sink.spans.size() == 2);
   CHECK(sink.spans[0].span_id == "340282366920938463463374607431768211455");
   CHECK(sink.spans[0].trace_id == "340282366920938463463374607431768211455");
@@ -126,12 +94,12 @@ TEST_CASE("recorder: a 128-bit spanid is kept as its digits") {
 }
 
 TEST_CASE("recorder: float seconds are exact, durationtime wins over endtime") {
-  const TestSink sink = read(R"([
+  const CaptureSink sink = read(R"([
     {"id": 1, "data": {"spanid": 1, "servername": "a", "starttime": 1704038400.123456, "durationtime": 0.000001}},
     {"id": 2, "data": {"spanid": 2, "servername": "a", "starttime": 1704038400.123456, "endtime": 1704038400.223457}},
     {"id": 3, "data": {"spanid": 3, "servername": "a", "starttime": "1704038400.5", "durationtime": 0.25,
                        "endtime": 1704038409}}])");
-  CHECK(sink.rejected.empty());
+  CHECK(sink.rejects.empty());
   REQUIRE(sink.spans.size() == 3);
   CHECK(sink.spans[0].start == 1704038400'123'456'000LL);  // a double gives ...123'456'001
   CHECK(sink.spans[0].duration == 1'000);
@@ -146,10 +114,10 @@ TEST_CASE("recorder: float seconds are exact, durationtime wins over endtime") {
 
 TEST_CASE("recorder: no child is \"\", null, {} or absent") {
   for (const char* child : {R"(, "child_span": "")", R"(, "child_span": null)", R"(, "child_span": {})", ""}) {
-    const TestSink sink = read(std::string(R"({"id": 1, "data": {"spanid": 7, "servername": "a", "starttime": 1,)"
-                                           R"( "durationtime": 1)") +
-                               child + "}}");
-    CHECK(sink.rejected.empty());
+    const CaptureSink sink = read(std::string(R"({"id": 1, "data": {"spanid": 7, "servername": "a", "starttime": 1,)"
+                                              R"( "durationtime": 1)") +
+                                  child + "}}");
+    CHECK(sink.rejects.empty());
     CHECK_MESSAGE(sink.spans.size() == 1, child);
   }
 }
@@ -157,25 +125,28 @@ TEST_CASE("recorder: no child is \"\", null, {} or absent") {
 TEST_CASE("recorder: tag, location and log keep their JSON types") {
   AdapterOptions options;
   options.group_field = "location";
-  const TestSink sink = read(R"({"id": 1, "data": {"spanid": 7, "servername": "a", "starttime": 10, "durationtime": 2,)"
-                             R"( "tag": {"k": [1, 2]}, "location": "eu-1", "log": ["x", 3]}})",
-                             options);
+  const CaptureSink sink =
+      read(R"({"id": 1, "data": {"spanid": 7, "servername": "a", "starttime": 10, "durationtime": 2,)"
+           R"( "tag": {"k": [1, 2]}, "location": "eu-1", "log": ["x", 3]}})",
+           options);
   REQUIRE(sink.spans.size() == 1);
   const OwnedSpan& s = sink.spans[0];
   REQUIRE(s.attributes.size() == 2);
-  CHECK(s.attributes[0] == std::pair<std::string, std::string>{"tag", R"({"k": [1, 2]})"});
-  CHECK(s.attribute_types[0] == ValueType::kJson);
-  CHECK(s.attribute_types[1] == ValueType::kString);
+  CHECK(s.attributes[0].key == "tag");
+  CHECK(s.attributes[0].value == R"({"k": [1, 2]})");
+  CHECK(s.attributes[0].type == ValueType::kJson);
+  CHECK(s.attributes[1].type == ValueType::kString);
   CHECK(s.group == "eu-1");
   REQUIRE(s.events.size() == 1);
-  CHECK(s.events[0] == std::pair<Nanos, std::string>{12'000'000'000LL, R"(["x", 3])"});
+  CHECK(s.events[0] == OwnedEvent{12'000'000'000LL, R"(["x", 3])"});
 }
 
 TEST_CASE("recorder: several callees in a child_span list, read in order") {
-  const TestSink sink = read(R"({"id": 1, "data": {"spanid": 1, "servername": "a", "starttime": 1, "durationtime": 1,)"
-                             R"( "child_span": [{"id": 2, "data": {"spanid": 2, "servername": "b", "starttime": 1,)"
-                             R"( "durationtime": 1}}, {"spanid": 3, "servername": "c", "starttime": 1,)"
-                             R"( "durationtime": 1}]}})");
+  const CaptureSink sink =
+      read(R"({"id": 1, "data": {"spanid": 1, "servername": "a", "starttime": 1, "durationtime": 1,)"
+           R"( "child_span": [{"id": 2, "data": {"spanid": 2, "servername": "b", "starttime": 1,)"
+           R"( "durationtime": 1}}, {"spanid": 3, "servername": "c", "starttime": 1,)"
+           R"( "durationtime": 1}]}})");
   REQUIRE(sink.spans.size() == 3);
   CHECK(sink.spans[1].span_id == "2");
   CHECK(sink.spans[2].span_id == "3");
@@ -190,8 +161,8 @@ TEST_CASE("recorder: a chain 100000 deep is read without recursion") {
             R"(,"servername":"s","starttime":1704038400.5,"durationtime":0.001,"child_span":)";
   text += R"("")";
   for (int i = 0; i < kDepth; ++i) text += "}}";
-  const TestSink sink = read(text);
-  CHECK(sink.rejected.empty());
+  const CaptureSink sink = read(text);
+  CHECK(sink.rejects.empty());
   REQUIRE(sink.spans.size() == kDepth);
   CHECK(sink.spans.back().span_id == std::to_string(1000000 + kDepth - 1));
   CHECK(sink.spans.back().parent_id == std::to_string(1000000 + kDepth - 2));
@@ -216,32 +187,32 @@ TEST_CASE("recorder: a span that cannot be read is one rejection at its object, 
         R"({"id": 1, "data": {"spanid": 1, "servername": "a", "starttime": 1, "durationtime": 9, "child_span":)"
         "\n" +
         bad + "}}";
-    const TestSink sink = read(text);
+    const CaptureSink sink = read(text);
     CHECK_MESSAGE(sink.spans.size() == 1, bad);
-    REQUIRE_MESSAGE(sink.rejected.size() == 1, bad);
-    CHECK_MESSAGE(sink.rejected[0].offset == text.find('\n') + 1, bad);
-    CHECK_MESSAGE(sink.rejected[0].reason.rfind("recorder: ", 0) == 0, sink.rejected[0].reason);
-    CHECK_MESSAGE(sink.rejected[0].reason.find(reason) != std::string::npos, sink.rejected[0].reason);
+    REQUIRE_MESSAGE(sink.rejects.size() == 1, bad);
+    CHECK_MESSAGE(sink.rejects[0].offset == text.find('\n') + 1, bad);
+    CHECK_MESSAGE(sink.rejects[0].reason.rfind("recorder: ", 0) == 0, sink.rejects[0].reason);
+    CHECK_MESSAGE(sink.rejects[0].reason.find(reason) != std::string::npos, sink.rejects[0].reason);
   }
 }
 
 TEST_CASE("recorder: a rejected span's callees still count; under an unreadable spanid they are rejected") {
   // The middle span has no time: rejected, its child still read (its parent is then missing: an orphan).
-  TestSink sink = read(R"({"spanid": 1, "servername": "a", "starttime": 1, "durationtime": 9, "child_span":)"
-                       R"( {"spanid": 2, "servername": "b", "child_span":)"
-                       R"( {"spanid": 3, "servername": "c", "starttime": 1, "durationtime": 1}}})");
+  CaptureSink sink = read(R"({"spanid": 1, "servername": "a", "starttime": 1, "durationtime": 9, "child_span":)"
+                          R"( {"spanid": 2, "servername": "b", "child_span":)"
+                          R"( {"spanid": 3, "servername": "c", "starttime": 1, "durationtime": 1}}})");
   REQUIRE(sink.spans.size() == 2);
-  REQUIRE(sink.rejected.size() == 1);
+  REQUIRE(sink.rejects.size() == 1);
   CHECK(sink.spans[1].parent_id == "2");
   CHECK(sink.spans[1].trace_id == "1");
   // No readable id at the root: no trace to put anything in.
   const std::string text = R"([{"spanid": true, "servername": "a", "starttime": 1, "durationtime": 9, "child_span":)"
                            R"( {"spanid": 2, "servername": "b", "starttime": 1, "durationtime": 1}},)"
                            R"( {"spanid": 5, "servername": "e", "starttime": 1, "durationtime": 1}])";
-  const TestSink second = read(text);
-  REQUIRE(second.rejected.size() == 2);
-  CHECK(second.rejected[0].reason.find("spanid") != std::string::npos);
-  CHECK(second.rejected[1].offset == text.find(R"({"spanid": 2)"));
+  const CaptureSink second = read(text);
+  REQUIRE(second.rejects.size() == 2);
+  CHECK(second.rejects[0].reason.find("spanid") != std::string::npos);
+  CHECK(second.rejects[1].offset == text.find(R"({"spanid": 2)"));
   REQUIRE(second.spans.size() == 1);
   CHECK(second.spans[0].trace_id == "5");
 }

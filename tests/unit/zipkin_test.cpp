@@ -8,78 +8,31 @@
 #include <vector>
 
 #include "parse/formats/zipkin.h"
+#include "record_capture.h"
 #include "test_support.h"
 
 using namespace ta;
+using test_support::CaptureSink;
+using test_support::OwnedAttribute;
+using test_support::OwnedEvent;
+using test_support::OwnedSpan;
 
 namespace {
 
-// A span as the sink saw it, copied (the record's views die on return).
-struct Got {
-  std::size_t offset = 0;
-  std::string trace_id, span_id, parent_id, host, service, operation, group, status_message;
-  Nanos start = 0, duration = 0;
-  int http_code = kNoCode;
-  SpanKind kind = SpanKind::kUnset;
-  StatusCode status = StatusCode::kUnset;
-  bool shared = false;
-  std::vector<std::pair<std::string, std::string>> attributes;
-  std::vector<ValueType> attribute_types;
-  std::vector<std::pair<Nanos, std::string>> events;
-};
-
-class TestSink : public RecordSink {
- public:
-  void span(const SpanRecord& r, std::size_t offset) override {
-    Got g{offset,
-          std::string(r.trace_id),
-          std::string(r.span_id),
-          std::string(r.parent_id),
-          std::string(r.host),
-          std::string(r.service),
-          std::string(r.operation),
-          std::string(r.group),
-          std::string(r.status_message),
-          r.start,
-          r.duration,
-          r.http_code,
-          r.kind,
-          r.status,
-          r.shared,
-          {},
-          {},
-          {}};
-    for (const AttributeRecord& a : r.attributes) {
-      g.attributes.emplace_back(a.key, a.value);
-      g.attribute_types.push_back(a.type);
-    }
-    for (const EventRecord& e : r.events) g.events.emplace_back(e.time, std::string(e.name));
-    spans.push_back(std::move(g));
-  }
-  void reject(std::size_t offset, std::string reason) override { rejects.emplace_back(offset, std::move(reason)); }
-  void merged(std::size_t offset) override { merges.push_back(offset); }
-  void note(std::string message) override { notes.push_back(std::move(message)); }
-
-  std::vector<Got> spans;
-  std::vector<std::pair<std::size_t, std::string>> rejects;
-  std::vector<std::size_t> merges;
-  std::vector<std::string> notes;
-  std::size_t records() const { return spans.size() + merges.size() + rejects.size(); }
-};
-
-TestSink read(std::string_view text, const AdapterOptions& options = {}) {
+CaptureSink read(std::string_view text, const AdapterOptions& options = {}) {
   json::Tree tree;
   std::size_t pos = 0;
-  TestSink sink;
+  CaptureSink sink;
   REQUIRE_MESSAGE(tree.parse(text, pos), tree.error().reason);
   read_zipkin(tree.root(), options, sink);
   return sink;
 }
 
-std::string attribute(const Got& g, std::string_view key) {
-  for (const auto& [k, v] : g.attributes)
-    if (k == key) return v;
-  return "<none>";
+// By value, "<none>" when absent: a missing attribute fails its CHECK instead
+// of dereferencing null.
+std::string attribute(const OwnedSpan& s, std::string_view key) {
+  const OwnedAttribute* a = s.attribute(key);
+  return a ? a->value : "<none>";
 }
 
 std::string shared_dir() {
@@ -109,7 +62,7 @@ TEST_CASE("zipkin: detection") {
 }
 
 TEST_CASE("zipkin: ids are padded, trimmed and lower-cased as Zipkin does") {
-  const TestSink s = read(R"([
+  const CaptureSink s = read(R"([
     {"traceId":"ABC","id":"1F","parentId":"2","timestamp":1},
     {"traceId":"0000000000000000463ac35c9f6413ad","id":"00000000000000a1","parentId":"0000000000000000","timestamp":1},
     {"traceId":"1463ac35c9f6413ae","id":"b2","timestamp":1},
@@ -133,7 +86,7 @@ TEST_CASE("zipkin: ids are padded, trimmed and lower-cased as Zipkin does") {
 TEST_CASE("zipkin: fields, microseconds to nanoseconds, kinds, tags and annotations") {
   AdapterOptions options;
   options.group_field = "region";
-  const TestSink s = read(R"([
+  const CaptureSink s = read(R"([
     {"traceId":"a","id":"1","name":"get /api","kind":"SERVER","timestamp":1472470996199000,"duration":207000,
      "localEndpoint":{"serviceName":"frontend","ipv4":"192.168.99.1","ipv6":"::1","port":8080},
      "remoteEndpoint":{"serviceName":"browser","ipv6":"2001:db8::c001","port":62974},
@@ -144,9 +97,9 @@ TEST_CASE("zipkin: fields, microseconds to nanoseconds, kinds, tags and annotati
     {"traceId":"a","id":"3","parentId":"1","kind":"PRODUCER","timestamp":3,"duration":null,"name":null},
     {"traceId":"a","id":"4","parentId":"1","kind":"CONSUMER","timestamp":4,"tags":{"http.status_code":"2x"}},
     {"traceId":"a","id":"5","parentId":"1","timestamp":5,"tags":{"n":42}}])",
-                          options);
+                             options);
   REQUIRE(s.spans.size() == 5);
-  const Got& server = s.spans[0];
+  const OwnedSpan& server = s.spans[0];
   CHECK(server.operation == "get /api");
   CHECK(server.service == "frontend");
   CHECK(server.host == "192.168.99.1");  // ipv4 before ipv6
@@ -161,11 +114,11 @@ TEST_CASE("zipkin: fields, microseconds to nanoseconds, kinds, tags and annotati
   CHECK(attribute(server, "remoteEndpoint.ipv4") == "<none>");
   CHECK(attribute(server, "remoteEndpoint.ipv6") == "2001:db8::c001");
   CHECK(attribute(server, "remoteEndpoint.port") == "62974");
-  CHECK(server.attribute_types.back() == ValueType::kInt);
+  CHECK(server.attributes.back().type == ValueType::kInt);
   CHECK(attribute(server, "region") == "eu");
   REQUIRE(server.events.size() == 2);  // sorted by time
-  CHECK(server.events[0] == std::pair<Nanos, std::string>(1472470996250000000, "wr"));
-  CHECK(server.events[1] == std::pair<Nanos, std::string>(1472470996300000000, "ws"));
+  CHECK(server.events[0] == OwnedEvent{1472470996250000000, "wr"});
+  CHECK(server.events[1] == OwnedEvent{1472470996300000000, "ws"});
 
   CHECK(s.spans[1].kind == SpanKind::kClient);
   CHECK(s.spans[1].host == "::2");
@@ -183,7 +136,7 @@ TEST_CASE("zipkin: fields, microseconds to nanoseconds, kinds, tags and annotati
 }
 
 TEST_CASE("zipkin: one span object, not in an array") {
-  const TestSink s = read(R"({"traceId":"a","id":"1","timestamp":10,"duration":5})");
+  const CaptureSink s = read(R"({"traceId":"a","id":"1","timestamp":10,"duration":5})");
   REQUIRE(s.spans.size() == 1);
   CHECK(s.spans[0].offset == 0);
   CHECK(s.spans[0].start == 10000);
@@ -194,7 +147,7 @@ TEST_CASE("zipkin: the two halves of a shared span are both kept") {
   const std::string text = R"([
     {"traceId":"a","id":"1","kind":"CLIENT","timestamp":10,"duration":50,"localEndpoint":{"serviceName":"front"}},
     {"traceId":"a","id":"1","kind":"SERVER","shared":true,"timestamp":20,"duration":30,"localEndpoint":{"serviceName":"back"}}])";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   REQUIRE(s.spans.size() == 2);
   CHECK(s.merges.empty());
   CHECK(s.spans[0].offset == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"kind\":\"CLIENT\""));
@@ -207,7 +160,7 @@ TEST_CASE("zipkin: the two halves of a shared span are both kept") {
 TEST_CASE("zipkin: a server half without the shared flag is marked shared, and takes the client's parent") {
   // Trace#merge corrects instrumentation that forgets the flag; a client
   // span never keeps one.
-  const TestSink s = read(R"([
+  const CaptureSink s = read(R"([
     {"traceId":"a","id":"2","kind":"SERVER","timestamp":20,"localEndpoint":{"serviceName":"back"}},
     {"traceId":"a","id":"2","parentId":"1","kind":"CLIENT","shared":true,"timestamp":10,"localEndpoint":{"serviceName":"front"}}])");
   REQUIRE(s.spans.size() == 2);
@@ -227,14 +180,14 @@ TEST_CASE("zipkin: parts of one span are merged into one record at the first par
      "annotations":[{"timestamp":15,"value":"retry"},{"timestamp":12,"value":"wire"}],"tags":{"b":"new"}},
     {"traceId":"a","id":"1","tags":{"c":"3"}},
     {"traceId":"a","id":"1","timestamp":99,"localEndpoint":{"serviceName":"other"}}])";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   // The part from "other" clashes with the endpoint: another span.
   REQUIRE(s.spans.size() == 3);
   CHECK(s.merges.size() == 2);
   CHECK(s.rejects.empty());
   CHECK(s.records() == 5);
   const std::size_t first = text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\"");
-  const Got& m = s.spans[0];
+  const OwnedSpan& m = s.spans[0];
   CHECK(m.offset == first);
   CHECK(m.span_id == "0000000000000001");
   CHECK(m.operation == "get");
@@ -245,8 +198,8 @@ TEST_CASE("zipkin: parts of one span are merged into one record at the first par
   CHECK(m.host == "10.0.0.1");
   // Zipkin merges in its sort order (no endpoint first, then an endpoint
   // with more fields), a later part's tag winning: "old" comes last.
-  CHECK(m.attributes == std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "old"}, {"c", "3"}});
-  CHECK(m.events == std::vector<std::pair<Nanos, std::string>>{{12000, "wire"}, {15000, "retry"}});
+  CHECK(m.attributes == std::vector<OwnedAttribute>{{"a", "1"}, {"b", "old"}, {"c", "3"}});
+  CHECK(m.events == std::vector<OwnedEvent>{{12000, "wire"}, {15000, "retry"}});
   CHECK(s.merges == std::vector<std::size_t>{text.find("{\"traceId\":\"a\",\"id\":\"1\",\"kind\""),
                                              text.find("{\"traceId\":\"a\",\"id\":\"1\",\"tags\":{\"c\"")});
   CHECK(s.spans[1].span_id == "0000000000000009");  // order of first parts
@@ -264,12 +217,12 @@ TEST_CASE("zipkin: a fragment with no timestamp kept apart by the shared flag is
     {"traceId":"a","id":"1","kind":"CLIENT","timestamp":5,"duration":40,"localEndpoint":{"serviceName":"front"}},
     {"traceId":"a","id":"1","parentId":"9","kind":"SERVER","shared":true,"timestamp":10,"duration":20,
      "localEndpoint":{"serviceName":"api","ipv4":"10.0.0.1","port":8080},"tags":{"b":"server"}}])";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   REQUIRE(s.spans.size() == 2);
   CHECK(s.rejects.empty());
   CHECK(s.merges == std::vector<std::size_t>{text.find("{\"traceId\":\"a\",\"id\":\"1\",\"parentId\"")});
   CHECK(s.records() == 3);
-  const Got& server = s.spans[0];  // handed over at its first part, the fragment
+  const OwnedSpan& server = s.spans[0];  // handed over at its first part, the fragment
   CHECK(server.offset == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\""));
   CHECK(server.kind == SpanKind::kServer);
   CHECK(server.shared);
@@ -278,8 +231,8 @@ TEST_CASE("zipkin: a fragment with no timestamp kept apart by the shared flag is
   CHECK(server.start == 10000);
   CHECK(server.duration == 20000);
   CHECK(server.operation == "post");
-  CHECK(server.attributes == std::vector<std::pair<std::string, std::string>>{{"b", "server"}, {"late", "yes"}});
-  CHECK(server.events == std::vector<std::pair<Nanos, std::string>>{{15000, "retry"}});
+  CHECK(server.attributes == std::vector<OwnedAttribute>{{"b", "server"}, {"late", "yes"}});
+  CHECK(server.events == std::vector<OwnedEvent>{{15000, "retry"}});
   CHECK(s.spans[1].kind == SpanKind::kClient);
   CHECK(s.spans[1].attributes.empty());
 }
@@ -293,7 +246,7 @@ TEST_CASE("zipkin: a fragment is folded into a span with its service name before
     {"traceId":"a","id":"1","kind":"CLIENT","timestamp":2,"localEndpoint":{"ipv4":"10.0.0.2"}},
     {"traceId":"a","id":"1","tags":{"late":"yes"},"localEndpoint":{"serviceName":"api","ipv4":"10.0.0.1"}},
     {"traceId":"a","id":"1","kind":"SERVER","shared":true,"timestamp":3,"localEndpoint":{"serviceName":"api"}}])";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   REQUIRE(s.spans.size() == 3);
   CHECK(s.merges == std::vector<std::size_t>{text.find("{\"traceId\":\"a\",\"id\":\"1\",\"kind\":\"SERVER\"")});
   CHECK(s.rejects.empty());
@@ -313,26 +266,26 @@ TEST_CASE("zipkin: a part with no timestamp and no other part to complete it is 
     {"traceId":"a","id":"2","tags":{"x":"1"}},
     {"traceId":"a","id":"2","annotations":[{"timestamp":3,"value":"cs"}]},
     {"traceId":"b","id":"1","tags":{"x":"1"}}])";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   CHECK(s.spans.size() == 1);
   CHECK(s.merges.empty());
   REQUIRE(s.rejects.size() == 5);
   // Another port, another service: they clash with the only span that has a timestamp.
-  CHECK(s.rejects[0].first == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\":\"post\""));
-  CHECK(s.rejects[0].second == "zipkin: span 0000000000000001 has no timestamp, and no other part of it has one");
-  CHECK(s.rejects[1].first == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\":\"get\""));
-  CHECK(s.rejects[2].first == text.find("{\"traceId\":\"a\",\"id\":\"2\",\"tags\""));
-  CHECK(s.rejects[2].second ==
+  CHECK(s.rejects[0].offset == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\":\"post\""));
+  CHECK(s.rejects[0].reason == "zipkin: span 0000000000000001 has no timestamp, and no other part of it has one");
+  CHECK(s.rejects[1].offset == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\":\"get\""));
+  CHECK(s.rejects[2].offset == text.find("{\"traceId\":\"a\",\"id\":\"2\",\"tags\""));
+  CHECK(s.rejects[2].reason ==
         "zipkin: span 0000000000000002 has no timestamp in any of its 2 parts, and no other part of it has one");
-  CHECK(s.rejects[3].first == text.find("{\"traceId\":\"a\",\"id\":\"2\",\"annotations\""));
+  CHECK(s.rejects[3].offset == text.find("{\"traceId\":\"a\",\"id\":\"2\",\"annotations\""));
   // Alone: the span of the same id in trace "a" is another span.
-  CHECK(s.rejects[4].first == text.find("{\"traceId\":\"b\""));
-  CHECK(s.rejects[4].second == "zipkin: span 0000000000000001 has no timestamp, and no other part of it has one");
+  CHECK(s.rejects[4].offset == text.find("{\"traceId\":\"b\""));
+  CHECK(s.rejects[4].reason == "zipkin: span 0000000000000001 has no timestamp, and no other part of it has one");
   CHECK(s.records() == 6);
 }
 
 TEST_CASE("zipkin: a 16-hex trace id joins the 32-hex id it is the low half of") {
-  const TestSink s = read(R"([
+  const CaptureSink s = read(R"([
     {"traceId":"48485a3953bb61246b221d5bc9e6496c","id":"1","timestamp":1},
     {"traceId":"6b221d5bc9e6496c","id":"2","parentId":"1","timestamp":2},
     {"traceId":"6b221d5bc9e6496c","id":"3","parentId":"1","timestamp":3},
@@ -350,7 +303,7 @@ TEST_CASE("zipkin: a 16-hex trace id joins the 32-hex id it is the low half of")
 }
 
 TEST_CASE("zipkin: a 16-hex id that is the low half of two 32-hex ids is left alone") {
-  const TestSink s = read(R"([
+  const CaptureSink s = read(R"([
     {"traceId":"00000000000000016b221d5bc9e6496c","id":"1","timestamp":1},
     {"traceId":"00000000000000026b221d5bc9e6496c","id":"2","timestamp":1},
     {"traceId":"6b221d5bc9e6496c","id":"3","timestamp":1}])");
@@ -381,7 +334,7 @@ TEST_CASE("zipkin: spans that cannot be read are rejected at their object, namin
     {"traceId":"a","id":"e","timestamp":1,"tags":{"deep":[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]}},
     {"traceId":"a","id":"f","timestamp":92233720368547758},
     {"traceId":"a","id":"aa","timestamp":1,"annotations":[{"timestamp":1,"value":"x"},{"timestamp":-1,"value":"y"}]}])";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   CHECK(s.spans.size() == 1);
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"\"not a span\"", "zipkin: a span is a JSON object, not a string"},
@@ -407,16 +360,16 @@ TEST_CASE("zipkin: spans that cannot be read are rejected at their object, namin
   REQUIRE(s.rejects.size() == expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     CAPTURE(i);
-    CHECK(s.rejects[i].first == text.find(expected[i].first));
-    CHECK(s.rejects[i].second == expected[i].second);
+    CHECK(s.rejects[i].offset == text.find(expected[i].first));
+    CHECK(s.rejects[i].reason == expected[i].second);
   }
   CHECK(s.records() == 20);
 }
 
 TEST_CASE("zipkin: a value that is neither a span nor an array of spans is one rejection") {
-  const TestSink s = read("  42");
+  const CaptureSink s = read("  42");
   REQUIRE(s.rejects.size() == 1);
-  CHECK(s.rejects[0].first == 2);
+  CHECK(s.rejects[0].offset == 2);
   CHECK(s.spans.empty());
   CHECK(read("[]").records() == 0);
 }
@@ -431,7 +384,7 @@ TEST_CASE("zipkin: many parts merge in one pass") {
                     i + 1, i + 1, i + 1);
   }
   text += "]";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   CHECK(s.spans.size() == kSpans);
   CHECK(s.merges.size() == kSpans);
   CHECK(s.spans.back().span_id == fmt::format("{:016x}", kSpans));
@@ -453,7 +406,7 @@ TEST_CASE("zipkin: fragments of many halves with one id fold in one pass") {
                         i % 2 == 0 ? host : fmt::format("192.168.{}.{}", i / 256, i % 256));
   }
   text += "]";
-  const TestSink s = read(text);
+  const CaptureSink s = read(text);
   CHECK(s.spans.size() == kHalves);
   CHECK(s.merges.size() == kHalves / 2);
   CHECK(s.rejects.size() == kHalves / 2);
@@ -489,7 +442,7 @@ TEST_CASE("zipkin: the real files from openzipkin read as counted independently"
     std::size_t pos = 0;
     REQUIRE(tree.parse(text, pos));
     CHECK(is_zipkin(tree.root()));
-    TestSink s;
+    CaptureSink s;
     read_zipkin(tree.root(), {}, s);
     CHECK(tree.root().size() == e.parts);
     CHECK(s.spans.size() == e.spans);
@@ -499,7 +452,7 @@ TEST_CASE("zipkin: the real files from openzipkin read as counted independently"
     CHECK(s.notes.empty());
     if (std::string_view(e.file) == "zipkin-skew.json") {
       int halves = 0, shared = 0;
-      for (const Got& g : s.spans) {
+      for (const OwnedSpan& g : s.spans) {
         if (g.span_id != "74280ae0c10d8062") continue;
         ++halves;
         shared += g.shared;
