@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The portable front (src/launch.cpp) runs the build the CPU can, with the
+# arguments as given; TA_CPU=x86-64 runs the baseline one; a missing build is
+# an error, exit 2.
+#
+#   tests/launch/check.sh FRONT     (stubs named as the builds beside it)
+set -uo pipefail
+front=$1
+fail() { echo "launch: $*" >&2; exit 1; }
+# x86-64-v3 and pclmul (lzcnt, part of v3, is not listed by every VM: every
+# CPU with the others has it).
+want=x86-64-v3
+for flag in avx avx2 bmi1 bmi2 fma f16c movbe xsave pclmulqdq; do
+  grep -qw "$flag" /proc/cpuinfo || want=x86-64
+done
+got=$("$front" a "b c" "") || fail "exit $? from the front"
+[[ $got == "$want|a|b c|" ]] || fail "ran '$got', expected '$want|a|b c|'"
+got=$(TA_CPU=x86-64 "$front" --version) || fail "exit $? with TA_CPU=x86-64"
+[[ $got == "x86-64|--version" ]] || fail "TA_CPU=x86-64 ran '$got'"
+# A front whose builds are not beside it.
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cp "$front" "$dir/trace-assemble"
+err=$("$dir/trace-assemble" 2>&1)
+code=$?
+[[ $code -eq 2 ]] || fail "a missing build: exit $code, expected 2"
+[[ $err == "trace-assemble: error: cannot run $dir/trace-assemble-"*": No such file or directory (it is built beside this program)" ]] ||
+  fail "a missing build said: $err"
+echo "launch: runs $want, TA_CPU=x86-64 the baseline, a missing build is exit 2"
