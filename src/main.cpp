@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     const std::size_t threads = input.one_thread ? 1 : config.threads;
     const Analysis analysis = analyze(log, config, threads);
     add_refused(input, analysis.refused, config.max_trace_spans, options.max_kept_rejections);
-    for (std::string& note : analysis.joins.lines()) input.notes.push_back(std::move(note));
+    for (std::string& note : analysis.joins.lines()) input.note(std::move(note));
     const Nanos analysis_time = since(analysis_started);
     report_problems(input, analysis, config);
     count_unanalysed(input, analysis.memory);  // after the warnings: the error above names them

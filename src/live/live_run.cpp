@@ -353,8 +353,7 @@ class LiveRun {
     stats_.lines += chunk.lines;
     stats_.blank_lines += chunk.blank;
     stats_.merged += chunk.merged;
-    for (std::string& note : chunk.notes)
-      if (stats_.notes.size() < 100) stats_.notes.push_back(std::move(note));
+    for (std::string& note : chunk.notes) stats_.note(std::move(note));
     const std::uint32_t file = chunk.file;
     for (const ParsedChunk::Item& it : chunk.items) {
       if (it.reason != kNone) {
@@ -375,8 +374,7 @@ class LiveRun {
           reject(file, it.line, full_trace_reason(span.trace_id, config_.max_trace_spans));
           break;
       }
-      for (std::string& note : assembler_.notes())
-        if (stats_.notes.size() < 100) stats_.notes.push_back(std::move(note));
+      for (std::string& note : assembler_.notes()) stats_.note(std::move(note));
       assembler_.notes().clear();
     }
   }

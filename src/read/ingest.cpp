@@ -334,8 +334,7 @@ void add_up(InputStats& stats, std::vector<std::unique_ptr<Worker>>& workers, co
     stats.spans_read += w->out.spans();
     stats.rejected += w->rejected;
     stats.merged += w->merged;
-    for (std::string& note : w->notes)
-      if (stats.notes.size() < 100) stats.notes.push_back(std::move(note));
+    for (std::string& note : w->notes) stats.note(std::move(note));
     for (Rejection& r : w->rejections) {
       const LineMap::Chunk& c = lines[r.file];
       stats.rejections.push_back({c.file, c.first_line + r.line - 1, std::move(r.reason)});

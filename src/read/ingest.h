@@ -5,6 +5,7 @@
 // chunks of whole lines by the calling thread and handed to them.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,6 +35,12 @@ struct InputStats {
   std::uint64_t merged = 0;      // fragments folded into a span read before (Zipkin): duplicates
   std::uint64_t documents = 0;   // inputs read as whole documents
   std::vector<std::string> notes;  // said once about the input (e.g. Zipkin trace ids joined)
+  // Adds a note unless it was said already (a join a Zipkin document made
+  // and the store made again), up to 100.
+  void note(std::string message) {
+    if (notes.size() < 100 && std::find(notes.begin(), notes.end(), message) == notes.end())
+      notes.push_back(std::move(message));
+  }
   // Every record is a span, merged or rejected.
   std::uint64_t records() const { return spans_read + merged + rejected; }
   std::uint64_t late_spans = 0;  // live mode: spans of a trace already written

@@ -298,7 +298,7 @@ TEST_CASE("zipkin: a 16-hex trace id joins the 32-hex id it is the low half of")
   CHECK(s.spans[3].trace_id == "1111111111111111");
   REQUIRE(s.notes.size() == 1);
   CHECK(s.notes[0] ==
-        "zipkin: trace 6b221d5bc9e6496c (16 hex) joined to 48485a3953bb61246b221d5bc9e6496c (32 hex), whose low 64 "
+        "trace 6b221d5bc9e6496c (16 hex) joined to 48485a3953bb61246b221d5bc9e6496c (32 hex), whose low 64 "
         "bits it is");
 }
 

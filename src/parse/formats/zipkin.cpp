@@ -538,7 +538,8 @@ void Reader::join_trace_ids() {
     if (p.trace_id.size() != 16) continue;
     const auto it = long_ids.find(p.trace_id);
     if (it == long_ids.end() || it->second.empty()) continue;
-    if (noted.insert(p.trace_id).second) sink_.note("zipkin: " + joined_trace_note(p.trace_id, it->second));
+    // Worded as the store's join (util/trace_ids.h), so that the two say it once.
+    if (noted.insert(p.trace_id).second) sink_.note(joined_trace_note(p.trace_id, it->second));
     p.trace_id = it->second;
   }
 }
