@@ -9,7 +9,8 @@
 # the case folder with pipefail), its inputs, and expected.out, expected.err,
 # expected.code. If a file named `stdin` is there it is piped in; otherwise
 # stdin is /dev/null. Timings are masked: " read in 1.2ms" and "elapsedUs",
-# "readUs", "analysisUs".
+# "readUs", "analysisUs", and live mode's "readCpuUs", "parseCpuUs",
+# "assembleCpuUs".
 #
 # Reports must be valid JSON where they are JSON (python3's json, strictly:
 # UTF-8, no NaN): a stdout that starts with '{' is one JSON object, or with
@@ -32,7 +33,7 @@ code=$?
 
 mask() {
   sed -E -e 's/ read in [0-9.]+(ns|µs|ms|s|m[0-9]+s)$/ read in <elapsed>/' \
-         -e 's/"(elapsed|read|analysis)Us":[0-9]+/"\1Us":0/g' "$1"
+         -e 's/"(elapsed|read|analysis|readCpu|parseCpu|assembleCpu)Us":[0-9]+/"\1Us":0/g' "$1"
 }
 
 # check_json MODE FILE LABEL ...: each FILE read as MODE, one of

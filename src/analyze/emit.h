@@ -35,6 +35,9 @@ struct LiveCounts {
   // (each time), shown as (other).
   std::uint64_t labels_over = 0;
   std::uint64_t pairs_over = 0;
+  // CPU time of each thread (ns): what bounds the stream's speed is the
+  // busiest one.
+  std::int64_t read_cpu = 0, parse_cpu = 0, assemble_cpu = 0;
 };
 
 }  // namespace ta

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <memory>
 
 #include "live/live_assembler.h"
@@ -132,6 +133,13 @@ const SymbolTable& limited(SymbolTable& symbols, std::size_t max_labels) {
   return symbols;
 }
 
+// The calling thread's CPU time so far, in ns.
+std::int64_t thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
 class LiveRun {
  public:
   explicit LiveRun(const Config& config)
@@ -173,8 +181,14 @@ class LiveRun {
       parsed_.abandon();
       parsed_spare_.abandon();
     });
-    threads.spawn("ta-live-read", [&] { read_loop(inputs, threads); });
-    threads.spawn("ta-live-parse", [&] { parse_loop(threads); });
+    threads.spawn("ta-live-read", [&] {
+      read_loop(inputs, threads);
+      read_cpu_ = thread_cpu_ns();
+    });
+    threads.spawn("ta-live-parse", [&] {
+      parse_loop(threads);
+      parse_cpu_ = thread_cpu_ns();
+    });
     for (;;) {
       auto item = parsed_.try_pop();
       if (!item) {
@@ -393,12 +407,16 @@ class LiveRun {
     LiveCounts counts = assembler_.counts();
     counts.labels_over = assembler_.symbols().over_limit();
     counts.pairs_over = analysis_.pairs_over();
+    counts.read_cpu = read_cpu_;
+    counts.parse_cpu = parse_cpu_;
+    counts.assemble_cpu = thread_cpu_ns();
     report.live = &counts;
     report.stopped = stop_requested();
     writer_->summary(report);
     return exit_code(stats_, a, config_);
   }
 
+  std::int64_t read_cpu_ = 0, parse_cpu_ = 0;  // set by each thread as it ends
   static constexpr std::size_t kBuffers = 4;
   BlockingQueue<OwnedChunk> work_{kBuffers};
   BlockingQueue<std::vector<char>> spare_{kBuffers};
