@@ -515,12 +515,37 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
   pool.join();
 }
 
+// The labels in name order: equal names (symbol 0 and a label "(none)")
+// share a rank, and ranks compare as the names do.
+class NameRanks {
+ public:
+  explicit NameRanks(const SymbolTable* symbols) {
+    const std::size_t n = symbols ? symbols->size() : 1;
+    auto text = [&](Symbol s) { return s == 0 ? std::string_view("(none)") : symbols->text(s); };
+    std::vector<Symbol> order(n);
+    for (Symbol s = 0; s < n; ++s) order[s] = s;
+    std::sort(order.begin(), order.end(), [&](Symbol x, Symbol y) { return text(x) < text(y); });
+    rank_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i == 0 || text(order[i]) != text(order[i - 1])) names_.emplace_back(text(order[i]));
+      rank_[order[i]] = static_cast<std::uint32_t>(names_.size() - 1);
+    }
+  }
+  // A pair of symbols (caller << 32 | callee) as the pair of their ranks.
+  std::uint64_t pair(std::uint64_t key) const {
+    return std::uint64_t{rank_[key >> 32]} << 32 | rank_[key & 0xffffffffu];
+  }
+  const std::string& name(std::uint32_t rank) const { return names_[rank]; }
+
+ private:
+  std::vector<std::uint32_t> rank_;  // by symbol
+  std::vector<std::string> names_;   // by rank
+};
+
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
   // Sum up the threads' results.
   Analysis a;
   std::map<std::string, GroupAcc> groups;
-  std::map<std::pair<std::string, std::string>, EdgeAcc> edges;
-  std::map<std::pair<std::string, std::string>, SkewAcc> skew;
   Sample latencies, span_counts;
   std::vector<ShownTrace> shown;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
@@ -585,9 +610,12 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     r = PartResult{};  // free it now: the merged copies are growing
   }
   // Named now. Different symbols have different names but for symbol 0,
-  // "(none)", which a label can also be; entries are merged by name.
+  // "(none)", which a label can also be; entries are merged by name. Pairs
+  // (a fleet has hundreds of thousands) are merged and ordered by the ranks
+  // of their names, numbers compared instead of strings.
   auto name_of = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols->text(s)); };
   auto ambiguous = [&](Symbol s) { return s == 0 || symbols->text(s) == "(none)"; };
+  const NameRanks ranks(symbols);
   for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
     GroupAcc& g = by_symbol[sym];
     if (g.durations.empty()) continue;
@@ -597,26 +625,29 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     add_to(to.self, g.self);
     add_to(to.critical, g.critical);
   }
-  auto pair_name = [&](std::uint64_t key) {
-    return std::pair<std::string, std::string>{name_of(static_cast<Symbol>(key >> 32)),
-                                               name_of(static_cast<Symbol>(key & 0xffffffffu))};
-  };
+  PairMap<EdgeAcc> edges;  // by the ranks of the caller's and callee's names
   for (auto& [key, e] : edges_by_symbol.entries()) {
-    EdgeAcc& to = edges[pair_name(key)];
+    EdgeAcc& to = edges[ranks.pair(key)];
     to.errors += e.errors;
     to.client.merge(std::move(e.client));
     to.gap.merge(std::move(e.gap));
   }
+  edges_by_symbol = PairMap<EdgeAcc>();
   // Only pairs with a callee outside its caller's view are shown: the others
   // need no name unless they may share one.
+  PairMap<SkewAcc> skew;
   for (auto& [key, k] : skew_by_symbol.entries()) {
     if (k.outside == 0 && !ambiguous(static_cast<Symbol>(key >> 32)) &&
         !ambiguous(static_cast<Symbol>(key & 0xffffffffu)))
       continue;
-    SkewAcc& to = skew[pair_name(key)];
+    SkewAcc& to = skew[ranks.pair(key)];
     to.outside += k.outside;
     to.offsets.merge(std::move(k.offsets));
   }
+  // In name order, as the report's ties are broken.
+  auto by_key = [](const auto& x, const auto& y) { return x.first < y.first; };
+  std::sort(edges.entries().begin(), edges.entries().end(), by_key);
+  std::sort(skew.entries().begin(), skew.entries().end(), by_key);
   a.traces.count = latencies.count();
   std::vector<std::pair<Sample*, Distribution*>> jobs{{&latencies, &a.traces.latency},
                                                       {&span_counts, &a.traces.spans}};
@@ -676,20 +707,20 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
     jobs.emplace_back(&g.durations, &s.duration);
   }
-  for (auto& [key, e] : edges) {
+  for (auto& [key, e] : edges.entries()) {
     EdgeSummary& s = a.edges.emplace_back();
-    s.caller = key.first;
-    s.callee = key.second;
+    s.caller = ranks.name(static_cast<std::uint32_t>(key >> 32));
+    s.callee = ranks.name(static_cast<std::uint32_t>(key));
     s.calls = e.client.count();
     s.errors = e.errors;
     jobs.emplace_back(&e.client, &s.client);
     jobs.emplace_back(&e.gap, &s.gap);
   }
-  for (auto& [key, k] : skew) {
+  for (auto& [key, k] : skew.entries()) {
     if (k.outside == 0) continue;
     SkewSummary& s = a.skew.emplace_back();
-    s.caller_host = key.first;
-    s.callee_host = key.second;
+    s.caller_host = ranks.name(static_cast<std::uint32_t>(key >> 32));
+    s.callee_host = ranks.name(static_cast<std::uint32_t>(key));
     s.calls = k.offsets.count();
     s.outside = k.outside;
     jobs.emplace_back(&k.offsets, &s.offset);
@@ -699,16 +730,11 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     if (x.critical_total != y.critical_total) return x.critical_total > y.critical_total;
     return x.name < y.name;
   });
-  std::sort(a.skew.begin(), a.skew.end(), [](const SkewSummary& x, const SkewSummary& y) {
-    if (x.outside != y.outside) return x.outside > y.outside;
-    if (x.caller_host != y.caller_host) return x.caller_host < y.caller_host;
-    return x.callee_host < y.callee_host;
-  });
-  std::sort(a.edges.begin(), a.edges.end(), [](const EdgeSummary& x, const EdgeSummary& y) {
-    if (x.calls != y.calls) return x.calls > y.calls;
-    if (x.caller != y.caller) return x.caller < y.caller;
-    return x.callee < y.callee;
-  });
+  // Listed in name order above: a stable sort keeps it among equals.
+  std::stable_sort(a.skew.begin(), a.skew.end(),
+                   [](const SkewSummary& x, const SkewSummary& y) { return x.outside > y.outside; });
+  std::stable_sort(a.edges.begin(), a.edges.end(),
+                   [](const EdgeSummary& x, const EdgeSummary& y) { return x.calls > y.calls; });
   return a;
 }
 
