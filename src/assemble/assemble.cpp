@@ -81,7 +81,6 @@ class Assembler {
     t_.dropped = data.dropped;
     t_.duplicates = data.duplicates;
     t_.spans.reserve(data.span_count);
-    t_.text.reserve(data.blob.size);
     decode_spans(data, t_.spans, t_.calls, t_.text);
     sort_by_location();
     ids_.reset(t_.spans.size() + t_.calls.size() / 8);  // most calls name a logged span

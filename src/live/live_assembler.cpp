@@ -151,14 +151,14 @@ std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t 
     if (low.long_slot != kNone && low.longs == 1) joined = low.long_slot;
   } else if (++low.longs == 1 && low.short_slot != kNone) {
     joined = low.short_slot;
-    if (!std::exchange(low.noted, true)) notes_.push_back(joined_trace_note(store_.at(joined).trace_id, trace_id));
+    if (!std::exchange(low.noted, true)) notes_.push_back(joined_trace_note(store_.trace_id(joined), trace_id));
     store_.rename(joined, trace_id, trace_hash);
     low.short_slot = kNone;
     low.long_slot = joined;
     return joined;
   }
   if (joined != kNone && !std::exchange(low.noted, true))
-    notes_.push_back(joined_trace_note(trace_id, store_.at(joined).trace_id));
+    notes_.push_back(joined_trace_note(trace_id, store_.trace_id(joined)));
   return joined;
 }
 
@@ -194,8 +194,7 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
     return Added::kLate;
   }
   if (known == kNone) known = join_slot(span.trace_id, trace_hash);
-  const SpanStore::Added added =
-      store_.add_encoded(span.trace_id, trace_hash, span.start, span.rest, file, line, known);
+  const OpenTraces::Added added = store_.add(span.trace_id, trace_hash, span.start, span.rest, file, line, known);
   const std::uint32_t slot = added.slot;
   if (slot >= open_.size()) open_.resize(slot + 1);
   Open& o = open_[slot];
@@ -304,7 +303,7 @@ void LiveAssembler::remember_written(Nanos at, std::string_view id, bool low_hal
 }
 
 void LiveAssembler::emit(std::uint32_t slot, Emit why) {
-  const TraceData& data = store_.at(slot);
+  const TraceData data = store_.at(slot);
   const std::uint64_t seed = live::key_seed(data.trace_id);
   forget_low_half(data.trace_id, slot);
   Trace& t = shown_.trace;
@@ -329,7 +328,7 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   open_[slot].open = false;
   --open_count_;
   ++counts_.emitted[static_cast<int>(why)];
-  store_.release_slot(slot);
+  store_.release(slot);
 
   shown_.symbols = &store_.symbols();
   critical_path(t, shown_.path);

@@ -20,7 +20,7 @@
 #include "assemble/trace.h"
 #include "parse/span_record.h"
 #include "store/span_codec.h"
-#include "store/span_store.h"
+#include "store/open_traces.h"
 #include "util/hash.h"
 #include "util/trace_ids.h"
 
@@ -161,7 +161,7 @@ class LiveAssembler {
 
   LiveOptions options_;
   Sink sink_;
-  SpanStore store_;
+  OpenTraces store_;
   std::vector<Open> open_;  // by store slot
   std::vector<Due> due_;    // min-heap by last activity (entries may be stale)
   std::unique_ptr<KeySet> ids_;      // (trace, span id) -> seen / expected

@@ -82,20 +82,6 @@ struct Reader {
 
 }  // namespace
 
-void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
-                   std::uint32_t file, std::uint32_t line) {
-  using codec::put;
-  std::uint8_t start[10], head[10], tail[20];
-  const auto start_size = static_cast<std::size_t>(codec::put_offset(start, start_offset) - start);
-  const auto head_size = static_cast<std::size_t>(put(head, start_size + size) - head);
-  const auto tail_size = static_cast<std::size_t>(put(put(tail, file), line) - tail);
-  std::uint8_t* p = arena.append(blob, head_size + start_size + size + tail_size);
-  p = std::copy_n(head, head_size, p);
-  p = std::copy_n(start, start_size, p);
-  p = std::copy_n(rest, size, p);
-  std::copy_n(tail, tail_size, p);
-}
-
 namespace {
 
 // The details' payload: status message, then tags (key, type, value),
@@ -231,75 +217,52 @@ std::size_t id_room(std::size_t body_size) { return 2 * body_size + kDigitRoom; 
 }  // namespace
 
 void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<Call>& calls, std::string& text) {
-  if (data.records) {
-    // Read where the records lie (the log's slabs may be read past); only
-    // the ids go to the text.
-    const std::uint8_t* body;
-    std::uint32_t size;
-    std::size_t used = text.size();
-    const bool huge = data.record_count >= 4096;
-    if (huge) {  // a huge trace: its text and calls not copied at each doubling
-      std::size_t bytes = 0;
-      for (std::size_t i = 0; i < data.record_count; ++i) {
-        read_body(data.records[i], body, size);
-        bytes += size;
-      }
-      text.reserve(used + id_room(bytes));
-      calls.reserve(calls.size() + bytes / 16);
-    }
+  // Read where the records lie (the blocks may be read past); only the ids
+  // go to the text.
+  const std::uint8_t* body;
+  std::uint32_t size;
+  std::size_t used = text.size();
+  const bool huge = data.record_count >= 4096;
+  if (huge) {  // a huge trace: its text and calls not copied at each doubling
+    std::size_t bytes = 0;
     for (std::size_t i = 0; i < data.record_count; ++i) {
-      if (i + 4 < data.record_count) {  // the trace's records lie apart: fetched a few ahead
-        __builtin_prefetch(data.records[i + 4]);
-        __builtin_prefetch(data.records[i + 4] + 64);
-      }
       read_body(data.records[i], body, size);
-      const std::uint64_t location = data.locations[i];
-      std::uint32_t file, line;
-      if (data.lines) {
-        data.lines->locate(location, file, line);
-      } else {
-        file = static_cast<std::uint32_t>(location >> 32);
-        line = static_cast<std::uint32_t>(location);
-      }
-      // The text is sized for a record's ids: a huge trace's record by
-      // record within what it reserved (its ids take a fraction of that),
-      // any other's ahead in doubling steps (not twice a record); it is cut
-      // to what was written at the end.
-      if (huge) {
-        text.resize(used + id_room(size));
-      } else if (text.size() < used + id_room(size)) {
-        text.resize(std::max(used + id_room(size), 2 * text.size()));
-      }
-      char* digits = text.data() + used;
-      decode_body(body, size, body, data.base, file, line, spans, calls, text.data(), digits);
-      used = static_cast<std::size_t>(digits - text.data());
+      bytes += size;
     }
-    text.resize(used);
-    return;
+    text.reserve(used + id_room(bytes));
+    calls.reserve(calls.size() + bytes / 16);
   }
-  // A blob is read from a copy with room after it (it may be read past).
-  const Blob& blob = data.blob;
-  thread_local std::vector<std::uint8_t> copy;
-  copy.resize(blob.size + kDigitRoom);
-  if (blob.size) std::memcpy(copy.data(), blob.data, blob.size);
-  // A huge trace reserves room for as many calls as its bytes could hold in
-  // the usual encoding, so the list is not copied at every doubling.
-  if (blob.size >= (1u << 20)) calls.reserve(calls.size() + blob.size / 16);
-  const std::size_t origin = text.size();
-  text.resize(origin + id_room(blob.size));
-  char* digits = text.data() + origin;
-  Reader in{copy.data()};
-  const std::uint8_t* end = copy.data() + blob.size;
-  while (in.p < end) {
-    const auto body_len = static_cast<std::uint32_t>(in.get());
-    const std::uint8_t* body = in.p;
-    in.p += body_len;
-    const auto file = static_cast<std::uint32_t>(in.get());
-    const auto line = static_cast<std::uint32_t>(in.get());
-    decode_body(body, body_len, blob.data + (body - copy.data()), data.base, file, line, spans, calls, text.data(),
-                digits);
+  // The trace's records lie apart: fetched kAhead ahead, the first ones all at once.
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = 0; i < std::min(kAhead, data.record_count); ++i) __builtin_prefetch(data.records[i]);
+  for (std::size_t i = 0; i < data.record_count; ++i) {
+    if (i + kAhead < data.record_count) {
+      __builtin_prefetch(data.records[i + kAhead]);
+      __builtin_prefetch(data.records[i + kAhead] + 64);
+    }
+    read_body(data.records[i], body, size);
+    const std::uint64_t location = data.locations[i];
+    std::uint32_t file, line;
+    if (data.lines) {
+      data.lines->locate(location, file, line);
+    } else {
+      file = static_cast<std::uint32_t>(location >> 32);
+      line = static_cast<std::uint32_t>(location);
+    }
+    // The text is sized for a record's ids: a huge trace's record by
+    // record within what it reserved (its ids take a fraction of that),
+    // any other's ahead in doubling steps (not twice a record); it is cut
+    // to what was written at the end.
+    if (huge) {
+      text.resize(used + id_room(size));
+    } else if (text.size() < used + id_room(size)) {
+      text.resize(std::max(used + id_room(size), 2 * text.size()));
+    }
+    char* digits = text.data() + used;
+    decode_body(body, size, body, data.base, file, line, spans, calls, text.data(), digits);
+    used = static_cast<std::size_t>(digits - text.data());
   }
-  text.resize(static_cast<std::size_t>(digits - text.data()));
+  text.resize(used);
 }
 
 }  // namespace ta

@@ -1,6 +1,5 @@
-// Spans are kept encoded, one compact byte record after another in their
-// trace's blob: varints, times relative to the trace's first span, labels
-// as symbols. A span costs tens of bytes instead of a hundred and more as
+// Spans are kept encoded, each as one compact byte record: varints, times
+// relative to a time origin, labels as symbols. A span costs tens of bytes instead of a hundred and more as
 // structs, which is what keeps memory well below the input size.
 #pragma once
 
@@ -16,7 +15,6 @@
 #include <vector>
 
 #include "parse/span_record.h"
-#include "store/blob_arena.h"
 #include "store/line_map.h"
 #include "store/span.h"
 #include "store/symbols.h"
@@ -24,7 +22,8 @@
 
 namespace ta {
 
-// Record: varint body length, body, varint file, varint line. Body:
+// Record: varint body length, body (and in a SpanLog, its trace and location
+// after it, below). Body:
 //   start - base, then the rest: duration, id, parent id, host, service,
 //   operation, group, code, call count << 1 | has details, then per call:
 //   id, start - span start, duration, host, code; then, when it has them,
@@ -221,11 +220,6 @@ std::uint8_t* put_rest(std::uint8_t* p, const SpanRecord& r, Intern&& intern) {
 
 }  // namespace codec
 
-// Appends one record: its start relative to the trace's base, the rest of
-// its body, file and line.
-void append_record(Blob& blob, BlobArena& arena, Nanos start_offset, const std::uint8_t* rest, std::size_t size,
-                   std::uint32_t file, std::uint32_t line);
-
 // A span log's record (span_log.h): varint body size, body (as above, its
 // start relative to the log's base), varint trace, varint location. Trace
 // and location are written against the records before them in their chain
@@ -247,13 +241,12 @@ inline const std::uint8_t* read_body(const std::uint8_t* p, const std::uint8_t*&
 // Appends the id an encoded key (put_id's bytes) stands for.
 void append_id(std::string_view key, std::string& out);
 
-// One trace's encoded spans: a SpanStore's blob of records one after
-// another, or a SpanLog's records each where it lies, in input order.
+// One trace's encoded spans, each record where it lies (a SpanLog's or an
+// OpenTraces' block), in input order.
 struct TraceData {
   std::string_view trace_id;
-  Blob blob;
-  const std::uint8_t* const* records = nullptr;  // set instead of blob (read_body reads each)
-  const std::uint64_t* locations = nullptr;       // and each one's make_location(chunk, line)
+  const std::uint8_t* const* records = nullptr;  // read_body reads each
+  const std::uint64_t* locations = nullptr;       // and each one's make_location(chunk, line), or file << 32 | line
   std::size_t record_count = 0;
   const LineMap* lines = nullptr;  // the records' chunks, when located by chunk
   Nanos base = 0;                  // time origin of the starts

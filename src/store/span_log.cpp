@@ -455,25 +455,14 @@ void SpanLog::refuse(const Scratch& s, std::uint32_t k, RefusedSpans& refused) c
 }
 
 void SpanLog::keep_distinct(Scratch& s, std::uint32_t from, std::uint32_t to, RefusedSpans& refused) const {
-  auto body_of = [&s](std::uint32_t k) {
-    const std::uint8_t* body;
-    std::uint32_t size;
-    read_body(s.sorted[k].record, body, size);
-    return std::string_view(reinterpret_cast<const char*>(body), size);
-  };
-  s.bodies = HashIndex();
-  std::size_t distinct = 0;
+  s.bodies.clear();
   for (std::uint32_t k = from; k < to; ++k) {
-    const std::string_view body = body_of(k);
-    const std::uint64_t h = hash_bytes(body);
-    bool keep = s.bodies.find(body, h, body_of) != kNone;  // repeats a kept span
-    if (!keep && distinct < max_trace_spans_) {
-      s.bodies.insert(h, k);
-      ++distinct;
-      keep = true;
-    }
+    const std::uint8_t* record = s.sorted[k].record;
+    // Kept: a repeat of a kept span, or one more distinct span within the limit.
+    const bool keep = s.bodies.contains(DistinctBodies::body_of(record)) ||
+                      (s.bodies.size() < max_trace_spans_ && s.bodies.insert(record));
     if (keep) {
-      s.records.push_back(s.sorted[k].record);
+      s.records.push_back(record);
       s.locations.push_back(s.sorted[k].location);
     } else {
       refuse(s, k, refused);

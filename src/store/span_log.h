@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "parse/span_record.h"
+#include "store/distinct_bodies.h"
 #include "store/hash_index.h"
 #include "store/line_map.h"
 #include "store/span.h"
@@ -172,7 +173,7 @@ class SpanLog {
     std::vector<std::uint64_t> hashes;
     std::vector<const std::uint8_t*> records;
     std::vector<std::uint64_t> locations;
-    HashIndex bodies;  // of a trace past --max-trace-spans: its kept records by body
+    DistinctBodies bodies;  // of a trace past --max-trace-spans: its kept records by body
     // Joining trace ids (util/trace_ids.h): the traces that may join, with
     // their ids decoded; the trace each joins, and its number after.
     struct Joinable {

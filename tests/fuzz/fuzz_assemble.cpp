@@ -33,7 +33,7 @@
 //     open-trace limit taken from the input: each line is written in a
 //     trace, a duplicate in one, late or over --max-trace-spans, and nothing
 //     stays tracked after the final flush; with a window wider than the log
-//     and no limit, every trace of the batch store comes out exactly once
+//     and no limit, every trace of the stores comes out exactly once
 //     (with a narrow window a trace may come again once it is forgotten).
 // Binary mode also turns on --adjust-skew (shifts are undone before judging
 // skew flags) and a small --max-trace-spans.
@@ -43,6 +43,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -64,7 +65,7 @@
 #include "live/live_assembler.h"
 #include "parse/span_parser.h"
 #include "read/line_reader.h"
-#include "store/span_store.h"
+#include "store/open_traces.h"
 
 namespace {
 
@@ -517,7 +518,7 @@ struct OwnedRecord {
   }
 };
 
-void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8_t knobs, const ta::SpanStore& batch) {
+void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8_t knobs, const ta::OpenTraces& batch) {
   for (int pass = 0; pass < 2; ++pass) {
     ta::LiveOptions o;
     o.max_trace_spans = g.config.max_trace_spans;
@@ -555,7 +556,7 @@ void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8
     if (pass == 0) {
       // Nothing is forgotten with an endless window: each trace exactly once.
       for (const auto& [id, w] : written) check(w.first == 1, "live mode wrote trace {} {} times", id, w.first);
-      check(written.size() == batch.trace_count(), "live wrote {} traces, the batch store holds {}", written.size(),
+      check(written.size() == batch.trace_count(), "live wrote {} traces, the store holds {}", written.size(),
             batch.trace_count());
       batch.for_each_trace([&](const ta::TraceData& d) {
         check(written.count(std::string(d.trace_id)) == 1, "live mode never wrote trace {}", d.trace_id);
@@ -602,7 +603,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Stores of the same lines: arrival order forward and reversed (line
   // numbers unchanged), and span logs of 1 and of 3 writers.
-  ta::SpanStore forward, reversed;
+  ta::OpenTraces forward, reversed;
   ta::SpanLog one_log(g.config.max_trace_spans), many_writers(g.config.max_trace_spans);
   ta::SpanLog::Writer* writers[3] = {&many_writers.writer(), &many_writers.writer(), &many_writers.writer()};
   std::size_t turn = 0;
@@ -626,8 +627,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ta::Trace reused;
   std::uint64_t spans = 0, duplicates = 0, inferred = 0, anomalies = 0, traces = 0;
   forward.for_each_trace([&](const ta::TraceData& data) {
-    const ta::TraceData* other = reversed.find(data.trace_id);
-    check(other != nullptr, "trace {} missing from the reversed store", data.trace_id);
+    const std::optional<ta::TraceData> other = reversed.find(data.trace_id);
+    check(other.has_value(), "trace {} missing from the reversed store", data.trace_id);
     const ta::AssembleOptions options{g.config.adjust_skew};
     const ta::Trace t = ta::assemble(data, options);
     ta::assemble(*other, reused, options);

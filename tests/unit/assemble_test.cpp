@@ -4,13 +4,14 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "assemble/trace.h"
 #include "parse/span_parser.h"
-#include "store/span_store.h"
+#include "store/open_traces.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
 
@@ -32,7 +33,7 @@ struct SpanSpec {
   std::vector<CallSpec> calls;
 };
 
-void add(SpanStore& store, std::string_view trace_id, const SpanSpec& s, std::uint32_t line = 0) {
+void add(OpenTraces& store, std::string_view trace_id, const SpanSpec& s, std::uint32_t line = 0) {
   SpanRecord r;
   r.trace_id = trace_id;
   r.span_id = s.id;
@@ -46,15 +47,15 @@ void add(SpanStore& store, std::string_view trace_id, const SpanSpec& s, std::ui
 }
 
 Trace build(const std::vector<SpanSpec>& spans) {
-  SpanStore store;
+  OpenTraces store;
   std::uint32_t line = 1;
   for (const SpanSpec& s : spans) add(store, "t", s, line++);
-  const TraceData* data = store.find("t");
-  REQUIRE(data != nullptr);
+  const std::optional<TraceData> data = store.find("t");
+  REQUIRE(data.has_value());
   return assemble(*data);
 }
 
-void add_line(SpanStore& store, SpanParser& parser, const std::string& line, std::uint32_t no) {
+void add_line(OpenTraces& store, SpanParser& parser, const std::string& line, std::uint32_t no) {
   std::string buf = line;
   buf.append(simdjson::SIMDJSON_PADDING, '\0');
   SpanRecord r;
@@ -131,11 +132,11 @@ void check_forest(const Trace& t) {
 }  // namespace
 
 TEST_CASE("the four-span example of DESIGN.md") {
-  SpanStore store;
+  OpenTraces store;
   SpanParser parser{ParseOptions{}};
   for (std::uint32_t i = 0; i < kFourSpans.size(); ++i) add_line(store, parser, kFourSpans[i], i + 1);
-  const TraceData* data = store.find("0001");
-  REQUIRE(data != nullptr);
+  const std::optional<TraceData> data = store.find("0001");
+  REQUIRE(data.has_value());
   const Trace t = assemble(*data);
 
   REQUIRE(t.size() == 4);
@@ -221,7 +222,7 @@ TEST_CASE("an orphan becomes an extra root, flagged") {
 }
 
 TEST_CASE("a listed callee with no line becomes an inferred span") {
-  SpanStore store;
+  OpenTraces store;
   add(store, "t", {"a", "", 1000, 100, 200, "h1", {{"x", 1010, 70, "h9", 503}, {"b", 1085, 10, "h2", 200}}});
   add(store, "t", {"b", "a", 1086, 8, 200, "h2", {}});
   const Trace t = assemble(*store.find("t"));
@@ -259,7 +260,7 @@ TEST_CASE("the same line twice is one span and one duplicate") {
 }
 
 TEST_CASE("the same line in two Filebeat envelopes is one span") {
-  SpanStore store;
+  OpenTraces store;
   SpanParser parser{ParseOptions{}};
   const std::string span = R"({\"traceId\":\"t\",\"spanId\":\"a\",\"timestamp\":\"1704038400000\",\"duration\":\"5\"})";
   add_line(store, parser, R"({"@timestamp":"2024-01-01T00:00:00Z","log":{"offset":0},"message":")" + span + "\"}", 1);
@@ -425,7 +426,7 @@ TEST_CASE("no-root anomaly when the only parentless span is an orphan") {
 
 TEST_CASE("a million-deep chain assembles without deep recursion") {
   constexpr std::uint32_t n = 1'000'000;
-  SpanStore store;
+  OpenTraces store;
   for (std::uint32_t i = 0; i < n; ++i) {
     SpanSpec s;
     s.id = "s" + std::to_string(i);
@@ -449,7 +450,7 @@ TEST_CASE("a million-deep chain assembles without deep recursion") {
 
 TEST_CASE("a million-wide fan-out assembles") {
   constexpr std::uint32_t n = 1'000'000;
-  SpanStore store;
+  OpenTraces store;
   add(store, "wide", SpanSpec{"root", "", 0, n, 200, "h", {}}, 1);
   for (std::uint32_t i = 1; i < n; ++i) {
     SpanSpec s;
@@ -474,7 +475,7 @@ TEST_CASE("a million-wide fan-out assembles") {
 TEST_CASE("spans arriving out of line order are put back in it, for a long trace too (radix-sorted keys)") {
   for (const std::uint32_t n : {50u, 20000u}) {
     CAPTURE(n);
-    SpanStore store;
+    OpenTraces store;
     // Lines in a scrambled order (as several parsing threads file them),
     // all of one file, with gaps between line numbers.
     std::vector<std::uint32_t> lines(n);

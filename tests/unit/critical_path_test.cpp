@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -12,7 +13,7 @@
 #include "analyze/critical_path.h"
 #include "assemble/trace.h"
 #include "parse/span_parser.h"
-#include "store/span_store.h"
+#include "store/open_traces.h"
 
 // Prints vectors in failure messages (identical in every test file that has it).
 
@@ -24,7 +25,7 @@ constexpr Nanos kMs = 1'000'000;
 
 // Builds one trace span by span through the store; times are plain integers.
 struct Builder {
-  SpanStore store;
+  OpenTraces store;
   std::string trace_id = "t";
   std::uint32_t next_line = 1;
 
@@ -46,8 +47,8 @@ struct Builder {
       store.add(r, 0, next_line++);
   }
   Trace build() const {
-    const TraceData* d = store.find(trace_id);
-    REQUIRE(d != nullptr);
+    const std::optional<TraceData> d = store.find(trace_id);
+    REQUIRE(d.has_value());
     return assemble(*d);
   }
 };
@@ -95,7 +96,7 @@ TEST_CASE("critical path and self time of the four-span example") {
       R"({"traceId":"0001","spanId":"04","parentSpanId":"01","timestamp":"1704038400040","duration":"60","httpCode":"200","host":"192.168.10.3","requestStacks":[]})",
       R"({"traceId":"0001","spanId":"03","parentSpanId":"02","timestamp":"1704038400000","duration":"40","httpCode":"200","host":"192.168.10.4","requestStacks":[]})",
   };
-  SpanStore store;
+  OpenTraces store;
   SpanParser parser{ParseOptions{}};
   for (std::uint32_t i = 0; i < lines.size(); ++i) {
     std::string buf = lines[i];

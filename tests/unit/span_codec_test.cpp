@@ -3,13 +3,14 @@
 #include "test_support.h"
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "assemble/trace.h"
 #include "store/span_codec.h"
 #include "store/span_log.h"
-#include "store/span_store.h"
+#include "store/open_traces.h"
 
 using namespace ta;
 
@@ -20,10 +21,10 @@ struct Case {
   Nanos start, duration, call_start, call_duration;
 };
 
-// Every id and time written and read back, through a span store's blob and
-// through a span log's records alike.
+// Every id and time written and read back, through live mode's open traces
+// and through the batch run's span log alike.
 void check_round_trip(const std::vector<Case>& cases) {
-  SpanStore store;
+  OpenTraces store;
   SpanLog log;
   std::uint32_t line = 1;
   for (const Case& c : cases) {
@@ -61,9 +62,9 @@ void check_round_trip(const std::vector<Case>& cases) {
       CHECK(s.line == i + 1);
     }
   };
-  const TraceData* blob = store.find("t");
-  REQUIRE(blob != nullptr);
-  check(*blob);
+  const std::optional<TraceData> open = store.find("t");
+  REQUIRE(open.has_value());
+  check(*open);
   int traces = 0;
   log.for_each_trace([&](const TraceData& data) {
     CHECK(data.trace_id == "t");

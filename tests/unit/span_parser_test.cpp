@@ -3,13 +3,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "assemble/trace.h"
 #include "parse/span_parser.h"
-#include "store/span_store.h"
+#include "store/open_traces.h"
 
 using namespace ta;
 
@@ -133,7 +134,7 @@ struct Distinct {
   std::uint32_t duplicates;
 };
 Distinct store_lines(const std::vector<std::string>& lines) {
-  SpanStore store;
+  OpenTraces store;
   SpanParser parser{ParseOptions{}};
   std::string trace_id;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -145,8 +146,8 @@ Distinct store_lines(const std::vector<std::string>& lines) {
     trace_id = r.trace_id;
     store.add(r, 0, static_cast<std::uint32_t>(i + 1));
   }
-  const TraceData* data = store.find(trace_id);
-  REQUIRE(data != nullptr);
+  const std::optional<TraceData> data = store.find(trace_id);
+  REQUIRE(data.has_value());
   const Trace t = assemble(*data);
   return {t.logged_spans, t.duplicates};
 }
