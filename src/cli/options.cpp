@@ -164,7 +164,6 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
                          "would hold every trace of an endless stream: drop it, or raise --top"
                        : "--follow writes every trace already; drop --all-traces");
     c.threads = 1;      // live mode has its own three threads (read, parse, assemble and write), in input order
-    c.max_memory = 0;   // bounded by --max-open-traces instead
   }
   return Resolved{std::move(c), {}};
 }

@@ -1,10 +1,13 @@
 #include "live/live_assembler.h"
 
 #include <algorithm>
+#include <deque>
 #include <limits>
+#include <string>
 #include <utility>
 
 #include "analyze/critical_path.h"
+#include "store/hash_index.h"
 #include "util/hash.h"
 
 namespace ta {
@@ -95,6 +98,68 @@ class LiveAssembler::KeySet {
   std::size_t size_ = 0;
 };
 
+// Ids written lately, oldest first, each found by its exact text: texts
+// one after another in a buffer, an entry for each in a queue, and an
+// open-addressing index from texts to entries (no node per id). An id added
+// again is found by its newest entry, and forgotten with it.
+class LiveAssembler::WrittenIds {
+  // An index value's text, for the index to compare.
+  struct KeyOf {
+    const WrittenIds* ids;
+    std::string_view operator()(std::uint32_t v) const { return ids->text(ids->entry(v)); }
+  };
+  KeyOf key_of() const { return KeyOf{this}; }
+
+ public:
+  void add(Nanos at, std::string_view id) {
+    const std::uint64_t h = hash_bytes(id);
+    if (index_.find(id, h, key_of()) != kNone) index_.erase(id, h, key_of());
+    entries_.push_back({at, texts_base_ + texts_.size(), static_cast<std::uint32_t>(id.size())});
+    texts_.append(id);
+    index_.insert(h, value_of(first_ + entries_.size() - 1));
+  }
+  bool contains(std::string_view id) const { return index_.find(id, hash_bytes(id), key_of()) != kNone; }
+  // Forgets the entries written before `before`, and the oldest past `cap`.
+  void forget(Nanos before, std::size_t cap) {
+    while (!entries_.empty() && (entries_.front().at < before || entries_.size() > cap)) {
+      const std::string_view id = text(entries_.front());
+      const std::uint64_t h = hash_bytes(id);
+      if (index_.find(id, h, key_of()) == value_of(first_)) index_.erase(id, h, key_of());
+      entries_.pop_front();
+      ++first_;
+    }
+    // The texts of forgotten entries go once they are half the buffer.
+    const std::uint64_t live_from = entries_.empty() ? texts_base_ + texts_.size() : entries_.front().text;
+    const std::size_t dead = static_cast<std::size_t>(live_from - texts_base_);
+    if (dead > (64u << 10) && dead * 2 > texts_.size()) {
+      texts_.erase(0, dead);
+      texts_base_ += dead;
+    }
+  }
+
+ private:
+  struct Entry {
+    Nanos at;
+    std::uint64_t text;  // where its text starts, counted from the first text ever added
+    std::uint32_t size;
+  };
+  // Index values name entries by number modulo 2^32 - 1 (kNone is not a
+  // value); far fewer entries than that are ever remembered at once.
+  static constexpr std::uint64_t kValues = 0xffffffffu;
+  static std::uint32_t value_of(std::uint64_t number) { return static_cast<std::uint32_t>(number % kValues); }
+  const Entry& entry(std::uint32_t value) const {
+    return entries_[static_cast<std::size_t>((value + kValues - first_ % kValues) % kValues)];
+  }
+  std::string_view text(const Entry& e) const {
+    return std::string_view(texts_).substr(static_cast<std::size_t>(e.text - texts_base_), e.size);
+  }
+  std::deque<Entry> entries_;
+  std::uint64_t first_ = 0;  // the number of entries_.front()
+  std::string texts_;
+  std::uint64_t texts_base_ = 0;  // where texts_[0] is, counted as Entry::text
+  HashIndex index_;
+};
+
 struct LiveAssembler::Open {
   std::uint64_t seq = 0;  // order of first appearance; also tells a reused slot apart
   Nanos activity = 0;     // latest end of its spans
@@ -116,7 +181,9 @@ LiveAssembler::LiveAssembler(const LiveOptions& options, Sink sink)
     : options_(options),
       sink_(std::move(sink)),
       store_(options.max_trace_spans),
-      ids_(std::make_unique<KeySet>()) {}
+      ids_(std::make_unique<KeySet>()),
+      written_(std::make_unique<WrittenIds>()),
+      written_low_(std::make_unique<WrittenIds>()) {}
 
 LiveAssembler::~LiveAssembler() = default;
 
@@ -145,40 +212,45 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
 std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t trace_hash) {
   const TraceIdHalves h = trace_id_halves(trace_id);
   if (h.shape == TraceIdHalves::kOther) return kNone;
-  LowHalf& low = low_halves_[std::string(h.low)];
-  std::uint32_t joined = kNone;
   if (h.shape == TraceIdHalves::kShort) {
-    if (low.long_slot != kNone && low.longs == 1) joined = low.long_slot;
-  } else if (++low.longs == 1 && low.short_slot != kNone) {
-    joined = low.short_slot;
-    if (!std::exchange(low.noted, true)) notes_.push_back(joined_trace_note(store_.trace_id(joined), trace_id));
-    store_.rename(joined, trace_id, trace_hash);
-    low.short_slot = kNone;
-    low.long_slot = joined;
-    return joined;
+    const auto it = long_halves_.find(h.low);
+    if (it == long_halves_.end() || it->second.slot == kNone || it->second.longs != 1) return kNone;
+    LongHalf& half = it->second;
+    if (!std::exchange(half.noted, true)) notes_.push_back(joined_trace_note(trace_id, store_.trace_id(half.slot)));
+    return half.slot;
   }
-  if (joined != kNone && !std::exchange(low.noted, true))
-    notes_.push_back(joined_trace_note(trace_id, store_.trace_id(joined)));
+  // A long id new to the stream: it takes over the open short-id trace of its
+  // half when it is the first long id of that half.
+  LongHalf& half = long_halves_.try_emplace(std::string(h.low)).first->second;
+  if (++half.longs != 1) return kNone;
+  const std::uint32_t joined = short_slot(h.low);
+  if (joined == kNone) return kNone;
+  if (!std::exchange(half.noted, true)) notes_.push_back(joined_trace_note(store_.trace_id(joined), trace_id));
+  store_.rename(joined, trace_id, trace_hash);
+  half.slot = joined;
   return joined;
+}
+
+std::uint32_t LiveAssembler::short_slot(std::string_view low) const {
+  const std::uint32_t slot = store_.find_slot(low, live::trace_hash(low));
+  if (slot != kNone) return slot;
+  const std::string padded = std::string(16, '0').append(low);
+  return store_.find_slot(padded, live::trace_hash(padded));
 }
 
 // A short id whose low half is a long-id trace's written lately: its spans
 // are that trace's, and late.
 bool LiveAssembler::written_long_half(std::string_view trace_id) const {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  return h.shape == TraceIdHalves::kShort && written_low_.contains(h.low);
+  return h.shape == TraceIdHalves::kShort && written_low_->contains(h.low);
 }
 
 // The trace in `slot` is written: its low half no longer names it.
 void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slot) {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  if (h.shape == TraceIdHalves::kOther) return;
-  const auto it = low_halves_.find(std::string(h.low));
-  if (it == low_halves_.end()) return;
-  LowHalf& low = it->second;
-  if (low.short_slot == slot) low.short_slot = kNone;
-  if (low.long_slot == slot) low.long_slot = kNone;
-  if (low.short_slot == kNone && low.long_slot == kNone) low_halves_.erase(it);
+  if (h.shape != TraceIdHalves::kLong) return;
+  const auto it = long_halves_.find(h.low);
+  if (it != long_halves_.end() && it->second.slot == slot) long_halves_.erase(it);
 }
 
 LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t file, std::uint32_t line) {
@@ -188,7 +260,7 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   if (!any_ || span.start > latest_) latest_ = span.start;
   any_ = true;
   std::uint32_t known = store_.find_slot(span.trace_id, trace_hash);
-  if (known == kNone && (written_.contains(span.trace_id) || written_long_half(span.trace_id))) {
+  if (known == kNone && (written_->contains(span.trace_id) || written_long_half(span.trace_id))) {
     ++counts_.late;
     expire();
     return Added::kLate;
@@ -199,9 +271,9 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   if (slot >= open_.size()) open_.resize(slot + 1);
   Open& o = open_[slot];
   if (added.new_trace) {
-    if (const TraceIdHalves h = trace_id_halves(span.trace_id); h.shape != TraceIdHalves::kOther) {
-      LowHalf& low = low_halves_[std::string(h.low)];
-      (h.shape == TraceIdHalves::kShort ? low.short_slot : low.long_slot) = slot;
+    if (const TraceIdHalves h = trace_id_halves(span.trace_id); h.shape == TraceIdHalves::kLong) {
+      const auto it = long_halves_.find(h.low);  // join_slot met it
+      if (it != long_halves_.end() && it->second.slot == kNone) it->second.slot = slot;
     }
     o = Open{next_seq_++, span.end, 0, false, true};
     due_.push_back({o.activity, o.seq, slot});
@@ -277,12 +349,8 @@ void LiveAssembler::expire() {
   Nanos forget = mark;
   if (__builtin_sub_overflow(mark, options_.window, &forget)) forget = std::numeric_limits<Nanos>::min();
   const std::size_t cap = std::max<std::size_t>(options_.max_open_traces * 4, 4096);
-  while (!written_order_.empty() && (written_order_.front().at < forget || written_order_.size() > cap)) {
-    const Written& w = written_order_.front();
-    auto& set = w.low_half ? written_low_ : written_;
-    if (const auto it = set.find(w.id); it != set.end() && it->data() == w.id.data()) set.erase(it);
-    written_order_.pop_front();
-  }
+  written_->forget(forget, cap);
+  written_low_->forget(forget, cap);
 }
 
 void LiveAssembler::evict() {
@@ -291,15 +359,6 @@ void LiveAssembler::evict() {
     if (!pop_due(d)) break;
     emit(d.slot, Emit::kEvicted);
   }
-}
-
-// An id remembered twice (two long ids of one low half) is forgotten with
-// its newest entry: the set views that one.
-void LiveAssembler::remember_written(Nanos at, std::string_view id, bool low_half) {
-  auto& set = low_half ? written_low_ : written_;
-  set.erase(id);
-  const Written& w = written_order_.emplace_back(Written{at, std::string(id), low_half});
-  set.insert(w.id);
 }
 
 void LiveAssembler::emit(std::uint32_t slot, Emit why) {
@@ -320,11 +379,14 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
     if (s.parent_id.length && (t.parent[i] == kNone || t.str(s.parent_id) != t.span_id(t.parent[i])))
       ids_->erase(live::span_key(t.str(s.parent_id), seed));
   }
-  const Nanos written_at = any_ ? latest_ : std::numeric_limits<Nanos>::min();
-  remember_written(written_at, data.trace_id, false);
-  // A long id's low half too: a span under the short id is of this trace.
-  if (const TraceIdHalves h = trace_id_halves(data.trace_id); h.shape == TraceIdHalves::kLong)
-    remember_written(written_at, h.low, true);
+  // Remembered for late spans (none come after the end of input), a long
+  // id's low half too: a span under the short id is of this trace.
+  if (why != Emit::kEnd) {
+    const Nanos written_at = any_ ? latest_ : std::numeric_limits<Nanos>::min();
+    written_->add(written_at, data.trace_id);
+    if (const TraceIdHalves h = trace_id_halves(data.trace_id); h.shape == TraceIdHalves::kLong)
+      written_low_->add(written_at, h.low);
+  }
   open_[slot].open = false;
   --open_count_;
   ++counts_.emitted[static_cast<int>(why)];

@@ -154,7 +154,6 @@ class LiveAssembler {
   std::uint32_t join_slot(std::string_view trace_id, std::uint64_t trace_hash);
   void forget_low_half(std::string_view trace_id, std::uint32_t slot);
   bool written_long_half(std::string_view trace_id) const;
-  void remember_written(Nanos at, std::string_view id, bool low_half);
   void expire();
   void evict();
   bool pop_due(Due& due);  // the least recently active open trace, entries refreshed
@@ -165,30 +164,29 @@ class LiveAssembler {
   std::vector<Open> open_;  // by store slot
   std::vector<Due> due_;    // min-heap by last activity (entries may be stale)
   std::unique_ptr<KeySet> ids_;      // (trace, span id) -> seen / expected
-  // Trace ids written lately, for late spans: kept exactly (two ids that
-  // hash alike stay two traces), oldest first; `written_` and `written_low_`
-  // (the low halves of long ids written, util/trace_ids.h) view into it.
-  struct Written {
-    Nanos at;
-    std::string id;
-    bool low_half;
-  };
-  std::deque<Written> written_order_;  // a deque: its strings never move
-  std::unordered_set<std::string_view, TextHash> written_, written_low_;
+  // Trace ids written lately, for late spans, and the low halves of the long
+  // ones (util/trace_ids.h): kept exactly, so two ids that hash alike stay
+  // two traces.
+  class WrittenIds;
+  std::unique_ptr<WrittenIds> written_, written_low_;
   std::uint64_t next_seq_ = 0;
   std::size_t open_count_ = 0;
   Nanos latest_ = 0;
   bool any_ = false;
   LiveCounts counts_;
   // Reused for each span and each emitted trace.
-  // Open traces by the low half of a 16/32-hex id: the short-id trace and
-  // the long-id one (kNone when none), and how many long ids were met.
-  struct LowHalf {
-    std::uint32_t short_slot = kNone, long_slot = kNone;
+  // Long (32-hex) ids met, by their low half: the open trace of the one
+  // first met (kNone once written), and how many were met. A short id's
+  // trace is found in the store by its id, so short ids take no entry.
+  struct LongHalf {
+    std::uint32_t slot = kNone;
     std::uint32_t longs = 0;
     bool noted = false;  // the join was noted
   };
-  std::unordered_map<std::string, LowHalf, TextHash, std::equal_to<>> low_halves_;
+  std::unordered_map<std::string, LongHalf, TextHash, std::equal_to<>> long_halves_;
+  // The open trace of a short id of this low half (16 digits, or 32 with a
+  // zero high half), or kNone.
+  std::uint32_t short_slot(std::string_view low) const;
   std::vector<std::string> notes_;
   std::string rest_;
   std::vector<std::uint64_t> keys_;

@@ -18,6 +18,7 @@
 #include "run/run.h"
 #include "util/blocking_queue.h"
 #include "util/format.h"
+#include "util/memory.h"
 #include "util/messages.h"
 #include "util/stop.h"
 #include "util/thread_group.h"
@@ -208,6 +209,9 @@ class LiveRun {
     stats_.bytes = 0;
     for (const Input& in : inputs) stats_.bytes += in.bytes();
     const auto read_end = std::chrono::steady_clock::now();
+    if (unfiled_)
+      print_warning(fmt::format("--max-memory: {} read after reading stopped {} not filed, counted as rejected",
+                                plural(unfiled_, "span"), unfiled_ == 1 ? "was" : "were"));
     assembler_.flush_all();
     out_.flush();
     return summarize(started, read_end);
@@ -374,6 +378,18 @@ class LiveRun {
         reject(file, it.line, std::move(chunk.reasons[it.reason]));
         continue;
       }
+      if (!stats_.memory_limit_hit && memory_.over(1)) {
+        // --max-memory: reading stops here, as in batch mode, and every open
+        // trace is written. Spans of chunks read already are not filed (they
+        // would take memory past the limit): counted as rejected.
+        stats_.memory_limit_hit = true;
+        request_stop();
+      }
+      if (stats_.memory_limit_hit) {
+        ++stats_.rejected;
+        ++unfiled_;
+        continue;
+      }
       const EncodedSpan span = chunk.span(it);
       const auto where = static_cast<std::uint32_t>(std::min<std::uint64_t>(it.line, 0xffffffffu));
       switch (assembler_.add(span, file, where)) {
@@ -435,6 +451,11 @@ class LiveRun {
   Warnings warnings_;
   // Made once the inputs are named (a JSON trace names its file).
   std::unique_ptr<Writer> writer_;
+  // --max-memory, read every kMemoryCheckSpans spans filed; at 3/4 of it
+  // reading stops (the rest is for writing the open traces).
+  static constexpr std::uint64_t kMemoryCheckSpans = 4096;
+  std::uint64_t unfiled_ = 0;  // spans read after that, not filed
+  MemoryWatch memory_{ingest_options(config_).read_memory(), kMemoryCheckSpans};
 };
 
 }  // namespace

@@ -141,7 +141,6 @@ TraceData OpenTraces::at(std::uint32_t slot) const {
   TraceData d;
   d.trace_id = t.id;
   d.records = t.records.data();
-  d.locations = t.locations.data();
   d.record_count = t.records.size();
   d.base = t.base;
   d.span_count = static_cast<std::uint32_t>(t.records.size());
@@ -193,7 +192,7 @@ OpenTraces::Added OpenTraces::add(std::string_view trace_id, std::uint64_t hash,
   if (at_limit) {
     if (!t.distinct) {  // first time at the limit: every record so far, repeats filed once
       t.distinct = std::make_unique<DistinctBodies>();
-      for (const std::uint8_t* r : t.records) t.distinct->insert(r);
+      for (const RecordRef& r : t.records) t.distinct->insert(r.record);
     }
     body_.assign(reinterpret_cast<const char*>(offset), offset_size);
     body_.append(rest);
@@ -208,12 +207,8 @@ OpenTraces::Added OpenTraces::add(std::string_view trace_id, std::uint64_t hash,
   }
   const std::uint8_t* record = append(head_view, rest);
   Trace& kept = traces_[slot];
-  if (kept.records.empty()) {  // lists for a few spans at once (a reused slot's are ready)
-    kept.records.reserve(8);
-    kept.locations.reserve(8);
-  }
-  kept.records.push_back(record);
-  kept.locations.push_back((std::uint64_t{file} << 32) | line);
+  if (kept.records.empty()) kept.records.reserve(4);  // room for a few spans at once (a reused slot's is ready)
+  kept.records.push_back({record, (std::uint64_t{file} << 32) | line});
   kept.bytes += head_view.size() + rest.size();
   if (at_limit) kept.distinct->insert(record);
   ++spans_;
@@ -235,16 +230,16 @@ void OpenTraces::compact_if_sparse() {
   if (block_bytes_ <= 2 * record_bytes_ + kSparseSlack) return;
   for (Trace& t : traces_) {
     if (!t.open) continue;
-    for (const std::uint8_t*& r : t.records) {
-      const std::size_t n = record_size(r);
+    for (RecordRef& r : t.records) {
+      const std::size_t n = record_size(r.record);
       std::uint8_t* copy = blocks_->append(n);
-      std::memcpy(copy, r, n);
-      blocks_->drop(r);
-      r = copy;
+      std::memcpy(copy, r.record, n);
+      blocks_->drop(r.record);
+      r.record = copy;
     }
     if (t.distinct) {  // its records moved: filed again, in order, as they were
       t.distinct->clear();
-      for (const std::uint8_t* r : t.records) t.distinct->insert(r);
+      for (const RecordRef& r : t.records) t.distinct->insert(r.record);
     }
   }
 }
@@ -260,15 +255,11 @@ void OpenTraces::rename(std::uint32_t slot, std::string_view trace_id, std::uint
 void OpenTraces::release(std::uint32_t slot) {
   Trace& t = traces_[slot];
   index_.erase(t.id, hash_bytes(t.id), [this](std::uint32_t v) { return id_of(v); });
-  for (const std::uint8_t* r : t.records) blocks_->drop(r);
+  for (const RecordRef& r : t.records) blocks_->drop(r.record);
   spans_ -= t.records.size();
   record_bytes_ -= t.bytes;
-  if (t.records.capacity() > kKeepCapacity) {
-    t.records = {};
-    t.locations = {};
-  }
+  if (t.records.capacity() > kKeepCapacity) t.records = {};
   t.records.clear();
-  t.locations.clear();
   if (t.id.capacity() > 64) t.id = {};
   t.id.clear();
   t.base = 0;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,8 +86,7 @@ class OpenTraces {
  private:
   struct Trace {
     std::string id;
-    std::vector<const std::uint8_t*> records;
-    std::vector<std::uint64_t> locations;  // file << 32 | line
+    std::vector<RecordRef> records;  // located by file << 32 | line
     Nanos base = 0;                        // the first span's start: the records' time origin
     std::uint32_t dropped = 0;
     std::uint32_t duplicates = 0;
@@ -105,7 +105,7 @@ class OpenTraces {
   // much besides them.
   void compact_if_sparse();
 
-  std::vector<Trace> traces_;
+  std::deque<Trace> traces_;  // a deque: no copy of every trace as it grows
   std::vector<std::uint32_t> free_slots_;
   HashIndex index_;
   std::unique_ptr<Blocks> blocks_;

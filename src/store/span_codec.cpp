@@ -226,7 +226,7 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
   if (huge) {  // a huge trace: its text and calls not copied at each doubling
     std::size_t bytes = 0;
     for (std::size_t i = 0; i < data.record_count; ++i) {
-      read_body(data.records[i], body, size);
+      read_body(data.records[i].record, body, size);
       bytes += size;
     }
     text.reserve(used + id_room(bytes));
@@ -234,14 +234,14 @@ void decode_spans(const TraceData& data, std::vector<Span>& spans, std::vector<C
   }
   // The trace's records lie apart: fetched kAhead ahead, the first ones all at once.
   constexpr std::size_t kAhead = 8;
-  for (std::size_t i = 0; i < std::min(kAhead, data.record_count); ++i) __builtin_prefetch(data.records[i]);
+  for (std::size_t i = 0; i < std::min(kAhead, data.record_count); ++i) __builtin_prefetch(data.records[i].record);
   for (std::size_t i = 0; i < data.record_count; ++i) {
     if (i + kAhead < data.record_count) {
-      __builtin_prefetch(data.records[i + kAhead]);
-      __builtin_prefetch(data.records[i + kAhead] + 64);
+      __builtin_prefetch(data.records[i + kAhead].record);
+      __builtin_prefetch(data.records[i + kAhead].record + 64);
     }
-    read_body(data.records[i], body, size);
-    const std::uint64_t location = data.locations[i];
+    read_body(data.records[i].record, body, size);
+    const std::uint64_t location = data.records[i].location;
     std::uint32_t file, line;
     if (data.lines) {
       data.lines->locate(location, file, line);

@@ -241,12 +241,17 @@ inline const std::uint8_t* read_body(const std::uint8_t* p, const std::uint8_t*&
 // Appends the id an encoded key (put_id's bytes) stands for.
 void append_id(std::string_view key, std::string& out);
 
-// One trace's encoded spans, each record where it lies (a SpanLog's or an
-// OpenTraces' block), in input order.
+// A span's record where it lies (a SpanLog's or an OpenTraces' block; read_body
+// reads it), and its location: make_location(chunk, line), or file << 32 | line.
+struct RecordRef {
+  const std::uint8_t* record;
+  std::uint64_t location;
+};
+
+// One trace's encoded spans, in input order.
 struct TraceData {
   std::string_view trace_id;
-  const std::uint8_t* const* records = nullptr;  // read_body reads each
-  const std::uint64_t* locations = nullptr;       // and each one's make_location(chunk, line), or file << 32 | line
+  const RecordRef* records = nullptr;
   std::size_t record_count = 0;
   const LineMap* lines = nullptr;  // the records' chunks, when located by chunk
   Nanos base = 0;                  // time origin of the starts

@@ -462,8 +462,7 @@ void SpanLog::keep_distinct(Scratch& s, std::uint32_t from, std::uint32_t to, Re
     const bool keep = s.bodies.contains(DistinctBodies::body_of(record)) ||
                       (s.bodies.size() < max_trace_spans_ && s.bodies.insert(record));
     if (keep) {
-      s.records.push_back(record);
-      s.locations.push_back(s.sorted[k].location);
+      s.records.push_back({record, s.sorted[k].location});
     } else {
       refuse(s, k, refused);
     }

@@ -171,8 +171,7 @@ class SpanLog {
     std::vector<std::size_t> id_end;
     std::vector<std::string_view> ids;   // into id_text
     std::vector<std::uint64_t> hashes;
-    std::vector<const std::uint8_t*> records;
-    std::vector<std::uint64_t> locations;
+    std::vector<RecordRef> records;  // of the trace at hand
     DistinctBodies bodies;  // of a trace past --max-trace-spans: its kept records by body
     // Joining trace ids (util/trace_ids.h): the traces that may join, with
     // their ids decoded; the trace each joins, and its number after.
@@ -246,11 +245,9 @@ void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& re
   for (std::uint32_t t = 0; t < traces; ++t) {
     const std::uint32_t from = s.begin[t], to = s.begin[t + 1];
     s.records.clear();
-    s.locations.clear();
     if (to - from <= max_trace_spans_) {
       for (std::uint32_t k = from; k < to; ++k) {
-        s.records.push_back(s.sorted[k].record);
-        s.locations.push_back(s.sorted[k].location);
+        s.records.push_back({s.sorted[k].record, s.sorted[k].location});
       }
     } else {
       keep_distinct(s, from, to, refused);
@@ -259,7 +256,6 @@ void SpanLog::for_each_trace(std::size_t partition, Scratch& s, RefusedSpans& re
     TraceData data;
     data.trace_id = s.ids[t];
     data.records = s.records.data();
-    data.locations = s.locations.data();
     data.record_count = kept;
     data.base = base;
     data.span_count = kept;

@@ -2,6 +2,8 @@
 
 #include "test_support.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <random>
@@ -107,6 +109,55 @@ TEST_CASE("live: spans of a trace already written are late: counted, not merged"
   CHECK(h.live.open_traces() == 0);
   h.live.flush_all();
   CHECK(h.out.size() == 1);
+}
+
+TEST_CASE("live: written ids are remembered for two windows, over a long stream, and then forgotten") {
+  // 30,000 traces of 32-hex ids, one each millisecond, each complete at
+  // once; the window is 1 s, so an id is remembered for 2 s of log time
+  // (the buffer of ids is cut many times over).
+  Harness h(window(1'000'000'000));
+  auto id = [](int i) { return fmt::format("{:016x}{:016x}", 0x5eed0000 + i, 0xabc0000 + i); };
+  constexpr Nanos kMs = 1'000'000;
+  for (int i = 0; i < 30'000; ++i) {
+    REQUIRE(h.add(id(i), "r", "", i * kMs, 1) == LiveAssembler::Added::kSpan);
+    if (i % 1000 == 999) {
+      const Nanos now = i * kMs;
+      CHECK(h.add(id(i - 500), "x", "r", now, 1) == LiveAssembler::Added::kLate);   // 0.5 s ago
+      if (i >= 1900) CHECK(h.add(id(i - 1900), "x", "r", now, 1) == LiveAssembler::Added::kLate);  // 1.9 s ago
+      // Its low half too: a 16-hex id of a long one written lately is late.
+      CHECK(h.add(id(i - 100).substr(16), "x", "r", now, 1) == LiveAssembler::Added::kLate);
+      if (i >= 4000) {  // 3 s ago: forgotten, so a new trace (written at once: it has its root)
+        CHECK(h.add(id(i - 3000), "r", "", now, 1) == LiveAssembler::Added::kSpan);
+      }
+    }
+  }
+  CHECK(h.live.counts().late == 30 * 3 - 1);  // at 999 ms nothing was written 1.9 s before
+  CHECK(h.live.open_traces() == 0);
+}
+
+TEST_CASE("live: short and long trace ids of one low half join as the stream shows them") {
+  const std::string low = "48485a3953bb6124", high = "463ac35c9f6413ad", other_high = "1111111111111111";
+  Harness h;
+  // A short id (the 32-digit form with a zero high half) first, then its long id: one trace, under the long id.
+  h.add(std::string(16, '0') + low, "a", "r", 10, 1);
+  h.add(high + low, "r", "", 0, 50, {"a", "b"});
+  // Then the 16-digit form: it joins the long id's open trace.
+  h.add(low, "b", "r", 20, 1);
+  REQUIRE(h.out.size() == 1);
+  CHECK(h.out[0].trace == high + low);
+  CHECK(h.out[0].logged == 3);
+  CHECK(h.live.notes().size() == 1);
+
+  // Two long ids of one half: a short id joins neither.
+  const std::string low2 = "00000000000000aa";
+  Harness two;
+  two.add(high + low2, "r1", "", 0, 50, {"x"});
+  two.add(other_high + low2, "r2", "", 0, 50, {"y"});
+  two.add(low2, "x", "r1", 5, 1);
+  two.live.flush_all();
+  REQUIRE(two.out.size() == 3);
+  for (const Emitted& e : two.out) CHECK(e.logged == 1);
+  CHECK(two.out[2].trace == low2);
 }
 
 TEST_CASE("live: past --max-open-traces the least recently active trace is evicted") {

@@ -259,12 +259,13 @@ TEST_CASE("resolve: --follow") {
   cli.threads = 4;
   cli.window = "2m";
   cli.max_open_traces = 10;
+  cli.max_memory = "100MiB";
   const Config c = ok(cli);
   CHECK(c.follow);
   CHECK(c.threads == 1);
   CHECK(c.window == 120'000'000'000);
   CHECK(c.max_open_traces == 10);
-  CHECK(c.max_memory == 0);
+  CHECK(c.max_memory == 100u << 20);  // it bounds live mode too
 
   // Markdown follows too (the writer keeps the slowest for its report), but
   // not every trace of an endless stream.
