@@ -297,6 +297,10 @@ class Accumulator {
       add_to(g.critical, v.critical);
     }
     for (std::size_t i = 0; i < calls_.size(); ++i) {
+      // An edge's entry is fetched in steps (its slot, the entry, then its
+      // samples' slots), each a few calls before the next needs it.
+      if (i + 3 * kAhead < calls_.size()) edges_.prefetch_slot(calls_[i + 3 * kAhead].edge);
+      if (i + 2 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 2 * kAhead].edge);
       if (i + kAhead < calls_.size()) {
         const CallValues& ahead = calls_[i + kAhead];
         if (const EdgeAcc* e = edges_.find(ahead.edge)) {

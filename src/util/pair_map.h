@@ -13,48 +13,59 @@ namespace ta {
 template <typename V>
 class PairMap {
  public:
-  PairMap() : slots_(64, kEmpty) {}
-
+  PairMap() : slots_(64) {}
   V& operator[](std::uint64_t key) {
     std::size_t i = mix(key) & (slots_.size() - 1);
     for (;; i = (i + 1) & (slots_.size() - 1)) {
-      const std::uint32_t v = slots_[i];
-      if (v == kEmpty) break;
-      if (entries_[v].first == key) return entries_[v].second;
+      const Slot& s = slots_[i];
+      if (s.value == kEmpty) break;
+      if (s.key == key) return entries_[s.value].second;
     }
     if ((entries_.size() + 1) * 2 > slots_.size()) {
       grow();
       return (*this)[key];
     }
-    slots_[i] = static_cast<std::uint32_t>(entries_.size());
+    slots_[i] = Slot{key, static_cast<std::uint32_t>(entries_.size())};
     return entries_.emplace_back(key, V{}).second;
   }
-
   const V* find(std::uint64_t key) const { return const_cast<PairMap*>(this)->find(key); }
   V* find(std::uint64_t key) {
     for (std::size_t i = mix(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-      const std::uint32_t v = slots_[i];
-      if (v == kEmpty) return nullptr;
-      if (entries_[v].first == key) return &entries_[v].second;
+      const Slot& s = slots_[i];
+      if (s.value == kEmpty) return nullptr;
+      if (s.key == key) return &entries_[s.value].second;
     }
   }
-
+  // Bringing a key's entry into the cache ahead of its use, in two steps a
+  // few keys apart: its slot, then (the slot read) the entry it names.
+  void prefetch_slot(std::uint64_t key) const { __builtin_prefetch(&slots_[mix(key) & (slots_.size() - 1)]); }
+  void prefetch_entry(std::uint64_t key) const {
+    const Slot& s = slots_[mix(key) & (slots_.size() - 1)];
+    if (s.value != kEmpty) __builtin_prefetch(&entries_[s.value]);
+  }
   std::vector<std::pair<std::uint64_t, V>>& entries() { return entries_; }
   std::size_t size() const { return entries_.size(); }
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
+  // The key beside its entry's index: a probe reads the slots only, and the
+  // entry (values can be large) once it is found.
+  struct Slot {
+    std::uint64_t key = 0;
+    std::uint32_t value = kEmpty;
+  };
   static std::uint64_t mix(std::uint64_t k) { return hash_number(k); }
   void grow() {
-    slots_.assign(slots_.size() * 2, kEmpty);
+    slots_.assign(slots_.size() * 2, Slot{});
     for (std::uint32_t v = 0; v < entries_.size(); ++v) {
-      std::size_t i = mix(entries_[v].first) & (slots_.size() - 1);
-      while (slots_[i] != kEmpty) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = v;
+      const std::uint64_t key = entries_[v].first;
+      std::size_t i = mix(key) & (slots_.size() - 1);
+      while (slots_[i].value != kEmpty) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = Slot{key, v};
     }
   }
 
-  std::vector<std::uint32_t> slots_;
+  std::vector<Slot> slots_;
   std::vector<std::pair<std::uint64_t, V>> entries_;
 };
 
