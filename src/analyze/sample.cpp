@@ -1,6 +1,7 @@
 #include "analyze/sample.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 
 namespace ta {
@@ -311,21 +312,31 @@ Distribution Sample::summarize() {
     // Counted: the distinct values in order, ranks found by their counts.
     d.count = total_;
     if (d.count == 0) return d;
-    std::vector<Slot> held;
-    held.reserve(distinct_);
+    // A few values (a fleet's pairs have hundreds of thousands of samples
+    // of one or two) are sorted on the stack, with no allocation.
+    constexpr std::size_t kFew = 16;
+    std::array<Slot, kFew> few;
+    std::vector<Slot> many;
+    Slot* held = few.data();
+    std::size_t room = kFew;
+    if (distinct_ > kFew) {
+      many.resize(distinct_);
+      held = many.data();
+      room = distinct_;
+    }
+    std::size_t n = 0;
     for (const Slot& s : table_)
-      if (s.count) held.push_back(s);
-    std::sort(held.begin(), held.end(), [](const Slot& a, const Slot& b) { return a.value < b.value; });
-    d.min = held.front().value;
-    d.max = held.back().value;
+      if (s.count && n < room) held[n++] = s;  // distinct_ counts them: never past room
+    std::sort(held, held + n, [](const Slot& a, const Slot& b) { return a.value < b.value; });
+    d.min = held[0].value;
+    d.max = held[n - 1].value;
     const std::uint64_t ranks[3] = {rank(50, d.count), rank(90, d.count), rank(99, d.count)};
     Nanos* out[3] = {&d.p50, &d.p90, &d.p99};
     std::uint64_t seen = 0;
     std::size_t next = 0;
-    for (const Slot& s : held) {
-      seen += s.count;
-      while (next < 3 && seen >= ranks[next]) *out[next++] = s.value;
-      if (next == 3) break;
+    for (std::size_t i = 0; i < n && next < 3; ++i) {
+      seen += held[i].count;
+      while (next < 3 && seen >= ranks[next]) *out[next++] = held[i].value;
     }
     return d;
   }

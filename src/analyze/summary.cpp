@@ -508,7 +508,13 @@ void append(std::vector<T>& to, std::vector<T>& from) {
 // first, on up to `threads` threads: the merged samples hold every span's
 // and every call's values, and their percentiles are the bulk of the merge.
 void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::size_t threads) {
-  std::sort(jobs.begin(), jobs.end(), [](const auto& x, const auto& y) { return x.first->count() > y.first->count(); });
+  // The largest first, so that the threads finish together; the small ones
+  // (most of a fleet's pairs) after them in any order: sorting them all
+  // would take longer than summarizing them.
+  constexpr std::uint64_t kSmall = 1024;
+  const auto large_end =
+      std::partition(jobs.begin(), jobs.end(), [](const auto& j) { return j.first->count() >= kSmall; });
+  std::sort(jobs.begin(), large_end, [](const auto& x, const auto& y) { return x.first->count() > y.first->count(); });
   std::atomic<std::size_t> next{0};
   ThreadGroup pool;
   auto work = [&] {
@@ -546,6 +552,31 @@ class NameRanks {
   std::vector<std::string> names_;   // by rank
 };
 
+// The entries of a map by symbol pairs that `keep` says to show, in the order
+// of their names' ranks, the entries of pairs with the same names merged
+// into the first (merge(to, from)). The entries stay where they are: the
+// list points at them, keyed by ranks.
+template <typename V, typename Keep, typename Merge>
+std::vector<std::pair<std::uint64_t, V*>> by_names(PairMap<V>& map, const NameRanks& ranks, Keep&& keep,
+                                                   Merge&& merge) {
+  auto& entries = map.entries();
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+  order.reserve(entries.size());
+  for (std::uint32_t i = 0; i < entries.size(); ++i)
+    if (keep(entries[i].first, entries[i].second)) order.emplace_back(ranks.pair(entries[i].first), i);
+  std::sort(order.begin(), order.end());
+  std::vector<std::pair<std::uint64_t, V*>> out;
+  out.reserve(order.size());
+  for (const auto& [key, i] : order) {
+    if (!out.empty() && out.back().first == key) {
+      merge(*out.back().second, entries[i].second);
+    } else {
+      out.emplace_back(key, &entries[i].second);
+    }
+  }
+  return out;
+}
+
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
   // Sum up the threads' results.
   Analysis a;
@@ -557,6 +588,15 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::vector<GroupAcc> by_symbol;
   PairMap<EdgeAcc> edges_by_symbol;
   PairMap<SkewAcc> skew_by_symbol;
+  auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) {
+    to.errors += from.errors;
+    to.client.merge(std::move(from.client));
+    to.gap.merge(std::move(from.gap));
+  };
+  auto merge_skew = [](SkewAcc& to, SkewAcc& from) {
+    to.outside += from.outside;
+    to.offsets.merge(std::move(from.offsets));
+  };
   const SymbolTable* symbols = results.empty() ? nullptr : results.front().symbols;
   for (PartResult& r : results) {
     if (r.symbols != symbols) throw std::logic_error("analysis results of different symbol tables");
@@ -570,16 +610,15 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
     }
-    for (auto& [key, e] : r.edges.entries()) {
-      EdgeAcc& to = edges_by_symbol[key];
-      to.errors += e.errors;
-      to.client.merge(std::move(e.client));
-      to.gap.merge(std::move(e.gap));
+    if (edges_by_symbol.size() == 0) {  // the first thread's, taken as it is
+      edges_by_symbol = std::move(r.edges);
+    } else {
+      for (auto& [key, e] : r.edges.entries()) merge_edge(edges_by_symbol[key], e);
     }
-    for (auto& [key, k] : r.skew.entries()) {
-      SkewAcc& to = skew_by_symbol[key];
-      to.outside += k.outside;
-      to.offsets.merge(std::move(k.offsets));
+    if (skew_by_symbol.size() == 0) {
+      skew_by_symbol = std::move(r.skew);
+    } else {
+      for (auto& [key, k] : r.skew.entries()) merge_skew(skew_by_symbol[key], k);
     }
     for (auto& [key, n] : r.skew_outside.entries()) skew_by_symbol[key].outside += n;
     a.adjustments += r.adjustments;
@@ -629,29 +668,17 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     add_to(to.self, g.self);
     add_to(to.critical, g.critical);
   }
-  PairMap<EdgeAcc> edges;  // by the ranks of the caller's and callee's names
-  for (auto& [key, e] : edges_by_symbol.entries()) {
-    EdgeAcc& to = edges[ranks.pair(key)];
-    to.errors += e.errors;
-    to.client.merge(std::move(e.client));
-    to.gap.merge(std::move(e.gap));
-  }
-  edges_by_symbol = PairMap<EdgeAcc>();
-  // Only pairs with a callee outside its caller's view are shown: the others
-  // need no name unless they may share one.
-  PairMap<SkewAcc> skew;
-  for (auto& [key, k] : skew_by_symbol.entries()) {
-    if (k.outside == 0 && !ambiguous(static_cast<Symbol>(key >> 32)) &&
-        !ambiguous(static_cast<Symbol>(key & 0xffffffffu)))
-      continue;
-    SkewAcc& to = skew[ranks.pair(key)];
-    to.outside += k.outside;
-    to.offsets.merge(std::move(k.offsets));
-  }
-  // In name order, as the report's ties are broken.
-  auto by_key = [](const auto& x, const auto& y) { return x.first < y.first; };
-  std::sort(edges.entries().begin(), edges.entries().end(), by_key);
-  std::sort(skew.entries().begin(), skew.entries().end(), by_key);
+  // By the ranks of the caller's and callee's names, in name order (as the
+  // report's ties are broken). Only pairs with a callee outside its
+  // caller's view are shown: the others need no name unless they may share one.
+  const auto edges = by_names(edges_by_symbol, ranks, [](std::uint64_t, const EdgeAcc&) { return true; }, merge_edge);
+  const auto skew = by_names(
+      skew_by_symbol, ranks,
+      [&](std::uint64_t key, const SkewAcc& k) {
+        return k.outside != 0 || ambiguous(static_cast<Symbol>(key >> 32)) ||
+               ambiguous(static_cast<Symbol>(key & 0xffffffffu));
+      },
+      merge_skew);
   a.traces.count = latencies.count();
   std::vector<std::pair<Sample*, Distribution*>> jobs{{&latencies, &a.traces.latency},
                                                       {&span_counts, &a.traces.spans}};
@@ -711,16 +738,17 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
     jobs.emplace_back(&g.durations, &s.duration);
   }
-  for (auto& [key, e] : edges.entries()) {
+  for (const auto& [key, e] : edges) {
     EdgeSummary& s = a.edges.emplace_back();
     s.caller = ranks.name(static_cast<std::uint32_t>(key >> 32));
     s.callee = ranks.name(static_cast<std::uint32_t>(key));
-    s.calls = e.client.count();
-    s.errors = e.errors;
-    jobs.emplace_back(&e.client, &s.client);
-    jobs.emplace_back(&e.gap, &s.gap);
+    s.calls = e->client.count();
+    s.errors = e->errors;
+    jobs.emplace_back(&e->client, &s.client);
+    jobs.emplace_back(&e->gap, &s.gap);
   }
-  for (auto& [key, k] : skew.entries()) {
+  for (const auto& [key, pk] : skew) {
+    SkewAcc& k = *pk;
     if (k.outside == 0) continue;
     SkewSummary& s = a.skew.emplace_back();
     s.caller_host = ranks.name(static_cast<std::uint32_t>(key >> 32));
