@@ -4,6 +4,7 @@
 #include <atomic>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -42,10 +43,71 @@ struct GroupAcc {
   Nanos critical = 0;
 };
 
+// The calls from one caller to one callee. A fleet has hundreds of
+// thousands of pairs with a call or two each: a pair's first call is kept
+// as its values, and its samples are made at its second.
 struct EdgeAcc {
+  struct Samples {
+    Sample client, gap;
+  };
   std::uint64_t errors = 0;
-  Sample client, gap;
+  std::unique_ptr<Samples> samples;
+  Nanos client = 0, gap = 0;  // the first call's, while there are no samples
+  bool one = false;           // a first call is kept here
+  bool has_gap = false;       // with a gap (its callee logged its span)
+
+  std::uint64_t calls() const { return samples ? samples->client.count() : one; }
+  // One call; samples of at most `limit` exact values.
+  void add(Nanos c, bool logged, Nanos g, std::size_t limit) {
+    if (!samples && !one) {
+      one = true;
+      client = c;
+      has_gap = logged;
+      gap = g;
+      return;
+    }
+    make(limit);
+    samples->client.push(c);
+    if (logged) samples->gap.push(g);
+  }
+  void merge(EdgeAcc& o) {
+    errors += o.errors;
+    if (!o.samples) {
+      if (o.one) add(o.client, o.has_gap, o.gap, std::numeric_limits<std::size_t>::max());
+      return;
+    }
+    if (!samples) {  // o's samples, with this one's call
+      const bool had = one;
+      samples = std::move(o.samples);
+      one = false;
+      if (had) {
+        samples->client.push(client);
+        if (has_gap) samples->gap.push(gap);
+      }
+      return;
+    }
+    samples->client.merge(std::move(o.samples->client));
+    samples->gap.merge(std::move(o.samples->gap));
+  }
+  void make(std::size_t limit) {
+    if (samples) return;
+    samples = std::make_unique<Samples>(Samples{Sample(limit), Sample(limit)});
+    if (one) {
+      samples->client.push(client);
+      if (has_gap) samples->gap.push(gap);
+      one = false;
+    }
+  }
 };
+
+// The distribution of one value (count 0 when there is none).
+Distribution one_value(bool present, Nanos v) {
+  Distribution d;
+  if (!present) return d;
+  d.count = 1;
+  d.min = d.p50 = d.p90 = d.p99 = d.max = v;
+  return d;
+}
 
 struct SkewAcc {
   std::uint64_t outside = 0;
@@ -303,18 +365,16 @@ class Accumulator {
       if (i + 2 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 2 * kAhead].edge);
       if (i + kAhead < calls_.size()) {
         const CallValues& ahead = calls_[i + kAhead];
-        if (const EdgeAcc* e = edges_.find(ahead.edge)) {
-          e->client.prefetch(ahead.client);
-          e->gap.prefetch(ahead.gap);
+        if (const EdgeAcc* e = edges_.find(ahead.edge); e && e->samples) {
+          e->samples->client.prefetch(ahead.client);
+          e->samples->gap.prefetch(ahead.gap);
         }
         if (unbounded()) r_.skew_offsets.prefetch(ahead.pair, ahead.offset);
       }
       const CallValues& v = calls_[i];
       EdgeAcc& e = edges_[capped(edges_, v.edge)];
-      if (e.client.empty()) e.client = Sample(limit_), e.gap = Sample(limit_);
       e.errors += v.error;
-      e.client.push(v.client);
-      if (v.logged) e.gap.push(v.gap);
+      e.add(v.client, v.logged, v.gap, limit_);
     }
     for (const CallValues& v : calls_) {
       if (!v.logged) continue;
@@ -365,8 +425,9 @@ class Accumulator {
     r.symbols = &symbols_;
     for (GroupAcc& g : groups_) g.durations.shrink();
     for (auto& [key, e] : edges_.entries()) {
-      e.client.shrink();
-      e.gap.shrink();
+      if (!e.samples) continue;
+      e.samples->client.shrink();
+      e.samples->gap.shrink();
     }
     for (auto& [key, k] : skew_.entries()) k.offsets.shrink();  // all pairs: "outside" is judged over every thread
     r.groups = std::move(groups_);
@@ -588,11 +649,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::vector<GroupAcc> by_symbol;
   PairMap<EdgeAcc> edges_by_symbol;
   PairMap<SkewAcc> skew_by_symbol;
-  auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) {
-    to.errors += from.errors;
-    to.client.merge(std::move(from.client));
-    to.gap.merge(std::move(from.gap));
-  };
+  auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) { to.merge(from); };
   auto merge_skew = [](SkewAcc& to, SkewAcc& from) {
     to.outside += from.outside;
     to.offsets.merge(std::move(from.offsets));
@@ -742,10 +799,15 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     EdgeSummary& s = a.edges.emplace_back();
     s.caller = ranks.name(static_cast<std::uint32_t>(key >> 32));
     s.callee = ranks.name(static_cast<std::uint32_t>(key));
-    s.calls = e->client.count();
+    s.calls = e->calls();
     s.errors = e->errors;
-    jobs.emplace_back(&e->client, &s.client);
-    jobs.emplace_back(&e->gap, &s.gap);
+    if (e->samples) {
+      jobs.emplace_back(&e->samples->client, &s.client);
+      jobs.emplace_back(&e->samples->gap, &s.gap);
+    } else {
+      s.client = one_value(e->one, e->client);
+      s.gap = one_value(e->one && e->has_gap, e->gap);
+    }
   }
   for (const auto& [key, pk] : skew) {
     SkewAcc& k = *pk;
