@@ -568,13 +568,15 @@ void append(std::vector<T>& to, std::vector<T>& from) {
 // Computes each sample's distribution into its slot, the largest samples
 // first, on up to `threads` threads: the merged samples hold every span's
 // and every call's values, and their percentiles are the bulk of the merge.
+// Samples of this many values or more are summarized largest first.
+constexpr std::uint64_t kLargeSample = 1024;
+
 void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::size_t threads) {
   // The largest first, so that the threads finish together; the small ones
   // (most of a fleet's pairs) after them in any order: sorting them all
   // would take longer than summarizing them.
-  constexpr std::uint64_t kSmall = 1024;
-  const auto large_end =
-      std::partition(jobs.begin(), jobs.end(), [](const auto& j) { return j.first->count() >= kSmall; });
+  const auto large_end = std::partition(jobs.begin(), jobs.end(),
+                                        [](const auto& j) { return j.first->count() >= kLargeSample; });
   std::sort(jobs.begin(), large_end, [](const auto& x, const auto& y) { return x.first->count() > y.first->count(); });
   std::atomic<std::size_t> next{0};
   ThreadGroup pool;
