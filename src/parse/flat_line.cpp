@@ -438,6 +438,7 @@ bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
       if (c.p >= c.e || *c.p != '"') return false;
       ++c.p;
       const unsigned bit = call_key(c);
+      c.ws();  // `"subSpanId": "…"`, as the seed's own lines space them
       bool ok = false;
       switch (bit) {
         case kSubSpanId: ok = c.id(call.span_id); break;

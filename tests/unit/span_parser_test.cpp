@@ -571,6 +571,9 @@ TEST_CASE("the fast reading of flat lines says what the careful reading says") {
       R"({"traceId":"t","spanId":"s","timestamp":1704038400000,"requestStacks":[]})",
       R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c","x":true,"subHttpCode":"503"}]})",
       R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c"},{"subSpanId":"c"}]})",
+      // The seed's own spacing, numbers as strings, in requestStacks too.
+      R"({"traceId": "t","spanId": "s","timestamp": "1704038400006","duration": "5","httpCode": "200","requestStacks": [{"subSpanId": "c","subHttpCode": "200","subTimestamp": "1704038400007","subDuration": "3","subHost": "10.1.0.147"}]})",
+      R"({"traceId": "t","spanId": "s","timestamp": 1,"requestStacks": [ { "subSpanId" : "c" , "subHost" :	"h" } ]})",
       R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":""}]})",
       R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{}]})",
       R"({"traceId":"t","spanId":"s","timestamp":1,"requestStacks":[{"subSpanId":"c","subSpanId":"d"}]})",
