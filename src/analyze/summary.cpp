@@ -359,10 +359,17 @@ class Accumulator {
       add_to(g.critical, v.critical);
     }
     for (std::size_t i = 0; i < calls_.size(); ++i) {
-      // An edge's entry is fetched in steps (its slot, the entry, then its
-      // samples' slots), each a few calls before the next needs it.
-      if (i + 3 * kAhead < calls_.size()) edges_.prefetch_slot(calls_[i + 3 * kAhead].edge);
-      if (i + 2 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 2 * kAhead].edge);
+      // An edge's values are fetched in steps a few calls apart, each step
+      // reading only what the one before fetched: its slot, its entry, its
+      // samples, then the samples' slots for this call's values.
+      if (i + 4 * kAhead < calls_.size()) edges_.prefetch_slot(calls_[i + 4 * kAhead].edge);
+      if (i + 3 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 3 * kAhead].edge);
+      if (i + 2 * kAhead < calls_.size()) {
+        if (const EdgeAcc* e = edges_.find(calls_[i + 2 * kAhead].edge); e && e->samples) {
+          const auto* at = reinterpret_cast<const char*>(e->samples.get());
+          for (std::size_t b = 0; b < sizeof(EdgeAcc::Samples); b += 64) __builtin_prefetch(at + b);
+        }
+      }
       if (i + kAhead < calls_.size()) {
         const CallValues& ahead = calls_[i + kAhead];
         if (const EdgeAcc* e = edges_.find(ahead.edge); e && e->samples) {
