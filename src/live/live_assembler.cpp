@@ -209,8 +209,8 @@ LiveAssembler::Added LiveAssembler::add(const SpanRecord& r, std::uint32_t file,
 // shown: a short id joins the one long id met with its low half, and a
 // long id takes over an open short-id trace when it is the first long id
 // of that half. (The batch run applies the rule to the whole input.)
-std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t trace_hash) {
-  const TraceIdHalves h = trace_id_halves(trace_id);
+std::uint32_t LiveAssembler::join_slot(std::string_view trace_id, std::uint64_t trace_hash,
+                                       const TraceIdHalves& h) {
   if (h.shape == TraceIdHalves::kOther) return kNone;
   if (h.shape == TraceIdHalves::kShort) {
     const auto it = long_halves_.find(h.low);
@@ -238,13 +238,6 @@ std::uint32_t LiveAssembler::short_slot(std::string_view low) const {
   return store_.find_slot(padded, live::trace_hash(padded));
 }
 
-// A short id whose low half is a long-id trace's written lately: its spans
-// are that trace's, and late.
-bool LiveAssembler::written_long_half(std::string_view trace_id) const {
-  const TraceIdHalves h = trace_id_halves(trace_id);
-  return h.shape == TraceIdHalves::kShort && written_low_->contains(h.low);
-}
-
 // The trace in `slot` is written: its low half no longer names it.
 void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slot) {
   const TraceIdHalves h = trace_id_halves(trace_id);
@@ -260,19 +253,26 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   if (!any_ || span.start > latest_) latest_ = span.start;
   any_ = true;
   std::uint32_t known = store_.find_slot(span.trace_id, trace_hash);
-  if (known == kNone && (written_->contains(span.trace_id) || written_long_half(span.trace_id))) {
-    ++counts_.late;
-    expire();
-    return Added::kLate;
+  TraceIdHalves halves;  // of a trace id new to the open traces
+  if (known == kNone) {
+    halves = trace_id_halves(span.trace_id);
+    // Late: a trace written lately, or a short id whose low half is a
+    // long-id trace's written lately (its spans are that trace's).
+    if (written_->contains(span.trace_id) ||
+        (halves.shape == TraceIdHalves::kShort && written_low_->contains(halves.low))) {
+      ++counts_.late;
+      expire();
+      return Added::kLate;
+    }
+    known = join_slot(span.trace_id, trace_hash, halves);
   }
-  if (known == kNone) known = join_slot(span.trace_id, trace_hash);
   const OpenTraces::Added added = store_.add(span.trace_id, trace_hash, span.start, span.rest, file, line, known);
   const std::uint32_t slot = added.slot;
   if (slot >= open_.size()) open_.resize(slot + 1);
   Open& o = open_[slot];
   if (added.new_trace) {
-    if (const TraceIdHalves h = trace_id_halves(span.trace_id); h.shape == TraceIdHalves::kLong) {
-      const auto it = long_halves_.find(h.low);  // join_slot met it
+    if (halves.shape == TraceIdHalves::kLong) {
+      const auto it = long_halves_.find(halves.low);  // join_slot met it
       if (it != long_halves_.end() && it->second.slot == kNone) it->second.slot = slot;
     }
     o = Open{next_seq_++, span.end, 0, false, true};

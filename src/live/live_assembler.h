@@ -149,11 +149,10 @@ class LiveAssembler {
   struct Due;
   class KeySet;
   void emit(std::uint32_t slot, Emit why);
-  // The open trace a new trace id joins (16/32 hex, util/trace_ids.h), or
-  // kNone; the trace may be renamed to the id.
-  std::uint32_t join_slot(std::string_view trace_id, std::uint64_t trace_hash);
+  // The open trace a new trace id (of halves h) joins (16/32 hex,
+  // util/trace_ids.h), or kNone; the trace may be renamed to the id.
+  std::uint32_t join_slot(std::string_view trace_id, std::uint64_t trace_hash, const TraceIdHalves& h);
   void forget_low_half(std::string_view trace_id, std::uint32_t slot);
-  bool written_long_half(std::string_view trace_id) const;
   void expire();
   void evict();
   bool pop_due(Due& due);  // the least recently active open trace, entries refreshed

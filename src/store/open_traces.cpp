@@ -127,7 +127,7 @@ OpenTraces::OpenTraces(std::size_t max_trace_spans)
 OpenTraces::~OpenTraces() = default;
 
 std::uint32_t OpenTraces::find_slot(std::string_view trace_id, std::uint64_t hash) const {
-  return index_.find(trace_id, hash, [this](std::uint32_t v) { return id_of(v); });
+  return index_.find(trace_id, hash, key_of());
 }
 
 std::optional<TraceData> OpenTraces::find(std::string_view trace_id) const {
@@ -171,8 +171,7 @@ OpenTraces::Added OpenTraces::add(const SpanRecord& r, std::uint32_t file, std::
   std::uint8_t* p = rest_.reserve(codec::rest_bound(r));
   rest_.commit(codec::put_rest(p, r, [this](std::string_view s) { return symbols_.intern(s); }));
   const std::uint64_t hash = hash_bytes(r.trace_id);
-  // The rest is copied out of rest_ before add encodes anything else.
-  const std::string rest(reinterpret_cast<const char*>(rest_.data()), rest_.size());
+  const std::string_view rest(reinterpret_cast<const char*>(rest_.data()), rest_.size());  // add writes elsewhere
   return add(r.trace_id, hash, r.start, rest, file, line, find_slot(r.trace_id, hash));
 }
 
@@ -245,16 +244,15 @@ void OpenTraces::compact_if_sparse() {
 }
 
 void OpenTraces::rename(std::uint32_t slot, std::string_view trace_id, std::uint64_t hash) {
-  auto key_of = [this](std::uint32_t v) { return id_of(v); };
   Trace& t = traces_[slot];
-  index_.erase(t.id, hash_bytes(t.id), key_of);
+  index_.erase(t.id, hash_bytes(t.id), key_of());
   t.id.assign(trace_id);
   index_.insert(hash, slot);
 }
 
 void OpenTraces::release(std::uint32_t slot) {
   Trace& t = traces_[slot];
-  index_.erase(t.id, hash_bytes(t.id), [this](std::uint32_t v) { return id_of(v); });
+  index_.erase(t.id, hash_bytes(t.id), key_of());
   for (const RecordRef& r : t.records) blocks_->drop(r.record);
   spans_ -= t.records.size();
   record_bytes_ -= t.bytes;

@@ -98,7 +98,10 @@ class OpenTraces {
   class Blocks;
 
   std::uint32_t new_slot(std::string_view trace_id, std::uint64_t hash, Nanos start);
-  std::string_view id_of(std::uint32_t slot) const { return traces_[slot].id; }
+  // The index's key of a slot: its trace's id.
+  auto key_of() const {
+    return [this](std::uint32_t slot) { return trace_id(slot); };
+  }
   // Appends a record (body `head` then `rest`) and returns where it is.
   const std::uint8_t* append(std::string_view head, std::string_view rest);
   // Copies every open record into fresh blocks when the blocks hold too
