@@ -45,60 +45,104 @@ struct GroupAcc {
 
 // The calls from one caller to one callee. A fleet has hundreds of
 // thousands of pairs with a call or two each: a pair's first call is kept
-// as its values, and its samples are made at its second.
-struct EdgeAcc {
+// as its values, where its samples' pointer goes once it has a second
+// (24 bytes a pair).
+class EdgeAcc {
+ public:
   struct Samples {
     Sample client, gap;
+    std::uint64_t errors = 0;
   };
-  std::uint64_t errors = 0;
-  std::unique_ptr<Samples> samples;
-  Nanos client = 0, gap = 0;  // the first call's, while there are no samples
-  bool one = false;           // a first call is kept here
-  bool has_gap = false;       // with a gap (its callee logged its span)
 
-  std::uint64_t calls() const { return samples ? samples->client.count() : one; }
+  EdgeAcc() = default;
+  EdgeAcc(EdgeAcc&& o) noexcept { take(o); }
+  EdgeAcc& operator=(EdgeAcc&& o) noexcept {
+    if (this != &o) {
+      release();
+      take(o);
+    }
+    return *this;
+  }
+  EdgeAcc(const EdgeAcc&) = delete;
+  EdgeAcc& operator=(const EdgeAcc&) = delete;
+  ~EdgeAcc() { release(); }
+
+  std::uint64_t calls() const { return state_ == kSeveral ? u_.samples->client.count() : state_; }
+  std::uint64_t errors() const { return state_ == kSeveral ? u_.samples->errors : error_; }
+  // Null while the pair has one call or none.
+  Samples* samples() const { return state_ == kSeveral ? u_.samples : nullptr; }
+  // The one call's values (calls() == 1).
+  Nanos client() const { return u_.client; }
+  bool has_gap() const { return has_gap_; }  // its callee logged its span
+  Nanos gap() const { return gap_; }
+
   // One call; samples of at most `limit` exact values.
-  void add(Nanos c, bool logged, Nanos g, std::size_t limit) {
-    if (!samples && !one) {
-      one = true;
-      client = c;
-      has_gap = logged;
-      gap = g;
+  void add(Nanos c, bool logged, Nanos g, bool error, std::size_t limit) {
+    if (state_ == kNone) {
+      state_ = kOne;
+      u_.client = c;
+      has_gap_ = logged;
+      gap_ = g;
+      error_ = error;
       return;
     }
     make(limit);
-    samples->client.push(c);
-    if (logged) samples->gap.push(g);
+    u_.samples->client.push(c);
+    if (logged) u_.samples->gap.push(g);
+    u_.samples->errors += error;
   }
   void merge(EdgeAcc& o) {
-    errors += o.errors;
-    if (!o.samples) {
-      if (o.one) add(o.client, o.has_gap, o.gap, std::numeric_limits<std::size_t>::max());
+    if (o.state_ == kNone) return;
+    if (o.state_ == kOne) {
+      add(o.u_.client, o.has_gap_, o.gap_, o.error_, std::numeric_limits<std::size_t>::max());
       return;
     }
-    if (!samples) {  // o's samples, with this one's call
-      const bool had = one;
-      samples = std::move(o.samples);
-      one = false;
-      if (had) {
-        samples->client.push(client);
-        if (has_gap) samples->gap.push(gap);
-      }
+    if (state_ != kSeveral) {  // o's samples, with this one's call
+      EdgeAcc mine = std::move(*this);
+      take(o);
+      if (mine.state_ == kOne) add(mine.u_.client, mine.has_gap_, mine.gap_, mine.error_, 0);
       return;
     }
-    samples->client.merge(std::move(o.samples->client));
-    samples->gap.merge(std::move(o.samples->gap));
+    u_.samples->client.merge(std::move(o.u_.samples->client));
+    u_.samples->gap.merge(std::move(o.u_.samples->gap));
+    u_.samples->errors += o.u_.samples->errors;
   }
+
+ private:
+  enum : std::uint8_t { kNone = 0, kOne = 1, kSeveral = 2 };
   void make(std::size_t limit) {
-    if (samples) return;
-    samples = std::make_unique<Samples>(Samples{Sample(limit), Sample(limit)});
-    if (one) {
-      samples->client.push(client);
-      if (has_gap) samples->gap.push(gap);
-      one = false;
+    if (state_ == kSeveral) return;
+    auto* samples = new Samples{Sample(limit), Sample(limit), error_};
+    if (state_ == kOne) {
+      samples->client.push(u_.client);
+      if (has_gap_) samples->gap.push(gap_);
     }
+    u_.samples = samples;
+    state_ = kSeveral;
   }
+  void release() {
+    if (state_ == kSeveral) delete u_.samples;
+    state_ = kNone;
+  }
+  void take(EdgeAcc& o) {
+    u_ = o.u_;
+    gap_ = o.gap_;
+    state_ = o.state_;
+    has_gap_ = o.has_gap_;
+    error_ = o.error_;
+    o.state_ = kNone;
+  }
+
+  union {
+    Nanos client;      // kOne: the call's client time
+    Samples* samples;  // kSeveral: owned
+  } u_{0};
+  Nanos gap_ = 0;  // kOne
+  std::uint8_t state_ = kNone;
+  bool has_gap_ = false;  // kOne
+  bool error_ = false;    // kOne
 };
+static_assert(sizeof(EdgeAcc) == 24);
 
 // The distribution of one value (count 0 when there is none).
 Distribution one_value(bool present, Nanos v) {
@@ -365,23 +409,22 @@ class Accumulator {
       if (i + 4 * kAhead < calls_.size()) edges_.prefetch_slot(calls_[i + 4 * kAhead].edge);
       if (i + 3 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 3 * kAhead].edge);
       if (i + 2 * kAhead < calls_.size()) {
-        if (const EdgeAcc* e = edges_.find(calls_[i + 2 * kAhead].edge); e && e->samples) {
-          const auto* at = reinterpret_cast<const char*>(e->samples.get());
+        if (const EdgeAcc* e = edges_.find(calls_[i + 2 * kAhead].edge); e && e->samples()) {
+          const auto* at = reinterpret_cast<const char*>(e->samples());
           for (std::size_t b = 0; b < sizeof(EdgeAcc::Samples); b += 64) __builtin_prefetch(at + b);
         }
       }
       if (i + kAhead < calls_.size()) {
         const CallValues& ahead = calls_[i + kAhead];
-        if (const EdgeAcc* e = edges_.find(ahead.edge); e && e->samples) {
-          e->samples->client.prefetch(ahead.client);
-          e->samples->gap.prefetch(ahead.gap);
+        if (const EdgeAcc* e = edges_.find(ahead.edge); e && e->samples()) {
+          e->samples()->client.prefetch(ahead.client);
+          e->samples()->gap.prefetch(ahead.gap);
         }
         if (unbounded()) r_.skew_offsets.prefetch(ahead.pair, ahead.offset);
       }
       const CallValues& v = calls_[i];
       EdgeAcc& e = edges_[capped(edges_, v.edge)];
-      e.errors += v.error;
-      e.add(v.client, v.logged, v.gap, limit_);
+      e.add(v.client, v.logged, v.gap, v.error, limit_);
     }
     for (const CallValues& v : calls_) {
       if (!v.logged) continue;
@@ -432,9 +475,9 @@ class Accumulator {
     r.symbols = &symbols_;
     for (GroupAcc& g : groups_) g.durations.shrink();
     for (auto& [key, e] : edges_.entries()) {
-      if (!e.samples) continue;
-      e.samples->client.shrink();
-      e.samples->gap.shrink();
+      if (!e.samples()) continue;
+      e.samples()->client.shrink();
+      e.samples()->gap.shrink();
     }
     for (auto& [key, k] : skew_.entries()) k.offsets.shrink();  // all pairs: "outside" is judged over every thread
     r.groups = std::move(groups_);
@@ -616,32 +659,47 @@ class NameRanks {
     return std::uint64_t{rank_[key >> 32]} << 32 | rank_[key & 0xffffffffu];
   }
   const std::string& name(std::uint32_t rank) const { return names_[rank]; }
+  std::vector<std::string> take_names() { return std::move(names_); }
 
  private:
   std::vector<std::uint32_t> rank_;  // by symbol
   std::vector<std::string> names_;   // by rank
 };
 
-// The entries of a map by symbol pairs that `keep` says to show, in the order
-// of their names' ranks, the entries of pairs with the same names merged
-// into the first (merge(to, from)). The entries stay where they are: the
-// list points at them, keyed by ranks.
+// The entries of maps by symbol pairs that `keep` says to show, in the
+// order of their names' ranks, the entries of pairs with the same names
+// (the same pair in several maps, or names shared) merged into the first
+// (merge(to, from)). The entries stay where they are: the list points at
+// them, keyed by ranks, so the threads' maps need no merged copy.
 template <typename V, typename Keep, typename Merge>
-std::vector<std::pair<std::uint64_t, V*>> by_names(PairMap<V>& map, const NameRanks& ranks, Keep&& keep,
-                                                   Merge&& merge) {
-  auto& entries = map.entries();
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
-  order.reserve(entries.size());
-  for (std::uint32_t i = 0; i < entries.size(); ++i)
-    if (keep(entries[i].first, entries[i].second)) order.emplace_back(ranks.pair(entries[i].first), i);
+std::vector<std::pair<std::uint64_t, V*>> by_names(std::vector<PairMap<V>>& maps, const NameRanks& ranks,
+                                                   Keep&& keep, Merge&& merge) {
+  struct Entry {
+    std::uint64_t key;         // the names' ranks
+    std::uint32_t map, index;  // where the entry is
+    bool operator<(const Entry& o) const {
+      if (key != o.key) return key < o.key;
+      return map != o.map ? map < o.map : index < o.index;
+    }
+  };
+  std::size_t total = 0;
+  for (const PairMap<V>& m : maps) total += m.size();
+  std::vector<Entry> order;
+  order.reserve(total);
+  for (std::uint32_t m = 0; m < maps.size(); ++m) {
+    auto& entries = maps[m].entries();
+    for (std::uint32_t i = 0; i < entries.size(); ++i)
+      if (keep(entries[i].first, entries[i].second)) order.push_back(Entry{ranks.pair(entries[i].first), m, i});
+  }
   std::sort(order.begin(), order.end());
   std::vector<std::pair<std::uint64_t, V*>> out;
   out.reserve(order.size());
-  for (const auto& [key, i] : order) {
-    if (!out.empty() && out.back().first == key) {
-      merge(*out.back().second, entries[i].second);
+  for (const Entry& e : order) {
+    V& value = maps[e.map].entries()[e.index].second;
+    if (!out.empty() && out.back().first == e.key) {
+      merge(*out.back().second, value);
     } else {
-      out.emplace_back(key, &entries[i].second);
+      out.emplace_back(e.key, &value);
     }
   }
   return out;
@@ -656,8 +714,8 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   bool any_service = false;
   std::vector<GroupAcc> by_symbol;
-  PairMap<EdgeAcc> edges_by_symbol;
-  PairMap<SkewAcc> skew_by_symbol;
+  std::vector<PairMap<EdgeAcc>> edge_maps;  // each thread's
+  std::vector<PairMap<SkewAcc>> skew_by_symbol(1);
   auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) { to.merge(from); };
   auto merge_skew = [](SkewAcc& to, SkewAcc& from) {
     to.outside += from.outside;
@@ -676,17 +734,13 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
     }
-    if (edges_by_symbol.size() == 0) {  // the first thread's, taken as it is
-      edges_by_symbol = std::move(r.edges);
+    edge_maps.push_back(std::move(r.edges));
+    if (skew_by_symbol[0].size() == 0) {
+      skew_by_symbol[0] = std::move(r.skew);
     } else {
-      for (auto& [key, e] : r.edges.entries()) merge_edge(edges_by_symbol[key], e);
+      for (auto& [key, k] : r.skew.entries()) merge_skew(skew_by_symbol[0][key], k);
     }
-    if (skew_by_symbol.size() == 0) {
-      skew_by_symbol = std::move(r.skew);
-    } else {
-      for (auto& [key, k] : r.skew.entries()) merge_skew(skew_by_symbol[key], k);
-    }
-    for (auto& [key, n] : r.skew_outside.entries()) skew_by_symbol[key].outside += n;
+    for (auto& [key, n] : r.skew_outside.entries()) skew_by_symbol[0][key].outside += n;
     a.adjustments += r.adjustments;
     latencies.merge(std::move(r.latencies));
     span_counts.merge(std::move(r.span_counts));
@@ -712,9 +766,9 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   for (Symbol sym = 0; sym < shared_name.size(); ++sym) shared_name[sym] = sym == 0 || symbols->text(sym) == "(none)";
   for (PartResult& r : results) {
     r.skew_offsets.for_each([&](std::uint64_t key, Nanos offset, std::uint64_t count) {
-      SkewAcc* k = skew_by_symbol.find(key);
+      SkewAcc* k = skew_by_symbol[0].find(key);
       if (!k && !shared_name[key >> 32] && !shared_name[key & 0xffffffffu]) return;
-      (k ? *k : skew_by_symbol[key]).offsets.push(offset, count);
+      (k ? *k : skew_by_symbol[0][key]).offsets.push(offset, count);
     });
     r = PartResult{};  // free it now: the merged copies are growing
   }
@@ -724,7 +778,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // of their names, numbers compared instead of strings.
   auto name_of = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols->text(s)); };
   auto ambiguous = [&](Symbol s) { return s == 0 || symbols->text(s) == "(none)"; };
-  const NameRanks ranks(symbols);
+  NameRanks ranks(symbols);
   for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
     GroupAcc& g = by_symbol[sym];
     if (g.durations.empty()) continue;
@@ -737,7 +791,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // By the ranks of the caller's and callee's names, in name order (as the
   // report's ties are broken). Only pairs with a callee outside its
   // caller's view are shown: the others need no name unless they may share one.
-  const auto edges = by_names(edges_by_symbol, ranks, [](std::uint64_t, const EdgeAcc&) { return true; }, merge_edge);
+  const auto edges = by_names(edge_maps, ranks, [](std::uint64_t, const EdgeAcc&) { return true; }, merge_edge);
   const auto skew = by_names(
       skew_by_symbol, ranks,
       [&](std::uint64_t key, const SkewAcc& k) {
@@ -791,7 +845,6 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Each summary's distributions are computed together, once all are
   // listed (so they no longer move), and before they are sorted.
   a.groups.reserve(groups.size());
-  a.edges.reserve(edges.size());
   a.skew.reserve(skew.size());
   for (auto& [name, g] : groups) {
     GroupSummary& s = a.groups.emplace_back();
@@ -804,20 +857,6 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
     jobs.emplace_back(&g.durations, &s.duration);
   }
-  for (const auto& [key, e] : edges) {
-    EdgeSummary& s = a.edges.emplace_back();
-    s.caller = ranks.name(static_cast<std::uint32_t>(key >> 32));
-    s.callee = ranks.name(static_cast<std::uint32_t>(key));
-    s.calls = e->calls();
-    s.errors = e->errors;
-    if (e->samples) {
-      jobs.emplace_back(&e->samples->client, &s.client);
-      jobs.emplace_back(&e->samples->gap, &s.gap);
-    } else {
-      s.client = one_value(e->one, e->client);
-      s.gap = one_value(e->one && e->has_gap, e->gap);
-    }
-  }
   for (const auto& [key, pk] : skew) {
     SkewAcc& k = *pk;
     if (k.outside == 0) continue;
@@ -828,6 +867,19 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     s.outside = k.outside;
     jobs.emplace_back(&k.offsets, &s.offset);
   }
+  std::size_t several = 0;
+  for (const auto& [key, e] : edges) several += e->samples() != nullptr;
+  a.edges.start(ranks.take_names(), edges.size(), several);
+  for (const auto& [key, e] : edges) {
+    const auto caller = static_cast<std::uint32_t>(key >> 32), callee = static_cast<std::uint32_t>(key);
+    if (EdgeAcc::Samples* samples = e->samples()) {
+      const auto [client, gap] = a.edges.add_several(caller, callee, e->calls(), e->errors());
+      jobs.emplace_back(&samples->client, client);
+      jobs.emplace_back(&samples->gap, gap);
+    } else {
+      a.edges.add_one(caller, callee, e->errors() != 0, e->client(), e->has_gap(), e->gap());
+    }
+  }
   summarize_all(jobs, threads);
   std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
     if (x.critical_total != y.critical_total) return x.critical_total > y.critical_total;
@@ -836,8 +888,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Listed in name order above: a stable sort keeps it among equals.
   std::stable_sort(a.skew.begin(), a.skew.end(),
                    [](const SkewSummary& x, const SkewSummary& y) { return x.outside > y.outside; });
-  std::stable_sort(a.edges.begin(), a.edges.end(),
-                   [](const EdgeSummary& x, const EdgeSummary& y) { return x.calls > y.calls; });
+  a.edges.sort();
   return a;
 }
 
@@ -873,6 +924,56 @@ Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
   for (SpanLog::RefusedSpans& r : refused) a.refused.take(r);
   for (TraceJoinNotes& j : joins) a.joins.take(j);
   return a;
+}
+
+void EdgeList::start(std::vector<std::string> names, std::size_t rows, std::size_t several) {
+  names_ = std::move(names);
+  rows_.clear();
+  rows_.reserve(rows);
+  several_.clear();
+  several_.reserve(several);  // add_several hands out pointers into it
+}
+
+void EdgeList::add_one(std::uint32_t caller, std::uint32_t callee, bool error, Nanos client, bool has_gap,
+                       Nanos gap) {
+  rows_.push_back(Row{caller, callee, 1, std::uint64_t{error} | std::uint64_t{has_gap} << 1, client, gap});
+}
+
+std::pair<Distribution*, Distribution*> EdgeList::add_several(std::uint32_t caller, std::uint32_t callee,
+                                                              std::uint64_t calls, std::uint64_t errors) {
+  if (several_.size() == several_.capacity()) throw std::logic_error("EdgeList: more pairs than room was made for");
+  rows_.push_back(Row{caller, callee, calls, errors | kSeveral, static_cast<Nanos>(several_.size()), 0});
+  auto& d = several_.emplace_back();
+  return {&d.first, &d.second};
+}
+
+void EdgeList::sort() {
+  // A pair's ranks are its names' order, and no two pairs have the same:
+  // most calls first, ties in name order, with no need of a stable sort.
+  std::sort(rows_.begin(), rows_.end(), [](const Row& x, const Row& y) {
+    if (x.calls != y.calls) return x.calls > y.calls;
+    if (x.caller != y.caller) return x.caller < y.caller;
+    return x.callee < y.callee;
+  });
+}
+
+EdgeSummary EdgeList::operator[](std::size_t i) const {
+  const Row& r = rows_[i];
+  EdgeSummary s;
+  s.caller = names_[r.caller];
+  s.callee = names_[r.callee];
+  s.calls = r.calls;
+  if (r.errors & kSeveral) {
+    s.errors = r.errors & ~kSeveral;
+    const auto& d = several_[static_cast<std::size_t>(r.x)];
+    s.client = d.first;
+    s.gap = d.second;
+  } else {
+    s.errors = r.errors & 1;
+    s.client = one_value(true, r.x);
+    s.gap = one_value((r.errors & 2) != 0, r.y);
+  }
+  return s;
 }
 
 struct LiveAnalysis::State {

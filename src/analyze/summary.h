@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analyze/critical_path.h"
@@ -37,13 +39,69 @@ struct TraceTotals {
   Nanos latency_total = 0;
 };
 
+// One caller -> callee pair, as EdgeList gives it (the names point into the list).
 struct EdgeSummary {
-  std::string caller;
-  std::string callee;
+  std::string_view caller;
+  std::string_view callee;
   std::uint64_t calls = 0;
   std::uint64_t errors = 0;
   Distribution client;  // subDuration as the caller saw it
   Distribution gap;     // subDuration - callee's own duration, where the callee logged
+};
+
+// The caller -> callee pairs, most calls first, ties in name order. A fleet
+// of hosts has about as many pairs as calls, nearly all of one call: a pair
+// is kept in 40 bytes (its names as ranks in one list of names, its values
+// when it has one call, else the index of its distributions, kept aside),
+// and its EdgeSummary is made when it is read.
+class EdgeList {
+ public:
+  class Iterator {
+   public:
+    Iterator(const EdgeList* list, std::size_t i) : list_(list), i_(i) {}
+    EdgeSummary operator*() const { return (*list_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const EdgeList* list_;
+    std::size_t i_;
+  };
+
+  std::size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty(); }
+  EdgeSummary operator[](std::size_t i) const;
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, rows_.size()}; }
+
+  // Building it: the names by rank, room for `rows` pairs of which `several`
+  // have more than one call, the pairs in any order, then sort().
+  void start(std::vector<std::string> names, std::size_t rows, std::size_t several);
+  void add_one(std::uint32_t caller, std::uint32_t callee, bool error, Nanos client, bool has_gap, Nanos gap);
+  // A pair of several calls: its two distributions, to be filled in (they
+  // stay where they are).
+  std::pair<Distribution*, Distribution*> add_several(std::uint32_t caller, std::uint32_t callee,
+                                                      std::uint64_t calls, std::uint64_t errors);
+  void sort();
+
+ private:
+  struct Row {
+    std::uint32_t caller = 0, callee = 0;  // ranks in names_
+    std::uint64_t calls = 0;
+    // One call: error | has_gap << 1, and x, y the call's client time and
+    // gap. Several: the errors | kSeveral, and x the index of its
+    // distributions in several_.
+    std::uint64_t errors = 0;
+    Nanos x = 0, y = 0;
+  };
+  static constexpr std::uint64_t kSeveral = std::uint64_t{1} << 63;
+  std::vector<std::string> names_;
+  std::vector<Row> rows_;
+  std::vector<std::pair<Distribution, Distribution>> several_;
 };
 
 // Clocks of a caller host and a callee host, compared through the caller's
@@ -91,7 +149,7 @@ struct Analysis {
   std::string group_label;                     // "service", "host", ...
   std::vector<GroupSummary> groups;            // by critical-path time, largest first
   TraceTotals traces;
-  std::vector<EdgeSummary> edges;              // by calls, most first
+  EdgeList edges;                              // by calls, most first
   std::vector<SkewSummary> skew;               // host pairs with a callee outside its caller's view
   std::uint64_t adjustments = 0;               // subtrees moved by --adjust-skew
   std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};

@@ -15,25 +15,27 @@ class PairMap {
  public:
   PairMap() : slots_(64) {}
   V& operator[](std::uint64_t key) {
-    std::size_t i = mix(key) & (slots_.size() - 1);
+    const std::uint64_t h = mix(key);
+    std::size_t i = h & (slots_.size() - 1);
     for (;; i = (i + 1) & (slots_.size() - 1)) {
       const Slot& s = slots_[i];
       if (s.value == kEmpty) break;
-      if (s.key == key) return entries_[s.value].second;
+      if (s.tag == tag_of(h) && entries_[s.value].first == key) return entries_[s.value].second;
     }
     if ((entries_.size() + 1) * 2 > slots_.size()) {
       grow();
       return (*this)[key];
     }
-    slots_[i] = Slot{key, static_cast<std::uint32_t>(entries_.size())};
+    slots_[i] = Slot{tag_of(h), static_cast<std::uint32_t>(entries_.size())};
     return entries_.emplace_back(key, V{}).second;
   }
   const V* find(std::uint64_t key) const { return const_cast<PairMap*>(this)->find(key); }
   V* find(std::uint64_t key) {
-    for (std::size_t i = mix(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+    const std::uint64_t h = mix(key);
+    for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       const Slot& s = slots_[i];
       if (s.value == kEmpty) return nullptr;
-      if (s.key == key) return &entries_[s.value].second;
+      if (s.tag == tag_of(h) && entries_[s.value].first == key) return &entries_[s.value].second;
     }
   }
   // Bringing a key's entry into the cache ahead of its use, in two steps a
@@ -48,20 +50,23 @@ class PairMap {
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
-  // The key beside its entry's index: a probe reads the slots only, and the
-  // entry (values can be large) once it is found.
+  // 32 bits of the key's hash beside its entry's index (the slot indexes
+  // with the low bits): a probe reads the slots only, and an entry (values
+  // can be large) once its tag matches, nearly always the one sought.
+  // 8 bytes a slot: a fleet's pairs number as many as its calls.
   struct Slot {
-    std::uint64_t key = 0;
+    std::uint32_t tag = 0;
     std::uint32_t value = kEmpty;
   };
   static std::uint64_t mix(std::uint64_t k) { return hash_number(k); }
+  static std::uint32_t tag_of(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
   void grow() {
     slots_.assign(slots_.size() * 2, Slot{});
     for (std::uint32_t v = 0; v < entries_.size(); ++v) {
-      const std::uint64_t key = entries_[v].first;
-      std::size_t i = mix(key) & (slots_.size() - 1);
+      const std::uint64_t h = mix(entries_[v].first);
+      std::size_t i = h & (slots_.size() - 1);
       while (slots_[i].value != kEmpty) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = Slot{key, v};
+      slots_[i] = Slot{tag_of(h), v};
     }
   }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -84,10 +85,10 @@ const GroupSummary& group(const Analysis& a, std::string_view name) {
   return *it;
 }
 
-const EdgeSummary* edge(const Analysis& a, std::string_view caller, std::string_view callee) {
-  for (const EdgeSummary& e : a.edges)
-    if (e.caller == caller && e.callee == callee) return &e;
-  return nullptr;
+std::optional<EdgeSummary> edge(const Analysis& a, std::string_view caller, std::string_view callee) {
+  for (const EdgeSummary e : a.edges)
+    if (e.caller == caller && e.callee == callee) return e;
+  return std::nullopt;
 }
 
 std::vector<std::string> shown_ids(const Analysis& a) {
@@ -226,8 +227,8 @@ TEST_CASE("analyze: grouping by host and by service") {
     CHECK(group(a, "h3").spans == 1);
     CHECK(group(a, "h3").errors == 1);
     CHECK(group(a, "h4").spans == 1);
-    const EdgeSummary* e = edge(a, "h1", "h2");
-    REQUIRE(e != nullptr);
+    const std::optional<EdgeSummary> e = edge(a, "h1", "h2");
+    REQUIRE(e.has_value());
     CHECK(e->calls == 2);
   }
   SUBCASE("service") {
@@ -272,8 +273,8 @@ TEST_CASE("analyze: grouping by host and by service") {
 TEST_CASE("analyze: caller -> callee edges with client time and gap") {
   const Analysis a = analyze_sample(Config{});
   REQUIRE(a.edges.size() == 2);
-  const EdgeSummary* wa = edge(a, "web", "api");
-  REQUIRE(wa != nullptr);
+  const std::optional<EdgeSummary> wa = edge(a, "web", "api");
+  REQUIRE(wa.has_value());
   CHECK(wa->calls == 2);
   CHECK(wa->errors == 0);
   CHECK(wa->client.min == 50);
@@ -282,8 +283,8 @@ TEST_CASE("analyze: caller -> callee edges with client time and gap") {
   CHECK(wa->gap.count == 2);
   CHECK(wa->gap.min == 10);  // b: 50 - 40
   CHECK(wa->gap.max == 20);  // g: 100 - 80
-  const EdgeSummary* wh = edge(a, "web", "h3");
-  REQUIRE(wh != nullptr);
+  const std::optional<EdgeSummary> wh = edge(a, "web", "h3");
+  REQUIRE(wh.has_value());
   CHECK(wh->calls == 1);
   CHECK(wh->errors == 1);  // the caller saw 503
   CHECK(wh->client.p50 == 30);
