@@ -200,10 +200,9 @@ class PairOffsetCounts {
   }
 
  private:
+  // Keyed (util/hash.h): offsets come from the input's times.
   std::size_t slot_of(std::uint64_t pair, Offset offset) const {
-    const std::uint64_t h =
-        (pair ^ (static_cast<std::uint64_t>(offset) * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
-    return static_cast<std::size_t>(h >> 32) & (slots_.size() - 1);
+    return static_cast<std::size_t>(hash_number_pair(pair, static_cast<std::uint64_t>(offset))) & (slots_.size() - 1);
   }
   void grow() {
     std::vector<Entry> old = std::move(slots_);
@@ -666,43 +665,48 @@ class NameRanks {
   std::vector<std::string> names_;   // by rank
 };
 
+// An entry of one of several maps by symbol pairs, keyed by its names'
+// ranks (NameRanks::pair).
+struct Named {
+  std::uint64_t key;
+  std::uint32_t map, index;  // where the entry is
+  bool operator<(const Named& o) const {
+    if (key != o.key) return key < o.key;
+    return map != o.map ? map < o.map : index < o.index;
+  }
+};
+template <typename V>
+V& entry_at(std::vector<PairMap<V>>& maps, const Named& n) {
+  return maps[n.map].entries()[n.index].second;
+}
+
 // The entries of maps by symbol pairs that `keep` says to show, in the
 // order of their names' ranks, the entries of pairs with the same names
 // (the same pair in several maps, or names shared) merged into the first
 // (merge(to, from)). The entries stay where they are: the list points at
-// them, keyed by ranks, so the threads' maps need no merged copy.
+// them, so the threads' maps need no merged copy (16 bytes a pair).
 template <typename V, typename Keep, typename Merge>
-std::vector<std::pair<std::uint64_t, V*>> by_names(std::vector<PairMap<V>>& maps, const NameRanks& ranks,
-                                                   Keep&& keep, Merge&& merge) {
-  struct Entry {
-    std::uint64_t key;         // the names' ranks
-    std::uint32_t map, index;  // where the entry is
-    bool operator<(const Entry& o) const {
-      if (key != o.key) return key < o.key;
-      return map != o.map ? map < o.map : index < o.index;
-    }
-  };
+std::vector<Named> by_names(std::vector<PairMap<V>>& maps, const NameRanks& ranks, Keep&& keep, Merge&& merge) {
   std::size_t total = 0;
   for (const PairMap<V>& m : maps) total += m.size();
-  std::vector<Entry> order;
+  std::vector<Named> order;
   order.reserve(total);
   for (std::uint32_t m = 0; m < maps.size(); ++m) {
     auto& entries = maps[m].entries();
     for (std::uint32_t i = 0; i < entries.size(); ++i)
-      if (keep(entries[i].first, entries[i].second)) order.push_back(Entry{ranks.pair(entries[i].first), m, i});
+      if (keep(entries[i].first, entries[i].second)) order.push_back(Named{ranks.pair(entries[i].first), m, i});
   }
   std::sort(order.begin(), order.end());
-  std::vector<std::pair<std::uint64_t, V*>> out;
-  out.reserve(order.size());
-  for (const Entry& e : order) {
-    V& value = maps[e.map].entries()[e.index].second;
-    if (!out.empty() && out.back().first == e.key) {
-      merge(*out.back().second, value);
+  std::size_t kept = 0;
+  for (const Named& n : order) {
+    if (kept > 0 && order[kept - 1].key == n.key) {
+      merge(entry_at(maps, order[kept - 1]), entry_at(maps, n));
     } else {
-      out.emplace_back(e.key, &value);
+      order[kept++] = n;
     }
   }
-  return out;
+  order.resize(kept);
+  return order;
 }
 
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
@@ -857,8 +861,9 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
     jobs.emplace_back(&g.durations, &s.duration);
   }
-  for (const auto& [key, pk] : skew) {
-    SkewAcc& k = *pk;
+  for (const Named& n : skew) {
+    SkewAcc& k = entry_at(skew_by_symbol, n);
+    const std::uint64_t key = n.key;
     if (k.outside == 0) continue;
     SkewSummary& s = a.skew.emplace_back();
     s.caller_host = ranks.name(static_cast<std::uint32_t>(key >> 32));
@@ -868,9 +873,11 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     jobs.emplace_back(&k.offsets, &s.offset);
   }
   std::size_t several = 0;
-  for (const auto& [key, e] : edges) several += e->samples() != nullptr;
+  for (const Named& n : edges) several += entry_at(edge_maps, n).samples() != nullptr;
   a.edges.start(ranks.take_names(), edges.size(), several);
-  for (const auto& [key, e] : edges) {
+  for (const Named& n : edges) {
+    const EdgeAcc* e = &entry_at(edge_maps, n);
+    const std::uint64_t key = n.key;
     const auto caller = static_cast<std::uint32_t>(key >> 32), callee = static_cast<std::uint32_t>(key);
     if (EdgeAcc::Samples* samples = e->samples()) {
       const auto [client, gap] = a.edges.add_several(caller, callee, e->calls(), e->errors());

@@ -83,6 +83,13 @@ inline std::uint64_t hash_number(std::uint64_t k) {
   return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
 }
 
+// Two 64-bit numbers (a pair of symbols and a value the input chose, such as
+// a clock offset) keyed and mixed together: the value is hashed before it
+// meets the pair, so no choice of values lines entries up in one slot.
+inline std::uint64_t hash_number_pair(std::uint64_t pair, std::uint64_t value) {
+  return hash_number(pair ^ std::rotl(hash_number(value), 29));
+}
+
 // For standard hash containers keyed by text: the keyed hash, and lookup
 // by string_view without making a string.
 struct TextHash {

@@ -50,3 +50,23 @@ TEST_CASE("hash: equal texts hash equal, and length tells otherwise equal words 
   std::memcpy(zero.data(), &k, 8);
   CHECK(hash_bytes(zero + "aaaaaaaa") != hash_bytes(zero + "bbbbbbbb"));
 }
+
+TEST_CASE("hash: values chosen to line up with their pairs spread over slots") {
+  // Clock offsets are counted per (host pair, offset). Offsets come from the
+  // input's times: here each pair i gets the offset that makes
+  // pair ^ offset * K the same number for every pair, which put all 65,536
+  // entries in one slot of the multiplicative hash once used there.
+  const std::uint64_t k = 0x9E3779B97F4A7C15ull;
+  std::uint64_t inverse = k;  // k * inverse == 1 (mod 2^64), by Newton's steps
+  for (int step = 0; step < 6; ++step) inverse *= 2 - k * inverse;
+  REQUIRE(k * inverse == 1);
+  std::vector<std::size_t> count(4096);
+  std::vector<std::size_t> unkeyed(4096);
+  for (std::uint64_t pair = 1; pair <= 65536; ++pair) {
+    const std::uint64_t offset = (0x1234567ull ^ pair) * inverse;
+    ++count[hash_number_pair(pair, offset) & 4095];
+    ++unkeyed[((pair ^ (offset * k)) * 0xff51afd7ed558ccdull >> 32) & 4095];
+  }
+  CHECK(*std::max_element(unkeyed.begin(), unkeyed.end()) == 65536);  // the attack, on the old hash
+  CHECK(*std::max_element(count.begin(), count.end()) < 40);          // 16 a slot on average
+}
