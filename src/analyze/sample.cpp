@@ -150,6 +150,11 @@ namespace {
 // Past this many distinct values, a sample whose values repeat fewer than
 // twice on average is listed instead: its table would outweigh the list.
 constexpr std::size_t kCountedDistinct = 4096;
+// A young list's values are counted once they repeat this many times over
+// (a table takes 32 bytes or more a distinct value, the list 4 a value).
+constexpr std::uint64_t kCountedRepeats = 8;
+// A list this long is no longer looked at: it stays listed.
+constexpr std::uint64_t kLastLook = 1u << 16;
 }  // namespace
 
 template <typename F>
@@ -208,6 +213,7 @@ void Sample::to_list() {
   table_ = {};
   distinct_ = 0;
   listed_ = true;
+  young_ = false;
   const std::uint64_t total = total_;
   total_ = 0;
   narrow_.reserve(total + total / 2);
@@ -216,13 +222,52 @@ void Sample::to_list() {
 }
 
 void Sample::list(Nanos v, std::uint64_t n) {
+  if (young_ && total_ + n >= kFirstLook) {
+    // Looked at each time it reaches a power of two from 64 on (the values
+    // it holds then), until it is long.
+    if (total_ >= kLastLook) {
+      young_ = false;
+    } else if (std::bit_floor(total_ + n) > std::bit_floor(std::max<std::uint64_t>(total_, 1))) {
+      look_at_list();
+      if (!listed_) {
+        count_value(v, n);
+        return;
+      }
+    }
+  }
   total_ += n;
   if (!wide_ && v == static_cast<std::int32_t>(v)) {
+    if (narrow_.capacity() == 0) narrow_.reserve(8);
     narrow_.insert(narrow_.end(), n, static_cast<std::int32_t>(v));
     return;
   }
   widen();
   values_.insert(values_.end(), n, v);
+}
+
+void Sample::look_at_list() {
+  if (total_ == 0) return;
+  std::vector<Nanos> sorted;
+  sorted.reserve(total_);
+  if (wide_) {
+    sorted.assign(values_.begin(), values_.end());
+  } else {
+    sorted.assign(narrow_.begin(), narrow_.end());
+  }
+  std::sort(sorted.begin(), sorted.end());
+  const auto distinct = static_cast<std::uint64_t>(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
+  if (total_ < distinct * kCountedRepeats) return;
+  // They repeat: counted from here on.
+  const std::vector<std::int32_t> narrow = std::move(narrow_);
+  const std::vector<Nanos> values = std::move(values_);
+  narrow_ = {};
+  values_ = {};
+  wide_ = false;
+  listed_ = false;
+  young_ = false;
+  total_ = 0;
+  for (std::int32_t v : narrow) count_value(v, 1);
+  for (Nanos v : values) count_value(v, 1);
 }
 
 void Sample::widen() {
@@ -243,6 +288,7 @@ void Sample::to_histogram() {
   values_ = {};
   distinct_ = 0;
   total_ = 0;
+  listed_ = young_ = wide_ = false;
 }
 
 void Sample::push(Nanos v, std::uint64_t n) {
@@ -264,7 +310,16 @@ void Sample::merge(Sample&& o) {
   if (count() == 0) {  // take it whole, shape included
     *this = std::move(o);
   } else if (!hist_ && !o.hist_ && total_ + o.total_ <= limit_) {
-    if (!listed_ && !o.listed_) {
+    if (young_ && !o.young_) {
+      // The older one takes the young one's values: a counted sample is
+      // not listed for a young list's sake.
+      Sample young = std::move(*this);
+      *this = std::move(o);
+      o = std::move(young);
+    }
+    if (o.young_) {
+      o.for_each_exact([&](Nanos v, std::uint64_t n) { push(v, n); });
+    } else if (!listed_ && !o.listed_) {
       for (const Slot& s : o.table_)
         if (s.count) push(s.value, s.count);
     } else {

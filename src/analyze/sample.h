@@ -1,9 +1,14 @@
 // The values behind one distribution. Exact by default: every value is kept
-// and percentiles are nearest-rank. Values are counted, each distinct value
-// once with its count, while they repeat (durations logged in whole
-// milliseconds: a few hundred distinct values among millions), and listed
-// one by one once they hardly do; either way the percentiles are exact, and
-// a sample of a million spans takes kilobytes instead of megabytes. A
+// and percentiles are nearest-rank. A young sample lists its values, 4
+// bytes each (a fleet has tens of thousands of caller -> callee pairs of a
+// few dozen calls: a list is an eighth of a table's size, and a push writes
+// where the last one did). Each time the list doubles from 64 values, it is
+// looked at: once its values repeat 8 times over, they are counted, each
+// distinct value once with its count (durations logged in whole
+// milliseconds: a few hundred distinct values among millions); a counted
+// sample whose values stop repeating is listed again, for good. Either way
+// the percentiles are exact, and a sample of a million spans takes
+// kilobytes instead of megabytes. A
 // bounded sample (live mode, where input never ends) keeps its first values
 // exactly and, past that, counts values in log-scaled buckets: each power of
 // two is cut into 2^precision buckets, and a percentile is the middle of its
@@ -40,6 +45,13 @@ class Sample {
   ~Sample();
 
   void push(Nanos v) {
+    if (listed_ && !wide_ && !hist_ && total_ < limit_ && narrow_.size() < narrow_.capacity() &&
+        v == static_cast<std::int32_t>(v) && !(young_ && look_due(total_ + 1))) {
+      // Listed, with room, and no look due: appended.
+      narrow_.push_back(static_cast<std::int32_t>(v));
+      ++total_;
+      return;
+    }
     if (!listed_ && !hist_ && total_ < limit_) {
       // Counted: one probe of a small table, nearly always a hit.
       if (!table_.empty()) {
@@ -60,7 +72,11 @@ class Sample {
   void push(Nanos v, std::uint64_t n);
   // Brings the slot a push of v would update into the cache.
   void prefetch(Nanos v) const {
-    if (!table_.empty()) __builtin_prefetch(&table_[slot_of(v)]);
+    if (!table_.empty()) {
+      __builtin_prefetch(&table_[slot_of(v)]);
+    } else if (listed_ && !wide_) {
+      __builtin_prefetch(narrow_.data() + narrow_.size());
+    }
   }
   // Takes every value of `other`.
   void merge(Sample&& other);
@@ -69,6 +85,11 @@ class Sample {
   bool empty() const { return count() == 0; }
   // The distribution; reorders the kept values.
   Distribution summarize();
+  // The memory its values take (for tests and estimates).
+  std::size_t held_bytes() const {
+    return table_.capacity() * sizeof(Slot) + narrow_.capacity() * sizeof(std::int32_t) +
+           values_.capacity() * sizeof(Nanos);
+  }
   void shrink() {
     narrow_.shrink_to_fit();
     values_.shrink_to_fit();
@@ -76,6 +97,9 @@ class Sample {
 
  private:
   struct Histogram;
+  // A young list is looked at as it grows to 64 values, 128, 256...
+  static constexpr std::uint64_t kFirstLook = 64;
+  static bool look_due(std::uint64_t total) { return total >= kFirstLook && (total & (total - 1)) == 0; }
   struct Slot {
     Nanos value;
     std::uint64_t count;  // 0: a free slot
@@ -88,6 +112,7 @@ class Sample {
   void count_value(Nanos v, std::uint64_t n);
   void grow_table();
   void to_list();
+  void look_at_list();  // a young list's values counted once they repeat
   void list(Nanos v, std::uint64_t n);
   void widen();
   std::uint64_t counted() const;
@@ -100,10 +125,11 @@ class Sample {
   std::vector<Slot> table_;
   std::size_t distinct_ = 0;
   int shift_ = 64;
-  // Exact values, listed (once they hardly repeat): 32 bits each while they
-  // all fit (most durations and offsets in nanoseconds do, up to ±2.1 s),
-  // else 64.
-  bool listed_ = false;
+  // Exact values, listed (while young, or once they hardly repeat): 32 bits
+  // each while they all fit (most durations and offsets in nanoseconds do,
+  // up to ±2.1 s), else 64.
+  bool listed_ = true;
+  bool young_ = true;  // listed, and looked at as it grows
   std::vector<std::int32_t> narrow_;
   std::vector<Nanos> values_;
   bool wide_ = false;

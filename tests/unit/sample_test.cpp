@@ -74,6 +74,46 @@ TEST_CASE("sample: exact whether its values repeat (counted) or hardly do (liste
   check_exact(listed, many);
 }
 
+TEST_CASE("sample: young samples list their values, and count them once they repeat") {
+  std::mt19937_64 rng(17);
+  // A pair's few dozen calls, nearly all distinct: listed, 4 bytes a value.
+  Sample young;
+  std::vector<Nanos> few;
+  for (int i = 0; i < 60; ++i) {
+    const Nanos v = static_cast<Nanos>(rng() % 1'000'000) * 1000;
+    young.push(v);
+    few.push_back(v);
+  }
+  CHECK(young.held_bytes() <= 64 * sizeof(std::int32_t));
+  // Whole milliseconds, 100 of them over and over: counted once they repeat
+  // (a table of at most 256 slots), however many come.
+  Sample repeating;
+  std::vector<Nanos> all;
+  for (int i = 0; i < 200'000; ++i) {
+    const Nanos v = static_cast<Nanos>(rng() % 100) * 1'000'000;
+    repeating.push(v);
+    all.push_back(v);
+  }
+  CHECK(repeating.held_bytes() <= 256 * 16);
+  // A young list merged into a counted sample is counted there, and the
+  // counted one merged into a young list too: neither is listed.
+  Sample young2, counted;
+  for (Nanos v : few) young2.push(v);
+  for (Nanos v : all) counted.push(v);
+  Sample young3;
+  for (Nanos v : few) young3.push(v);
+  counted.merge(std::move(young2));
+  CHECK(counted.held_bytes() <= 512 * 16);
+  young3.merge(std::move(counted));
+  CHECK(young3.held_bytes() <= 512 * 16);
+  std::vector<Nanos> merged = all;
+  merged.insert(merged.end(), few.begin(), few.end());
+  merged.insert(merged.end(), few.begin(), few.end());
+  check_exact(young3, merged);
+  check_exact(young, few);
+  check_exact(repeating, all);
+}
+
 TEST_CASE("sample: listed values in 32 bits until one does not fit, then in 64") {
   std::mt19937_64 rng(11);
   for (Nanos big : {Nanos{3'000'000'000}, Nanos{-5'000'000'000}, Nanos{INT64_MAX}, Nanos{INT64_MIN}}) {
