@@ -9,19 +9,18 @@ namespace ta {
 namespace {
 
 template <typename T>
-Distribution distribution_of(std::vector<T>& v) {
+Distribution distribution_of(T* v, std::size_t n) {
   Distribution d;
-  d.count = v.size();
-  if (v.empty()) return d;
-  const std::size_t n = v.size();
+  d.count = n;
+  if (n == 0) return d;
   // Selection instead of a full sort: each rank partitions the rest, so
   // the three cost about 2n steps together.
   auto rank = [&](std::size_t p, std::size_t from) {
     const std::size_t k = std::max<std::size_t>((p * n + 99) / 100, 1) - 1;  // ceil(p% of n), 0-based
-    std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    std::nth_element(v + from, v + k, v + n);
     return k;
   };
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  const auto [lo, hi] = std::minmax_element(v, v + n);
   d.min = *lo;
   d.max = *hi;
   const std::size_t k50 = rank(50, 0);
@@ -31,10 +30,15 @@ Distribution distribution_of(std::vector<T>& v) {
   d.p99 = v[rank(99, k90)];
   return d;
 }
+template <typename T>
+Distribution distribution_of(std::vector<T>& v) {
+  return distribution_of(v.data(), v.size());
+}
 
 }  // namespace
 
 Distribution distribution(std::vector<Nanos>& v) { return distribution_of(v); }
+Distribution distribution(Nanos* values, std::size_t n) { return distribution_of(values, n); }
 
 namespace {
 

@@ -33,6 +33,7 @@ struct Distribution {
   Nanos min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
 };
 Distribution distribution(std::vector<Nanos>& values);  // reorders values
+Distribution distribution(Nanos* values, std::size_t n);  // reorders values
 
 class Sample {
  public:

@@ -16,13 +16,7 @@ namespace {
 void check_exact(Sample& s, std::vector<Nanos> all) {
   CHECK(s.exact());
   CHECK(s.count() == all.size());
-  const Distribution got = s.summarize(), want = distribution(all);
-  CHECK(got.count == want.count);
-  CHECK(got.min == want.min);
-  CHECK(got.p50 == want.p50);
-  CHECK(got.p90 == want.p90);
-  CHECK(got.p99 == want.p99);
-  CHECK(got.max == want.max);
+  test_support::check_distribution(s.summarize(), distribution(all));
 }
 
 }  // namespace

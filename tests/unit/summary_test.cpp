@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -309,6 +310,46 @@ TEST_CASE("analyze: an inferred callee makes an edge without a gap") {
   CHECK(a.edges[0].errors == 1);
   CHECK(a.edges[0].client.p50 == 40);
   CHECK(a.edges[0].gap.count == 0);
+}
+
+TEST_CASE("analyze: a pair's calls are exact whether it has one, a few or many, on any number of threads") {
+  // Pair hN -> kN has N calls, one a trace (traces spread over partitions,
+  // so over threads): its first call is kept as values, 2 to 32 in a block,
+  // more in samples. Every third call's callee is lost (no gap); every
+  // fifth saw a 5xx.
+  const std::vector<int> sizes = {1, 2, 5, 32, 33, 100};
+  for (std::size_t threads : {std::size_t{1}, std::size_t{3}}) {
+    CAPTURE(threads);
+    SpanLog store;
+    std::uint32_t line = 1;
+    std::map<std::string, std::vector<Nanos>> client, gap;
+    std::map<std::string, std::uint64_t> errors;
+    for (int n : sizes) {
+      const std::string caller = "h" + std::to_string(n), callee = "k" + std::to_string(n);
+      for (int i = 0; i < n; ++i) {
+        const std::string trace = caller + "-" + std::to_string(i);
+        const Nanos d = 10 + (i * 37 + n) % 91, own = d - 3 - i % 4;
+        const bool lost = i % 3 == 2;
+        const std::int16_t code = i % 5 == 4 ? 503 : 200;
+        add(store, {trace, "r", "", 0, 200, 200, caller, "", "", {{"c", 1, d, callee, code}}}, line++);
+        if (!lost) add(store, {trace, "c", "r", 2, own, 200, callee, "", "", {}}, line++);
+        client[caller].push_back(d);
+        if (!lost) gap[caller].push_back(d - own);
+        errors[caller] += code >= 500;
+      }
+    }
+    const Analysis a = analyze(store, Config{}, threads);
+    for (int n : sizes) {
+      const std::string caller = "h" + std::to_string(n);
+      CAPTURE(caller);
+      const std::optional<EdgeSummary> e = edge(a, caller, "k" + std::to_string(n));
+      REQUIRE(e.has_value());
+      CHECK(e->calls == static_cast<std::uint64_t>(n));
+      CHECK(e->errors == errors[caller]);
+      test_support::check_distribution(e->client, distribution(client[caller]));
+      test_support::check_distribution(e->gap, distribution(gap[caller]));
+    }
+  }
 }
 
 TEST_CASE("analyze: the slowest traces first, ties by traceId") {

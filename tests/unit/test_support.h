@@ -1,5 +1,6 @@
-// Shared by the unit tests: doctest prints vectors element by element, and
-// a requestStacks entry as the tests write it.
+// Shared by the unit tests: doctest prints vectors element by element, a
+// requestStacks entry as the tests write it, and distributions compared
+// field by field.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -8,9 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "analyze/sample.h"
 #include "store/span.h"
 
 namespace test_support {
+
+// Every field of a distribution as expected.
+inline void check_distribution(const ta::Distribution& got, const ta::Distribution& want) {
+  CHECK(got.count == want.count);
+  CHECK(got.min == want.min);
+  CHECK(got.p50 == want.p50);
+  CHECK(got.p90 == want.p90);
+  CHECK(got.p99 == want.p99);
+  CHECK(got.max == want.max);
+}
 
 struct CallSpec {
   std::string id;
