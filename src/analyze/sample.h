@@ -8,11 +8,11 @@
 // milliseconds: a few hundred distinct values among millions); a counted
 // sample whose values stop repeating is listed again, for good. Either way
 // the percentiles are exact, and a sample of a million spans takes
-// kilobytes instead of megabytes. A
-// bounded sample (live mode, where input never ends) keeps its first values
-// exactly and, past that, counts values in log-scaled buckets: each power of
-// two is cut into 2^precision buckets, and a percentile is the middle of its
-// bucket, within 2^-(precision+1) of the exact value (precision 6: 0.8%).
+// kilobytes instead of megabytes. A bounded sample (live mode, where input
+// never ends) keeps its first values exactly and, past that, counts values
+// in log-scaled buckets: each power of two is cut into 2^precision buckets,
+// and a percentile is the middle of its bucket, within 2^-(precision+1) of
+// the exact value (precision 6: 0.8%).
 // Memory follows the spread of the values, not their number.
 #pragma once
 
