@@ -226,6 +226,12 @@ void Sample::to_list() {
 }
 
 void Sample::list(Nanos v, std::uint64_t n) {
+  if (young_ && n > 1) {
+    // Copies of a value (a merged count): counted from here on.
+    to_counted();
+    push(v, n);
+    return;
+  }
   if (young_ && total_ + n >= kFirstLook) {
     // Looked at each time it reaches a power of two from 64 on (the values
     // it holds then), until it is long.
@@ -261,7 +267,10 @@ void Sample::look_at_list() {
   std::sort(sorted.begin(), sorted.end());
   const auto distinct = static_cast<std::uint64_t>(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
   if (total_ < distinct * kCountedRepeats) return;
-  // They repeat: counted from here on.
+  to_counted();  // they repeat
+}
+
+void Sample::to_counted() {
   const std::vector<std::int32_t> narrow = std::move(narrow_);
   const std::vector<Nanos> values = std::move(values_);
   narrow_ = {};
@@ -270,8 +279,9 @@ void Sample::look_at_list() {
   listed_ = false;
   young_ = false;
   total_ = 0;
-  for (std::int32_t v : narrow) count_value(v, 1);
-  for (Nanos v : values) count_value(v, 1);
+  // Through push: a table that outgrows its values lists them again.
+  for (std::int32_t v : narrow) push(v, 1);
+  for (Nanos v : values) push(v, 1);
 }
 
 void Sample::widen() {

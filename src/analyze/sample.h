@@ -114,6 +114,7 @@ class Sample {
   void grow_table();
   void to_list();
   void look_at_list();  // a young list's values counted once they repeat
+  void to_counted();    // a young list's values counted
   void list(Nanos v, std::uint64_t n);
   void widen();
   std::uint64_t counted() const;

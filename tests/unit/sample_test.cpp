@@ -106,6 +106,24 @@ TEST_CASE("sample: young samples list their values, and count them once they rep
   check_exact(young3, merged);
   check_exact(young, few);
   check_exact(repeating, all);
+  // Copies pushed at once (a merged count) are counted, not listed one by one.
+  Sample copies;
+  copies.push(5, 1);
+  copies.push(7'000'000, 1'000'000);
+  CHECK(copies.held_bytes() <= 16 * 16);
+  CHECK(copies.count() == 1'000'001);
+  CHECK(copies.summarize().p50 == 7'000'000);
+  // A young list counted once it repeats, whose first values are all
+  // distinct: the table it starts outgrows them and lists them again, and
+  // every value is kept either way.
+  Sample turning;
+  std::vector<Nanos> turned;
+  for (int i = 0; i < 70'000; ++i) {
+    const Nanos v = static_cast<Nanos>(i < 4500 ? i : i % 4500) * 1000;
+    turning.push(v);
+    turned.push_back(v);
+  }
+  check_exact(turning, turned);
 }
 
 TEST_CASE("sample: listed values in 32 bits until one does not fit, then in 64") {
