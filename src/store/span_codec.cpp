@@ -5,6 +5,7 @@
 #endif
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace ta {
@@ -41,6 +42,40 @@ char* unpack_hex(const std::uint8_t* bytes, std::size_t n, char* dst) {
 // Room for unpack_hex's last write of 16 digits, and for a read past a body.
 constexpr std::size_t kDigitRoom = 16;
 
+// The characters of the id (put_id's encoding) at p written at dst; moves p
+// past the id and returns the character after it. Writes up to 16 more past
+// it (unpack_hex), so a caller leaves 2 characters a byte of the id, and
+// kDigitRoom and 2 more (a UUID's 17 bytes give 36 characters).
+char* unpack_id(const std::uint8_t*& p, char* dst) {
+  const std::uint64_t h = codec::get(p);
+  const std::size_t n = h >> 1;
+  if (!(h & 1)) {
+    std::memcpy(dst, p, n);
+    p += n;
+    return dst + n;
+  }
+  if (h <= 33) {
+    dst = unpack_hex(p, n, dst);
+    p += n;
+    return dst;
+  }
+  if (h == codec::kUuidId) {
+    static constexpr std::uint8_t kGroups[] = {4, 2, 2, 2, 6};  // bytes between dashes
+    for (const std::uint8_t bytes : kGroups) {
+      if (bytes != 4) *dst++ = '-';
+      dst = unpack_hex(p, bytes, dst);
+      p += bytes;
+    }
+    return dst;
+  }
+  if (h == codec::kDecimalId) return std::to_chars(dst, dst + 20, codec::get(p)).ptr;
+  const std::size_t packed = (h - codec::kDashedId) >> 1;
+  dst = unpack_hex(p, packed, dst);
+  p += packed;
+  *dst++ = '-';
+  return std::to_chars(dst, dst + 16, codec::get(p), 16).ptr;
+}
+
 struct Reader {
   const std::uint8_t* p;
   std::uint64_t get() { return codec::get(p); }
@@ -66,16 +101,8 @@ struct Reader {
   // An id: where its copy lies in the text, or, packed, its digits written
   // at `digits` in the text that starts at `text`.
   TextRef id(const char* text, char*& digits) {
-    const std::uint64_t header = get();
-    const std::size_t n = header >> 1;
     const auto at = static_cast<std::uint32_t>(digits - text);
-    if (header & 1) {
-      digits = unpack_hex(p, n, digits);
-    } else {
-      std::memcpy(digits, p, n);
-      digits += n;
-    }
-    p += n;
+    digits = unpack_id(p, digits);
     return TextRef{at, static_cast<std::uint32_t>(digits - text) - at};
   }
 };
@@ -149,15 +176,52 @@ std::uint8_t* codec::put_details(std::uint8_t* p, const SpanRecord& r) {
 }
 
 void append_id(std::string_view key, std::string& out) {
-  Reader in{reinterpret_cast<const std::uint8_t*>(key.data())};
-  const std::uint64_t header = in.get();
-  if (header & 1) {
-    const std::size_t at = out.size(), n = header >> 1;
-    out.resize(at + 2 * n + kDigitRoom);
-    out.resize(static_cast<std::size_t>(unpack_hex(in.p, n, out.data() + at) - out.data()));
-  } else {
-    out.append(reinterpret_cast<const char*>(in.p), header >> 1);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(key.data());
+  const std::size_t at = out.size();
+  out.resize(at + 2 * key.size() + kDigitRoom + 2);
+  out.resize(static_cast<std::size_t>(unpack_id(p, out.data() + at) - out.data()));
+}
+
+namespace {
+
+bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// The value of a number in `digits` of the given base (10 or 16) written
+// with no leading zero, up to 64 bits; false when it is not one.
+bool number_value(std::string_view digits, unsigned base, std::uint64_t& value) {
+  if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return false;
+  const char* const end = digits.data() + digits.size();
+  if (base == 16 && !std::all_of(digits.data(), end, lower_hex)) return false;  // from_chars takes A-F too
+  const auto [ptr, error] = std::from_chars(digits.data(), end, value, static_cast<int>(base));
+  return error == std::errc() && ptr == end;
+}
+
+}  // namespace
+
+std::uint8_t* codec::put_shaped_id(std::uint8_t* p, std::string_view id) {
+  if (id.size() == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-') {
+    char digits[32];
+    std::memcpy(digits, id.data(), 8);
+    std::memcpy(digits + 8, id.data() + 9, 4);
+    std::memcpy(digits + 12, id.data() + 14, 4);
+    std::memcpy(digits + 16, id.data() + 19, 4);
+    std::memcpy(digits + 20, id.data() + 24, 12);
+    if (pack_hex(std::string_view(digits, 32), p + 1)) {
+      *p = kUuidId;
+      return p + 17;
+    }
   }
+  std::uint64_t value;
+  if (id[0] >= '0' && id[0] <= '9' && id.size() <= 20 && number_value(id, 10, value)) {
+    *p = kDecimalId;
+    return put(p + 1, value);
+  }
+  const std::size_t dash = id.find('-');
+  if (dash == std::string_view::npos || dash < 2 || dash > 32 || dash % 2 != 0 || id.size() - dash - 1 > 16 ||
+      !number_value(id.substr(dash + 1), 16, value) || !pack_hex(id.substr(0, dash), p + 1))
+    return nullptr;
+  *p = static_cast<std::uint8_t>(kDashedId + dash);
+  return put(p + 1 + dash / 2, value);
 }
 
 namespace {
@@ -210,8 +274,10 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
   s.line = line;
 }
 
-// Room a body's ids may take in the text: two digits a packed byte (a raw
-// id's bytes take one each), and one more write of 16.
+// Room a body's ids may take in the text: two characters a byte (a raw
+// id's bytes take one each, a decimal or dashed number's varint bytes two
+// or fewer), and one more write of 16. A UUID's 17 bytes give 36: the 2
+// over are made up by the rest of its span or call, at least 4 bytes.
 std::size_t id_room(std::size_t body_size) { return 2 * body_size + kDigitRoom; }
 
 }  // namespace

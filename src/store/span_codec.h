@@ -110,10 +110,19 @@ inline std::uint8_t* put_duration(std::uint8_t* p, Nanos d) {
   return put_flagged(p, v, false);
 }
 
-// Ids: lowercase hex of even length up to 32 (nearly every id) is kept two
-// digits a byte, behind a byte of its length | 1; any other id as a varint
-// of its length << 1, then its bytes. One id has one encoding, so equal ids
-// have equal bytes.
+// Ids: one id has one encoding, so equal ids have equal bytes. A varint
+// header h, then:
+// - h = 2n + 1, n from 1 to 16: lowercase hex of 2n digits (nearly every
+//   id), packed two digits a byte (n bytes);
+// - h = kUuidId: a lowercase UUID (8-4-4-4-12 hex digits), its 16 bytes;
+// - h = kDecimalId: a decimal number of up to 20 digits with no leading
+//   zero, its value as a varint;
+// - h = kDashedId + 2n, n from 1 to 16: 2n lowercase hex digits, '-', and
+//   a lowercase hex number with no leading zero (`<trace id>-1f`): the n
+//   bytes packed, then the number as a varint;
+// - h even: any other id, h >> 1 bytes as they are.
+// An id's shape is tried in that order, so each has one.
+inline constexpr std::uint8_t kUuidId = 35, kDecimalId = 37, kDashedId = 37;
 #if defined(__SSSE3__)
 // 16 characters: each a digit or a-f, to its value, pairs joined into the 8
 // bytes at out; false when one is another character.
@@ -169,16 +178,31 @@ inline bool pack_hex(std::string_view id, std::uint8_t* out) {
 #endif
 }
 
+// A UUID, decimal or dashed id (above) written at p: the byte after it, or
+// nullptr when the id is none of them (p may be written).
+std::uint8_t* put_shaped_id(std::uint8_t* p, std::string_view id);
+
 inline std::uint8_t* put_id(std::uint8_t* p, std::string_view id) {
   if (id.size() >= 2 && id.size() <= 32 && id.size() % 2 == 0 && pack_hex(id, p + 1)) {
     *p = static_cast<std::uint8_t>(id.size() | 1);
     return p + 1 + id.size() / 2;
   }
+  if (!id.empty())
+    if (std::uint8_t* end = put_shaped_id(p, id)) return end;
   p = put(p, id.size() << 1);
   if (!id.empty()) std::memcpy(p, id.data(), id.size());
   return p + id.size();
 }
 inline std::size_t id_bound(std::string_view id) { return 10 + id.size(); }
+// The byte after the id (as put_id wrote it) at p.
+inline const std::uint8_t* id_end(const std::uint8_t* p) {
+  const std::uint64_t h = get(p);
+  if (!(h & 1) || h <= 33) return p + (h >> 1);
+  if (h == kUuidId) return p + 16;
+  if (h > kDashedId) p += (h - kDashedId) >> 1;
+  get(p);  // the decimal value, or the dashed id's number
+  return p;
+}
 
 // Most bytes the body after its start can take.
 // Bytes the details (kind, status, tags, events, links) of a richer

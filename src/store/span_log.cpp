@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t kMaxSlab = 64u << 20;
 constexpr std::uint32_t kMaxBlock = 64u << 10;
 
-// A trace id as put_id encodes it starts with its length: 17 and 33 are 16
+// A trace id as put_id encodes it starts with its header: 17 and 33 are 16
 // and 32 lowercase hex digits packed two a byte, 32 and 64 are 16 and 32
 // other characters as they are.
 constexpr std::uint8_t kPacked16 = 17, kPacked32 = 33, kRaw16 = 32, kRaw32 = 64;
@@ -266,8 +266,7 @@ std::size_t SpanLog::group(std::size_t partition, Scratch& s, TraceJoinNotes& jo
           r.back = trace >> 1;
           if (r.fresh) {
             const std::uint8_t* const key = p;
-            const std::uint64_t n = get(p) >> 1;  // an id: packed bytes or raw length alike
-            p += n;
+            p = codec::id_end(p);
             r.key = std::string_view(reinterpret_cast<const char*>(key), static_cast<std::size_t>(p - key));
           }
           const std::uint64_t at = get(p);
