@@ -79,23 +79,33 @@ char* unpack_id(const std::uint8_t*& p, char* dst) {
 struct Reader {
   const std::uint8_t* p;
   std::uint64_t get() { return codec::get(p); }
-  // A flagged varint (codec::put_flagged): the value; flag set when divided.
-  std::uint64_t get_flagged(bool& flag) {
+  // A scaled varint (codec::put_scaled): the value, and its unit in
+  // nanoseconds.
+  std::uint64_t get_scaled(std::uint64_t& unit) {
     const std::uint8_t b = *p++;
-    flag = b & 1;
-    std::uint64_t v = (b >> 1) & 0x3F;
-    if (b & 0x80) v |= get() << 6;
+    std::uint64_t v;
+    unsigned bits;
+    if (b & 1) {
+      v = (b >> 1) & 0x3F;
+      bits = 6;
+      unit = codec::kMilli;
+    } else {
+      v = (b >> 2) & 0x1F;
+      bits = 5;
+      unit = b & 2 ? codec::kMicro : 1;
+    }
+    if (b & 0x80) v |= get() << bits;
     return v;
   }
   Nanos offset() {
-    bool milli;
-    const std::int64_t x = unzigzag(get_flagged(milli));
-    return milli ? x * codec::kMilli : x;
+    std::uint64_t unit;
+    const std::int64_t x = unzigzag(get_scaled(unit));
+    return x * static_cast<std::int64_t>(unit);
   }
   Nanos duration() {
-    bool milli;
-    const std::uint64_t v = get_flagged(milli);
-    return static_cast<Nanos>(milli ? v * static_cast<std::uint64_t>(codec::kMilli) : v);
+    std::uint64_t unit;
+    const std::uint64_t v = get_scaled(unit);
+    return static_cast<Nanos>(v * unit);
   }
   std::int16_t code() { return static_cast<std::int16_t>(unzigzag(get()) + codec::kCodeOrigin); }
   // An id: where its copy lies in the text, or, packed, its digits written

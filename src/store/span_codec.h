@@ -86,28 +86,36 @@ inline std::uint64_t zigzag(std::int64_t v) {
 inline constexpr std::int64_t kCodeOrigin = 200;
 inline std::uint64_t code_value(std::int16_t code) { return zigzag(code - kCodeOrigin); }
 
-// Times are nanoseconds, and nearly always whole milliseconds (logs in ms):
-// one divisible by 10^6 is kept divided, flagged in the lowest bit of a
-// 65-bit varint (the first byte holds the flag and 6 bits of the value).
-inline constexpr std::int64_t kMilli = 1'000'000;
-inline std::uint8_t* put_flagged(std::uint8_t* p, std::uint64_t v, bool flag) {
-  const auto first = static_cast<std::uint8_t>(((v & 0x3F) << 1) | (flag ? 1u : 0u));
-  if (v < 0x40) {
+// Times are nanoseconds, and nearly always whole milliseconds (logs in ms)
+// or whole microseconds (Zipkin, logs in us): one divisible by 10^6 or 10^3
+// is kept divided, its unit flagged in the low bits of a varint. The first
+// byte holds, above its continuation bit: a millisecond value's 6 low bits
+// and a 1; or a microsecond value's 5 low bits and 10; or a nanosecond
+// value's 5 low bits and 00. The value's other bits follow as a varint.
+inline constexpr std::int64_t kMilli = 1'000'000, kMicro = 1'000;
+enum class TimeUnit : std::uint8_t { kNanos, kMillis, kMicros };
+inline std::uint8_t* put_scaled(std::uint8_t* p, std::uint64_t v, TimeUnit unit) {
+  const unsigned bits = unit == TimeUnit::kMillis ? 6 : 5;
+  const unsigned tag = unit == TimeUnit::kMillis ? 1 : unit == TimeUnit::kMicros ? 2 : 0;
+  const auto first = static_cast<std::uint8_t>(((v & ((1u << bits) - 1)) << (7 - bits)) | tag);
+  if (v >> bits == 0) {
     *p++ = first;
     return p;
   }
   *p++ = static_cast<std::uint8_t>(first | 0x80);
-  return put(p, v >> 6);
+  return put(p, v >> bits);
 }
 // A time relative to another (signed).
 inline std::uint8_t* put_offset(std::uint8_t* p, Nanos x) {
-  if (x % kMilli == 0) return put_flagged(p, zigzag(x / kMilli), true);
-  return put_flagged(p, zigzag(x), false);
+  if (x % kMilli == 0) return put_scaled(p, zigzag(x / kMilli), TimeUnit::kMillis);
+  if (x % kMicro == 0) return put_scaled(p, zigzag(x / kMicro), TimeUnit::kMicros);
+  return put_scaled(p, zigzag(x), TimeUnit::kNanos);
 }
 inline std::uint8_t* put_duration(std::uint8_t* p, Nanos d) {
   const auto v = static_cast<std::uint64_t>(d);
-  if (v % kMilli == 0) return put_flagged(p, v / kMilli, true);
-  return put_flagged(p, v, false);
+  if (v % kMilli == 0) return put_scaled(p, v / kMilli, TimeUnit::kMillis);
+  if (v % kMicro == 0) return put_scaled(p, v / kMicro, TimeUnit::kMicros);
+  return put_scaled(p, v, TimeUnit::kNanos);
 }
 
 // Ids: one id has one encoding, so equal ids have equal bytes. A varint

@@ -14,7 +14,10 @@ namespace ta {
 
 namespace {
 constexpr std::size_t kMaxSlab = 64u << 20;
-constexpr std::uint32_t kMaxBlock = 64u << 10;
+// A chain's last block is half empty on average, and a writer has 256
+// chains: blocks of 64 KiB left 8 MiB a writer unwritten but in memory
+// (huge pages), 16 KiB leave 2; a block still holds a hundred records.
+constexpr std::uint32_t kMaxBlock = 16u << 10;
 
 // A trace id as put_id encodes it starts with its header: 17 and 33 are 16
 // and 32 lowercase hex digits packed two a byte, 32 and 64 are 16 and 32
