@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
@@ -313,37 +315,107 @@ class PairOffsetCounts {
   std::size_t used_ = 0;
 };
 
-// Clock offsets of calls, counted per (host pair, offset): offsets repeat
-// (whole milliseconds), so millions of calls take a table of thousands of
-// entries, probed once a call. Entries hold the offset in milliseconds and
-// a 32-bit count (16 bytes), so the table stays small enough for the
-// cache; an offset that is no whole number of milliseconds in 32 bits, or a
-// count past 32 bits, goes to a wide table beside it.
+// Clock offsets of calls, per host pair. Offsets logged in whole
+// milliseconds repeat, so millions of calls take a table of thousands of
+// (pair, offset) entries, counted. Offsets in microseconds hardly repeat:
+// there a table holds an entry a call, 32 bytes with its slack, where a
+// list holds a call in 12. So calls are listed first, in blocks (growing
+// never copies them), and each time the list doubles from 64K calls it is
+// looked at: once its calls repeat 4 times over (distinct ones estimated
+// with a bitmap a byte a call), they are counted in the table for good.
+// Table entries hold the offset in 32 bits and a 32-bit count (16 bytes):
+// whole milliseconds (to 12 days) as ms << 1 | 1, else whole microseconds
+// (to 17 minutes) as us << 1. Any other offset, or a count past 32 bits,
+// goes to a wide table beside it.
 class OffsetTally {
  public:
   void add(std::uint64_t pair, Nanos offset) {
-    if (offset % kMilli == 0 && offset / kMilli == static_cast<std::int32_t>(offset / kMilli)) {
-      auto& e = narrow_.at(pair, static_cast<std::int32_t>(offset / kMilli));
-      if (e.count == std::numeric_limits<std::uint32_t>::max()) {
-        wide_.at(pair, offset).count += e.count - 1;
-        e.count = 1;
-      }
-      ++e.count;
-      return;
+    std::int32_t code;
+    if (!narrow(offset, code)) {
+      ++wide_.at(pair, offset).count;
+    } else if (listed_) {
+      list(pair, code);
+    } else {
+      count(pair, code, 1);
     }
-    ++wide_.at(pair, offset).count;
   }
   template <typename F>
   void for_each(F&& f) const {
-    narrow_.for_each([&](std::uint64_t pair, std::int32_t ms, std::uint32_t n) { f(pair, ms * kMilli, n); });
+    narrow_.for_each([&](std::uint64_t pair, std::int32_t code, std::uint32_t n) { f(pair, offset_of(code), n); });
+    for_each_listed([&](const Listed& e) { f(e.pair, offset_of(e.code), std::uint32_t{1}); });
     wide_.for_each(f);
   }
   void prefetch(std::uint64_t pair, Nanos offset) const {
-    narrow_.prefetch(pair, static_cast<std::int32_t>(offset / kMilli));
+    std::int32_t code;
+    if (!listed_ && narrow(offset, code)) narrow_.prefetch(pair, code);
   }
 
  private:
-  static constexpr Nanos kMilli = 1'000'000;
+  static constexpr Nanos kMilli = 1'000'000, kMicro = 1'000;
+  static constexpr Nanos kNarrowLimit = Nanos{1} << 30;  // |value| below it
+  static constexpr std::size_t kBlock = std::size_t{1} << 16;  // calls a block of the list
+  static constexpr std::size_t kFirstLook = std::size_t{1} << 16;
+  static constexpr std::size_t kCountedRepeats = 4;
+  static bool narrow(Nanos offset, std::int32_t& code) {
+    const bool milli = offset % kMilli == 0;
+    if (!milli && offset % kMicro != 0) return false;
+    const Nanos value = offset / (milli ? kMilli : kMicro);
+    if (value >= kNarrowLimit || value < -kNarrowLimit) return false;
+    code = static_cast<std::int32_t>(value * 2 + (milli ? 1 : 0));
+    return true;
+  }
+  static Nanos offset_of(std::int32_t code) { return Nanos{code >> 1} * (code & 1 ? kMilli : kMicro); }
+
+#pragma pack(push, 4)
+  struct Listed {
+    std::uint64_t pair;
+    std::int32_t code;
+  };
+#pragma pack(pop)
+  static_assert(sizeof(Listed) == 12);
+
+  void count(std::uint64_t pair, std::int32_t code, std::uint32_t n) {
+    auto& e = narrow_.at(pair, code);
+    if (e.count > std::numeric_limits<std::uint32_t>::max() - n) {
+      wide_.at(pair, offset_of(code)).count += e.count;
+      e.count = 0;
+    }
+    e.count += n;
+  }
+  void list(std::uint64_t pair, std::int32_t code) {
+    if (listed_count_ % kBlock == 0) blocks_.emplace_back().reserve(kBlock);
+    blocks_.back().push_back(Listed{pair, code});
+    ++listed_count_;
+    if (listed_count_ >= kFirstLook && (listed_count_ & (listed_count_ - 1)) == 0) look_at_list();
+  }
+  template <typename F>
+  void for_each_listed(F&& f) const {
+    for (std::size_t i = 0; i < listed_count_; ++i) f(blocks_[i / kBlock][i % kBlock]);
+  }
+  // Linear counting: the share of a bitmap's bits no call's hash set
+  // estimates the distinct calls (within a few percent at a byte a call).
+  void look_at_list() {
+    const std::size_t bits = listed_count_ * 8;  // a power of two
+    std::vector<std::uint64_t> bitmap(bits / 64);
+    for_each_listed([&](const Listed& e) {
+      const std::uint64_t h = hash_number_pair(e.pair, static_cast<std::uint32_t>(e.code)) & (bits - 1);
+      bitmap[h / 64] |= std::uint64_t{1} << (h % 64);
+    });
+    std::size_t set = 0;
+    for (const std::uint64_t w : bitmap) set += static_cast<std::size_t>(std::popcount(w));
+    const double zero = static_cast<double>(bits - set) / static_cast<double>(bits);
+    const double distinct = zero > 0 ? -static_cast<double>(bits) * std::log(zero) : static_cast<double>(bits);
+    if (distinct * kCountedRepeats > static_cast<double>(listed_count_)) return;
+    bitmap = {};
+    listed_ = false;
+    for_each_listed([&](const Listed& e) { count(e.pair, e.code, 1); });
+    blocks_ = {};
+    listed_count_ = 0;
+  }
+
+  bool listed_ = true;
+  std::vector<std::vector<Listed>> blocks_;  // kBlock calls each, reserved
+  std::size_t listed_count_ = 0;
   PairOffsetCounts<std::int32_t, std::uint32_t> narrow_;
   PairOffsetCounts<Nanos, std::uint64_t> wide_;
 };

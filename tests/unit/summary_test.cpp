@@ -352,6 +352,67 @@ TEST_CASE("analyze: a pair's calls are exact whether it has one, a few or many, 
   }
 }
 
+TEST_CASE("analyze: clock offsets in milliseconds, microseconds and nanoseconds are exact, near every bound") {
+  // h1 calls h2 once a trace; the callee starts `offset` after the caller's
+  // view of the call. Offsets are tallied in 32 bits while they are whole
+  // milliseconds below 2^30 or whole microseconds below 2^30, else wide.
+  const Nanos ms = 1'000'000, us = 1'000, edge = Nanos{1} << 30;
+  const std::vector<Nanos> offsets = {
+      0, ms, -ms, 5 * ms, 5 * ms, 5 * ms, (edge - 1) * ms, edge * ms, -edge * ms, (-edge - 1) * ms,
+      us, -us, 7 * us, 7 * us, 1500 * us, (edge - 1) * us, edge * us, -edge * us, (-edge - 1) * us,
+      1, -999, 1001, (edge - 1) * us + 1};
+  for (std::size_t threads : {std::size_t{1}, std::size_t{3}}) {
+    CAPTURE(threads);
+    SpanLog store;
+    std::uint32_t line = 1;
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      const std::string trace = "t" + std::to_string(i);
+      const Nanos call_start = 10 * ms, call = 20 * ms;
+      add(store, {trace, "r", "", 0, 100 * ms, 200, "h1", "", "", {{"c", call_start, call, "h2", 200}}}, line++);
+      add(store, {trace, "c", "r", call_start + offsets[i], ms, 200, "h2", "", "", {}}, line++);
+    }
+    const Analysis a = analyze(store, Config{}, threads);
+    REQUIRE(a.skew.size() == 1);
+    CHECK(a.skew[0].caller_host == "h1");
+    CHECK(a.skew[0].callee_host == "h2");
+    CHECK(a.skew[0].calls == offsets.size());
+    std::vector<Nanos> expected = offsets;
+    test_support::check_distribution(a.skew[0].offset, distribution(expected));
+  }
+}
+
+TEST_CASE("analyze: clock offsets are exact when a thread lists them and when it counts them") {
+  // Past 65,536 calls a thread's list of offsets is looked at. h1 -> h2's
+  // offsets repeat (whole milliseconds, 40 of them): they are counted from
+  // then on, h3 -> h4's distinct microseconds after them too. In the second
+  // run every offset is distinct: they stay listed. Every pair has calls
+  // outside (negative offsets), so every pair is shown.
+  const Nanos ms = 1'000'000, us = 1'000;
+  for (const bool repeating : {true, false}) {
+    CAPTURE(repeating);
+    SpanLog store;
+    std::uint32_t line = 1;
+    std::map<std::string, std::vector<Nanos>> offsets;
+    auto call = [&](const std::string& trace, const std::string& caller, const std::string& callee, Nanos offset) {
+      const Nanos call_start = 100 * ms;
+      add(store, {trace, "r", "", 0, 900 * ms, 200, caller, "", "", {{"c", call_start, 500 * ms, callee, 200}}}, line++);
+      add(store, {trace, "c", "r", call_start + offset, ms, 200, callee, "", "", {}}, line++);
+      offsets[caller].push_back(offset);
+    };
+    for (int i = 0; i < 70'000; ++i)
+      call("a" + std::to_string(i), "h1", "h2", repeating ? (i % 40 - 5) * ms : (i * 7 - 1'000) * us + 1'000 * ms);
+    for (int i = 0; i < 10'000; ++i) call("b" + std::to_string(i), "h3", "h4", (i * 3 - 1'000) * us);
+    const Analysis a = analyze(store, Config{}, 1);
+    REQUIRE(a.skew.size() == 2);
+    for (const SkewSummary& k : a.skew) {
+      CAPTURE(k.caller_host);
+      REQUIRE(offsets.count(k.caller_host) == 1);
+      CHECK(k.calls == offsets[k.caller_host].size());
+      test_support::check_distribution(k.offset, distribution(offsets[k.caller_host]));
+    }
+  }
+}
+
 TEST_CASE("analyze: the slowest traces first, ties by traceId") {
   SUBCASE("top 3") {
     Config config;
