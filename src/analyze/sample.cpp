@@ -4,6 +4,8 @@
 #include <array>
 #include <bit>
 
+#include "util/distinct_count.h"
+
 namespace ta {
 
 namespace {
@@ -155,7 +157,8 @@ namespace {
 // twice on average is listed instead: its table would outweigh the list.
 constexpr std::size_t kCountedDistinct = 4096;
 // A young list's values are counted once they repeat this many times over
-// (a table takes 32 bytes or more a distinct value, the list 4 a value).
+// (a table takes 32 bytes or more a distinct value, the list 4 a value);
+// distinct values estimated (util/distinct_count.h), not sorted out.
 constexpr std::uint64_t kCountedRepeats = 8;
 // A list this long is no longer looked at: it stays listed.
 constexpr std::uint64_t kLastLook = 1u << 16;
@@ -256,17 +259,15 @@ void Sample::list(Nanos v, std::uint64_t n) {
 }
 
 void Sample::look_at_list() {
-  if (total_ == 0) return;
-  std::vector<Nanos> sorted;
-  sorted.reserve(total_);
-  if (wide_) {
-    sorted.assign(values_.begin(), values_.end());
-  } else {
-    sorted.assign(narrow_.begin(), narrow_.end());
-  }
-  std::sort(sorted.begin(), sorted.end());
-  const auto distinct = static_cast<std::uint64_t>(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
-  if (total_ < distinct * kCountedRepeats) return;
+  const double distinct = estimate_distinct(static_cast<std::size_t>(total_), [&](auto&& mark) {
+    auto hash = [](Nanos v) { return hash_number(static_cast<std::uint64_t>(v)); };
+    if (wide_) {
+      for (const Nanos v : values_) mark(hash(v));
+    } else {
+      for (const std::int32_t v : narrow_) mark(hash(v));
+    }
+  });
+  if (static_cast<double>(total_) < distinct * kCountedRepeats) return;
   to_counted();  // they repeat
 }
 

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
-#include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 
+#include "util/distinct_count.h"
 #include "util/memory.h"
 #include "util/pair_map.h"
 #include "util/thread_group.h"
@@ -321,8 +320,9 @@ class PairOffsetCounts {
 // there a table holds an entry a call, 32 bytes with its slack, where a
 // list holds a call in 12. So calls are listed first, in blocks (growing
 // never copies them), and each time the list doubles from 64K calls it is
-// looked at: once its calls repeat 4 times over (distinct ones estimated
-// with a bitmap a byte a call), they are counted in the table for good.
+// looked at: once its calls repeat twice over (distinct ones estimated
+// with a bitmap a byte a call), where an entry with its slack costs about
+// what its calls listed do, they are counted in the table for good.
 // Table entries hold the offset in 32 bits and a 32-bit count (16 bytes):
 // whole milliseconds (to 12 days) as ms << 1 | 1, else whole microseconds
 // (to 17 minutes) as us << 1. Any other offset, or a count past 32 bits,
@@ -355,7 +355,7 @@ class OffsetTally {
   static constexpr Nanos kNarrowLimit = Nanos{1} << 30;  // |value| below it
   static constexpr std::size_t kBlock = std::size_t{1} << 16;  // calls a block of the list
   static constexpr std::size_t kFirstLook = std::size_t{1} << 16;
-  static constexpr std::size_t kCountedRepeats = 4;
+  static constexpr std::size_t kCountedRepeats = 2;
   static bool narrow(Nanos offset, std::int32_t& code) {
     const bool milli = offset % kMilli == 0;
     if (!milli && offset % kMicro != 0) return false;
@@ -392,21 +392,11 @@ class OffsetTally {
   void for_each_listed(F&& f) const {
     for (std::size_t i = 0; i < listed_count_; ++i) f(blocks_[i / kBlock][i % kBlock]);
   }
-  // Linear counting: the share of a bitmap's bits no call's hash set
-  // estimates the distinct calls (within a few percent at a byte a call).
   void look_at_list() {
-    const std::size_t bits = listed_count_ * 8;  // a power of two
-    std::vector<std::uint64_t> bitmap(bits / 64);
-    for_each_listed([&](const Listed& e) {
-      const std::uint64_t h = hash_number_pair(e.pair, static_cast<std::uint32_t>(e.code)) & (bits - 1);
-      bitmap[h / 64] |= std::uint64_t{1} << (h % 64);
+    const double distinct = estimate_distinct(listed_count_, [&](auto&& mark) {
+      for_each_listed([&](const Listed& e) { mark(hash_number_pair(e.pair, static_cast<std::uint32_t>(e.code))); });
     });
-    std::size_t set = 0;
-    for (const std::uint64_t w : bitmap) set += static_cast<std::size_t>(std::popcount(w));
-    const double zero = static_cast<double>(bits - set) / static_cast<double>(bits);
-    const double distinct = zero > 0 ? -static_cast<double>(bits) * std::log(zero) : static_cast<double>(bits);
     if (distinct * kCountedRepeats > static_cast<double>(listed_count_)) return;
-    bitmap = {};
     listed_ = false;
     for_each_listed([&](const Listed& e) { count(e.pair, e.code, 1); });
     blocks_ = {};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/distinct_count.h"
 #include "util/hash.h"
 
 using namespace ta;
@@ -69,4 +70,21 @@ TEST_CASE("hash: values chosen to line up with their pairs spread over slots") {
   }
   CHECK(*std::max_element(unkeyed.begin(), unkeyed.end()) == 65536);  // the attack, on the old hash
   CHECK(*std::max_element(count.begin(), count.end()) < 40);          // 16 a slot on average
+}
+
+TEST_CASE("distinct count: the estimate is within a few percent of the exact count, for any number of values") {
+  for (const std::size_t n : {std::size_t{1}, std::size_t{64}, std::size_t{1000}, std::size_t{65536}}) {
+    for (const std::size_t distinct : {std::size_t{1}, n / 8 + 1, n / 2 + 1, n}) {
+      CAPTURE(n);
+      CAPTURE(distinct);
+      // Values 0, 7, 14, ... repeated in turn: `distinct` of them among n.
+      const double estimate = estimate_distinct(n, [&](auto&& mark) {
+        for (std::size_t i = 0; i < n; ++i) mark(hash_number(static_cast<std::uint64_t>(i % distinct) * 7));
+      });
+      const double exact = static_cast<double>(distinct);
+      CHECK(estimate >= exact * 0.9 - 2);
+      CHECK(estimate <= exact * 1.1 + 2);
+    }
+  }
+  CHECK(estimate_distinct(0, [](auto&&) {}) == 0);
 }
