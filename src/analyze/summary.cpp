@@ -209,7 +209,10 @@ class EdgeAcc {
       add(o.u_.client, o.has_gap_, o.gap_, o.error_, limit);
     } else if (o.state_ == kFew) {
       Few* f = o.u_.few;
-      for (std::uint32_t i = 0; i < f->calls; ++i) add(f->client()[i], i < f->gaps, f->gap()[i], false, limit);
+      for (std::uint32_t i = 0; i < f->calls; ++i) {
+        const bool logged = i < f->gaps;  // gaps are listed apart: the first `gaps` calls take them
+        add(f->client()[i], logged, logged ? f->gap()[i] : 0, false, limit);
+      }
       if (state_ == kFew) u_.few->errors += f->errors;
       if (state_ == kSeveral) u_.samples->errors += f->errors;
     }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <cstring>
 
 namespace ta {
@@ -61,10 +62,10 @@ char* unpack_id(const std::uint8_t*& p, char* dst) {
   }
   if (h == codec::kUuidId) {
     static constexpr std::uint8_t kGroups[] = {4, 2, 2, 2, 6};  // bytes between dashes
-    for (const std::uint8_t bytes : kGroups) {
-      if (bytes != 4) *dst++ = '-';
-      dst = unpack_hex(p, bytes, dst);
-      p += bytes;
+    for (std::size_t g = 0; g < std::size(kGroups); ++g) {
+      if (g > 0) *dst++ = '-';
+      dst = unpack_hex(p, kGroups[g], dst);
+      p += kGroups[g];
     }
     return dst;
   }

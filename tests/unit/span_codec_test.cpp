@@ -75,6 +75,21 @@ void check_round_trip(const std::vector<Case>& cases) {
   CHECK(traces == 1);
 }
 
+// put_id's bytes for an id, in a buffer with room to read past them.
+std::string encode_id(std::string_view id) {
+  std::vector<std::uint8_t> buf(codec::id_bound(id) + 16);
+  const std::uint8_t* end = codec::put_id(buf.data(), id);
+  CHECK(codec::id_end(buf.data()) == end);
+  return std::string(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(end - buf.data()));
+}
+
+std::string decode_id(const std::string& key) {
+  std::string padded = key + std::string(16, '\0');  // append_id may read past the key (a slab's slack)
+  std::string back;
+  append_id(std::string_view(padded.data(), key.size()), back);
+  return back;
+}
+
 }  // namespace
 
 TEST_CASE("span codec: ids of every shape and times of every size come back as they went in") {
@@ -100,35 +115,12 @@ TEST_CASE("span codec: an id has one encoding, so equal ids have equal bytes and
   ids[6] = std::string("ab\0d", 4);
   std::vector<std::string> encoded;
   for (const std::string& id : ids) {
-    std::uint8_t buf[64];
-    const std::uint8_t* end = codec::put_id(buf, id);
-    encoded.emplace_back(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(end - buf));
-    std::string back;
-    append_id(encoded.back(), back);
-    CHECK(back == id);
+    encoded.push_back(encode_id(id));
+    CHECK(decode_id(encoded.back()) == id);
   }
   for (std::size_t i = 0; i < ids.size(); ++i)
     for (std::size_t j = 0; j < ids.size(); ++j) CHECK((encoded[i] == encoded[j]) == (i == j));
 }
-
-namespace {
-
-// put_id's bytes for an id, in a buffer with room to read past them.
-std::string encode_id(std::string_view id) {
-  std::vector<std::uint8_t> buf(codec::id_bound(id) + 16);
-  const std::uint8_t* end = codec::put_id(buf.data(), id);
-  CHECK(codec::id_end(buf.data()) == end);
-  return std::string(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(end - buf.data()));
-}
-
-std::string decode_id(const std::string& key) {
-  std::string padded = key + std::string(16, '\0');  // append_id may read past the key (a slab's slack)
-  std::string back;
-  append_id(std::string_view(padded.data(), key.size()), back);
-  return back;
-}
-
-}  // namespace
 
 TEST_CASE("span codec: UUIDs, decimal numbers and dashed ids are packed, and near misses come back as they were") {
   struct Shaped {
