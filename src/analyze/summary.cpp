@@ -11,6 +11,7 @@
 #include "util/distinct_count.h"
 #include "util/memory.h"
 #include "util/pair_map.h"
+#include "util/radix_sort.h"
 #include "util/thread_group.h"
 #include "util/trace_ids.h"
 
@@ -43,205 +44,6 @@ struct GroupAcc {
   Nanos self = 0;
   Nanos critical = 0;
 };
-
-// The calls from one caller to one callee. A fleet has hundreds of
-// thousands of pairs with a call or a few each: a pair's first call is kept
-// as its values (24 bytes a pair); from its second, its values are listed in
-// one small block (kFewCalls at most), and past that in two samples.
-class EdgeAcc {
- public:
-  struct Samples {
-    Sample client, gap;
-    std::uint64_t errors = 0;
-  };
-  // A few calls' values: the client times, then room for as many gaps.
-  struct Few {
-    std::uint32_t calls = 0, gaps = 0, room = 0;
-    std::uint64_t errors = 0;
-    Nanos* client() { return reinterpret_cast<Nanos*>(this + 1); }
-    Nanos* gap() { return client() + room; }
-  };
-  static constexpr std::uint32_t kFewCalls = 32;
-
-  EdgeAcc() = default;
-  EdgeAcc(EdgeAcc&& o) noexcept { take(o); }
-  EdgeAcc& operator=(EdgeAcc&& o) noexcept {
-    if (this != &o) {
-      release();
-      take(o);
-    }
-    return *this;
-  }
-  EdgeAcc(const EdgeAcc&) = delete;
-  EdgeAcc& operator=(const EdgeAcc&) = delete;
-  ~EdgeAcc() { release(); }
-
-  std::uint64_t calls() const {
-    switch (state_) {
-      case kOne: return 1;
-      case kFew: return u_.few->calls;
-      case kSeveral: return u_.samples->client.count();
-      default: return 0;
-    }
-  }
-  std::uint64_t errors() const {
-    switch (state_) {
-      case kOne: return error_;
-      case kFew: return u_.few->errors;
-      case kSeveral: return u_.samples->errors;
-      default: return 0;
-    }
-  }
-  // Null unless the pair has more than kFewCalls calls.
-  Samples* samples() const { return state_ == kSeveral ? u_.samples : nullptr; }
-  // Null unless the pair has 2 to kFewCalls calls.
-  Few* few() const { return state_ == kFew ? u_.few : nullptr; }
-  // The one call's values (calls() == 1).
-  Nanos client() const { return u_.client; }
-  bool has_gap() const { return has_gap_; }  // its callee logged its span
-  Nanos gap() const { return gap_; }
-
-  // Brings what a call will update into the cache, in two steps: the block
-  // the values are in, then (that read) where the call's values go.
-  void prefetch_block() const {
-    if (state_ == kFew) {
-      __builtin_prefetch(u_.few);
-    } else if (state_ == kSeveral) {
-      const auto* at = reinterpret_cast<const char*>(u_.samples);
-      for (std::size_t b = 0; b < sizeof(Samples); b += 64) __builtin_prefetch(at + b);
-    }
-  }
-  void prefetch_values(Nanos c, Nanos g) const {
-    if (state_ == kFew) {
-      __builtin_prefetch(u_.few->client() + u_.few->calls);
-      __builtin_prefetch(u_.few->gap() + u_.few->gaps);
-    } else if (state_ == kSeveral) {
-      u_.samples->client.prefetch(c);
-      u_.samples->gap.prefetch(g);
-    }
-  }
-
-  // One call; samples of at most `limit` exact values.
-  void add(Nanos c, bool logged, Nanos g, bool error, std::size_t limit) {
-    switch (state_) {
-      case kNone:
-        state_ = kOne;
-        u_.client = c;
-        has_gap_ = logged;
-        gap_ = g;
-        error_ = error;
-        return;
-      case kOne: {
-        Few* f = new_few(2);
-        f->client()[f->calls++] = u_.client;
-        if (has_gap_) f->gap()[f->gaps++] = gap_;
-        f->errors = error_;
-        u_.few = f;
-        state_ = kFew;
-        break;
-      }
-      case kFew:
-        if (u_.few->calls == u_.few->room) grow(limit);
-        break;
-      default: break;
-    }
-    if (state_ == kFew) {
-      Few* f = u_.few;
-      f->client()[f->calls++] = c;
-      if (logged) f->gap()[f->gaps++] = g;
-      f->errors += error;
-      return;
-    }
-    u_.samples->client.push(c);
-    if (logged) u_.samples->gap.push(g);
-    u_.samples->errors += error;
-  }
-  void merge(EdgeAcc& o) {
-    constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
-    if (o.state_ == kNone) return;
-    if (o.state_ > state_) {  // the larger holder takes the smaller one's values
-      EdgeAcc mine = std::move(*this);
-      take(o);
-      absorb(mine, kAll);
-      return;
-    }
-    if (o.state_ == kSeveral) {
-      u_.samples->client.merge(std::move(o.u_.samples->client));
-      u_.samples->gap.merge(std::move(o.u_.samples->gap));
-      u_.samples->errors += o.u_.samples->errors;
-      return;
-    }
-    absorb(o, kAll);
-  }
-
- private:
-  enum : std::uint8_t { kNone = 0, kOne = 1, kFew = 2, kSeveral = 3 };
-  static Few* new_few(std::uint32_t room) {
-    void* at = ::operator new(sizeof(Few) + 2 * std::size_t{room} * sizeof(Nanos));
-    Few* f = new (at) Few;
-    f->room = room;
-    return f;
-  }
-  // A full block: one twice its room, or past kFewCalls, two samples.
-  void grow(std::size_t limit) {
-    Few* f = u_.few;
-    if (f->room < kFewCalls) {
-      Few* g = new_few(f->room * 2);
-      std::copy(f->client(), f->client() + f->calls, g->client());
-      std::copy(f->gap(), f->gap() + f->gaps, g->gap());
-      g->calls = f->calls;
-      g->gaps = f->gaps;
-      g->errors = f->errors;
-      ::operator delete(f);
-      u_.few = g;
-      return;
-    }
-    auto* samples = new Samples{Sample(limit), Sample(limit), f->errors};
-    for (std::uint32_t i = 0; i < f->calls; ++i) samples->client.push(f->client()[i]);
-    for (std::uint32_t i = 0; i < f->gaps; ++i) samples->gap.push(f->gap()[i]);
-    ::operator delete(f);
-    u_.samples = samples;
-    state_ = kSeveral;
-  }
-  // Adds o's calls (o holds one call or a few).
-  void absorb(EdgeAcc& o, std::size_t limit) {
-    if (o.state_ == kOne) {
-      add(o.u_.client, o.has_gap_, o.gap_, o.error_, limit);
-    } else if (o.state_ == kFew) {
-      Few* f = o.u_.few;
-      for (std::uint32_t i = 0; i < f->calls; ++i) {
-        const bool logged = i < f->gaps;  // gaps are listed apart: the first `gaps` calls take them
-        add(f->client()[i], logged, logged ? f->gap()[i] : 0, false, limit);
-      }
-      if (state_ == kFew) u_.few->errors += f->errors;
-      if (state_ == kSeveral) u_.samples->errors += f->errors;
-    }
-  }
-  void release() {
-    if (state_ == kFew) ::operator delete(u_.few);
-    if (state_ == kSeveral) delete u_.samples;
-    state_ = kNone;
-  }
-  void take(EdgeAcc& o) {
-    u_ = o.u_;
-    gap_ = o.gap_;
-    state_ = o.state_;
-    has_gap_ = o.has_gap_;
-    error_ = o.error_;
-    o.state_ = kNone;
-  }
-
-  union {
-    Nanos client;      // kOne: the call's client time
-    Few* few;          // kFew: owned
-    Samples* samples;  // kSeveral: owned
-  } u_{0};
-  Nanos gap_ = 0;  // kOne
-  std::uint8_t state_ = kNone;
-  bool has_gap_ = false;  // kOne
-  bool error_ = false;    // kOne
-};
-static_assert(sizeof(EdgeAcc) == 24);
 
 // The distribution of one value (count 0 when there is none).
 Distribution one_value(bool present, Nanos v) {
@@ -819,48 +621,91 @@ class NameRanks {
   std::vector<std::string> names_;   // by rank
 };
 
-// An entry of one of several maps by symbol pairs, keyed by its names'
-// ranks (NameRanks::pair).
-struct Named {
-  std::uint64_t key;
-  std::uint32_t map, index;  // where the entry is
-  bool operator<(const Named& o) const {
-    if (key != o.key) return key < o.key;
-    return map != o.map ? map < o.map : index < o.index;
-  }
-};
+// Lists of entries by symbol pairs (PairMap::take_entries), one a thread.
 template <typename V>
-V& entry_at(std::vector<PairMap<V>>& maps, const Named& n) {
-  return maps[n.map].entries()[n.index].second;
+using EntryLists = std::vector<ChunkedVector<std::pair<std::uint64_t, V>>>;
+static_assert(sizeof(PairRef) == 16 && SpanLog::kPartitions <= 0x10000);
+template <typename V>
+V& entry_at(EntryLists<V>& lists, const PairRef& n) {
+  return lists[n.list][n.index].second;
+}
+template <typename V>
+EntryLists<V> take_entries(std::vector<PairMap<V>>& maps) {
+  EntryLists<V> lists;
+  for (PairMap<V>& m : maps) lists.push_back(m.take_entries());
+  return lists;
 }
 
-// The entries of maps by symbol pairs that `keep` says to show, in the
+// The entries of lists by symbol pairs that `keep` says to show, in the
 // order of their names' ranks, the entries of pairs with the same names
-// (the same pair in several maps, or names shared) merged into the first
+// (the same pair in several lists, or names shared) merged into the first
 // (merge(to, from)). The entries stay where they are: the list points at
-// them, so the threads' maps need no merged copy (16 bytes a pair).
-template <typename V, typename Keep, typename Merge>
-std::vector<Named> by_names(std::vector<PairMap<V>>& maps, const NameRanks& ranks, Keep&& keep, Merge&& merge) {
+// them, so the threads' lists need no merged copy (16 bytes a pair). Each
+// keeps its weigh(entry), summed as entries merge (capped at kMaxWeight):
+// read while the lists are read in order, it needs no visit to the entry later.
+template <typename V, typename Keep, typename Weigh, typename Merge>
+std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep&& keep, Weigh&& weigh,
+                              Merge&& merge) {
+  constexpr std::uint64_t kMaxWeight = PairRef::kMaxWeight;
   std::size_t total = 0;
-  for (const PairMap<V>& m : maps) total += m.size();
-  std::vector<Named> order;
+  for (const auto& l : lists) total += l.size();
+  std::vector<PairRef> order;
   order.reserve(total);
-  for (std::uint32_t m = 0; m < maps.size(); ++m) {
-    auto& entries = maps[m].entries();
-    for (std::uint32_t i = 0; i < entries.size(); ++i)
-      if (keep(entries[i].first, entries[i].second)) order.push_back(Named{ranks.pair(entries[i].first), m, i});
+  for (std::uint32_t m = 0; m < lists.size(); ++m) {
+    const auto& entries = lists[m];
+    for (std::uint32_t i = 0; i < entries.size(); ++i) {
+      const auto& [key, value] = entries[i];
+      if (!keep(key, value)) continue;
+      const auto weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(weigh(value), kMaxWeight));
+      order.push_back(PairRef{ranks.pair(key), i, static_cast<std::uint16_t>(m), weight});
+    }
   }
-  std::sort(order.begin(), order.end());
+  // By key, and for equal keys in the lists' order (a stable sort of a list
+  // made in that order), so that entries merge in the same order every run.
+  radix_sort(order, [](const PairRef& n) { return n.ranks; });
   std::size_t kept = 0;
-  for (const Named& n : order) {
-    if (kept > 0 && order[kept - 1].key == n.key) {
-      merge(entry_at(maps, order[kept - 1]), entry_at(maps, n));
+  for (const PairRef& n : order) {
+    if (kept > 0 && order[kept - 1].ranks == n.ranks) {
+      PairRef& to = order[kept - 1];
+      merge(entry_at(lists, to), entry_at(lists, n));
+      to.weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(std::uint64_t{to.weight} + n.weight, kMaxWeight));
     } else {
       order[kept++] = n;
     }
   }
   order.resize(kept);
   return order;
+}
+
+// The pairs (in name order, weighed by their calls) reordered as the report
+// lists them, most calls first and stably, so ties stay in name order:
+// counted out by their calls up to 255, and those of more (few) sorted
+// after. Returns how many have more than one call.
+std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lists) {
+  constexpr std::uint64_t kCounted = 255;
+  const std::size_t n = order.size();
+  auto bucket_of = [&](const PairRef& x) { return kCounted - std::min<std::uint64_t>(x.weight, kCounted); };
+  std::array<std::size_t, kCounted + 1> count{};
+  std::size_t several = 0;
+  for (const PairRef& x : order) {
+    several += x.weight > 1;
+    ++count[bucket_of(x)];
+  }
+  const std::size_t most = count[0];  // the pairs of kCounted calls or more
+  std::size_t at = 0;
+  for (std::size_t& c : count) {
+    const std::size_t here = c;
+    c = at;
+    at += here;
+  }
+  std::vector<PairRef> sorted(n);
+  for (const PairRef& x : order) sorted[count[bucket_of(x)]++] = x;
+  std::stable_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(most),
+                   [&](const PairRef& x, const PairRef& y) {
+                     return entry_at(lists, x).calls() > entry_at(lists, y).calls();
+                   });
+  order = std::move(sorted);
+  return several;
 }
 
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
@@ -872,7 +717,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   bool any_service = false;
   std::vector<GroupAcc> by_symbol;
-  std::vector<PairMap<EdgeAcc>> edge_maps;  // each thread's
+  EntryLists<EdgeAcc> edge_lists;  // each thread's
   std::vector<PairMap<SkewAcc>> skew_by_symbol(1);
   auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) { to.merge(from); };
   auto merge_skew = [](SkewAcc& to, SkewAcc& from) {
@@ -892,7 +737,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
     }
-    edge_maps.push_back(std::move(r.edges));
+    edge_lists.push_back(r.edges.take_entries());
     if (skew_by_symbol[0].size() == 0) {
       skew_by_symbol[0] = std::move(r.skew);
     } else {
@@ -949,14 +794,18 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // By the ranks of the caller's and callee's names, in name order (as the
   // report's ties are broken). Only pairs with a callee outside its
   // caller's view are shown: the others need no name unless they may share one.
-  const auto edges = by_names(edge_maps, ranks, [](std::uint64_t, const EdgeAcc&) { return true; }, merge_edge);
+  auto edges = by_names(
+      edge_lists, ranks, [](std::uint64_t, const EdgeAcc&) { return true; },
+      [](const EdgeAcc& e) { return e.calls(); }, merge_edge);
+  const std::size_t several = order_by_calls(edges, edge_lists);
+  EntryLists<SkewAcc> skew_lists = take_entries(skew_by_symbol);
   const auto skew = by_names(
-      skew_by_symbol, ranks,
+      skew_lists, ranks,
       [&](std::uint64_t key, const SkewAcc& k) {
         return k.outside != 0 || ambiguous(static_cast<Symbol>(key >> 32)) ||
                ambiguous(static_cast<Symbol>(key & 0xffffffffu));
       },
-      merge_skew);
+      [](const SkewAcc&) { return 0; }, merge_skew);
   a.traces.count = latencies.count();
   std::vector<std::pair<Sample*, Distribution*>> jobs{{&latencies, &a.traces.latency},
                                                       {&span_counts, &a.traces.spans}};
@@ -1015,9 +864,9 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
     jobs.emplace_back(&g.durations, &s.duration);
   }
-  for (const Named& n : skew) {
-    SkewAcc& k = entry_at(skew_by_symbol, n);
-    const std::uint64_t key = n.key;
+  for (const PairRef& n : skew) {
+    SkewAcc& k = entry_at(skew_lists, n);
+    const std::uint64_t key = n.ranks;
     if (k.outside == 0) continue;
     SkewSummary& s = a.skew.emplace_back();
     s.caller_host = ranks.name(static_cast<std::uint32_t>(key >> 32));
@@ -1026,26 +875,20 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     s.outside = k.outside;
     jobs.emplace_back(&k.offsets, &s.offset);
   }
-  std::size_t several = 0;
-  for (const Named& n : edges) several += entry_at(edge_maps, n).calls() > 1;
-  a.edges.start(ranks.take_names(), edges.size(), several);
-  for (const Named& n : edges) {
-    const EdgeAcc* e = &entry_at(edge_maps, n);
-    const std::uint64_t key = n.key;
-    const auto caller = static_cast<std::uint32_t>(key >> 32), callee = static_cast<std::uint32_t>(key);
-    if (EdgeAcc::Samples* samples = e->samples()) {
-      const auto [client, gap] = a.edges.add_several(caller, callee, e->calls(), e->errors());
+  a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several);
+  for (std::size_t i = 0; i < several; ++i) {
+    EdgeAcc& e = a.edges.entry(i);
+    const auto [client, gap] = a.edges.distributions(i);
+    if (EdgeAcc::Samples* samples = e.samples()) {
       jobs.emplace_back(&samples->client, client);
       jobs.emplace_back(&samples->gap, gap);
-    } else if (EdgeAcc::Few* f = e->few()) {
-      const auto [client, gap] = a.edges.add_several(caller, callee, f->calls, f->errors);
+    } else if (EdgeAcc::Few* f = e.few()) {
       *client = distribution(f->client(), f->calls);
       *gap = distribution(f->gap(), f->gaps);
-    } else {
-      a.edges.add_one(caller, callee, e->errors() != 0, e->client(), e->has_gap(), e->gap());
     }
   }
   summarize_all(jobs, threads);
+  a.edges.drop_values();
   std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
     if (x.critical_total != y.critical_total) return x.critical_total > y.critical_total;
     return x.name < y.name;
@@ -1053,7 +896,6 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Listed in name order above: a stable sort keeps it among equals.
   std::stable_sort(a.skew.begin(), a.skew.end(),
                    [](const SkewSummary& x, const SkewSummary& y) { return x.outside > y.outside; });
-  a.edges.sort();
   return a;
 }
 
@@ -1091,52 +933,54 @@ Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
   return a;
 }
 
-void EdgeList::start(std::vector<std::string> names, std::size_t rows, std::size_t several) {
+void EdgeList::start(std::vector<std::string> names, std::vector<Entries> entries, std::vector<PairRef> order,
+                     std::size_t several) {
   names_ = std::move(names);
-  rows_.clear();
-  rows_.reserve(rows);
-  several_.clear();
-  several_.reserve(several);  // add_several hands out pointers into it
+  entries_ = std::move(entries);
+  order_ = std::move(order);
+  several_.assign(several, Several{});
+  // In order: the weights (calls, capped) never rise, and pairs of equal
+  // calls rise by ranks; the first `several` have more than one call and
+  // the others one.
+  const PairRef* last = nullptr;
+  std::uint64_t last_calls = 0;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    const PairRef& r = order_[i];
+    const bool capped = r.weight == PairRef::kMaxWeight;
+    const std::uint64_t calls = capped ? entry(i).calls() : r.weight;
+    if ((i < several) != (calls > 1) ||
+        (last && (calls != last_calls ? calls > last_calls : r.ranks <= last->ranks)))
+      throw std::logic_error("EdgeList: pairs out of order");
+    if (i < several) {
+      several_[i].calls = calls;
+      several_[i].errors = entry(i).errors();
+    }
+    last = &r;
+    last_calls = calls;
+  }
 }
 
-void EdgeList::add_one(std::uint32_t caller, std::uint32_t callee, bool error, Nanos client, bool has_gap,
-                       Nanos gap) {
-  rows_.push_back(Row{caller, callee, 1, std::uint64_t{error} | std::uint64_t{has_gap} << 1, client, gap});
-}
-
-std::pair<Distribution*, Distribution*> EdgeList::add_several(std::uint32_t caller, std::uint32_t callee,
-                                                              std::uint64_t calls, std::uint64_t errors) {
-  if (several_.size() == several_.capacity()) throw std::logic_error("EdgeList: more pairs than room was made for");
-  rows_.push_back(Row{caller, callee, calls, errors | kSeveral, static_cast<Nanos>(several_.size()), 0});
-  auto& d = several_.emplace_back();
-  return {&d.first, &d.second};
-}
-
-void EdgeList::sort() {
-  // A pair's ranks are its names' order, and no two pairs have the same:
-  // most calls first, ties in name order, with no need of a stable sort.
-  std::sort(rows_.begin(), rows_.end(), [](const Row& x, const Row& y) {
-    if (x.calls != y.calls) return x.calls > y.calls;
-    if (x.caller != y.caller) return x.caller < y.caller;
-    return x.callee < y.callee;
-  });
+void EdgeList::drop_values() {
+  for (std::size_t i = 0; i < several_.size(); ++i) entry(i).clear();
 }
 
 EdgeSummary EdgeList::operator[](std::size_t i) const {
-  const Row& r = rows_[i];
+  const PairRef& r = order_[i];
   EdgeSummary s;
-  s.caller = names_[r.caller];
-  s.callee = names_[r.callee];
-  s.calls = r.calls;
-  if (r.errors & kSeveral) {
-    s.errors = r.errors & ~kSeveral;
-    const auto& d = several_[static_cast<std::size_t>(r.x)];
-    s.client = d.first;
-    s.gap = d.second;
+  s.caller = names_[r.ranks >> 32];
+  s.callee = names_[r.ranks & 0xffffffffu];
+  if (i < several_.size()) {
+    const Several& d = several_[i];
+    s.calls = d.calls;
+    s.errors = d.errors;
+    s.client = d.client;
+    s.gap = d.gap;
   } else {
-    s.errors = r.errors & 1;
-    s.client = one_value(true, r.x);
-    s.gap = one_value((r.errors & 2) != 0, r.y);
+    const EdgeAcc& e = entries_[r.list][r.index].second;
+    s.calls = 1;
+    s.errors = e.errors();
+    s.client = one_value(true, e.client());
+    s.gap = one_value(e.has_gap(), e.gap());
   }
   return s;
 }

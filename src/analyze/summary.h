@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "analyze/critical_path.h"
+#include "analyze/edge_acc.h"
 #include "analyze/sample.h"
 #include "assemble/trace.h"
 #include "cli/options.h"
 #include "store/span_log.h"
+#include "util/index_iterator.h"
+#include "util/pair_map.h"
 
 namespace ta {
 
@@ -49,59 +52,57 @@ struct EdgeSummary {
   Distribution gap;     // subDuration - callee's own duration, where the callee logged
 };
 
+// Where the entry of a pair of names is, in one of several lists of
+// entries (the analysing threads'), and its names as ranks.
+struct PairRef {
+  std::uint64_t ranks;   // the caller's rank << 32 | the callee's
+  std::uint32_t index;   // in its list
+  std::uint16_t list;
+  std::uint16_t weight;  // the pair's calls, at most kMaxWeight
+  static constexpr std::uint64_t kMaxWeight = 0xffff;
+};
+
 // The caller -> callee pairs, most calls first, ties in name order. A fleet
-// of hosts has about as many pairs as calls, nearly all of one call: a pair
-// is kept in 40 bytes (its names as ranks in one list of names, its values
-// when it has one call, else the index of its distributions, kept aside),
-// and its EdgeSummary is made when it is read.
+// of hosts has about as many pairs as calls, nearly all of one call: the
+// list keeps the analysing threads' own entries (32 bytes a pair, a call's
+// values in place) and its order as PairRefs (16 bytes a pair), and makes a
+// pair's EdgeSummary when it is read. A pair of several calls has its
+// distributions kept aside.
 class EdgeList {
  public:
-  class Iterator {
-   public:
-    Iterator(const EdgeList* list, std::size_t i) : list_(list), i_(i) {}
-    EdgeSummary operator*() const { return (*list_)[i_]; }
-    Iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    bool operator==(const Iterator& o) const { return i_ == o.i_; }
-    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
+  using Entries = PairMap<EdgeAcc>::Entries;
+  using Iterator = IndexIterator<const EdgeList>;
 
-   private:
-    const EdgeList* list_;
-    std::size_t i_;
-  };
-
-  std::size_t size() const { return rows_.size(); }
-  bool empty() const { return rows_.empty(); }
+  std::size_t size() const { return order_.size(); }
+  bool empty() const { return order_.empty(); }
   EdgeSummary operator[](std::size_t i) const;
   Iterator begin() const { return {this, 0}; }
-  Iterator end() const { return {this, rows_.size()}; }
+  Iterator end() const { return {this, order_.size()}; }
 
-  // Building it: the names by rank, room for `rows` pairs of which `several`
-  // have more than one call, the pairs in any order, then sort().
-  void start(std::vector<std::string> names, std::size_t rows, std::size_t several);
-  void add_one(std::uint32_t caller, std::uint32_t callee, bool error, Nanos client, bool has_gap, Nanos gap);
-  // A pair of several calls: its two distributions, to be filled in (they
-  // stay where they are).
-  std::pair<Distribution*, Distribution*> add_several(std::uint32_t caller, std::uint32_t callee,
-                                                      std::uint64_t calls, std::uint64_t errors);
-  void sort();
+  // Building it: the names by rank, the threads' entries, and the pairs in
+  // the list's order (most calls first, ties by the ranks of caller and
+  // callee), of which the first `several` have more than one call. A pair
+  // out of order is a std::logic_error.
+  void start(std::vector<std::string> names, std::vector<Entries> entries, std::vector<PairRef> order,
+             std::size_t several);
+  // Of the first `several` pairs: the entry, and its two distributions to be
+  // filled in (they stay where they are).
+  EdgeAcc& entry(std::size_t i) { return entries_[order_[i].list][order_[i].index].second; }
+  std::pair<Distribution*, Distribution*> distributions(std::size_t i) {
+    return {&several_[i].client, &several_[i].gap};
+  }
+  // Once those are filled in: the values they were made of are freed.
+  void drop_values();
 
  private:
-  struct Row {
-    std::uint32_t caller = 0, callee = 0;  // ranks in names_
-    std::uint64_t calls = 0;
-    // One call: error | has_gap << 1, and x, y the call's client time and
-    // gap. Several: the errors | kSeveral, and x the index of its
-    // distributions in several_.
-    std::uint64_t errors = 0;
-    Nanos x = 0, y = 0;
+  struct Several {
+    Distribution client, gap;
+    std::uint64_t calls = 0, errors = 0;
   };
-  static constexpr std::uint64_t kSeveral = std::uint64_t{1} << 63;
   std::vector<std::string> names_;
-  std::vector<Row> rows_;
-  std::vector<std::pair<Distribution, Distribution>> several_;
+  std::vector<Entries> entries_;
+  std::vector<PairRef> order_;
+  std::vector<Several> several_;  // of the first pairs in order_
 };
 
 // Clocks of a caller host and a callee host, compared through the caller's

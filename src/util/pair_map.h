@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/chunked_vector.h"
 #include "util/hash.h"
 
 namespace ta {
@@ -45,8 +46,14 @@ class PairMap {
     const Slot& s = slots_[mix(key) & (slots_.size() - 1)];
     if (s.value != kEmpty) __builtin_prefetch(&entries_[s.value]);
   }
-  std::vector<std::pair<std::uint64_t, V>>& entries() { return entries_; }
+  using Entries = ChunkedVector<std::pair<std::uint64_t, V>>;
+  Entries& entries() { return entries_; }
   std::size_t size() const { return entries_.size(); }
+  // The entries, the map left empty (its index freed).
+  Entries take_entries() {
+    slots_ = std::vector<Slot>(64);
+    return std::move(entries_);
+  }
 
  private:
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
@@ -71,7 +78,9 @@ class PairMap {
   }
 
   std::vector<Slot> slots_;
-  std::vector<std::pair<std::uint64_t, V>> entries_;
+  // In blocks: a fleet's pairs take tens of megabytes, which a vector
+  // would hold twice over while it doubles.
+  Entries entries_;
 };
 
 }  // namespace ta

@@ -295,6 +295,54 @@ TEST_CASE("analyze: caller -> callee edges with client time and gap") {
   CHECK(a.edges[0].callee == "api");
 }
 
+TEST_CASE("analyze: pairs are listed by calls, most first, ties in name order, on any number of threads") {
+  // Counts on both sides of every bound the ordering has: one call, a few,
+  // 255 (counted out), 65,535 (a pair's weight), and ties at each.
+  const std::vector<int> counts = {70'000, 66'000, 65'535, 300, 300, 256, 255, 255, 254, 40, 33, 32, 3, 2, 2, 2};
+  struct Pair {
+    std::string caller, callee;
+    int calls;
+  };
+  std::vector<Pair> pairs;
+  std::mt19937 rng(5);
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    pairs.push_back({"c" + std::to_string(rng() % 1000), "k" + std::to_string(i), counts[i]});
+  for (int i = 0; i < 300; ++i) pairs.push_back({"c" + std::to_string(rng() % 1000), "k" + std::to_string(rng() % 50), 1});
+  std::vector<Pair> expected;  // one pair of names once, its calls summed
+  {
+    std::map<std::pair<std::string, std::string>, int> sums;
+    for (const Pair& p : pairs) sums[{p.caller, p.callee}] += p.calls;
+    for (const auto& [names, calls] : sums) expected.push_back({names.first, names.second, calls});
+    std::stable_sort(expected.begin(), expected.end(), [](const Pair& x, const Pair& y) { return x.calls > y.calls; });
+  }
+  std::shuffle(pairs.begin(), pairs.end(), rng);
+  for (std::size_t threads : {std::size_t{1}, std::size_t{3}}) {
+    CAPTURE(threads);
+    SpanLog store;
+    std::uint32_t line = 1;
+    int trace = 0;
+    for (const Pair& p : pairs) {
+      // A trace's root calls its callee up to 1,000 times (the callees lost).
+      for (int done = 0; done < p.calls;) {
+        const int here = std::min(1000, p.calls - done);
+        std::vector<CallSpec> calls;
+        for (int c = 0; c < here; ++c) calls.push_back({"s" + std::to_string(c), 1 + c, 5, p.callee, 200});
+        add(store, {"t" + std::to_string(trace++), "r", "", 0, 2000, 200, p.caller, "", "", calls}, line++);
+        done += here;
+      }
+    }
+    const Analysis a = analyze(store, Config{}, threads);
+    REQUIRE(a.edges.size() == expected.size());
+    std::size_t in_order = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const EdgeSummary e = a.edges[i];
+      in_order += e.caller == expected[i].caller && e.callee == expected[i].callee &&
+                  e.calls == static_cast<std::uint64_t>(expected[i].calls) && e.client.count == e.calls;
+    }
+    CHECK(in_order == expected.size());
+  }
+}
+
 TEST_CASE("analyze: an inferred callee makes an edge without a gap") {
   SpanLog store;
   add(store, {"x", "r", "", 0, 100, 200, "n1", "front", "", {{"lost", 10, 40, "n9", 504}}}, 1);

@@ -1,0 +1,100 @@
+// A list that grows by blocks of a fixed size, indexed like a vector. A
+// vector that doubles copies all it holds each time, and for that moment
+// holds it twice (the old room and the new), then keeps up to half its room
+// unused: for a table of a fleet's pairs (tens of megabytes), that moment
+// is the run's peak. Here nothing moves once it is past the first block,
+// and at most one block is partly unused; the first block grows by doubling
+// up to the block size, so a small list stays small.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <utility>
+#include <vector>
+
+#include "util/index_iterator.h"
+
+namespace ta {
+
+template <typename T, unsigned kBlockBits = 13>
+class ChunkedVector {
+ public:
+  static constexpr std::size_t kBlock = std::size_t{1} << kBlockBits;
+
+  using Iterator = IndexIterator<ChunkedVector>;
+
+  ChunkedVector() = default;
+  ChunkedVector(ChunkedVector&& o) noexcept
+      : blocks_(std::move(o.blocks_)), size_(std::exchange(o.size_, 0)), room_(std::exchange(o.room_, 0)) {
+    o.blocks_.clear();
+  }
+  ChunkedVector& operator=(ChunkedVector&& o) noexcept {
+    if (this != &o) {
+      release();
+      blocks_ = std::move(o.blocks_);
+      o.blocks_.clear();
+      size_ = std::exchange(o.size_, 0);
+      room_ = std::exchange(o.room_, 0);
+    }
+    return *this;
+  }
+  ChunkedVector(const ChunkedVector&) = delete;
+  ChunkedVector& operator=(const ChunkedVector&) = delete;
+  ~ChunkedVector() { release(); }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](std::size_t i) { return blocks_[i >> kBlockBits][i & (kBlock - 1)]; }
+  const T& operator[](std::size_t i) const { return blocks_[i >> kBlockBits][i & (kBlock - 1)]; }
+  Iterator begin() { return {this, 0}; }
+  Iterator end() { return {this, size_}; }
+
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    if (size_ == room_) grow();
+    T* at = &(*this)[size_];
+    new (at) T(std::forward<Args>(args)...);
+    ++size_;
+    return *at;
+  }
+
+ private:
+  static T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignof(T)}));
+  }
+  static void deallocate(T* p) { ::operator delete(p, std::align_val_t{alignof(T)}); }
+  void grow() {
+    blocks_.reserve(blocks_.size() + 1);  // so that a block allocated is never lost
+    if (room_ >= kBlock) {
+      blocks_.push_back(allocate(kBlock));
+      room_ += kBlock;
+      return;
+    }
+    // The first block: twice its room (16 to start with), what it holds moved.
+    const std::size_t room = room_ == 0 ? 16 : room_ * 2;
+    T* block = allocate(room);
+    if (!blocks_.empty()) {
+      T* old = blocks_[0];
+      for (std::size_t i = 0; i < size_; ++i) {
+        new (block + i) T(std::move(old[i]));
+        old[i].~T();
+      }
+      deallocate(old);
+      blocks_[0] = block;
+    } else {
+      blocks_.push_back(block);
+    }
+    room_ = room;
+  }
+  void release() {
+    for (std::size_t i = 0; i < size_; ++i) (*this)[i].~T();
+    for (T* b : blocks_) deallocate(b);
+    blocks_.clear();
+    size_ = room_ = 0;
+  }
+
+  std::vector<T*> blocks_;
+  std::size_t size_ = 0, room_ = 0;
+};
+
+}  // namespace ta

@@ -1,0 +1,81 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "util/chunked_vector.h"
+#include "util/radix_sort.h"
+
+using namespace ta;
+
+namespace {
+
+struct Keyed {
+  std::uint64_t key;
+  std::uint32_t order;  // where it was before the sort
+};
+
+}  // namespace
+
+TEST_CASE("radix sort: the order of a stable sort by key, for any size and any bytes of key that vary") {
+  std::mt19937_64 rng(11);
+  // Masks choose the bytes that vary: none, the low ones, the high ones
+  // (ranks of caller << 32 | callee), all.
+  const std::vector<std::uint64_t> masks = {0, 0xff, 0xffff, 0x7fff00007fffull, 0xff00000000000000ull, ~0ull};
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{1000},
+                              std::size_t{100'000}}) {
+    for (const std::uint64_t mask : masks) {
+      CAPTURE(n);
+      CAPTURE(mask);
+      std::vector<Keyed> v(n);
+      // Few distinct keys as well as many: ties must keep their order.
+      const std::uint64_t distinct = n / 8 + 1;
+      std::vector<std::uint64_t> keys(distinct);
+      for (auto& k : keys) k = rng() & mask;
+      for (std::uint32_t i = 0; i < n; ++i) v[i] = Keyed{keys[rng() % distinct] ^ (i % 3 == 0 ? rng() & mask : 0), i};
+      std::vector<Keyed> expected = v;
+      std::stable_sort(expected.begin(), expected.end(), [](const Keyed& x, const Keyed& y) { return x.key < y.key; });
+      radix_sort(v, [](const Keyed& x) { return x.key; });
+      REQUIRE(v.size() == expected.size());
+      bool same = true;
+      for (std::size_t i = 0; i < n; ++i) same &= v[i].key == expected[i].key && v[i].order == expected[i].order;
+      CHECK(same);
+    }
+  }
+}
+
+TEST_CASE("chunked vector: indexes, iterates and moves what it holds, across the first block's growth and past it") {
+  using List = ChunkedVector<std::pair<std::uint64_t, std::unique_ptr<std::string>>, 4>;  // blocks of 16
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                              std::size_t{1000}}) {
+    CAPTURE(n);
+    List list;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& e = list.emplace_back(i * 7, std::make_unique<std::string>(std::to_string(i)));
+      CHECK(e.first == i * 7);
+    }
+    REQUIRE(list.size() == n);
+    // A reference taken past the first block stays good as the list grows.
+    bool indexed = true;
+    for (std::size_t i = 0; i < n; ++i) indexed &= list[i].first == i * 7 && *list[i].second == std::to_string(i);
+    CHECK(indexed);
+    List moved = std::move(list);
+    CHECK(list.size() == 0);
+    CHECK(moved.size() == n);
+    std::size_t i = 0;
+    bool iterated = true;
+    for (auto& [key, text] : moved) iterated &= key == i * 7 && *text == std::to_string(i++);
+    CHECK(iterated);
+    CHECK(i == n);
+  }
+  // Elements past the first block never move.
+  List list;
+  for (std::uint64_t i = 0; i < 20; ++i) list.emplace_back(i, nullptr);
+  const auto* at = &list[17];
+  for (std::uint64_t i = 20; i < 200; ++i) list.emplace_back(i, nullptr);
+  CHECK(&list[17] == at);
+}
