@@ -5,6 +5,7 @@
 #endif
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <iterator>
 #include <cstring>
@@ -197,13 +198,41 @@ namespace {
 
 bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
+// Eight decimal digits' value, eight at a time (the digits checked before).
+std::uint64_t eight_digits(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  v = ((v & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
+  v = ((v & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+  return ((v & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+}
+
+// The value of a decimal number of up to 20 digits (checked before), or
+// false past 64 bits. Ids of 19 digits are common (decimal 64-bit ids).
+bool decimal_digits_value(const char* p, std::size_t n, std::uint64_t& value) {
+  std::uint64_t v = 0;
+  std::size_t i = 0;
+  const std::size_t first = std::min<std::size_t>(n, 19);
+  for (; i + 8 <= first; i += 8) v = v * 100'000'000 + eight_digits(p + i);
+  for (; i < first; ++i) v = v * 10 + static_cast<std::uint64_t>(p[i] - '0');
+  if (n == 20 && (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, p[19] - '0', &v))) return false;
+  value = v;
+  return true;
+}
+
 // The value of a number in `digits` of the given base (10 or 16) written
 // with no leading zero, up to 64 bits; false when it is not one.
 bool number_value(std::string_view digits, unsigned base, std::uint64_t& value) {
   if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return false;
   const char* const end = digits.data() + digits.size();
-  if (base == 16 && !std::all_of(digits.data(), end, lower_hex)) return false;  // from_chars takes A-F too
-  const auto [ptr, error] = std::from_chars(digits.data(), end, value, static_cast<int>(base));
+  if (base == 10) {
+    if (digits.size() > 20 || !std::all_of(digits.data(), end, [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    return decimal_digits_value(digits.data(), digits.size(), value);
+  }
+  if (!std::all_of(digits.data(), end, lower_hex)) return false;  // from_chars takes A-F too
+  const auto [ptr, error] = std::from_chars(digits.data(), end, value, 16);
   return error == std::errc() && ptr == end;
 }
 

@@ -139,6 +139,9 @@ TEST_CASE("span codec: UUIDs, decimal numbers and dashed ids are packed, and nea
       {"0", 2},
       {"7", 2},
       {"123", 2},
+      {"123456789", 5},  // eight digits at a time, then one
+      {"12345678901234567", 9},
+      {"9999999999999999999", 11},  // 19 digits, the most that always fit
       {"1234", 3},  // even: packed as hex
       {"18446744073709551615", 11},  // 20 digits: even, so packed as hex
       {"184467440737095516159", 0},   // 21 digits
