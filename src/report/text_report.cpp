@@ -255,7 +255,12 @@ void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output
   if (color) out.write("\x1b[1m");
   put_printable(out, t.trace_id);
   if (color) out.write("\x1b[0m");
-  out.print("  {}  {}  ", dur(t.latency()), plural(t.size(), "span"));
+  // Written piece by piece, as below: a live run writes a line a trace.
+  out.write("  ");
+  out.write(dur(t.latency()));
+  out.write("  ");
+  out.write(plural(t.size(), "span"));
+  out.write("  ");
   if (why == Emit::kComplete) {
     out.write(emit_name(why));
   } else {
@@ -290,9 +295,15 @@ void write_text_trace_line(const ShownTrace& shown, Emit why, bool color, Output
     // Whole percent: no decimals to format on every line.
     const Nanos on = shown.on_path[top[k]];
     const long long share = total > 0 ? std::llround(100.0 * static_cast<double>(on) / static_cast<double>(total)) : 100;
-    out.print(" {}%", share);
+    out.write(" ");
+    out.write(fmt::format_int(share).c_str());
+    out.write("%");
   }
-  if (on_path > n) out.print(" · {} more", on_path - n);
+  if (on_path > n) {
+    out.write(" · ");
+    out.write(fmt::format_int(on_path - n).c_str());
+    out.write(" more");
+  }
   // The kinds of anomaly found, once each.
   std::uint32_t kinds = 0;
   for (const Anomaly& a : t.anomalies) kinds |= 1u << static_cast<int>(a.kind);
