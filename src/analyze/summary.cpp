@@ -877,6 +877,8 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   }
   a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several);
   for (std::size_t i = 0; i < several; ++i) {
+    a.edges.prefetch(i + 32);
+    if (i + 16 < several) a.edges.entry(i + 16).prefetch_block();
     EdgeAcc& e = a.edges.entry(i);
     const auto [client, gap] = a.edges.distributions(i);
     if (EdgeAcc::Samples* samples = e.samples()) {
@@ -945,6 +947,7 @@ void EdgeList::start(std::vector<std::string> names, std::vector<Entries> entrie
   const PairRef* last = nullptr;
   std::uint64_t last_calls = 0;
   for (std::size_t i = 0; i < order_.size(); ++i) {
+    if (i + 16 < several) prefetch(i + 16);
     const PairRef& r = order_[i];
     const bool capped = r.weight == PairRef::kMaxWeight;
     const std::uint64_t calls = capped ? entry(i).calls() : r.weight;
@@ -961,7 +964,10 @@ void EdgeList::start(std::vector<std::string> names, std::vector<Entries> entrie
 }
 
 void EdgeList::drop_values() {
-  for (std::size_t i = 0; i < several_.size(); ++i) entry(i).clear();
+  for (std::size_t i = 0; i < several_.size(); ++i) {
+    if (i + 16 < several_.size()) prefetch(i + 16);
+    entry(i).clear();
+  }
 }
 
 EdgeSummary EdgeList::operator[](std::size_t i) const {

@@ -49,7 +49,8 @@ TEST_CASE("radix sort: the order of a stable sort by key, for any size and any b
 }
 
 TEST_CASE("chunked vector: indexes, iterates and moves what it holds, across the first block's growth and past it") {
-  using List = ChunkedVector<std::pair<std::uint64_t, std::unique_ptr<std::string>>, 4>;  // blocks of 16
+  using List = ChunkedVector<std::pair<std::uint64_t, std::unique_ptr<std::string>>, 256>;  // blocks of 16
+  static_assert(List::kBlock == 16);
   for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
                               std::size_t{1000}}) {
     CAPTURE(n);
@@ -78,4 +79,10 @@ TEST_CASE("chunked vector: indexes, iterates and moves what it holds, across the
   const auto* at = &list[17];
   for (std::uint64_t i = 20; i < 200; ++i) list.emplace_back(i, nullptr);
   CHECK(&list[17] == at);
+  // Blocks of a huge page, mapped whole, hold as many and free them.
+  ChunkedVector<std::pair<std::uint64_t, std::uint64_t>> big;
+  for (std::uint64_t i = 0; i < 300'000; ++i) big.emplace_back(i, ~i);
+  bool held = true;
+  for (std::uint64_t i = 0; i < 300'000; ++i) held &= big[i].first == i && big[i].second == ~i;
+  CHECK(held);
 }
