@@ -879,7 +879,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   for (std::size_t i = 0; i < several; ++i) {
     a.edges.prefetch(i + 32);
     if (i + 16 < several) a.edges.entry(i + 16).prefetch_block();
-    EdgeAcc& e = a.edges.entry(i);
+    EdgeAcc& e = a.edges.take_several(i);
     const auto [client, gap] = a.edges.distributions(i);
     if (EdgeAcc::Samples* samples = e.samples()) {
       jobs.emplace_back(&samples->client, client);
@@ -887,6 +887,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     } else if (EdgeAcc::Few* f = e.few()) {
       *client = distribution(f->client(), f->calls);
       *gap = distribution(f->gap(), f->gaps);
+      e.clear();  // while it is in cache
     }
   }
   summarize_all(jobs, threads);
@@ -941,33 +942,40 @@ void EdgeList::start(std::vector<std::string> names, std::vector<Entries> entrie
   entries_ = std::move(entries);
   order_ = std::move(order);
   several_.assign(several, Several{});
-  // In order: the weights (calls, capped) never rise, and pairs of equal
-  // calls rise by ranks; the first `several` have more than one call and
-  // the others one.
-  const PairRef* last = nullptr;
-  std::uint64_t last_calls = 0;
+  // In order as far as the weights tell (calls, capped): they never rise,
+  // and pairs of equal weight rise by ranks; the first `several` weigh more
+  // than one, the others one. Pairs of capped weight are compared by their
+  // calls in take_several.
   for (std::size_t i = 0; i < order_.size(); ++i) {
-    if (i + 16 < several) prefetch(i + 16);
     const PairRef& r = order_[i];
-    const bool capped = r.weight == PairRef::kMaxWeight;
-    const std::uint64_t calls = capped ? entry(i).calls() : r.weight;
-    if ((i < several) != (calls > 1) ||
-        (last && (calls != last_calls ? calls > last_calls : r.ranks <= last->ranks)))
-      throw std::logic_error("EdgeList: pairs out of order");
-    if (i < several) {
-      several_[i].calls = calls;
-      several_[i].errors = entry(i).errors();
+    bool in_order = (i < several) == (r.weight > 1);
+    if (i > 0) {
+      const PairRef& before = order_[i - 1];
+      in_order &= r.weight < before.weight ||
+                  (r.weight == before.weight && (r.weight == PairRef::kMaxWeight || r.ranks > before.ranks));
     }
-    last = &r;
-    last_calls = calls;
+    if (!in_order) throw std::logic_error("EdgeList: pairs out of order");
   }
 }
 
-void EdgeList::drop_values() {
-  for (std::size_t i = 0; i < several_.size(); ++i) {
-    if (i + 16 < several_.size()) prefetch(i + 16);
-    entry(i).clear();
+EdgeAcc& EdgeList::take_several(std::size_t i) {
+  EdgeAcc& e = entry(i);
+  Several& s = several_[i];
+  s.calls = e.calls();
+  s.errors = e.errors();
+  const PairRef& r = order_[i];
+  bool in_order = r.weight == std::min(s.calls, PairRef::kMaxWeight);
+  if (r.weight == PairRef::kMaxWeight && i > 0) {  // the pair before is capped too, and taken
+    const Several& before = several_[i - 1];
+    in_order &= s.calls < before.calls || (s.calls == before.calls && r.ranks > order_[i - 1].ranks);
   }
+  if (!in_order) throw std::logic_error("EdgeList: pairs out of order");
+  return e;
+}
+
+void EdgeList::drop_values() {
+  // The pairs of more than kFewCalls calls (kept in samples) come first.
+  for (std::size_t i = 0; i < several_.size() && order_[i].weight > EdgeAcc::kFewCalls; ++i) entry(i).clear();
 }
 
 EdgeSummary EdgeList::operator[](std::size_t i) const {

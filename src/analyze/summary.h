@@ -85,8 +85,10 @@ class EdgeList {
   // out of order is a std::logic_error.
   void start(std::vector<std::string> names, std::vector<Entries> entries, std::vector<PairRef> order,
              std::size_t several);
-  // Of the first `several` pairs: the entry, and its two distributions to be
-  // filled in (they stay where they are).
+  // Of the first `several` pairs, taken in order: the entry (its calls and
+  // errors kept now), and its two distributions to be filled in (they stay
+  // where they are).
+  EdgeAcc& take_several(std::size_t i);
   EdgeAcc& entry(std::size_t i) { return entries_[order_[i].list][order_[i].index].second; }
   // The entries lie in the threads' order, not the list's: read in list
   // order, each is fetched a few pairs ahead.
@@ -96,7 +98,8 @@ class EdgeList {
   std::pair<Distribution*, Distribution*> distributions(std::size_t i) {
     return {&several_[i].client, &several_[i].gap};
   }
-  // Once those are filled in: the values they were made of are freed.
+  // Once those are filled in: the samples they were made of are freed (a
+  // few calls' values may be freed as they are taken).
   void drop_values();
 
  private:

@@ -162,6 +162,23 @@ TEST_CASE("nearest-rank percentiles") {
     const Distribution d = distribution(v);
     CHECK(d.count == 0);
   }
+  SUBCASE("every count from 1 to 40, by a sorted copy (a few values are sorted, more selected)") {
+    for (std::size_t n = 1; n <= 40; ++n) {
+      CAPTURE(n);
+      std::vector<Nanos> v(n);
+      for (Nanos& x : v) x = static_cast<Nanos>(rng() % 21) - 5;  // repeats, and below zero
+      std::vector<Nanos> sorted = v;
+      std::sort(sorted.begin(), sorted.end());
+      auto at = [&](std::size_t p) { return sorted[(p * n + 99) / 100 - 1]; };  // rank ceil(p% of n)
+      const Distribution d = distribution(v);
+      CHECK(d.count == n);
+      CHECK(d.min == sorted.front());
+      CHECK(d.p50 == at(50));
+      CHECK(d.p90 == at(90));
+      CHECK(d.p99 == at(99));
+      CHECK(d.max == sorted.back());
+    }
+  }
 }
 
 TEST_CASE("analyze: totals and default grouping (service, else host)") {
