@@ -68,9 +68,10 @@ class ChunkedVector {
   }
 
  private:
-  // A whole block of a huge page is mapped as one (its mapping kept to
-  // unmap); a smaller one (the first, growing) comes from operator new.
-  static constexpr bool kHuge = kBlock * sizeof(T) * 2 > kHugePage;
+  // A whole block that fills a huge page exactly is mapped as one (its
+  // mapping kept to unmap); a smaller one (the first, growing, or any block
+  // of elements whose size is not a power of two) comes from operator new.
+  static constexpr bool kHuge = kBlock * sizeof(T) == kHugePage;
   T* allocate(std::size_t n) {
     if (kHuge && n == kBlock) {
       maps_.reserve(maps_.size() + 1);
