@@ -231,9 +231,16 @@ bool number_value(std::string_view digits, unsigned base, std::uint64_t& value) 
       return false;
     return decimal_digits_value(digits.data(), digits.size(), value);
   }
-  if (!std::all_of(digits.data(), end, lower_hex)) return false;  // from_chars takes A-F too
-  const auto [ptr, error] = std::from_chars(digits.data(), end, value, 16);
-  return error == std::errc() && ptr == end;
+  // Lower-case hex only (an id's bytes must have one encoding), up to 16
+  // digits: a dashed id's number is a digit or two.
+  if (digits.size() > 16) return false;
+  std::uint64_t v = 0;
+  for (const char c : digits) {
+    if (!lower_hex(c)) return false;
+    v = v << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  value = v;
+  return true;
 }
 
 }  // namespace
@@ -256,7 +263,11 @@ std::uint8_t* codec::put_shaped_id(std::uint8_t* p, std::string_view id) {
     *p = kDecimalId;
     return put(p + 1, value);
   }
-  const std::size_t dash = id.find('-');
+  // The dash after 16 or 32 digits (a span id of its trace's id) is looked
+  // at first: no search for it.
+  const std::size_t dash = id.size() > 16 && id[16] == '-'   ? 16
+                           : id.size() > 32 && id[32] == '-' ? 32
+                                                             : id.find('-');
   if (dash == std::string_view::npos || dash < 2 || dash > 32 || dash % 2 != 0 || id.size() - dash - 1 > 16 ||
       !number_value(id.substr(dash + 1), 16, value) || !pack_hex(id.substr(0, dash), p + 1))
     return nullptr;
