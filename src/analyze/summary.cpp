@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "util/chunked_vector.h"
 #include "util/distinct_count.h"
 #include "util/memory.h"
 #include "util/pair_map.h"
@@ -123,8 +124,8 @@ class PairOffsetCounts {
 // milliseconds repeat, so millions of calls take a table of thousands of
 // (pair, offset) entries, counted. Offsets in microseconds hardly repeat:
 // there a table holds an entry a call, 32 bytes with its slack, where a
-// list holds a call in 12. So calls are listed first, in blocks (growing
-// never copies them), and each time the list doubles from 64K calls it is
+// list holds a call in 12. So calls are listed first, in blocks of 64K
+// (util/chunked_vector.h: a full block never moves), and each time the list doubles from 64K calls it is
 // looked at: once its calls repeat twice over (distinct ones estimated
 // with a bitmap a byte a call), where an entry with its slack costs about
 // what its calls listed do, they are counted in the table for good.
@@ -188,29 +189,26 @@ class OffsetTally {
     e.count += n;
   }
   void list(std::uint64_t pair, std::int32_t code) {
-    if (listed_count_ % kBlock == 0) blocks_.emplace_back().reserve(kBlock);
-    blocks_.back().push_back(Listed{pair, code});
-    ++listed_count_;
-    if (listed_count_ >= kFirstLook && (listed_count_ & (listed_count_ - 1)) == 0) look_at_list();
+    list_.emplace_back(Listed{pair, code});
+    const std::size_t n = list_.size();
+    if (n >= kFirstLook && (n & (n - 1)) == 0) look_at_list();
   }
   template <typename F>
   void for_each_listed(F&& f) const {
-    for (std::size_t i = 0; i < listed_count_; ++i) f(blocks_[i / kBlock][i % kBlock]);
+    for (std::size_t i = 0; i < list_.size(); ++i) f(list_[i]);
   }
   void look_at_list() {
-    const double distinct = estimate_distinct(listed_count_, [&](auto&& mark) {
+    const double distinct = estimate_distinct(list_.size(), [&](auto&& mark) {
       for_each_listed([&](const Listed& e) { mark(hash_number_pair(e.pair, static_cast<std::uint32_t>(e.code))); });
     });
-    if (distinct * kCountedRepeats > static_cast<double>(listed_count_)) return;
+    if (distinct * kCountedRepeats > static_cast<double>(list_.size())) return;
     listed_ = false;
     for_each_listed([&](const Listed& e) { count(e.pair, e.code, 1); });
-    blocks_ = {};
-    listed_count_ = 0;
+    list_ = ChunkedVector<Listed, kBlock * sizeof(Listed)>();
   }
 
   bool listed_ = true;
-  std::vector<std::vector<Listed>> blocks_;  // kBlock calls each, reserved
-  std::size_t listed_count_ = 0;
+  ChunkedVector<Listed, kBlock * sizeof(Listed)> list_;  // kBlock calls a block
   PairOffsetCounts<std::int32_t, std::uint32_t> narrow_;
   PairOffsetCounts<Nanos, std::uint64_t> wide_;
 };
