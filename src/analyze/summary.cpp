@@ -522,7 +522,7 @@ class AnalysisMemory {
 // Analyses partitions, taking the next one left until none is, into one
 // accumulator; stops early when the group stops (another thread failed)
 // or the memory limit is reached.
-PartResult analyze_partitions(const SpanLog& log, const Config& config, std::atomic<std::size_t>& next,
+PartResult analyze_partitions(SpanLog& log, const Config& config, std::atomic<std::size_t>& next,
                               SpanLog::RefusedSpans& refused, TraceJoinNotes& joins, const ThreadGroup& group,
                               AnalysisMemory& memory) {
   Accumulator acc(config, log.symbols(), std::numeric_limits<std::size_t>::max());
@@ -557,9 +557,12 @@ PartResult analyze_partitions(const SpanLog& log, const Config& config, std::ato
     best.push_back(ShownTrace{std::move(t), &symbols, std::move(path), std::move(self), std::move(on_path)});
     std::push_heap(best.begin(), best.end(), slower_shown);
   };
-  for (std::size_t p; !group.stopping() && !memory.stopped() && (p = next++) < SpanLog::kPartitions;)
+  for (std::size_t p; !group.stopping() && !memory.stopped() && (p = next++) < SpanLog::kPartitions;) {
     if (memory.admit_partition(watch, log.partition_records(p)))
       log.for_each_trace(p, scratch, refused, joins, analyze_trace);
+    // The traces kept for showing own their spans: the records may go.
+    log.partition_done(p);
+  }
   std::sort(best.begin(), best.end(), slower_shown);
   return acc.finish();
 }

@@ -3,17 +3,21 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <new>
 #include <numeric>
 
 #include "util/hash.h"
-#include "util/huge_pages.h"
 
 namespace ta {
 
 namespace {
-constexpr std::size_t kMaxSlab = 64u << 20;
+// A slab's address space; pages are made resident a step at a time, the
+// step doubling up to kMaxStep.
+constexpr std::size_t kSlab = 32u << 20;
+constexpr std::size_t kSmallPage = 4096;
+constexpr std::size_t kMaxStep = 256u << 10;
 // A chain's last block is half empty on average, and a writer has 256
 // chains: blocks of 64 KiB left 8 MiB a writer unwritten but in memory
 // (huge pages), 16 KiB leave 2; a block still holds a hundred records.
@@ -74,25 +78,41 @@ KeyShape key_shape(std::string_view key) {
 }
 }  // namespace
 
-SlabAllocator::~SlabAllocator() {
+void SlabAllocator::release() {
   for (const Mapping& m : maps_) ::munmap(m.base, m.size);
+  maps_.clear();
+  bump_ = ready_ = end_ = nullptr;
+  ready_total_ = 0;
+}
+
+void SlabAllocator::make_ready(std::uint8_t* until) {
+  const auto page = static_cast<std::uintptr_t>(kSmallPage - 1);
+  auto* to = reinterpret_cast<std::uint8_t*>((reinterpret_cast<std::uintptr_t>(until) + step_ + page) & ~page);
+  if (to > end_) to = end_;
+  // Where the kernel cannot populate ahead (before Linux 5.14), pages are
+  // faulted in as they are written.
+  if (::madvise(ready_, static_cast<std::size_t>(to - ready_), MADV_POPULATE_WRITE) != 0 && errno == ENOMEM)
+    throw std::bad_alloc();
+  ready_total_ += static_cast<std::size_t>(to - ready_);
+  ready_ = to;
+  step_ = std::min(step_ * 2, kMaxStep);
 }
 
 std::uint8_t* SlabAllocator::allocate(std::size_t bytes) {
   bytes = (bytes + 15) & ~std::size_t{15};
   if (static_cast<std::size_t>(end_ - bump_) < bytes) {
-    // Slabs double up to kMaxSlab, so a small input maps little and a big
-    // one few times.
-    const std::size_t slab = std::max(next_slab_, (bytes + kHugePage - 1) & ~(kHugePage - 1));
-    next_slab_ = std::min(next_slab_ * 2, kMaxSlab);
-    const HugeMapping m = map_huge_pages(slab);
-    if (!m.base) throw std::bad_alloc();
-    maps_.push_back({m.base, m.length});
-    bump_ = reinterpret_cast<std::uint8_t*>(m.start);
+    const std::size_t slab = std::max(kSlab, (bytes + kSmallPage - 1) & ~(kSmallPage - 1));
+    void* base = ::mmap(nullptr, slab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    // Small pages even where the system makes huge ones unasked.
+    ::madvise(base, slab, MADV_NOHUGEPAGE);
+    maps_.push_back({base, slab});
+    bump_ = ready_ = static_cast<std::uint8_t*>(base);
     end_ = bump_ + slab;
   }
   std::uint8_t* p = bump_;
   bump_ += bytes;
+  if (bump_ > ready_) make_ready(bump_);
   return p;
 }
 
@@ -103,7 +123,8 @@ std::uint8_t* SpanLog::Writer::reserve(Chain& c, std::size_t bytes) {
   if (c.last) c.last->used = static_cast<std::uint32_t>(c.tail - c.last->data());
   const auto size = static_cast<std::uint32_t>(std::max<std::size_t>(c.next_size, bytes));
   c.next_size = std::min(c.next_size * 2, kMaxBlock);
-  auto* b = reinterpret_cast<Block*>(memory_.allocate(sizeof(Block) + size));
+  const auto partition = static_cast<std::size_t>(&c - chains_);
+  auto* b = reinterpret_cast<Block*>(memory_[stripe_of(partition)].allocate(sizeof(Block) + size));
   b->next = nullptr;
   b->used = 0;
   b->capacity = size;
@@ -219,6 +240,13 @@ Nanos SpanLog::base(Nanos start) {
 std::uint64_t SpanLog::span_count() const {
   std::uint64_t n = 0;
   for (const auto& w : writers_) n += w->spans_;
+  return n;
+}
+
+std::size_t SpanLog::held_bytes() const {
+  std::size_t n = 0;
+  for (const auto& w : writers_)
+    for (const SlabAllocator& m : w->memory_) n += m.ready_bytes();
   return n;
 }
 
@@ -467,6 +495,21 @@ void SpanLog::keep_distinct(Scratch& s, std::uint32_t from, std::uint32_t to, Re
       s.records.push_back({record, s.sorted[k].location});
     } else {
       refuse(s, k, refused);
+    }
+  }
+}
+
+void SpanLog::partition_done(std::size_t partition) {
+  const std::size_t stripe = stripe_of(partition);
+  if (stripe_done_[stripe].fetch_add(1, std::memory_order_acq_rel) + 1 != kStripePartitions) return;
+  // The last of the stripe: no thread reads its records any more.
+  std::lock_guard<std::mutex> hold(writers_lock_);
+  for (auto& w : writers_) {
+    w->memory_[stripe].release();
+    for (std::size_t p = stripe * kStripePartitions; p < (stripe + 1) * kStripePartitions; ++p) {
+      Writer::Chain& c = w->chains_[p];
+      c.first = c.last = nullptr;
+      c.tail = c.end = nullptr;
     }
   }
 }

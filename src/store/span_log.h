@@ -28,31 +28,48 @@
 
 namespace ta {
 
-// Memory handed out in order from large slabs that are given back all at
-// once. Slabs are advised as transparent huge pages: on a VM a 4 KiB page
-// fault costs microseconds, and the records of a big log are hundreds of MB.
+// Memory handed out in order from slabs that are given back all at once.
+// A slab is address space only until it is used: its pages are made
+// resident a step ahead of what is handed out (one madvise for many pages:
+// on a VM a 4 KiB page fault costs microseconds), so what is resident is
+// what was asked for, give or take a step. Small pages, not huge ones: the
+// log is kept in stripes given back one by one (SpanLog), and a stripe's
+// last huge page would be mostly unwritten, but resident.
 class SlabAllocator {
  public:
   SlabAllocator() = default;
   SlabAllocator(const SlabAllocator&) = delete;
   SlabAllocator& operator=(const SlabAllocator&) = delete;
-  ~SlabAllocator();
+  ~SlabAllocator() { release(); }
   std::uint8_t* allocate(std::size_t bytes);  // 16-byte aligned
+  // Gives every slab back; what was handed out must not be used after.
+  void release();
+  // Bytes made resident (handed out, or about to be).
+  std::size_t ready_bytes() const { return ready_total_; }
 
  private:
+  void make_ready(std::uint8_t* until);
   struct Mapping {
     void* base;
     std::size_t size;
   };
   std::vector<Mapping> maps_;
   std::uint8_t* bump_ = nullptr;
+  std::uint8_t* ready_ = nullptr;  // resident up to here
   std::uint8_t* end_ = nullptr;
-  std::size_t next_slab_ = 2u << 20;
+  std::size_t step_ = 64u << 10;  // made resident at a time: grows with use
+  std::size_t ready_total_ = 0;
 };
 
 class SpanLog {
  public:
   static constexpr std::size_t kPartitions = 256;
+  // Partitions are kept in stripes of consecutive ones, each stripe in
+  // slabs of its own, so that the analysis, which takes partitions in
+  // order, gives a stripe's memory back once it is done with it.
+  static constexpr std::size_t kStripes = 16;
+  static constexpr std::size_t kStripePartitions = kPartitions / kStripes;
+  static std::size_t stripe_of(std::size_t partition) { return partition / kStripePartitions; }
 
   explicit SpanLog(std::size_t max_trace_spans = 10'000'000) : max_trace_spans_(max_trace_spans) {}
   SpanLog(const SpanLog&) = delete;
@@ -115,7 +132,7 @@ class SpanLog {
     };
     // calloc: slots never used are never touched (a small input's run).
     std::unique_ptr<Recent[], Free> recent_{static_cast<Recent*>(std::calloc(kRecent, sizeof(Recent)))};
-    SlabAllocator memory_;
+    SlabAllocator memory_[kStripes];
     Chain chains_[kPartitions];
     Nanos base_ = 0;
     bool has_base_ = false;
@@ -136,6 +153,8 @@ class SpanLog {
   SymbolCache symbol_cache() { return SymbolCache(symbols_, symbols_lock_); }
   std::size_t max_trace_spans() const { return max_trace_spans_; }
   std::uint64_t span_count() const;
+  // The records' memory now (slabs made resident, SlabAllocator).
+  std::size_t held_bytes() const;
   // Records in one partition (all writers').
   std::uint64_t partition_records(std::size_t partition) const;
 
@@ -207,6 +226,10 @@ class SpanLog {
     TraceJoinNotes joins;
     for_each_trace(joins, f);
   }
+  // Says the analysis is done with a partition (thread-safe): once every
+  // partition of its stripe is, the stripe's memory is given back, and its
+  // records must not be read again.
+  void partition_done(std::size_t partition);
   // Gives back every record's memory.
   void clear();
 
@@ -231,6 +254,7 @@ class SpanLog {
   std::mutex symbols_lock_;
   std::mutex writers_lock_;
   std::vector<std::unique_ptr<Writer>> writers_;
+  std::atomic<std::uint32_t> stripe_done_[kStripes] = {};  // partitions done, of each stripe
   std::atomic<Nanos> base_{0};
   std::atomic<bool> has_base_{false};
   LineMap lines_;

@@ -44,35 +44,44 @@ namespace {
 
 using ta::kHugePage;
 constexpr std::size_t kLarge = std::size_t{2} << 20;
-constexpr std::size_t kHeader = 64;  // before the block: where the mapping is
+constexpr std::size_t kHeader = 64;  // just before the block: where the mapping is
 constexpr std::uint64_t kMagic = 0x7a41c3e9d2b85f17ull;
 
 struct Header {
-  std::uint64_t check;  // kMagic ^ this header's address
+  std::uint64_t check;  // kMagic ^ the block's address
   void* base;
   std::size_t length;
 };
 
-// A large block: its header sits at the start of a huge page, so its
-// address is 64 past one, which is how operator delete tells it from
-// malloc's (the check word, tied to the address, makes sure).
+// A large block starts at a huge page, and its header sits in the small
+// page before it (a header on the block's own first page would make a
+// block of a whole number of huge pages, like a vector's, one huge page
+// longer): how operator delete tells it from malloc's is its address, at a
+// huge-page boundary, and the check word, tied to that address.
 void* allocate_large(std::size_t n) {
   if (n > (std::size_t{1} << 62)) return nullptr;
-  const ta::HugeMapping m = ta::map_huge_pages(n + kHeader);
-  if (!m.base) return nullptr;
-  auto* h = reinterpret_cast<Header*>(m.start);
-  h->check = kMagic ^ reinterpret_cast<std::uintptr_t>(m.start);
-  h->base = m.base;
-  h->length = m.length;
-  return m.start + kHeader;
+  const std::size_t rounded = (n + kHugePage - 1) & ~(kHugePage - 1);
+  const std::size_t length = rounded + kHugePage;  // room to align, past the header
+  void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) return nullptr;
+  const std::uintptr_t start =
+      (reinterpret_cast<std::uintptr_t>(base) + kHeader + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
+  auto* block = reinterpret_cast<char*>(start);
+  ::madvise(block, rounded, MADV_HUGEPAGE);
+  auto* h = reinterpret_cast<Header*>(block - kHeader);
+  h->check = kMagic ^ start;
+  h->base = base;
+  h->length = length;
+  return block;
 }
 
 Header* large_header(void* p) {
   const auto at = reinterpret_cast<std::uintptr_t>(p);
-  if ((at & (kHugePage - 1)) != kHeader) return nullptr;
-  // 64 bytes before a malloc'd block are always mapped (its arena).
+  if ((at & (kHugePage - 1)) != 0) return nullptr;
+  // 64 bytes before a malloc'd block are always mapped (its chunk header
+  // and the arena's before it).
   auto* h = reinterpret_cast<Header*>(at - kHeader);
-  return h->check == (kMagic ^ (at - kHeader)) ? h : nullptr;
+  return h->check == (kMagic ^ at) ? h : nullptr;
 }
 
 void* allocate(std::size_t n) {

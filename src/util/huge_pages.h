@@ -1,7 +1,7 @@
 // Memory mapped at a huge-page boundary and advised as transparent huge
 // pages: on a VM a 4 KiB page fault costs microseconds, so large blocks
-// (the span log's slabs, and through the global operator new every
-// allocation of 2 MiB and more) are better faulted in 2 MiB at a time.
+// (whole blocks of a ChunkedVector, and through the global operator new
+// every allocation of 2 MiB and more) are better faulted in 2 MiB at a time.
 #pragma once
 
 #include <cstddef>

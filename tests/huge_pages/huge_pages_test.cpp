@@ -77,26 +77,36 @@ std::optional<Vma> vma_of(const void* p) {
 }
 
 // What operator new promises a block of n >= 2 MiB bytes: a mapping of its
-// own that starts at a huge page 64 bytes before the block (its header),
-// holds all n bytes, and (where the kernel has huge pages) is advised as
-// huge pages, exactly the huge pages the header and block need.
+// own that starts at a huge page (its header is in the small page before
+// it), holds all n bytes, and (where the kernel has huge pages) is advised
+// as huge pages, exactly the huge pages the block needs: none more for the
+// header.
 void check_own_mapping(const void* block, std::size_t n) {
-  CHECK(offset_in_huge_page(block) == 64);
+  CHECK(offset_in_huge_page(block) == 0);
   const std::optional<Vma> vma = vma_of(block);
   REQUIRE(vma.has_value());
-  CHECK(vma->start <= address(block) - 64);
   CHECK(vma->end >= address(block) + n);
+  const std::optional<Vma> header = vma_of(static_cast<const char*>(block) - 64);
+  REQUIRE(header.has_value());
   if (kernel_has_huge_pages()) {
     CHECK(vma->advised_huge);
-    CHECK(vma->start == address(block) - 64);
-    CHECK(vma->end - vma->start == round_to_huge_pages(n + 64));
+    CHECK(vma->start == address(block));
+    CHECK(vma->end - vma->start == round_to_huge_pages(n));
+    CHECK_FALSE(header->advised_huge);
   }
+}
+
+// A block from malloc: not in a mapping advised as huge pages.
+bool from_malloc(const void* p) {
+  const std::optional<Vma> vma = vma_of(p);
+  return vma && !vma->advised_huge;
 }
 
 }  // namespace
 
-TEST_CASE("blocks of 2 MiB and more get a mapping of their own, 64 bytes into a huge page") {
-  for (std::size_t n : {std::size_t{2} << 20, (std::size_t{2} << 20) + 1, std::size_t{37} << 20, std::size_t{300} << 20}) {
+TEST_CASE("blocks of 2 MiB and more get a mapping of their own, from the start of a huge page") {
+  for (std::size_t n : {std::size_t{2} << 20, (std::size_t{2} << 20) + 1, (std::size_t{4} << 20) - 64,
+                        std::size_t{8} << 20, std::size_t{37} << 20, std::size_t{300} << 20}) {
     CAPTURE(n);
     auto* block = static_cast<std::uint8_t*>(::operator new[](n));
     check_own_mapping(block, n);
@@ -142,13 +152,14 @@ TEST_CASE("two large blocks alive at once are two mappings, freed one by one") {
 TEST_CASE("smaller blocks still come from malloc, and every block is given back where it came from") {
   std::vector<void*> small;
   for (std::size_t n = 1; n < (std::size_t{1} << 21); n = n * 3 + 1) small.push_back(::operator new(n));
-  for (void* p : small) CHECK(offset_in_huge_page(p) != 64);  // malloc's blocks are 16 past a chunk
+  if (kernel_has_huge_pages())
+    for (void* p : small) CHECK(from_malloc(p));
   for (void* p : small) std::memset(p, 0x5A, 1);                // usable
   for (void* p : small) ::operator delete(p);
   // A vector grown past the limit moves into a mapping, keeping its values.
   std::vector<std::uint64_t> values;
   for (std::uint64_t i = 0; i < 3'000'000; ++i) values.push_back(i * 7);
-  CHECK(offset_in_huge_page(values.data()) == 64);
+  CHECK(offset_in_huge_page(values.data()) == 0);
   std::uint64_t sum = std::accumulate(values.begin(), values.end(), std::uint64_t{0});
   CHECK(sum == 7 * (3'000'000ull * 2'999'999ull / 2));
   values = {};
@@ -170,8 +181,7 @@ TEST_CASE("threads allocating and freeing large and small blocks at once") {
         std::string big((std::size_t{3} << 20) + static_cast<std::size_t>(round), mark);
         std::vector<int> small(100 + round, t);
         ++large_blocks;
-        if (offset_in_huge_page(big.data()) != 64) ++misplaced;  // a mapping of its own
-        if (offset_in_huge_page(small.data()) == 64) ++misplaced;
+        if (offset_in_huge_page(big.data()) != 0) ++misplaced;  // a mapping of its own
         std::this_thread::yield();  // let the others map and unmap meanwhile
         // No other thread's block was laid over this one.
         if (std::count(big.begin(), big.end(), mark) != static_cast<std::ptrdiff_t>(big.size())) ++overwritten;

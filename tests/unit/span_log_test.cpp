@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -318,4 +321,84 @@ TEST_CASE("span log: the spans of one line (a document's) keep their order when 
   }
   w[1]->add(span("t", "second", 3), 0, 2);
   CHECK(traces_of(log).at("t") == want);
+}
+
+namespace {
+// Pages of [p, p + bytes) resident now.
+std::size_t resident_pages(const void* p, std::size_t bytes) {
+  std::vector<unsigned char> in(bytes / 4096);
+  REQUIRE(::mincore(const_cast<void*>(p), bytes, in.data()) == 0);
+  return static_cast<std::size_t>(std::count_if(in.begin(), in.end(), [](unsigned char c) { return c & 1; }));
+}
+}  // namespace
+
+TEST_CASE("slab allocator: a slab is resident only a step past what was handed out, and given back whole") {
+  SlabAllocator slabs;
+  std::uint8_t* first = slabs.allocate(1000);
+  std::uint8_t* last = first;
+  for (int i = 0; i < 99; ++i) {
+    std::uint8_t* p = slabs.allocate(1000);
+    CHECK(p == last + 1008);  // in order, 16-byte aligned
+    last = p;
+  }
+  std::memset(first, 0x5a, static_cast<std::size_t>(last + 1000 - first));
+  // 100 KB handed out, made resident a step past it (64 KiB, doubling each
+  // time, so at most twice what is handed out); the rest of the slab
+  // (32 MiB) is address space only.
+  const std::size_t pages = resident_pages(first, std::size_t{32} << 20);
+  CHECK(pages >= 25);
+  CHECK(pages <= (2 * 100'800 + (64 << 10)) / 4096 + 2);
+  CHECK(slabs.ready_bytes() == pages * 4096);
+  // Steps stop growing at 256 KiB: 8 MB more are resident as used.
+  for (int i = 0; i < 8000; ++i) slabs.allocate(1000);
+  CHECK(resident_pages(first, std::size_t{32} << 20) <= (8'100'000 + (256 << 10)) / 4096 + 2);
+  // Past a slab's end: a new one; a block larger than a slab gets its own.
+  std::uint8_t* big = slabs.allocate(std::size_t{40} << 20);
+  big[(std::size_t{40} << 20) - 1] = 1;
+  slabs.release();
+  std::vector<unsigned char> in(1);
+  CHECK(::mincore(first, 4096, in.data()) != 0);  // unmapped
+  CHECK(::mincore(big, 4096, in.data()) != 0);
+}
+
+TEST_CASE("span log: a stripe's memory is given back once the analysis is done with its partitions") {
+  // Traces in every partition, about 15 MB of records (labels are interned:
+  // ids, times and lines), two writers.
+  SpanLog log;
+  SpanLog::Writer* w[2] = {&log.writer(), &log.writer()};
+  std::map<std::string, std::size_t> want;
+  std::uint32_t line = 1;
+  std::vector<std::string> ids;
+  for (int t = 0; t < 40000; ++t) ids.push_back(fmt::format("{:016x}", 0x9e3779b97f4a7c15ull * (t + 1)));
+  for (int round = 0; round < 6; ++round)
+    for (int t = 0; t < 40000; ++t) {
+      const std::string span_id = fmt::format("{:08x}", round * 40000 + t);
+      SpanRecord r = span(ids[t], span_id, 1000 + round);
+      w[t % 2]->add(r, 0, line++);
+      ++want[ids[t]];
+    }
+  const std::size_t before = log.held_bytes();
+  CHECK(before >= (12u << 20));
+  std::map<std::string, std::size_t> got;
+  SpanLog::Scratch scratch;
+  SpanLog::RefusedSpans refused;
+  TraceJoinNotes joins;
+  std::size_t after_half = 0;
+  // In the order the analysis takes them; each partition's traces are read
+  // whole while the stripes before it are gone.
+  for (std::size_t p = 0; p < SpanLog::kPartitions; ++p) {
+    log.for_each_trace(p, scratch, refused, joins, [&](const TraceData& data) {
+      const Trace t = assemble(data);
+      got[std::string(data.trace_id)] += t.logged_spans;
+    });
+    log.partition_done(p);
+    if (p == SpanLog::kPartitions / 2 - 1) after_half = log.held_bytes();
+  }
+  CHECK(got == want);
+  CHECK(refused.count == 0);
+  // Traces spread evenly: half the stripes gone gave back about half.
+  CHECK(after_half > before * 2 / 5);
+  CHECK(after_half < before * 3 / 5);
+  CHECK(log.held_bytes() == 0);
+  log.clear();  // with every stripe given back already
 }
