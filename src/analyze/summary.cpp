@@ -1,5 +1,7 @@
 #include "analyze/summary.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <limits>
@@ -343,7 +345,13 @@ class Accumulator {
   void apply() {
     Symbol top = 0;
     for (const SpanValues& v : spans_) top = std::max(top, v.group);
-    if (groups_.size() <= top) groups_.resize(top + 1);
+    if (groups_.size() <= top) {
+      // Room for every label known (a batch run knows them all), else
+      // twice as much: the vector is megabytes for a fleet's hosts.
+      if (groups_.capacity() <= top)
+        groups_.reserve(std::max({std::size_t{top} + 1, symbols_.size(), 2 * groups_.capacity()}));
+      groups_.resize(top + 1);
+    }
     // The tables these values go to are megabytes together, and nearly every
     // update misses the cache: the slot a value a few places ahead will
     // update is fetched while this one is applied.
@@ -615,6 +623,7 @@ class NameRanks {
     return std::uint64_t{rank_[key >> 32]} << 32 | rank_[key & 0xffffffffu];
   }
   const std::string& name(std::uint32_t rank) const { return names_[rank]; }
+  std::size_t size() const { return names_.size(); }
   std::vector<std::string> take_names() { return std::move(names_); }
 
  private:
@@ -644,26 +653,45 @@ EntryLists<V> take_entries(std::vector<PairMap<V>>& maps) {
 // them, so the threads' lists need no merged copy (16 bytes a pair). Each
 // keeps its weigh(entry), summed as entries merge (capped at kMaxWeight):
 // read while the lists are read in order, it needs no visit to the entry later.
+//
+// The references are first dealt out by their caller's rank into ranges
+// (kRanges of the names each), counted before, then each range is sorted
+// on its own: the sort's buffer is one range's size, not the whole list's
+// (at a fleet's end that buffer would be the run's peak).
 template <typename V, typename Keep, typename Weigh, typename Merge>
 std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep&& keep, Weigh&& weigh,
                               Merge&& merge) {
   constexpr std::uint64_t kMaxWeight = PairRef::kMaxWeight;
-  std::size_t total = 0;
-  for (const auto& l : lists) total += l.size();
-  std::vector<PairRef> order;
-  order.reserve(total);
+  constexpr std::size_t kRanges = 64;
+  const std::uint64_t names = std::max<std::size_t>(ranks.size(), 1);
+  auto range_of = [&](std::uint64_t pair) { return static_cast<std::size_t>((pair >> 32) * kRanges / names); };
+  std::array<std::size_t, kRanges + 1> start{};
+  for (const auto& entries : lists)
+    for (std::uint32_t i = 0; i < entries.size(); ++i) {
+      const auto& [key, value] = entries[i];
+      if (keep(key, value)) ++start[range_of(ranks.pair(key)) + 1];
+    }
+  for (std::size_t r = 0; r < kRanges; ++r) start[r + 1] += start[r];
+  // Dealt out in the lists' order, so that each range holds entries of equal
+  // keys in that order, and the stable sort keeps it: entries merge in the
+  // same order every run.
+  std::vector<PairRef> order(start[kRanges]);
+  std::array<std::size_t, kRanges> at;
+  std::copy(start.begin(), start.begin() + kRanges, at.begin());
   for (std::uint32_t m = 0; m < lists.size(); ++m) {
     const auto& entries = lists[m];
     for (std::uint32_t i = 0; i < entries.size(); ++i) {
       const auto& [key, value] = entries[i];
       if (!keep(key, value)) continue;
       const auto weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(weigh(value), kMaxWeight));
-      order.push_back(PairRef{ranks.pair(key), i, static_cast<std::uint16_t>(m), weight});
+      const std::uint64_t pair = ranks.pair(key);
+      order[at[range_of(pair)]++] = PairRef{pair, i, static_cast<std::uint16_t>(m), weight};
     }
   }
-  // By key, and for equal keys in the lists' order (a stable sort of a list
-  // made in that order), so that entries merge in the same order every run.
-  radix_sort(order, [](const PairRef& n) { return n.ranks; });
+  std::vector<PairRef> buffer;
+  for (std::size_t r = 0; r < kRanges; ++r)
+    radix_sort(order.data() + start[r], start[r + 1] - start[r], [](const PairRef& n) { return n.ranks; }, buffer);
+  buffer = {};
   std::size_t kept = 0;
   for (const PairRef& n : order) {
     if (kept > 0 && order[kept - 1].ranks == n.ranks) {
@@ -682,30 +710,44 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep
 // lists them, most calls first and stably, so ties stay in name order:
 // counted out by their calls up to 255, and those of more (few) sorted
 // after. Returns how many have more than one call.
+//
+// Most of a fleet's pairs have one call: they keep their order, moved up
+// to the end in place, and only the others are copied to be counted out
+// (the buffers are theirs, not the whole list's).
 std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lists) {
   constexpr std::uint64_t kCounted = 255;
   const std::size_t n = order.size();
   auto bucket_of = [&](const PairRef& x) { return kCounted - std::min<std::uint64_t>(x.weight, kCounted); };
+  std::vector<PairRef> others;
   std::array<std::size_t, kCounted + 1> count{};
-  std::size_t several = 0;
   for (const PairRef& x : order) {
-    several += x.weight > 1;
+    if (x.weight == 1) continue;
+    others.push_back(x);
     ++count[bucket_of(x)];
   }
+  // Every pair listed has a call: the pairs of one call are the last.
+  if (count[kCounted] != 0) throw std::logic_error("order_by_calls: a pair of no call");
   const std::size_t most = count[0];  // the pairs of kCounted calls or more
+  const std::size_t several = others.size();
   std::size_t at = 0;
   for (std::size_t& c : count) {
     const std::size_t here = c;
     c = at;
     at += here;
   }
-  std::vector<PairRef> sorted(n);
-  for (const PairRef& x : order) sorted[count[bucket_of(x)]++] = x;
+  std::vector<PairRef> sorted(others.size());
+  for (const PairRef& x : others) sorted[count[bucket_of(x)]++] = x;
+  others = {};
   std::stable_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(most),
                    [&](const PairRef& x, const PairRef& y) {
                      return entry_at(lists, x).calls() > entry_at(lists, y).calls();
                    });
-  order = std::move(sorted);
+  // The pairs of one call, in order, to the end, moved from the back: a
+  // pair goes where it is or after, to a place whose pair has moved.
+  std::size_t to = n;
+  for (std::size_t i = n; i-- > 0;)
+    if (order[i].weight == 1) order[--to] = order[i];
+  std::copy(sorted.begin(), sorted.end(), order.begin());
   return several;
 }
 
@@ -776,6 +818,10 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     });
     r = PartResult{};  // free it now: the merged copies are growing
   }
+  // What the threads' tables freed is given back, not kept by malloc for
+  // blocks the merge does not ask for (main.cpp keeps the heap from
+  // shrinking while the store grows).
+  malloc_trim(0);
   // Named now. Different symbols have different names but for symbol 0,
   // "(none)", which a label can also be; entries are merged by name. Pairs
   // (a fleet has hundreds of thousands) are merged and ordered by the ranks
@@ -912,6 +958,7 @@ Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
   std::vector<TraceJoinNotes> joins(n);
   std::atomic<std::size_t> next{0};
   AnalysisMemory memory(config.max_memory);
+  malloc_trim(0);  // what reading freed (its buffers), before the tables grow
   {
     ThreadGroup pool;
     for (std::size_t k = 1; k < n; ++k)

@@ -9,12 +9,12 @@
 // miss a read on small pages.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <new>
 #include <utility>
 #include <sys/mman.h>
 
-#include <bit>
 #include <vector>
 
 #include "util/huge_pages.h"
@@ -25,9 +25,10 @@ namespace ta {
 template <typename T, std::size_t kBlockBytes = kHugePage>
 class ChunkedVector {
  public:
-  static constexpr std::size_t kBlock = std::bit_floor(kBlockBytes / sizeof(T));
+  // As many as fit: a constant, so that finding an element's block divides
+  // by a multiply (a shift when it is a power of two).
+  static constexpr std::size_t kBlock = kBlockBytes / sizeof(T);
   static_assert(kBlock >= 16);
-  static constexpr unsigned kBlockBits = std::countr_zero(kBlock);
 
   using Iterator = IndexIterator<ChunkedVector>;
 
@@ -53,8 +54,8 @@ class ChunkedVector {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  T& operator[](std::size_t i) { return blocks_[i >> kBlockBits][i & (kBlock - 1)]; }
-  const T& operator[](std::size_t i) const { return blocks_[i >> kBlockBits][i & (kBlock - 1)]; }
+  T& operator[](std::size_t i) { return blocks_[i / kBlock][i % kBlock]; }
+  const T& operator[](std::size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
   Iterator begin() { return {this, 0}; }
   Iterator end() { return {this, size_}; }
 
@@ -68,10 +69,10 @@ class ChunkedVector {
   }
 
  private:
-  // A whole block that fills a huge page exactly is mapped as one (its
-  // mapping kept to unmap); a smaller one (the first, growing, or any block
-  // of elements whose size is not a power of two) comes from operator new.
-  static constexpr bool kHuge = kBlock * sizeof(T) == kHugePage;
+  // A whole block that fills a huge page (all but less than an element of
+  // it) is mapped as one (its mapping kept to unmap); a smaller one (the
+  // first, growing, or blocks of another size) comes from operator new.
+  static constexpr bool kHuge = kBlockBytes == kHugePage;
   T* allocate(std::size_t n) {
     if (kHuge && n == kBlock) {
       maps_.reserve(maps_.size() + 1);
@@ -91,8 +92,9 @@ class ChunkedVector {
       room_ += kBlock;
       return;
     }
-    // The first block: twice its room (16 to start with), what it holds moved.
-    const std::size_t room = room_ == 0 ? 16 : room_ * 2;
+    // The first block: twice its room (16 to start with) up to a block's,
+    // what it holds moved.
+    const std::size_t room = room_ == 0 ? 16 : std::min(room_ * 2, kBlock);
     T* block = allocate(room);
     if (!blocks_.empty()) {
       T* old = blocks_[0];

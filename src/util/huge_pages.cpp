@@ -2,8 +2,9 @@
 // partition's grouping) on transparent huge pages. On a VM a 4 KiB page
 // fault costs microseconds: a huge trace's few hundred MB took 160,000
 // faults, a third of its run. The global operator new gives each
-// allocation of kLarge bytes or more a mapping of its own, aligned to and
-// advised as huge pages; smaller ones go to malloc as before. (glibc's own
+// allocation of kLarge bytes or more a mapping of its own, aligned to
+// huge pages and advised as such where it fills them; smaller ones go to
+// malloc as before. (glibc's own
 // switch for this, the glibc.malloc.hugetlb tunable, is read only when the
 // process starts.) Sanitizer builds keep their own allocator.
 #include "util/huge_pages.h"
@@ -67,7 +68,9 @@ void* allocate_large(std::size_t n) {
   const std::uintptr_t start =
       (reinterpret_cast<std::uintptr_t>(base) + kHeader + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
   auto* block = reinterpret_cast<char*>(start);
-  ::madvise(block, rounded, MADV_HUGEPAGE);
+  // The huge pages the block fills; its tail keeps small pages, so that a
+  // vector's unused room past its last huge page is not made resident.
+  if (const std::size_t whole = n & ~(kHugePage - 1)) ::madvise(block, whole, MADV_HUGEPAGE);
   auto* h = reinterpret_cast<Header*>(block - kHeader);
   h->check = kMagic ^ start;
   h->base = base;

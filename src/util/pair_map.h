@@ -68,7 +68,11 @@ class PairMap {
   static std::uint64_t mix(std::uint64_t k) { return hash_number(k); }
   static std::uint32_t tag_of(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
   void grow() {
-    slots_.assign(slots_.size() * 2, Slot{});
+    // The entries hold every key: the old index goes before the new one is
+    // made, so a fleet's table is not indexed twice at that moment.
+    const std::size_t size = slots_.size() * 2;
+    slots_ = std::vector<Slot>();
+    slots_.assign(size, Slot{});
     for (std::uint32_t v = 0; v < entries_.size(); ++v) {
       const std::uint64_t h = mix(entries_[v].first);
       std::size_t i = h & (slots_.size() - 1);

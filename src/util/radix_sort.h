@@ -14,23 +14,23 @@
 
 namespace ta {
 
-// Sorts v by key(record), a std::uint64_t; records of equal keys keep their
-// order. Takes a buffer as large as v for the time of the sort.
+// Sorts the n records at v by key(record), a std::uint64_t; records of
+// equal keys keep their order. Takes `buffer` (grown to n) for the time of
+// the sort: a caller sorting many ranges in turn reuses one.
 template <typename T, typename Key>
-void radix_sort(std::vector<T>& v, Key&& key) {
+void radix_sort(T* v, std::size_t n, Key&& key, std::vector<T>& buffer) {
   static_assert(std::is_trivially_copyable_v<T>);
-  const std::size_t n = v.size();
   if (n < 64) {
-    std::stable_sort(v.begin(), v.end(), [&](const T& x, const T& y) { return key(x) < key(y); });
+    std::stable_sort(v, v + n, [&](const T& x, const T& y) { return key(x) < key(y); });
     return;
   }
   std::array<std::array<std::size_t, 256>, 8> counts{};
-  for (const T& r : v) {
-    const std::uint64_t k = key(r);
+  for (const T* r = v; r != v + n; ++r) {
+    const std::uint64_t k = key(*r);
     for (int d = 0; d < 8; ++d) ++counts[d][(k >> (8 * d)) & 0xff];
   }
-  std::vector<T> buffer(n);
-  T* from = v.data();
+  if (buffer.size() < n) buffer.resize(n);
+  T* from = v;
   T* to = buffer.data();
   for (int d = 0; d < 8; ++d) {
     std::array<std::size_t, 256>& c = counts[d];
@@ -44,7 +44,15 @@ void radix_sort(std::vector<T>& v, Key&& key) {
     for (const T* r = from; r != from + n; ++r) to[c[(key(*r) >> (8 * d)) & 0xff]++] = *r;
     std::swap(from, to);
   }
-  if (from != v.data()) std::copy(from, from + n, v.data());
+  if (from != v) std::copy(from, from + n, v);
+}
+
+// Sorts v by key(record), stably. Takes a buffer as large as v for the time
+// of the sort.
+template <typename T, typename Key>
+void radix_sort(std::vector<T>& v, Key&& key) {
+  std::vector<T> buffer;
+  radix_sort(v.data(), v.size(), key, buffer);
 }
 
 }  // namespace ta

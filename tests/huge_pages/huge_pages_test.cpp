@@ -79,20 +79,24 @@ std::optional<Vma> vma_of(const void* p) {
 // What operator new promises a block of n >= 2 MiB bytes: a mapping of its
 // own that starts at a huge page (its header is in the small page before
 // it), holds all n bytes, and (where the kernel has huge pages) is advised
-// as huge pages, exactly the huge pages the block needs: none more for the
-// header.
+// as huge pages where the block fills them, and only there: none for the
+// header, none for a last one the block fills in part.
 void check_own_mapping(const void* block, std::size_t n) {
   CHECK(offset_in_huge_page(block) == 0);
   const std::optional<Vma> vma = vma_of(block);
   REQUIRE(vma.has_value());
-  CHECK(vma->end >= address(block) + n);
   const std::optional<Vma> header = vma_of(static_cast<const char*>(block) - 64);
   REQUIRE(header.has_value());
+  const std::optional<Vma> last = vma_of(static_cast<const char*>(block) + n - 1);
+  REQUIRE(last.has_value());
+  CHECK(last->end >= address(block) + n);
   if (kernel_has_huge_pages()) {
+    const std::size_t whole = n & ~(kHugePage - 1);
     CHECK(vma->advised_huge);
     CHECK(vma->start == address(block));
-    CHECK(vma->end - vma->start == round_to_huge_pages(n));
+    CHECK(vma->end - vma->start == whole);
     CHECK_FALSE(header->advised_huge);
+    CHECK(last->advised_huge == (whole == n));
   }
 }
 

@@ -79,10 +79,28 @@ TEST_CASE("chunked vector: indexes, iterates and moves what it holds, across the
   const auto* at = &list[17];
   for (std::uint64_t i = 20; i < 200; ++i) list.emplace_back(i, nullptr);
   CHECK(&list[17] == at);
-  // Blocks of a huge page, mapped whole, hold as many and free them.
+  // Blocks of a huge page, mapped whole, hold as many and free them; of
+  // elements whose size does not divide it too (87,381 of 24 bytes a block).
   ChunkedVector<std::pair<std::uint64_t, std::uint64_t>> big;
+  static_assert(decltype(big)::kBlock == 131072);
   for (std::uint64_t i = 0; i < 300'000; ++i) big.emplace_back(i, ~i);
   bool held = true;
   for (std::uint64_t i = 0; i < 300'000; ++i) held &= big[i].first == i && big[i].second == ~i;
   CHECK(held);
+  struct Three {
+    std::uint64_t a, b, c;
+  };
+  ChunkedVector<Three> odd;
+  static_assert(decltype(odd)::kBlock == 87381);
+  for (std::uint64_t i = 0; i < 300'000; ++i) odd.emplace_back(Three{i, ~i, i * 3});
+  const Three* kept = &odd[100'000];
+  for (std::uint64_t i = 300'000; i < 400'000; ++i) odd.emplace_back(Three{i, ~i, i * 3});
+  CHECK(&odd[100'000] == kept);
+  held = true;
+  for (std::uint64_t i = 0; i < 400'000; ++i) held &= odd[i].a == i && odd[i].b == ~i && odd[i].c == i * 3;
+  CHECK(held);
+  std::uint64_t walked = 0;
+  for (const Three& t : odd) held &= t.a == walked++;
+  CHECK(held);
+  CHECK(walked == 400'000);
 }

@@ -417,6 +417,44 @@ TEST_CASE("analyze: a pair's calls are exact whether it has one, a few or many, 
   }
 }
 
+TEST_CASE("analyze: a one-call pair's gap is exact on both sides of 32 bits, alone and joined by more calls") {
+  // Gap = client time - the callee's own: a callee far shorter than the
+  // call (a gap past 2^31 ns), or far longer (a gap below -2^31).
+  constexpr Nanos kWide = Nanos{1} << 31;
+  const std::vector<Nanos> gaps = {kWide - 1, kWide, kWide + 12345, -kWide, -kWide - 1, 3'000'000'000, 7, 0};
+  for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+    CAPTURE(threads);
+    SpanLog store;
+    std::uint32_t line = 1;
+    std::map<std::string, std::vector<Nanos>> want;
+    for (std::size_t k = 0; k < gaps.size(); ++k) {
+      // Pair pK -> qK: one call of gap gaps[k]; pair rK -> sK: that call,
+      // then two more.
+      for (const char* pair : {"p", "r"}) {
+        const std::string caller = pair + std::to_string(k), callee = (pair[0] == 'p' ? "q" : "s") + std::to_string(k);
+        const int calls = pair[0] == 'p' ? 1 : 3;
+        for (int i = 0; i < calls; ++i) {
+          const Nanos gap = i == 0 ? gaps[k] : 5 + i, own = 5'000'000'000, client = own + gap;
+          const std::string trace = caller + "-" + std::to_string(i);
+          add(store, {trace, "r", "", 0, 10'000'000'000, 200, caller, "", "", {{"c", 1, client, callee, 200}}}, line++);
+          add(store, {trace, "c", "r", 2, own, 200, callee, "", "", {}}, line++);
+          want[caller].push_back(gap);
+        }
+      }
+    }
+    const Analysis a = analyze(store, Config{}, threads);
+    for (std::size_t k = 0; k < gaps.size(); ++k)
+      for (const char* pair : {"p", "r"}) {
+        const std::string caller = pair + std::to_string(k), callee = (pair[0] == 'p' ? "q" : "s") + std::to_string(k);
+        CAPTURE(caller);
+        const std::optional<EdgeSummary> e = edge(a, caller, callee);
+        REQUIRE(e.has_value());
+        CHECK(e->calls == want[caller].size());
+        test_support::check_distribution(e->gap, distribution(want[caller]));
+      }
+  }
+}
+
 TEST_CASE("analyze: clock offsets in milliseconds, microseconds and nanoseconds are exact, near every bound") {
   // h1 calls h2 once a trace; the callee starts `offset` after the caller's
   // view of the call. Offsets are tallied in 32 bits while they are whole
