@@ -654,10 +654,10 @@ EntryLists<V> take_entries(std::vector<PairMap<V>>& maps) {
 // keeps its weigh(entry), summed as entries merge (capped at kMaxWeight):
 // read while the lists are read in order, it needs no visit to the entry later.
 //
-// The references are first dealt out by their caller's rank into ranges
-// (kRanges of the names each), counted before, then each range is sorted
-// on its own: the sort's buffer is one range's size, not the whole list's
-// (at a fleet's end that buffer would be the run's peak).
+// The references are first dealt out into kRanges ranges of their
+// caller's rank (each range's size counted before), then each range is
+// sorted on its own: the sort's buffer is one range's size, not the whole
+// list's (at a fleet's end that buffer would be the run's peak).
 template <typename V, typename Keep, typename Weigh, typename Merge>
 std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep&& keep, Weigh&& weigh,
                               Merge&& merge) {

@@ -19,8 +19,8 @@ constexpr std::size_t kSlab = 32u << 20;
 constexpr std::size_t kSmallPage = 4096;
 constexpr std::size_t kMaxStep = 256u << 10;
 // A chain's last block is half empty on average, and a writer has 256
-// chains: blocks of 64 KiB left 8 MiB a writer unwritten but in memory
-// (huge pages), 16 KiB leave 2; a block still holds a hundred records.
+// chains: blocks of 64 KiB left 8 MiB a writer unwritten but in memory,
+// 16 KiB leave 2; a block still holds a hundred records.
 constexpr std::uint32_t kMaxBlock = 16u << 10;
 
 // A trace id as put_id encodes it starts with its header: 17 and 33 are 16
