@@ -348,7 +348,10 @@ TEST_CASE("slab allocator: a slab is resident only a step past what was handed o
   const std::size_t pages = resident_pages(first, std::size_t{32} << 20);
   CHECK(pages >= 25);
   CHECK(pages <= (2 * 100'800 + (64 << 10)) / 4096 + 2);
-  CHECK(slabs.ready_bytes() == pages * 4096);
+  // What it counts as resident is (a populate the kernel refused, as on an
+  // interrupt, leaves the pages to be faulted in as written).
+  CHECK(pages * 4096 <= slabs.ready_bytes());
+  CHECK(slabs.ready_bytes() <= (2 * 100'800 + (64 << 10)) + 2 * 4096);
   // Steps stop growing at 256 KiB: 8 MB more are resident as used.
   for (int i = 0; i < 8000; ++i) slabs.allocate(1000);
   CHECK(resident_pages(first, std::size_t{32} << 20) <= (8'100'000 + (256 << 10)) / 4096 + 2);
