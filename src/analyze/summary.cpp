@@ -712,32 +712,31 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep
 // after. Returns how many have more than one call.
 //
 // Most of a fleet's pairs have one call: they keep their order, moved up
-// to the end in place, and only the others are copied to be counted out
-// (the buffers are theirs, not the whole list's).
+// to the end in place, and only the others are counted out into a list
+// of their own (not one the whole list's size).
 std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lists) {
   constexpr std::uint64_t kCounted = 255;
   const std::size_t n = order.size();
   auto bucket_of = [&](const PairRef& x) { return kCounted - std::min<std::uint64_t>(x.weight, kCounted); };
-  std::vector<PairRef> others;
   std::array<std::size_t, kCounted + 1> count{};
+  std::size_t several = 0;
   for (const PairRef& x : order) {
     if (x.weight == 1) continue;
-    others.push_back(x);
+    ++several;
     ++count[bucket_of(x)];
   }
   // Every pair listed has a call: the pairs of one call are the last.
   if (count[kCounted] != 0) throw std::logic_error("order_by_calls: a pair of no call");
   const std::size_t most = count[0];  // the pairs of kCounted calls or more
-  const std::size_t several = others.size();
   std::size_t at = 0;
   for (std::size_t& c : count) {
     const std::size_t here = c;
     c = at;
     at += here;
   }
-  std::vector<PairRef> sorted(others.size());
-  for (const PairRef& x : others) sorted[count[bucket_of(x)]++] = x;
-  others = {};
+  std::vector<PairRef> sorted(several);
+  for (const PairRef& x : order)
+    if (x.weight != 1) sorted[count[bucket_of(x)]++] = x;
   std::stable_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(most),
                    [&](const PairRef& x, const PairRef& y) {
                      return entry_at(lists, x).calls() > entry_at(lists, y).calls();

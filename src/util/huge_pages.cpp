@@ -15,14 +15,14 @@
 
 namespace ta {
 
-HugeMapping map_huge_pages(std::size_t bytes) {
+HugeMapping map_aligned(std::size_t bytes, std::size_t lead, std::size_t advised) {
   const std::size_t rounded = (bytes + kHugePage - 1) & ~(kHugePage - 1);
-  const std::size_t length = rounded + kHugePage;  // room to align
+  const std::size_t length = rounded + kHugePage;  // room to align, past the lead
   void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) return {};
-  const std::uintptr_t aligned =
-      (reinterpret_cast<std::uintptr_t>(base) + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
-  ::madvise(reinterpret_cast<void*>(aligned), rounded, MADV_HUGEPAGE);
+  const std::uintptr_t aligned = (reinterpret_cast<std::uintptr_t>(base) + lead + kHugePage - 1) &
+                                 ~static_cast<std::uintptr_t>(kHugePage - 1);
+  if (advised) ::madvise(reinterpret_cast<void*>(aligned), advised, MADV_HUGEPAGE);
   return {base, length, reinterpret_cast<char*>(aligned)};
 }
 
@@ -61,21 +61,15 @@ struct Header {
 // huge-page boundary, and the check word, tied to that address.
 void* allocate_large(std::size_t n) {
   if (n > (std::size_t{1} << 62)) return nullptr;
-  const std::size_t rounded = (n + kHugePage - 1) & ~(kHugePage - 1);
-  const std::size_t length = rounded + kHugePage;  // room to align, past the header
-  void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) return nullptr;
-  const std::uintptr_t start =
-      (reinterpret_cast<std::uintptr_t>(base) + kHeader + kHugePage - 1) & ~static_cast<std::uintptr_t>(kHugePage - 1);
-  auto* block = reinterpret_cast<char*>(start);
   // The huge pages the block fills; its tail keeps small pages, so that a
   // vector's unused room past its last huge page is not made resident.
-  if (const std::size_t whole = n & ~(kHugePage - 1)) ::madvise(block, whole, MADV_HUGEPAGE);
-  auto* h = reinterpret_cast<Header*>(block - kHeader);
-  h->check = kMagic ^ start;
-  h->base = base;
-  h->length = length;
-  return block;
+  const ta::HugeMapping m = ta::map_aligned(n, kHeader, n & ~(kHugePage - 1));
+  if (!m.base) return nullptr;
+  auto* h = reinterpret_cast<Header*>(m.start - kHeader);
+  h->check = kMagic ^ reinterpret_cast<std::uintptr_t>(m.start);
+  h->base = m.base;
+  h->length = m.length;
+  return m.start;
 }
 
 Header* large_header(void* p) {

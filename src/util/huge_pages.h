@@ -16,6 +16,14 @@ struct HugeMapping {
   char* start = nullptr;    // at a huge-page boundary, with at least the bytes asked for after it
 };
 
-HugeMapping map_huge_pages(std::size_t bytes);
+// Room for `bytes` from a huge-page boundary, with at least `lead` bytes
+// (less than a huge page) mapped before it; [start, start + advised)
+// advised as huge pages.
+HugeMapping map_aligned(std::size_t bytes, std::size_t lead, std::size_t advised);
+// The block's huge pages, all advised (its last one, if it fills it in
+// part, too).
+inline HugeMapping map_huge_pages(std::size_t bytes) {
+  return map_aligned(bytes, 0, (bytes + kHugePage - 1) & ~(kHugePage - 1));
+}
 
 }  // namespace ta
