@@ -4,11 +4,13 @@
 
 #include <algorithm>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ta {
 
 namespace {
-
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 std::string_view shape_name(std::string_view id) { return id.size() == 16 ? "16 hex" : "32 hex, high half zero"; }
 
@@ -23,12 +25,39 @@ std::string apart_note(std::string_view id, std::vector<std::string_view> longs)
                      longs.size(), list);
 }
 
+#if defined(__SSE2__)
+// 16 bytes at p: a bit per byte that is a hex digit (either case).
+unsigned hex_bits(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // Signed compares: bytes of 0x80 and more are negative, below every bound.
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));  // 'A'-'F' -> 'a'-'f', nothing else lands there
+  const __m128i letter =
+      _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(lower, _mm_set1_epi8('f' + 1)));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(digit, letter)));
+}
+bool zeros16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0'))) == 0xFFFF;
+}
+bool all_hex(std::string_view id) {
+  // Called for every span in live mode: 16 bytes at a time (sizes 16 or 32).
+  for (std::size_t i = 0; i < id.size(); i += 16)
+    if (hex_bits(id.data() + i) != 0xFFFF) return false;
+  return true;
+}
+#else
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool zeros16(const char* p) { return std::all_of(p, p + 16, [](char c) { return c == '0'; }); }
+bool all_hex(std::string_view id) { return std::all_of(id.begin(), id.end(), is_hex); }
+#endif
+
 }  // namespace
 
 TraceIdHalves trace_id_halves(std::string_view id) {
-  if ((id.size() != 16 && id.size() != 32) || !std::all_of(id.begin(), id.end(), is_hex)) return {};
+  if ((id.size() != 16 && id.size() != 32) || !all_hex(id)) return {};
   const std::string_view low = id.substr(id.size() - 16);
-  if (id.size() == 16 || id.find_first_not_of('0') >= 16) return {TraceIdHalves::kShort, low};
+  if (id.size() == 16 || zeros16(id.data())) return {TraceIdHalves::kShort, low};
   return {TraceIdHalves::kLong, low};
 }
 

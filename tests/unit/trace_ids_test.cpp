@@ -51,6 +51,36 @@ TEST_CASE("trace ids: 16 hex digits, or 32 with a zero high half, are short; oth
   CHECK(trace_id_halves("").shape == TraceIdHalves::kOther);
 }
 
+TEST_CASE("trace ids: every byte at every place is told as a one-at-a-time reading tells it") {
+  // The shape is read 16 bytes at a time: each of the 256 byte values, put at
+  // each place of a 16- and a 32-digit id (either half), is a hex digit
+  // exactly when it is one of 0-9, a-f, A-F, and a high half is zero only
+  // when all 16 of its digits are '0'.
+  auto reference = [](const std::string& id) {
+    auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    if ((id.size() != 16 && id.size() != 32) || !std::all_of(id.begin(), id.end(), hex)) return TraceIdHalves::kOther;
+    if (id.size() == 16 || id.find_first_not_of('0') >= 16) return TraceIdHalves::kShort;
+    return TraceIdHalves::kLong;
+  };
+  std::size_t checked = 0, mismatched = 0, other = 0;
+  for (const std::string& base : {kSixteen, kZero, kLong, std::string(32, '0'), std::string("fFfFfFfFfFfFfFfF")}) {
+    for (std::size_t at = 0; at < base.size(); ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string id = base;
+        id[at] = static_cast<char>(b);
+        const TraceIdHalves h = trace_id_halves(id);
+        ++checked;
+        mismatched += h.shape != reference(id);
+        other += h.shape == TraceIdHalves::kOther;
+        if (h.shape != TraceIdHalves::kOther && h.low != std::string_view(id).substr(id.size() - 16)) ++mismatched;
+      }
+    }
+  }
+  CHECK(checked == 256 * (16 + 32 + 32 + 32 + 16));
+  CHECK(mismatched == 0);
+  CHECK(other == (256 - 22) * (16 + 32 + 32 + 32 + 16));  // 22 hex digits of 256 bytes
+}
+
 TEST_CASE("trace ids: a short id joins the one long id that ends in it") {
   const Joined j = join({kLong, kSixteen});
   CHECK(j.into.at(kSixteen) == kLong);
