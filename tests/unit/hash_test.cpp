@@ -34,9 +34,14 @@ TEST_CASE("hash: ids that differ in a few digits spread over partitions and slot
     CAPTURE(format);
     std::vector<std::string> keys;
     for (std::uint32_t i = 0; i < 65536; ++i) keys.push_back(fmt::format(fmt::runtime(format), i));
-    // 256 partitions, 256 keys each on average; 4096 slots, 16 each.
+    // 256 partitions, 256 keys each on average; 4096 slots, 16 each. The
+    // key is drawn anew in each process, so the bounds are ones a random
+    // hash passes but for about once in a million runs: the fullest of 4096
+    // slots of 16 on average reaches 40 in about 1% of runs (seen: 4 in 400),
+    // 48 in about 2 in a million. A hash that clusters near-equal ids puts
+    // whole runs of them in one slot, far past either bound.
     CHECK(fullest(keys, 256, [](std::uint64_t h) { return h >> 56; }) < 340);
-    CHECK(fullest(keys, 4096, [](std::uint64_t h) { return h & 4095; }) < 40);
+    CHECK(fullest(keys, 4096, [](std::uint64_t h) { return h & 4095; }) < 48);
   }
 }
 
