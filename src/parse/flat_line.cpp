@@ -26,6 +26,7 @@
 
 #include "parse/span_keys.h"
 #include "parse/span_parser.h"
+#include "util/decimal_digits.h"
 
 namespace ta {
 namespace {
@@ -143,19 +144,15 @@ constexpr auto kRightAlign = [] {
 // bytes after p are readable (the parser's padding).
 const char* whole_number(const char* p, std::uint64_t& out) {
 #if defined(__SSE4_1__)
-  // Up to 16 digits at once: their count from a compare, then pairs, fours
-  // and eights joined by multiply-adds.
+  // Up to 16 digits at once: their count from a compare, then their value
+  // (digits16_value) once they are moved to the end of a register.
   const __m128i values = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
   const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(values, _mm_set1_epi8(-1)), _mm_cmplt_epi8(values, _mm_set1_epi8(10)));
   const auto n = static_cast<unsigned>(__builtin_ctz(~static_cast<unsigned>(_mm_movemask_epi8(digit))));  // 0 to 16
   if (n == 0 || (*p == '0' && n > 1)) return nullptr;
   const __m128i aligned =
       _mm_shuffle_epi8(values, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRightAlign[n].data())));
-  const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-  const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-  const __m128i eights = _mm_madd_epi16(_mm_packus_epi32(fours, fours), _mm_setr_epi16(10000, 1, 10000, 1, 0, 0, 0, 0));
-  std::uint64_t v = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eights))) * 100'000'000 +
-                    static_cast<std::uint32_t>(_mm_extract_epi32(eights, 1));
+  std::uint64_t v = digits16_value(aligned);
   const char* q = p + n;
   for (; n == 16 && q < p + 19 && is_digit(*q); ++q) v = v * 10 + static_cast<std::uint64_t>(*q - '0');
 #else

@@ -10,6 +10,8 @@
 #include <iterator>
 #include <cstring>
 
+#include "util/decimal_digits.h"
+
 namespace ta {
 
 
@@ -70,7 +72,14 @@ char* unpack_id(const std::uint8_t*& p, char* dst) {
     }
     return dst;
   }
-  if (h == codec::kDecimalId) return std::to_chars(dst, dst + 20, codec::get(p)).ptr;
+  if (h == codec::kDecimalId) return write_decimal(codec::get(p), dst);
+  if (h == codec::kWideDecimalId) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    p += 8;
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+    return write_decimal(v, dst);
+  }
   const std::size_t packed = (h - codec::kDashedId) >> 1;
   dst = unpack_hex(p, packed, dst);
   p += packed;
@@ -209,7 +218,7 @@ std::uint64_t eight_digits(const char* p) {
 }
 
 // The value of a decimal number of up to 20 digits (checked before), or
-// false past 64 bits. Ids of 19 digits are common (decimal 64-bit ids).
+// false past 64 bits.
 bool decimal_digits_value(const char* p, std::size_t n, std::uint64_t& value) {
   std::uint64_t v = 0;
   std::size_t i = 0;
@@ -221,12 +230,30 @@ bool decimal_digits_value(const char* p, std::size_t n, std::uint64_t& value) {
   return true;
 }
 
+#if defined(__SSE4_1__)
+// The value of 16 to 19 characters that are all digits (decimal 64-bit ids
+// have 19), checked and converted 16 at a time: the first 16, then the
+// rest one by one; false when one is not a digit. Reads only the id's bytes.
+bool long_decimal_value(const char* p, std::size_t n, std::uint64_t& value) {
+  __m128i first, last;
+  // The last 16 overlap the first: they only check the rest.
+  if (!load_digits16(p, first) || !load_digits16(p + n - 16, last)) return false;
+  std::uint64_t v = digits16_value(first);
+  for (std::size_t i = 16; i < n; ++i) v = v * 10 + static_cast<std::uint64_t>(p[i] - '0');
+  value = v;
+  return true;
+}
+#endif
+
 // The value of a number in `digits` of the given base (10 or 16) written
 // with no leading zero, up to 64 bits; false when it is not one.
 bool number_value(std::string_view digits, unsigned base, std::uint64_t& value) {
   if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return false;
   const char* const end = digits.data() + digits.size();
   if (base == 10) {
+#if defined(__SSE4_1__)
+    if (digits.size() >= 16 && digits.size() <= 19) return long_decimal_value(digits.data(), digits.size(), value);
+#endif
     if (digits.size() > 20 || !std::all_of(digits.data(), end, [](char c) { return c >= '0' && c <= '9'; }))
       return false;
     return decimal_digits_value(digits.data(), digits.size(), value);
@@ -260,8 +287,14 @@ std::uint8_t* codec::put_shaped_id(std::uint8_t* p, std::string_view id) {
   }
   std::uint64_t value;
   if (id[0] >= '0' && id[0] <= '9' && id.size() <= 20 && number_value(id, 10, value)) {
-    *p = kDecimalId;
-    return put(p + 1, value);
+    if (value < kWideDecimal) {
+      *p = kDecimalId;
+      return put(p + 1, value);
+    }
+    *p = kWideDecimalId;
+    if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap64(value);
+    std::memcpy(p + 1, &value, 8);
+    return p + 9;
   }
   // The dash after 16 or 32 digits (a span id of its trace's id) is looked
   // at first: no search for it.

@@ -135,13 +135,22 @@ TEST_CASE("span codec: UUIDs, decimal numbers and dashed ids are packed, and nea
       {"d934fe4d-8b66-4966-8e2c-8e098771847", 0},   // 35 characters
       {"d934fe4d8-b66-4966-8e2c-8e0987718470", 0},  // a dash out of place
       {"d934fe4d-8b66-4966-8e2c-8e098771847g", 0},
-      {"5424840148328330792", 10},
+      {"5424840148328330792", 9},  // 2^56 or more: 8 bytes as they are
       {"0", 2},
       {"7", 2},
       {"123", 2},
       {"123456789", 5},  // eight digits at a time, then one
       {"12345678901234567", 9},
-      {"9999999999999999999", 11},  // 19 digits, the most that always fit
+      {"9999999999999999999", 9},   // 19 digits, the most that always fit
+      {"72057594037927935", 9},     // 2^56 - 1: a varint of 8 bytes
+      {"72057594037927937", 9},     // 2^56 + 1
+      {"10000000000000001", 9},     // 10^16 + 1: 17 digits, the first 16 read at once
+      {"1000000000000001", 9},      // 10^15 + 1: 16 digits, even, packed as hex
+      {"1000000000000000001", 9},   // 10^18 + 1
+      {"1000000000000000000/", 0},  // a digit's neighbour, at the end
+      {"1000000000:00000001", 0},   // and among the first 16
+      {"100000000000000000a", 0},
+      {"10000000000000000000", 11}, // 20 digits: even, packed as hex
       {"1234", 3},  // even: packed as hex
       {"18446744073709551615", 11},  // 20 digits: even, so packed as hex
       {"184467440737095516159", 0},   // 21 digits
