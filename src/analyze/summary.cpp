@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -602,6 +601,44 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
   pool.join();
 }
 
+// The first `several` pairs of the list (those of more than one call):
+// each one's calls and errors taken, the distributions of a few calls
+// computed (and their values freed), and those of more listed in `jobs`
+// for summarize_all. A fleet has hundreds of thousands of such pairs, each
+// a fetch or two from memory: ranges of them are taken on up to `threads`
+// threads.
+void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t threads,
+                        std::vector<std::pair<Sample*, Distribution*>>& jobs) {
+  constexpr std::size_t kPerThread = 16384;  // fewer pairs than this a thread are taken on one
+  const std::size_t n = std::clamp<std::size_t>(several / kPerThread, 1, std::max<std::size_t>(threads, 1));
+  std::vector<std::vector<std::pair<Sample*, Distribution*>>> listed(n);
+  auto take = [&](std::size_t part) {
+    const std::size_t from = several * part / n, to = several * (part + 1) / n;
+    for (std::size_t i = from; i < to; ++i) {
+      if (i + 32 < to) edges.prefetch(i + 32);
+      if (i + 16 < to) edges.entry(i + 16).prefetch_block();
+      EdgeAcc& e = edges.take_several(i);
+      const auto [client, gap] = edges.distributions(i);
+      if (EdgeAcc::Samples* samples = e.samples()) {
+        listed[part].emplace_back(&samples->client, client);
+        listed[part].emplace_back(&samples->gap, gap);
+      } else if (EdgeAcc::Few* f = e.few()) {
+        *client = distribution(f->client(), f->calls);
+        *gap = distribution(f->gap(), f->gaps);
+        e.clear();  // while it is in cache
+      }
+    }
+  };
+  {
+    ThreadGroup pool;
+    for (std::size_t part = 1; part < n; ++part) pool.spawn("ta-merge", [&take, part] { take(part); });
+    take(0);
+    pool.join();
+  }
+  edges.check_several_order();
+  for (auto& l : listed) append(jobs, l);
+}
+
 // The labels in name order: equal names (symbol 0 and a label "(none)")
 // share a rank, and ranks compare as the names do.
 class NameRanks {
@@ -619,6 +656,7 @@ class NameRanks {
     }
   }
   // A pair of symbols (caller << 32 | callee) as the pair of their ranks.
+  std::uint32_t rank(Symbol s) const { return rank_[s]; }
   std::uint64_t pair(std::uint64_t key) const {
     return std::uint64_t{rank_[key >> 32]} << 32 | rank_[key & 0xffffffffu];
   }
@@ -656,11 +694,12 @@ EntryLists<V> take_entries(std::vector<PairMap<V>>& maps) {
 //
 // The references are first dealt out into kRanges ranges of their
 // caller's rank (each range's size counted before), then each range is
-// sorted on its own: the sort's buffer is one range's size, not the whole
-// list's (at a fleet's end that buffer would be the run's peak).
+// sorted and merged on its own, on up to `threads` threads: a sort's buffer
+// is one range's size, not the whole list's (at a fleet's end that buffer
+// would be the run's peak).
 template <typename V, typename Keep, typename Weigh, typename Merge>
-std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep&& keep, Weigh&& weigh,
-                              Merge&& merge) {
+std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std::size_t threads, Keep&& keep,
+                              Weigh&& weigh, Merge&& merge) {
   constexpr std::uint64_t kMaxWeight = PairRef::kMaxWeight;
   constexpr std::size_t kRanges = 64;
   const std::uint64_t names = std::max<std::size_t>(ranks.size(), 1);
@@ -688,21 +727,46 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, Keep
       order[at[range_of(pair)]++] = PairRef{pair, i, static_cast<std::uint16_t>(m), weight};
     }
   }
-  std::vector<PairRef> buffer;
-  for (std::size_t r = 0; r < kRanges; ++r)
-    radix_sort(order.data() + start[r], start[r + 1] - start[r], [](const PairRef& n) { return n.ranks; }, buffer);
-  buffer = {};
-  std::size_t kept = 0;
-  for (const PairRef& n : order) {
-    if (kept > 0 && order[kept - 1].ranks == n.ranks) {
-      PairRef& to = order[kept - 1];
-      merge(entry_at(lists, to), entry_at(lists, n));
-      to.weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(std::uint64_t{to.weight} + n.weight, kMaxWeight));
-    } else {
-      order[kept++] = n;
+  // Each range sorted and its equal pairs merged (pairs of one caller name
+  // are in one range), the ranges taken in turn by up to `threads` threads,
+  // each kept at its start.
+  std::array<std::size_t, kRanges> kept{};
+  std::atomic<std::size_t> next{0};
+  auto sort_and_merge = [&] {
+    std::vector<PairRef> buffer;
+    for (std::size_t r; (r = next++) < kRanges;) {
+      PairRef* const first = order.data() + start[r];
+      const std::size_t n = start[r + 1] - start[r];
+      radix_sort(first, n, [](const PairRef& x) { return x.ranks; }, buffer);
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const PairRef& x = first[i];
+        if (k > 0 && first[k - 1].ranks == x.ranks) {
+          PairRef& to = first[k - 1];
+          merge(entry_at(lists, to), entry_at(lists, x));
+          to.weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(std::uint64_t{to.weight} + x.weight, kMaxWeight));
+        } else {
+          first[k++] = x;
+        }
+      }
+      kept[r] = k;
     }
+  };
+  {
+    constexpr std::size_t kPerThread = 16384;  // fewer pairs than this a thread are sorted on one
+    ThreadGroup pool;
+    for (std::size_t t = 1; t < std::min(threads, order.size() / kPerThread); ++t) pool.spawn("ta-merge", sort_and_merge);
+    sort_and_merge();
+    pool.join();
   }
-  order.resize(kept);
+  std::size_t at_end = 0;
+  for (std::size_t r = 0; r < kRanges; ++r) {
+    std::copy(order.begin() + static_cast<std::ptrdiff_t>(start[r]),
+              order.begin() + static_cast<std::ptrdiff_t>(start[r] + kept[r]),
+              order.begin() + static_cast<std::ptrdiff_t>(at_end));
+    at_end += kept[r];
+  }
+  order.resize(at_end);
   return order;
 }
 
@@ -753,7 +817,6 @@ std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lis
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
   // Sum up the threads' results.
   Analysis a;
-  std::map<std::string, GroupAcc> groups;
   Sample latencies, span_counts;
   std::vector<ShownTrace> shown;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
@@ -825,13 +888,14 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // "(none)", which a label can also be; entries are merged by name. Pairs
   // (a fleet has hundreds of thousands) are merged and ordered by the ranks
   // of their names, numbers compared instead of strings.
-  auto name_of = [&](Symbol s) { return s == 0 ? std::string("(none)") : std::string(symbols->text(s)); };
   auto ambiguous = [&](Symbol s) { return s == 0 || symbols->text(s) == "(none)"; };
   NameRanks ranks(symbols);
+  // Groups by the ranks of their names: in name order, a name's symbols merged.
+  std::vector<GroupAcc> groups(ranks.size());
   for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
     GroupAcc& g = by_symbol[sym];
     if (g.durations.empty()) continue;
-    GroupAcc& to = groups[name_of(sym)];
+    GroupAcc& to = groups[ranks.rank(sym)];
     to.durations.merge(std::move(g.durations));
     to.errors += g.errors;
     add_to(to.self, g.self);
@@ -841,12 +905,12 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // report's ties are broken). Only pairs with a callee outside its
   // caller's view are shown: the others need no name unless they may share one.
   auto edges = by_names(
-      edge_lists, ranks, [](std::uint64_t, const EdgeAcc&) { return true; },
+      edge_lists, ranks, threads, [](std::uint64_t, const EdgeAcc&) { return true; },
       [](const EdgeAcc& e) { return e.calls(); }, merge_edge);
   const std::size_t several = order_by_calls(edges, edge_lists);
   EntryLists<SkewAcc> skew_lists = take_entries(skew_by_symbol);
   const auto skew = by_names(
-      skew_lists, ranks,
+      skew_lists, ranks, threads,
       [&](std::uint64_t key, const SkewAcc& k) {
         return k.outside != 0 || ambiguous(static_cast<Symbol>(key >> 32)) ||
                ambiguous(static_cast<Symbol>(key & 0xffffffffu));
@@ -894,14 +958,17 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Shares of all critical-path time: with one root per trace that is the
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Nanos critical_total = 0;
-  for (const auto& [name, g] : groups) add_to(critical_total, g.critical);
+  for (const GroupAcc& g : groups) add_to(critical_total, g.critical);
   // Each summary's distributions are computed together, once all are
   // listed (so they no longer move), and before they are sorted.
-  a.groups.reserve(groups.size());
+  a.groups.reserve(static_cast<std::size_t>(
+      std::count_if(groups.begin(), groups.end(), [](const GroupAcc& g) { return !g.durations.empty(); })));
   a.skew.reserve(skew.size());
-  for (auto& [name, g] : groups) {
+  for (std::uint32_t rank = 0; rank < groups.size(); ++rank) {
+    GroupAcc& g = groups[rank];
+    if (g.durations.empty()) continue;
     GroupSummary& s = a.groups.emplace_back();
-    s.name = name;
+    s.name = ranks.name(rank);
     s.spans = g.durations.count();
     s.errors = g.errors;
     s.self_total = g.self;
@@ -922,20 +989,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     jobs.emplace_back(&k.offsets, &s.offset);
   }
   a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several);
-  for (std::size_t i = 0; i < several; ++i) {
-    a.edges.prefetch(i + 32);
-    if (i + 16 < several) a.edges.entry(i + 16).prefetch_block();
-    EdgeAcc& e = a.edges.take_several(i);
-    const auto [client, gap] = a.edges.distributions(i);
-    if (EdgeAcc::Samples* samples = e.samples()) {
-      jobs.emplace_back(&samples->client, client);
-      jobs.emplace_back(&samples->gap, gap);
-    } else if (EdgeAcc::Few* f = e.few()) {
-      *client = distribution(f->client(), f->calls);
-      *gap = distribution(f->gap(), f->gaps);
-      e.clear();  // while it is in cache
-    }
-  }
+  take_several_pairs(a.edges, several, threads, jobs);
   summarize_all(jobs, threads);
   a.edges.drop_values();
   std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
@@ -1010,14 +1064,19 @@ EdgeAcc& EdgeList::take_several(std::size_t i) {
   Several& s = several_[i];
   s.calls = e.calls();
   s.errors = e.errors();
-  const PairRef& r = order_[i];
-  bool in_order = r.weight == std::min(s.calls, PairRef::kMaxWeight);
-  if (r.weight == PairRef::kMaxWeight && i > 0) {  // the pair before is capped too, and taken
-    const Several& before = several_[i - 1];
-    in_order &= s.calls < before.calls || (s.calls == before.calls && r.ranks > order_[i - 1].ranks);
-  }
-  if (!in_order) throw std::logic_error("EdgeList: pairs out of order");
+  if (order_[i].weight != std::min(s.calls, PairRef::kMaxWeight))
+    throw std::logic_error("EdgeList: pairs out of order");
   return e;
+}
+
+void EdgeList::check_several_order() const {
+  // Pairs of capped weight, each after one of more calls, or as many and
+  // ranks before its own.
+  for (std::size_t i = 1; i < several_.size() && order_[i].weight == PairRef::kMaxWeight; ++i) {
+    const Several &s = several_[i], &before = several_[i - 1];
+    if (!(s.calls < before.calls || (s.calls == before.calls && order_[i].ranks > order_[i - 1].ranks)))
+      throw std::logic_error("EdgeList: pairs out of order");
+  }
 }
 
 void EdgeList::drop_values() {

@@ -85,10 +85,13 @@ class EdgeList {
   // out of order is a std::logic_error.
   void start(std::vector<std::string> names, std::vector<Entries> entries, std::vector<PairRef> order,
              std::size_t several);
-  // Of the first `several` pairs, taken in order: the entry (its calls and
-  // errors kept now), and its two distributions to be filled in (they stay
-  // where they are).
+  // Of the first `several` pairs, taken in any order (each once; different
+  // pairs on different threads): the entry (its calls and errors kept now),
+  // and its two distributions to be filled in (they stay where they are).
   EdgeAcc& take_several(std::size_t i);
+  // Once all are taken: a std::logic_error unless the pairs of capped
+  // weight are in order of their calls.
+  void check_several_order() const;
   EdgeAcc& entry(std::size_t i) { return entries_[order_[i].list][order_[i].index].second; }
   // The entries lie in the threads' order, not the list's: read in list
   // order, each is fetched a few pairs ahead.

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "test_support.h"
 
@@ -615,6 +616,58 @@ TEST_CASE("analyze: the result does not depend on the number of threads") {
   CHECK(one.traces.count == 54);
   CHECK(group(one, "web").spans == 53);
   CHECK(group(one, "web").errors == 1 + 8);  // d, and x0, x7, ..., x49
+}
+
+TEST_CASE("analyze: a fleet's caller -> callee pairs are merged and listed alike on one thread and several") {
+  // 40,000 host pairs of 2 calls each (their values listed in small
+  // blocks) and 200 of 40 calls (in samples), their traces spread over
+  // every partition: enough pairs that the merge sorts and takes them on
+  // several threads. Each pair's calls come from two traces, which may be
+  // analysed on different threads, so their blocks are merged too.
+  constexpr int kPairs = 40'000, kBusy = 200;
+  auto run = [&](std::size_t threads) {
+    SpanLog store;
+    std::uint32_t line = 1;
+    auto call = [&](const std::string& trace, const std::string& from, const std::string& to, Nanos client,
+                    Nanos server) {
+      add(store, {trace, "p", "", 0, client + 10, 200, from, "", "", {{"c", 5, client, to, 200}}}, line++);
+      add(store, {trace, "c", "p", 6, server, 200, to, "", "", {}}, line++);
+    };
+    for (int i = 0; i < kPairs; ++i)
+      for (int k = 0; k < 2; ++k)
+        call("t" + std::to_string(i) + "-" + std::to_string(k), "a" + std::to_string(i), "b" + std::to_string(i),
+             100 + i % 97 + k, 50 + k);
+    for (int i = 0; i < kBusy; ++i)
+      for (int k = 0; k < 40; ++k)
+        call("u" + std::to_string(i) + "-" + std::to_string(k), "busy" + std::to_string(i), "db", 1000 + k * i, 20 + k);
+    return analyze(store, Config{}, threads);
+  };
+  auto listed = [](const Analysis& a) {
+    std::vector<std::string> out;
+    for (const EdgeSummary e : a.edges)
+      out.push_back(fmt::format("{}>{} {} {} {}/{}/{}/{}", e.caller, e.callee, e.calls, e.errors, e.client.p50,
+                                e.client.max, e.gap.p50, e.gap.count));
+    return out;
+  };
+  const Analysis one = run(1);
+  const std::vector<std::string> expected = listed(one);
+  REQUIRE(expected.size() == kPairs + kBusy);
+  // Most calls first (ties by name): the busy pairs, then the others.
+  CHECK(expected.front().rfind("busy", 0) == 0);
+  CHECK(expected[kBusy].rfind("a0>b0 2 0 ", 0) == 0);
+  const std::optional<EdgeSummary> first = edge(one, "a0", "b0");
+  REQUIRE(first.has_value());
+  CHECK(first->client.min == 100);
+  CHECK(first->client.max == 101);
+  CHECK(first->gap.count == 2);
+  const std::optional<EdgeSummary> busy = edge(one, "busy7", "db");
+  REQUIRE(busy.has_value());
+  CHECK(busy->calls == 40);
+  CHECK(busy->client.max == 1000 + 39 * 7);
+  for (std::size_t threads : {std::size_t{2}, std::size_t{3}}) {
+    CAPTURE(threads);
+    CHECK(listed(run(threads)) == expected);
+  }
 }
 
 #if defined(__SANITIZE_ADDRESS__)
