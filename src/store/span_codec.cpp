@@ -19,20 +19,29 @@ namespace {
 
 std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
 
+#if defined(__SSSE3__)
+// The 16 lowercase hex digits of the 8 bytes at p, high digit first.
+__m128i hex_digits8(const std::uint8_t* p) {
+  const __m128i digit_of = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);
+  const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(word));
+  const __m128i nibbles = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F)),
+                                            _mm_and_si128(v, _mm_set1_epi8(0x0F)));
+  return _mm_shuffle_epi8(digit_of, nibbles);
+}
+
+// Lanes of a shuffle that reads nothing (pshufb writes a zero byte).
+constexpr char kZ = static_cast<char>(0x80);
+#endif
+
 // The digits of n packed hex bytes at dst. Reads up to 7 bytes past the
 // packed ones and writes up to 16 digits past the last: the callers leave
 // room (a slab's slack, the text's room for digits).
 char* unpack_hex(const std::uint8_t* bytes, std::size_t n, char* dst) {
 #if defined(__SSSE3__)
-  const __m128i digit_of = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
-  for (std::size_t done = 0; done < n; done += 8) {  // 8 bytes, 16 digits at a time
-    std::uint64_t word;
-    std::memcpy(&word, bytes + done, 8);
-    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(word));
-    const __m128i nibbles = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F)),
-                                              _mm_and_si128(v, _mm_set1_epi8(0x0F)));  // high digit first
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * done), _mm_shuffle_epi8(digit_of, nibbles));
-  }
+  for (std::size_t done = 0; done < n; done += 8)  // 8 bytes, 16 digits at a time
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * done), hex_digits8(bytes + done));
 #else
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < n; ++i) {
@@ -64,6 +73,23 @@ char* unpack_id(const std::uint8_t*& p, char* dst) {
     return dst;
   }
   if (h == codec::kUuidId) {
+#if defined(__SSSE3__)
+    // Digits 0-15 and 16-31, placed around the dashes at 8, 13, 18 and 23.
+    const __m128i low = hex_digits8(p), high = hex_digits8(p + 8);
+    p += 16;
+    const __m128i dashes0 = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, '-', 0, 0, 0, 0, '-', 0, 0);
+    const __m128i dashes1 = _mm_setr_epi8(0, 0, '-', 0, 0, 0, 0, '-', 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i text0 = _mm_or_si128(
+        _mm_shuffle_epi8(low, _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, kZ, 8, 9, 10, 11, kZ, 12, 13)), dashes0);
+    const __m128i text1 = _mm_or_si128(
+        _mm_or_si128(_mm_shuffle_epi8(low, _mm_setr_epi8(14, 15, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ)),
+                     _mm_shuffle_epi8(high, _mm_setr_epi8(kZ, kZ, kZ, 0, 1, 2, 3, kZ, 4, 5, 6, 7, 8, 9, 10, 11))),
+        dashes1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), text0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), text1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_srli_si128(high, 12));  // digits 28-31, then zeros
+    return dst + 36;
+#else
     static constexpr std::uint8_t kGroups[] = {4, 2, 2, 2, 6};  // bytes between dashes
     for (std::size_t g = 0; g < std::size(kGroups); ++g) {
       if (g > 0) *dst++ = '-';
@@ -71,6 +97,7 @@ char* unpack_id(const std::uint8_t*& p, char* dst) {
       p += kGroups[g];
     }
     return dst;
+#endif
   }
   if (h == codec::kDecimalId) return write_decimal(codec::get(p), dst);
   if (h == codec::kWideDecimalId) {
@@ -274,6 +301,21 @@ bool number_value(std::string_view digits, unsigned base, std::uint64_t& value) 
 
 std::uint8_t* codec::put_shaped_id(std::uint8_t* p, std::string_view id) {
   if (id.size() == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-') {
+#if defined(__SSSE3__)
+    // Its 32 digits, the dashes left out, in two registers from four loads
+    // within its 36 bytes: [0,8) [9,13) [14,18), then [19,23) [24,36).
+    const auto load = [&](std::size_t at) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + at)); };
+    const __m128i first = _mm_or_si128(
+        _mm_shuffle_epi8(load(0), _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, kZ, kZ, kZ, kZ)),
+        _mm_shuffle_epi8(load(2), _mm_setr_epi8(kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, 12, 13, 14, 15)));
+    const __m128i second = _mm_or_si128(
+        _mm_shuffle_epi8(load(19), _mm_setr_epi8(0, 1, 2, 3, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ, kZ)),
+        _mm_shuffle_epi8(load(20), _mm_setr_epi8(kZ, kZ, kZ, kZ, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+    if (pack16(first, p + 1) && pack16(second, p + 9)) {
+      *p = kUuidId;
+      return p + 17;
+    }
+#else
     char digits[32];
     std::memcpy(digits, id.data(), 8);
     std::memcpy(digits + 8, id.data() + 9, 4);
@@ -284,6 +326,7 @@ std::uint8_t* codec::put_shaped_id(std::uint8_t* p, std::string_view id) {
       *p = kUuidId;
       return p + 17;
     }
+#endif
   }
   std::uint64_t value;
   if (id[0] >= '0' && id[0] <= '9' && id.size() <= 20 && number_value(id, 10, value)) {
