@@ -601,6 +601,10 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
   pool.join();
 }
 
+// The merge's steps over a fleet's pairs use another thread for each this
+// many pairs (fewer are done sooner on one than a thread is started).
+constexpr std::size_t kMergePairsPerThread = 16384;
+
 // The first `several` pairs of the list (those of more than one call):
 // each one's calls and errors taken, the distributions of a few calls
 // computed (and their values freed), and those of more listed in `jobs`
@@ -609,8 +613,7 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
 // threads.
 void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t threads,
                         std::vector<std::pair<Sample*, Distribution*>>& jobs) {
-  constexpr std::size_t kPerThread = 16384;  // fewer pairs than this a thread are taken on one
-  const std::size_t n = std::clamp<std::size_t>(several / kPerThread, 1, std::max<std::size_t>(threads, 1));
+  const std::size_t n = std::clamp<std::size_t>(several / kMergePairsPerThread, 1, std::max<std::size_t>(threads, 1));
   std::vector<std::vector<std::pair<Sample*, Distribution*>>> listed(n);
   auto take = [&](std::size_t part) {
     const std::size_t from = several * part / n, to = several * (part + 1) / n;
@@ -753,9 +756,9 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
     }
   };
   {
-    constexpr std::size_t kPerThread = 16384;  // fewer pairs than this a thread are sorted on one
     ThreadGroup pool;
-    for (std::size_t t = 1; t < std::min(threads, order.size() / kPerThread); ++t) pool.spawn("ta-merge", sort_and_merge);
+    for (std::size_t t = 1; t < std::min(threads, order.size() / kMergePairsPerThread); ++t)
+      pool.spawn("ta-merge", sort_and_merge);
     sort_and_merge();
     pool.join();
   }

@@ -234,16 +234,6 @@ namespace {
 
 bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-// Eight decimal digits' value, eight at a time (the digits checked before).
-std::uint64_t eight_digits(const char* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  v = ((v & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
-  v = ((v & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
-  return ((v & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
-}
-
 // The value of a decimal number of up to 20 digits (checked before), or
 // false past 64 bits.
 bool decimal_digits_value(const char* p, std::size_t n, std::uint64_t& value) {

@@ -34,6 +34,17 @@ inline bool load_digits16(const char* p, __m128i& values) {
 }
 #endif
 
+// The value of the 8 digit characters at p (checked before), read as one
+// word: pairs, fours and eights joined by multiplications in its lanes.
+inline std::uint64_t eight_digits(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  v = ((v & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
+  v = ((v & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+  return ((v & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+}
+
 // The 8 digits of v (below 100,000,000, leading zeros written) at out, as
 // one 8-byte store: the two halves, their two pairs and their digits split
 // by multiplications that stand for divisions, in the word's lanes.
