@@ -602,8 +602,12 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
 }
 
 // The merge's steps over a fleet's pairs use another thread for each this
-// many pairs (fewer are done sooner on one than a thread is started).
-constexpr std::size_t kMergePairsPerThread = 16384;
+// much work (fewer are done sooner on one than a thread is started): pairs
+// and the calls in them, as each call's values are merged one by one (200
+// hosts: 12,000 pairs of 70 calls each), and pairs of several calls, each
+// one's distributions computed.
+constexpr std::size_t kMergeWorkPerThread = 16384;
+constexpr std::size_t kSeveralPairsPerThread = 2048;
 
 // The first `several` pairs of the list (those of more than one call):
 // each one's calls and errors taken, the distributions of a few calls
@@ -613,7 +617,7 @@ constexpr std::size_t kMergePairsPerThread = 16384;
 // threads.
 void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t threads,
                         std::vector<std::pair<Sample*, Distribution*>>& jobs) {
-  const std::size_t n = std::clamp<std::size_t>(several / kMergePairsPerThread, 1, std::max<std::size_t>(threads, 1));
+  const std::size_t n = std::clamp<std::size_t>(several / kSeveralPairsPerThread, 1, std::max<std::size_t>(threads, 1));
   std::vector<std::vector<std::pair<Sample*, Distribution*>>> listed(n);
   auto take = [&](std::size_t part) {
     const std::size_t from = several * part / n, to = several * (part + 1) / n;
@@ -718,6 +722,7 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
   // keys in that order, and the stable sort keeps it: entries merge in the
   // same order every run.
   std::vector<PairRef> order(start[kRanges]);
+  std::uint64_t work = order.size();  // the pairs and what they weigh
   std::array<std::size_t, kRanges> at;
   std::copy(start.begin(), start.begin() + kRanges, at.begin());
   for (std::uint32_t m = 0; m < lists.size(); ++m) {
@@ -726,6 +731,7 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
       const auto& [key, value] = entries[i];
       if (!keep(key, value)) continue;
       const auto weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(weigh(value), kMaxWeight));
+      work += weight;
       const std::uint64_t pair = ranks.pair(key);
       order[at[range_of(pair)]++] = PairRef{pair, i, static_cast<std::uint16_t>(m), weight};
     }
@@ -757,7 +763,7 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
   };
   {
     ThreadGroup pool;
-    for (std::size_t t = 1; t < std::min(threads, order.size() / kMergePairsPerThread); ++t)
+    for (std::size_t t = 1; t < std::min<std::uint64_t>(threads, work / kMergeWorkPerThread); ++t)
       pool.spawn("ta-merge", sort_and_merge);
     sort_and_merge();
     pool.join();

@@ -2,6 +2,10 @@
 // microseconds, layout documented in the README (schema version 2).
 #include <fmt/format.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "report/common.h"
 #include "report/report.h"
 #include "store/span_details.h"
@@ -15,9 +19,33 @@ constexpr int kSchemaVersion = 2;
 
 std::int64_t us(Nanos ns) { return ns / 1000; }
 
+// True when s goes into a JSON string as it is: printable ASCII, no quote
+// or backslash (ids, hosts and names nearly always).
+bool plain_ascii(std::string_view s) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Signed: bytes of 0x80 and up are negative, below 0x20 with the controls.
+    const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    if (_mm_movemask_epi8(bad) != 0) return false;
+  }
+#endif
+  unsigned bad = 0;
+  for (const char ch : s.substr(i)) {
+    const auto c = static_cast<unsigned char>(ch);
+    bad |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c >= 0x80) | static_cast<unsigned>(c == '"') |
+           static_cast<unsigned>(c == '\\');
+  }
+  return bad == 0;
+}
+
 // A JSON string of s. Bytes that are not UTF-8 (a file name may hold any)
 // become U+FFFD each, so the document stays valid JSON.
 void put_string(Output& out, std::string_view s) {
+  if (plain_ascii(s)) return out.write_quoted(s);
   std::string e = "\"";
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -55,12 +83,27 @@ using Files = std::vector<std::string>;
 void put_location(const Files& files, Output& out, std::uint32_t file, std::uint64_t line) {
   out.write(",\"file\":");
   put_string(out, file < files.size() ? files[file] : "");
-  out.print(",\"line\":{}", line);
+  out.write(",\"line\":");
+  out.write_int(line);
 }
 
+// Written piece by piece, as the hot parts of the document are: a fleet's
+// list of pairs holds hundreds of thousands of these, and a format string
+// read anew for each value costs several times the writing.
 void put_distribution(Output& out, const Distribution& d) {
-  out.print("{{\"count\":{},\"minUs\":{},\"p50Us\":{},\"p90Us\":{},\"p99Us\":{},\"maxUs\":{}}}", d.count, us(d.min),
-            us(d.p50), us(d.p90), us(d.p99), us(d.max));
+  out.write("{\"count\":");
+  out.write_int(d.count);
+  out.write(",\"minUs\":");
+  out.write_int(us(d.min));
+  out.write(",\"p50Us\":");
+  out.write_int(us(d.p50));
+  out.write(",\"p90Us\":");
+  out.write_int(us(d.p90));
+  out.write(",\"p99Us\":");
+  out.write_int(us(d.p99));
+  out.write(",\"maxUs\":");
+  out.write_int(us(d.max));
+  out.write("}");
 }
 
 void put_value(Output& out, const AttributeRecord& a) {
@@ -100,9 +143,11 @@ void put_details(Output& out, const Trace& t, const Span& s, SpanDetails& d) {
   if (kind.empty()) {
     out.write("null");
   } else {
-    out.print("\"{}\"", kind);
+    out.write_quoted(kind);
   }
-  out.print(",\"status\":{{\"code\":\"{}\",\"message\":", status_name(s.status));
+  out.write(",\"status\":{\"code\":");
+  out.write_quoted(status_name(s.status));
+  out.write(",\"message\":");
   put_string(out, d.status_message);
   out.write("},\"attributes\":");
   put_attributes(out, d.attributes.data(), d.attributes.size());
@@ -169,13 +214,29 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
   SpanDetails details;
   out.write("{\"traceId\":");
   put_string(out, t.trace_id);
-  if (one_line) out.print(",\"emitted\":\"{}\"", emitted);
-  out.print(",\"startUs\":{},\"durationUs\":{},\"spanCount\":{},\"inferredSpans\":{},\"duplicates\":{},\"spans\":[",
-            us(t.start), us(t.latency()), t.size(), t.inferred_spans, t.duplicates);
+  if (one_line) {
+    out.write(",\"emitted\":");
+    out.write_quoted(emitted);
+  }
+  // Written piece by piece (a trace line per trace in live mode: a format
+  // string read anew for each value cost more than the rest of the run).
+  out.write(",\"startUs\":");
+  out.write_int(us(t.start));
+  out.write(",\"durationUs\":");
+  out.write_int(us(t.latency()));
+  out.write(",\"spanCount\":");
+  out.write_int(t.size());
+  out.write(",\"inferredSpans\":");
+  out.write_int(t.inferred_spans);
+  out.write(",\"duplicates\":");
+  out.write_int(t.duplicates);
+  out.write(",\"spans\":[");
   for (std::size_t n = 0; n < t.order.size(); ++n) {
     const std::uint32_t i = t.order[n];
     const Span& s = t.spans[i];
-    out.print("{}{}{{\"spanId\":", n ? "," : "", nl);
+    if (n) out.write(",");
+    out.write(nl);
+    out.write("{\"spanId\":");
     put_string(out, t.span_id(i));
     out.write(",\"parentSpanId\":");
     const std::string_view parent = shown_parent_id(t, i);
@@ -190,27 +251,45 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
     put_string(out, st.symbols->text(s.service));
     out.write(",\"operation\":");
     put_string(out, st.symbols->text(s.operation));
-    out.print(",\"startUs\":{},\"durationUs\":{},\"selfUs\":{},\"criticalUs\":{},\"httpCode\":", us(s.start),
-              us(s.duration), us(st.self[i]), us(st.on_path[i]));
+    out.write(",\"startUs\":");
+    out.write_int(us(s.start));
+    out.write(",\"durationUs\":");
+    out.write_int(us(s.duration));
+    out.write(",\"selfUs\":");
+    out.write_int(us(st.self[i]));
+    out.write(",\"criticalUs\":");
+    out.write_int(us(st.on_path[i]));
+    out.write(",\"httpCode\":");
     if (s.http_code == kNoCode) {
       out.write("null");
     } else {
-      out.print("{}", s.http_code);
+      out.write_int(s.http_code);
     }
-    out.print(",\"depth\":{},\"inferred\":{},\"flags\":[", t.depth[i], (s.flags & kInferred) ? "true" : "false");
+    out.write(",\"depth\":");
+    out.write_int(t.depth[i]);
+    out.write((s.flags & kInferred) ? ",\"inferred\":true,\"flags\":[" : ",\"inferred\":false,\"flags\":[");
     const auto flags = flag_names(s.flags);
-    for (std::size_t f = 0; f < flags.size(); ++f) out.print("{}\"{}\"", f ? "," : "", flags[f]);
+    for (std::size_t f = 0; f < flags.size(); ++f) {
+      if (f) out.write(",");
+      out.write_quoted(flags[f]);
+    }
     out.write("]");
     put_details(out, t, s, details);
     put_location(files, out, s.file, s.line);
     out.write("}");
   }
-  out.print("],{}\"criticalPath\":[", nl);
+  out.write("],");
+  out.write(nl);
+  out.write("\"criticalPath\":[");
   for (std::size_t k = 0; k < st.path.size(); ++k) {
     const PathSection& p = st.path[k];
     out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
     put_string(out, t.span_id(p.span));
-    out.print(",\"startUs\":{},\"endUs\":{}}}", us(p.start), us(p.end));
+    out.write(",\"startUs\":");
+    out.write_int(us(p.start));
+    out.write(",\"endUs\":");
+    out.write_int(us(p.end));
+    out.write("}");
   }
   out.print("],{}\"adjustments\":[", nl);
   for (std::size_t k = 0; k < t.adjustments.size(); ++k) {
@@ -260,7 +339,11 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, e.caller);
     out.write(",\"callee\":");
     put_string(out, e.callee);
-    out.print(",\"calls\":{},\"errors\":{},\"client\":", e.calls, e.errors);
+    out.write(",\"calls\":");
+    out.write_int(e.calls);
+    out.write(",\"errors\":");
+    out.write_int(e.errors);
+    out.write(",\"client\":");
     put_distribution(out, e.client);
     out.write(",\"gap\":");
     put_distribution(out, e.gap);
@@ -273,7 +356,11 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, s.caller_host);
     out.write(",\"calleeHost\":");
     put_string(out, s.callee_host);
-    out.print(",\"calls\":{},\"outside\":{},\"offset\":", s.calls, s.outside);
+    out.write(",\"calls\":");
+    out.write_int(s.calls);
+    out.write(",\"outside\":");
+    out.write_int(s.outside);
+    out.write(",\"offset\":");
     put_distribution(out, s.offset);
     out.write("}");
   }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <string_view>
 
 namespace ta {
@@ -18,18 +19,39 @@ struct OutputError {  // thrown by Output, caught in main: a message, exit 2
 class Output {
  public:
   enum class OnError { kThrow, kDrop };
-  explicit Output(int fd, OnError on_error = OnError::kThrow) : fd_(fd), on_error_(on_error) {}
+  explicit Output(int fd, OnError on_error = OnError::kThrow) : fd_(fd), on_error_(on_error) {
+    buf_.reserve(kFlushAt + 4096);
+  }
   ~Output();
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
 
   template <typename... Args>
   void print(fmt::format_string<Args...> f, Args&&... args) {
-    fmt::format_to(std::back_inserter(buf_), f, std::forward<Args>(args)...);
+    fmt::format_to(fmt::appender(buf_), f, std::forward<Args>(args)...);
     if (buf_.size() >= kFlushAt) flush();
   }
   void write(std::string_view s) {
+    const std::size_t n = buf_.size();
+    if (s.size() <= buf_.capacity() - n) {  // nearly always: a short piece, copied where it goes
+      buf_.resize(n + s.size());
+      std::memcpy(buf_.data() + n, s.data(), s.size());
+    } else {
+      buf_.append(s.data(), s.data() + s.size());
+    }
+    if (buf_.size() >= kFlushAt) flush();
+  }
+  // A whole number in decimal, as print("{}", v) writes it.
+  template <typename Int>
+  void write_int(Int v) {
+    const fmt::format_int text(v);
+    write(std::string_view(text.data(), text.size()));
+  }
+  // Text between quotes, as it is (the caller has escaped it).
+  void write_quoted(std::string_view s) {
+    buf_.push_back('"');
     buf_.append(s.data(), s.data() + s.size());
+    buf_.push_back('"');
     if (buf_.size() >= kFlushAt) flush();
   }
   void flush();
