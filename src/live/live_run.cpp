@@ -250,17 +250,19 @@ class LiveRun {
   bool drain(Input& in) {
     if (in.document) return in.document_read ? false : read_document(in);
     bool any = false;
-    LineChunk chunk;
     // At most kChunksPerTurn at a time, so one busy input does not keep the
-    // others waiting.
-    for (std::size_t n = 0; n < kChunksPerTurn && !stop_requested() && in.reader->next(chunk); ++n) {
+    // others waiting. Each goes in the buffer it was read into (the spare's
+    // buffer is read into next).
+    for (std::size_t n = 0; n < kChunksPerTurn && !stop_requested(); ++n) {
+      auto item = spare_.pop();
+      if (!item) return false;  // abandoned: the run is ending
+      if (!in.reader->next_owned(*item)) {
+        spare_.push(std::move(*item));
+        break;
+      }
       any = true;
-      auto bytes = spare_.pop();
-      if (!bytes) return false;  // abandoned: the run is ending
-      OwnedChunk item;
-      item.bytes = std::move(*bytes);
-      item.assign(chunk, in.file);
-      work_.push(std::move(item));
+      item->file = in.file;
+      work_.push(std::move(*item));
     }
     return any;
   }
@@ -268,10 +270,9 @@ class LiveRun {
   // A whole document, handed to the parsing thread at once.
   bool read_document(Input& in) {
     in.document_read = true;
-    auto bytes = spare_.pop();
-    if (!bytes) return false;  // abandoned: the run is ending
-    OwnedChunk item;
-    item.bytes = std::move(*bytes);
+    auto spare = spare_.pop();
+    if (!spare) return false;  // abandoned: the run is ending
+    OwnedChunk item = std::move(*spare);
     item.bytes.clear();
     item.file = in.file;
     item.document = true;
@@ -360,7 +361,7 @@ class LiveRun {
       } else {
         parse_chunk(item->chunk, parser_, record_, config_.max_line_bytes, out.lines, out.blank, sink);
       }
-      spare_.push(std::move(item->bytes));
+      spare_.push(std::move(*item));
       parsed_.push(std::move(out));
     }
     parsed_.close();
@@ -435,7 +436,7 @@ class LiveRun {
   std::int64_t read_cpu_ = 0, parse_cpu_ = 0;  // set by each thread as it ends
   static constexpr std::size_t kBuffers = 4;
   BlockingQueue<OwnedChunk> work_{kBuffers};
-  BlockingQueue<std::vector<char>> spare_{kBuffers};
+  BlockingQueue<OwnedChunk> spare_{kBuffers};
   BlockingQueue<ParsedChunk> parsed_{kBuffers};
   BlockingQueue<ParsedChunk> parsed_spare_{kBuffers};
   std::vector<std::string> read_errors_;  // the reading thread's, until it ends

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "read/byte_source.h"
 #include "read/file_chunks.h"
@@ -157,13 +158,37 @@ void run(Job& job, Worker& w, const IngestOptions& options) {
   if (w.read.shrank) w.shrank.push_back(job.file_index);
 }
 
+// A stream's read buffers, handed back by the threads that parsed their
+// chunks for the reader to read into again: a chunk goes to its parsing
+// thread in the buffer it was read into (LineReader::next_owned), not
+// copied, and no buffer is made anew for each chunk.
+class BufferPool {
+ public:
+  void give(ReadBuffer b) {
+    if (!b.data) return;
+    std::lock_guard<std::mutex> hold(mu_);
+    free_.push_back(std::move(b));
+  }
+  ReadBuffer take() {
+    std::lock_guard<std::mutex> hold(mu_);
+    if (free_.empty()) return {};
+    ReadBuffer b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<ReadBuffer> free_;
+};
+
 // Cuts every input into jobs, in input order, and hands them to `dispatch`;
 // numbers the chunks in `lines`. Stops early at --max-memory.
 class Reader {
  public:
   Reader(const std::vector<std::string>& paths, const IngestOptions& options, InputStats& stats, LineMap& lines,
-         const std::atomic<std::uint64_t>& spans)
-      : paths_(paths), options_(options), stats_(stats), lines_(lines), spans_(spans) {}
+         const std::atomic<std::uint64_t>& spans, BufferPool& buffers)
+      : paths_(paths), options_(options), stats_(stats), lines_(lines), spans_(spans), buffers_(buffers) {}
 
   template <typename Dispatch>
   void read_all(Dispatch&& dispatch) {
@@ -221,7 +246,7 @@ class Reader {
   }
 
   // Stdin, a pipe, gzip: read here and cut into chunks of whole lines,
-  // each copied out for a parsing thread.
+  // each handed to a parsing thread in the buffer it was read into.
   template <typename Dispatch>
   void stream(std::uint32_t f, Dispatch&& dispatch) {
     std::string error;
@@ -242,11 +267,15 @@ class Reader {
       return;
     }
     LineReader reader(peeked, options_.chunk_bytes, options_.max_line_bytes);
-    LineChunk chunk;
-    while (!over_memory() && reader.next(chunk)) {
+    while (!over_memory()) {
       Job job;
+      job.owned.buffer = buffers_.take();
+      if (!reader.next_owned(job.owned)) {
+        buffers_.give(std::move(job.owned.buffer));
+        break;
+      }
+      const LineChunk& chunk = job.owned.chunk;
       job.chunk = lines_.add({f, chunk.oversized_line ? chunk.oversized_line : chunk.first_line});
-      job.owned.chunk = chunk;  // valid until the next read: dispatch copies it to keep it
       job.owned.chunk.first_line = 1;
       if (chunk.oversized_line) job.owned.chunk.oversized_line = 1;
       job.owned.file = f;
@@ -318,6 +347,7 @@ class Reader {
   InputStats& stats_;
   LineMap& lines_;
   const std::atomic<std::uint64_t>& spans_;
+  BufferPool& buffers_;
   std::vector<std::unique_ptr<FileChunks>> files_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> chunked_;  // chunks of each chunked file: [first, end)
   MemoryWatch memory_{options_.read_memory(), 8};
@@ -378,7 +408,8 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
     const std::uint64_t share = size.bytes / (threads * 8);
     options.chunk_bytes = std::min<std::uint64_t>(options.chunk_bytes, std::max<std::uint64_t>(share, kMinChunk));
   }
-  Reader reader(paths, options, stats, lines, spans);
+  BufferPool buffers;
+  Reader reader(paths, options, stats, lines, spans, buffers);
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < (inline_parse ? 1 : threads); ++i)
     workers.push_back(std::make_unique<Worker>(options, log));
@@ -388,6 +419,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
     reader.read_all([&](Job&& job) {
       run(job, *workers[0], options);
       spans.store(workers[0]->out.spans(), std::memory_order_relaxed);
+      buffers.give(std::move(job.owned.buffer));
     });
   } else {
     BlockingQueue<Job> work(threads * 2);
@@ -402,6 +434,7 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
             const std::uint64_t before = w.out.spans();
             run(*job, w, options);
             spans.fetch_add(w.out.spans() - before, std::memory_order_relaxed);
+            buffers.give(std::move(job->owned.buffer));
           }
         });
       }
@@ -416,14 +449,11 @@ InputStats ingest(const std::vector<std::string>& paths, const IngestOptions& gi
         streamed += job.document ? job.document->size() : job.owned.chunk.size;
         run(job, *workers[0], options);
         spans.store(workers[0]->out.spans(), std::memory_order_relaxed);
+        buffers.give(std::move(job.owned.buffer));
         return;
       }
       if (pool.empty()) start();
       if (pool.stopping()) pool.join();  // a parsing thread failed: its exception, now
-      if (!job.file && !job.document) {
-        const LineChunk view = job.owned.chunk;
-        job.owned.assign(view, job.owned.file);
-      }
       work.push(std::move(job));
     });
     if (pool.empty()) {

@@ -11,23 +11,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "util/stop.h"
 
 namespace ta {
-namespace {
-
-LineReader::Buffer padded_buffer(std::size_t capacity) {
+ReadBuffer ReadBuffer::make(std::size_t capacity) {
   // Zeroed so the padding that the JSON parser reads past a line is defined;
   // by calloc, which need not write memory the system hands over zeroed
   // (writing it would fault in every page of a buffer a small input never
   // fills).
-  LineReader::Buffer buf(static_cast<char*>(std::calloc(capacity + simdjson::SIMDJSON_PADDING, 1)));
-  if (!buf) throw std::bad_alloc();
-  return buf;
+  ReadBuffer b;
+  b.data.reset(static_cast<char*>(std::calloc(capacity + simdjson::SIMDJSON_PADDING, 1)));
+  if (!b.data) throw std::bad_alloc();
+  b.capacity = capacity;
+  return b;
 }
-
-}  // namespace
 
 std::uint64_t count_newlines(const char* p, std::size_t n) {
   std::uint64_t count = 0;
@@ -55,17 +54,17 @@ LineReader::LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t 
       max_line_(max_line_bytes),
       // Never far above the limit: a full buffer without a newline is an
       // oversized line. +2 leaves room for a "\r\n" after a line at the limit.
-      capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 2), 3)),
-      buf_(padded_buffer(capacity_)) {}
+      chunk_capacity_(std::max<std::size_t>(std::min(chunk_bytes, max_line_bytes + 2), 3)),
+      buf_(ReadBuffer::make(chunk_capacity_)) {}
 
 // One read into the free space; false on error.
 bool LineReader::fill() {
   if (begin_ > 0) {
-    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    std::memmove(buf_.data.get(), buf_.data.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  const std::ptrdiff_t r = source_.read(buf_.get() + end_, capacity_ - end_);
+  const std::ptrdiff_t r = source_.read(buf_.data.get() + end_, buf_.capacity - end_);
   if (r < 0) {
     error_ = source_.error();
     eof_ = true;
@@ -73,7 +72,7 @@ bool LineReader::fill() {
   }
   if (r == 0 && stop_requested()) {
     // Stopped, not ended: the bytes after the last newline are half a line.
-    const char* base = buf_.get() + begin_;
+    const char* base = buf_.data.get() + begin_;
     const void* nl = end_ > begin_ ? memrchr(base, '\n', end_ - begin_) : nullptr;
     const std::size_t whole = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1 : 0;
     stopped_bytes_ = end_ - begin_ - whole;
@@ -93,7 +92,7 @@ bool LineReader::fill() {
 // skip goes on at the next call (so the caller can still notice rotation).
 bool LineReader::skip_rest_of_line(LineChunk& chunk) {
   for (;;) {
-    const char* p = buf_.get() + begin_;
+    const char* p = buf_.data.get() + begin_;
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end_ - begin_));
     if (nl) {
       skip_dropped_ += static_cast<std::uint64_t>(nl - p);
@@ -102,7 +101,7 @@ bool LineReader::skip_rest_of_line(LineChunk& chunk) {
       break;
     }
     skip_dropped_ += end_ - begin_;
-    if (end_ > begin_) skip_last_ = buf_[end_ - 1];
+    if (end_ > begin_) skip_last_ = buf_.data[end_ - 1];
     begin_ = end_ = 0;
     if (eof_) break;
     waiting_ = false;
@@ -117,22 +116,31 @@ bool LineReader::skip_rest_of_line(LineChunk& chunk) {
   return true;
 }
 
-void OwnedChunk::assign(const LineChunk& from, std::uint32_t file_index) {
-  chunk = from;
-  file = file_index;
-  document = false;
-  if (from.oversized_line) return;
-  bytes.resize(from.size + simdjson::SIMDJSON_PADDING);
-  std::memcpy(bytes.data(), from.data, from.size);
-  std::memset(bytes.data() + from.size, 0, simdjson::SIMDJSON_PADDING);
-  chunk.data = bytes.data();
-  chunk.capacity = bytes.size();
+bool LineReader::next_owned(OwnedChunk& out) {
+  LineChunk chunk;
+  if (!next(chunk)) return false;
+  out.chunk = chunk;
+  out.document = false;
+  if (chunk.oversized_line) return true;
+  // The chunk goes with the buffer it lies in; what follows it (part of a
+  // line, or nothing) starts the next buffer.
+  // Back to the chunk size after a long line grew the buffer, unless what
+  // is left needs more.
+  const std::size_t left = end_ - begin_;
+  const std::size_t capacity = left <= chunk_capacity_ ? chunk_capacity_ : buf_.capacity;
+  ReadBuffer next = std::move(out.buffer);
+  if (!next.data || next.capacity != capacity) next = ReadBuffer::make(capacity);
+  std::memcpy(next.data.get(), buf_.data.get() + begin_, left);
+  end_ = left;
+  begin_ = 0;
+  out.buffer = std::exchange(buf_, std::move(next));
+  return true;
 }
 
 bool LineReader::next(LineChunk& chunk) {
   if (skipping_) return skip_rest_of_line(chunk);
   for (;;) {
-    const char* base = buf_.get() + begin_;
+    const char* base = buf_.data.get() + begin_;
     const std::size_t avail = end_ - begin_;
     const void* last_nl = avail ? memrchr(base, '\n', avail) : nullptr;
     std::size_t take = 0;
@@ -148,13 +156,11 @@ bool LineReader::next(LineChunk& chunk) {
       skip_dropped_ = 0;
       skip_last_ = 0;
       return skip_rest_of_line(chunk);
-    } else if (begin_ == 0 && end_ == capacity_) {
+    } else if (begin_ == 0 && end_ == buf_.capacity) {
       // A line longer than the buffer: grow it, up to the line limit.
-      const std::size_t grown = std::min(capacity_ * 2, max_line_ + 2);
-      auto bigger = padded_buffer(grown);
-      std::memcpy(bigger.get(), buf_.get(), end_);
+      ReadBuffer bigger = ReadBuffer::make(std::min(buf_.capacity * 2, max_line_ + 2));
+      std::memcpy(bigger.data.get(), buf_.data.get(), end_);
       buf_ = std::move(bigger);
-      capacity_ = grown;
       continue;
     }
     if (take == 0) {
@@ -166,7 +172,7 @@ bool LineReader::next(LineChunk& chunk) {
     chunk = LineChunk{};
     chunk.data = base;
     chunk.size = take;
-    chunk.capacity = capacity_ + simdjson::SIMDJSON_PADDING - begin_;
+    chunk.capacity = buf_.capacity + simdjson::SIMDJSON_PADDING - begin_;
     chunk.first_line = next_line_;
     chunk.newlines = count_newlines(base, take);
     next_line_ += chunk.newlines + (base[take - 1] == '\n' ? 0 : 1);

@@ -30,31 +30,45 @@ struct LineChunk {
   std::uint64_t oversized_bytes = 0;
 };
 
-// A chunk copied out of the reader's buffer, with the padding the JSON parser
-// reads past a line, so another thread parses it while the reader goes on.
+// A buffer a LineReader reads into: `capacity` usable bytes, then the
+// padding the JSON parser may read past a line, zeroed when it is made and
+// never written.
+struct ReadBuffer {
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char[], Free> data;
+  std::size_t capacity = 0;
+  static ReadBuffer make(std::size_t capacity);
+};
+
+// A chunk that another thread parses while the reader goes on, in the
+// reader's own buffer, handed over with it (LineReader::next_owned).
 struct OwnedChunk {
-  std::vector<char> bytes;  // reused from chunk to chunk
-  LineChunk chunk;          // points into bytes (an oversized-line chunk has none)
+  ReadBuffer buffer;        // the chunk lies in it; read into again for a later one
+  std::vector<char> bytes;  // a whole document (live mode)
+  LineChunk chunk;          // points into buffer (an oversized-line chunk has none)
   std::uint32_t file = 0;
   // A whole document instead of lines: its bytes (padded) in `bytes`.
   bool document = false;
   std::size_t document_size = 0;
   std::uint64_t document_lines = 0;
-  void assign(const LineChunk& from, std::uint32_t file_index);
 };
 
 class LineReader {
  public:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  using Buffer = std::unique_ptr<char[], Free>;
+  using Buffer = decltype(ReadBuffer::data);
 
   LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes);
 
   // The next chunk; false at the end or on a read error (see error()).
   // The chunk stays valid until the next call.
   bool next(LineChunk& chunk);
+  // The same, handed over in the buffer it lies in (out.buffer, with out.chunk
+  // and out.file set): no copy. The reader goes on in the buffer out held,
+  // when it is of the reader's size (else a new one), the partial line after
+  // the chunk moved to its start.
+  bool next_owned(OwnedChunk& out);
   const std::string& error() const { return error_; }
   std::uint64_t bytes() const { return bytes_; }
 
@@ -79,8 +93,8 @@ class LineReader {
 
   ByteSource& source_;
   std::size_t max_line_;
-  std::size_t capacity_;  // usable bytes, padding excluded
-  Buffer buf_;
+  std::size_t chunk_capacity_;  // the buffer's size, until a long line grows it
+  ReadBuffer buf_;              // capacity: usable bytes, padding excluded
   std::size_t begin_ = 0, end_ = 0;  // unconsumed bytes in buf_
   std::uint64_t next_line_ = 1;
   std::uint64_t bytes_ = 0;

@@ -267,6 +267,69 @@ TEST_CASE("a small chunk_bytes grows the buffer for long lines") {
   CHECK(c.oversized.empty());
 }
 
+TEST_CASE("chunks handed over in their buffers stay whole while reading goes on, and buffers are reused") {
+  // Short lines, one long enough to grow a 64-byte buffer several times,
+  // an oversized one, then short lines again.
+  std::string data;
+  for (int i = 1; i <= 300; ++i) {
+    std::string line;
+    if (i == 120) {
+      line = "long:" + std::string(700, 'L');
+    } else if (i == 200) {
+      line = "over:" + std::string(3000, 'O');
+    } else {
+      line = std::to_string(i) + ":" + std::string(static_cast<std::size_t>(i * 7) % 41, static_cast<char>('a' + i % 26));
+    }
+    data += line + "\n";
+  }
+  const Collected want = read_string(data, 64, 2000, {1, 300, 7, 64, 2});
+  REQUIRE(want.lines.size() == 299);
+  REQUIRE(want.oversized.size() == 1);
+
+  PieceSource source(data, {1, 300, 7, 64, 2});
+  LineReader reader(source, 64, 2000);
+  // Every chunk is kept, in its own buffer, until the end: a buffer the
+  // reader still wrote into would show here as a changed line.
+  std::vector<OwnedChunk> kept;
+  OwnedChunk spare;
+  std::size_t reused = 0, grown_late = 0;
+  for (;;) {
+    OwnedChunk c;
+    if (kept.size() % 3 == 2) {  // now and then the reader gets a buffer back
+      c.buffer = std::move(spare.buffer);
+      spare = OwnedChunk{};
+    }
+    const char* given = c.buffer.data.get();
+    if (!reader.next_owned(c)) break;
+    if (c.chunk.oversized_line) {
+      CHECK(c.chunk.oversized_line == 200);
+      continue;
+    }
+    REQUIRE(c.buffer.data != nullptr);
+    CHECK(c.chunk.data >= c.buffer.data.get());
+    CHECK(c.chunk.data + c.chunk.capacity == c.buffer.data.get() + c.buffer.capacity + simdjson::SIMDJSON_PADDING);
+    // The reader's size again once the long line is handed over (the
+    // oversized one grows the buffer too: the chunk after it lies there).
+    if (c.chunk.first_line > 125 && c.buffer.capacity != 64) {
+      CHECK(c.chunk.first_line == 201);
+      ++grown_late;
+    }
+    reused += given != nullptr;
+    if (kept.size() % 3 == 1) spare.buffer = ReadBuffer::make(64);
+    kept.push_back(std::move(c));
+  }
+  CHECK(reused > 0);
+  CHECK(grown_late <= 1);
+  Collected got;
+  for (const OwnedChunk& c : kept)
+    got.blank += for_each_line(c.chunk, [&](std::string_view line, std::uint64_t no, std::size_t cap) {
+      CHECK(cap >= line.size() + simdjson::SIMDJSON_PADDING);
+      got.lines.push_back({no, std::string(line)});
+    });
+  CHECK(got.lines == want.lines);
+  CHECK(got.blank == 0);
+}
+
 TEST_CASE("a read error ends the stream with the source's reason") {
   FailingSource source;
   const Collected c = read_all(source, 64, 1000);
