@@ -122,10 +122,21 @@ bool LineReader::next_owned(OwnedChunk& out) {
   out.chunk = chunk;
   out.document = false;
   if (chunk.oversized_line) return true;
-  // The chunk goes with the buffer it lies in; what follows it (part of a
-  // line, or nothing) starts the next buffer.
-  // Back to the chunk size after a long line grew the buffer, unless what
-  // is left needs more.
+  if (chunk.size < buf_.capacity / 4) {
+    // A small chunk (a pipe gives a few KiB a read, a trickling stream
+    // less) is copied, so that a buffer's memory goes with what it holds.
+    if (!out.buffer.data || out.buffer.capacity < chunk.size ||
+        out.buffer.capacity > std::max(chunk_capacity_, 4 * chunk.size))
+      out.buffer = ReadBuffer::make(std::max(chunk_capacity_, chunk.size));
+    std::memcpy(out.buffer.data.get(), chunk.data, chunk.size);
+    std::memset(out.buffer.data.get() + chunk.size, 0, simdjson::SIMDJSON_PADDING);
+    out.chunk.data = out.buffer.data.get();
+    out.chunk.capacity = out.buffer.capacity + simdjson::SIMDJSON_PADDING;
+    return true;
+  }
+  // Else the chunk goes with the buffer it lies in; what follows it (part
+  // of a line, or nothing) starts the next buffer, back to the chunk size
+  // after a long line grew the buffer, unless what is left needs more.
   const std::size_t left = end_ - begin_;
   const std::size_t capacity = left <= chunk_capacity_ ? chunk_capacity_ : buf_.capacity;
   ReadBuffer next = std::move(out.buffer);

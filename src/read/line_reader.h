@@ -65,9 +65,10 @@ class LineReader {
   // The chunk stays valid until the next call.
   bool next(LineChunk& chunk);
   // The same, handed over in the buffer it lies in (out.buffer, with out.chunk
-  // and out.file set): no copy. The reader goes on in the buffer out held,
-  // when it is of the reader's size (else a new one), the partial line after
-  // the chunk moved to its start.
+  // set): no copy. The reader goes on in the buffer out held, when it is of
+  // the reader's size (else a new one), the partial line after the chunk
+  // moved to its start. A chunk under a quarter of the buffer is copied into
+  // out.buffer instead, so memory follows the bytes held.
   bool next_owned(OwnedChunk& out);
   const std::string& error() const { return error_; }
   std::uint64_t bytes() const { return bytes_; }
