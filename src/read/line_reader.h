@@ -1,6 +1,7 @@
-// Cuts a byte stream into chunks of whole lines through one reused buffer, so
-// memory does not grow with the file. Every line handed out is followed by at
-// least simdjson's padding of readable bytes, so it parses in place.
+// Cuts a byte stream into chunks of whole lines through one buffer, reused or
+// handed over with its chunk and replaced (next_owned), so memory does not
+// grow with the file. Every line handed out is followed by at least
+// simdjson's padding of readable bytes, so it parses in place.
 #pragma once
 
 #include <cstdint>
@@ -57,8 +58,6 @@ struct OwnedChunk {
 
 class LineReader {
  public:
-  using Buffer = decltype(ReadBuffer::data);
-
   LineReader(ByteSource& source, std::size_t chunk_bytes, std::size_t max_line_bytes);
 
   // The next chunk; false at the end or on a read error (see error()).
