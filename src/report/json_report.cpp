@@ -77,32 +77,33 @@ void put_string(Output& out, std::string_view s) {
   out.write(e);
 }
 
+// A key (its text with the quotes, colon and any comma before) and a whole
+// number, as print("KEY{}", v) writes them.
+template <typename Int>
+void put_int(Output& out, std::string_view key, Int v) {
+  out.write(key);
+  out.write_int(v);
+}
+
 using Files = std::vector<std::string>;
 
 // ,"file":"NAME","line":N
 void put_location(const Files& files, Output& out, std::uint32_t file, std::uint64_t line) {
   out.write(",\"file\":");
   put_string(out, file < files.size() ? files[file] : "");
-  out.write(",\"line\":");
-  out.write_int(line);
+  put_int(out, ",\"line\":", line);
 }
 
 // Written piece by piece, as the hot parts of the document are: a fleet's
 // list of pairs holds hundreds of thousands of these, and a format string
 // read anew for each value costs several times the writing.
 void put_distribution(Output& out, const Distribution& d) {
-  out.write("{\"count\":");
-  out.write_int(d.count);
-  out.write(",\"minUs\":");
-  out.write_int(us(d.min));
-  out.write(",\"p50Us\":");
-  out.write_int(us(d.p50));
-  out.write(",\"p90Us\":");
-  out.write_int(us(d.p90));
-  out.write(",\"p99Us\":");
-  out.write_int(us(d.p99));
-  out.write(",\"maxUs\":");
-  out.write_int(us(d.max));
+  put_int(out, "{\"count\":", d.count);
+  put_int(out, ",\"minUs\":", us(d.min));
+  put_int(out, ",\"p50Us\":", us(d.p50));
+  put_int(out, ",\"p90Us\":", us(d.p90));
+  put_int(out, ",\"p99Us\":", us(d.p99));
+  put_int(out, ",\"maxUs\":", us(d.max));
   out.write("}");
 }
 
@@ -220,16 +221,11 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
   }
   // Written piece by piece (a trace line per trace in live mode: a format
   // string read anew for each value cost more than the rest of the run).
-  out.write(",\"startUs\":");
-  out.write_int(us(t.start));
-  out.write(",\"durationUs\":");
-  out.write_int(us(t.latency()));
-  out.write(",\"spanCount\":");
-  out.write_int(t.size());
-  out.write(",\"inferredSpans\":");
-  out.write_int(t.inferred_spans);
-  out.write(",\"duplicates\":");
-  out.write_int(t.duplicates);
+  put_int(out, ",\"startUs\":", us(t.start));
+  put_int(out, ",\"durationUs\":", us(t.latency()));
+  put_int(out, ",\"spanCount\":", t.size());
+  put_int(out, ",\"inferredSpans\":", t.inferred_spans);
+  put_int(out, ",\"duplicates\":", t.duplicates);
   out.write(",\"spans\":[");
   for (std::size_t n = 0; n < t.order.size(); ++n) {
     const std::uint32_t i = t.order[n];
@@ -251,22 +247,17 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
     put_string(out, st.symbols->text(s.service));
     out.write(",\"operation\":");
     put_string(out, st.symbols->text(s.operation));
-    out.write(",\"startUs\":");
-    out.write_int(us(s.start));
-    out.write(",\"durationUs\":");
-    out.write_int(us(s.duration));
-    out.write(",\"selfUs\":");
-    out.write_int(us(st.self[i]));
-    out.write(",\"criticalUs\":");
-    out.write_int(us(st.on_path[i]));
+    put_int(out, ",\"startUs\":", us(s.start));
+    put_int(out, ",\"durationUs\":", us(s.duration));
+    put_int(out, ",\"selfUs\":", us(st.self[i]));
+    put_int(out, ",\"criticalUs\":", us(st.on_path[i]));
     out.write(",\"httpCode\":");
     if (s.http_code == kNoCode) {
       out.write("null");
     } else {
       out.write_int(s.http_code);
     }
-    out.write(",\"depth\":");
-    out.write_int(t.depth[i]);
+    put_int(out, ",\"depth\":", t.depth[i]);
     out.write((s.flags & kInferred) ? ",\"inferred\":true,\"flags\":[" : ",\"inferred\":false,\"flags\":[");
     const auto flags = flag_names(s.flags);
     for (std::size_t f = 0; f < flags.size(); ++f) {
@@ -285,10 +276,8 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
     const PathSection& p = st.path[k];
     out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
     put_string(out, t.span_id(p.span));
-    out.write(",\"startUs\":");
-    out.write_int(us(p.start));
-    out.write(",\"endUs\":");
-    out.write_int(us(p.end));
+    put_int(out, ",\"startUs\":", us(p.start));
+    put_int(out, ",\"endUs\":", us(p.end));
     out.write("}");
   }
   out.print("],{}\"adjustments\":[", nl);
@@ -339,10 +328,8 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, e.caller);
     out.write(",\"callee\":");
     put_string(out, e.callee);
-    out.write(",\"calls\":");
-    out.write_int(e.calls);
-    out.write(",\"errors\":");
-    out.write_int(e.errors);
+    put_int(out, ",\"calls\":", e.calls);
+    put_int(out, ",\"errors\":", e.errors);
     out.write(",\"client\":");
     put_distribution(out, e.client);
     out.write(",\"gap\":");
@@ -356,10 +343,8 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, s.caller_host);
     out.write(",\"calleeHost\":");
     put_string(out, s.callee_host);
-    out.write(",\"calls\":");
-    out.write_int(s.calls);
-    out.write(",\"outside\":");
-    out.write_int(s.outside);
+    put_int(out, ",\"calls\":", s.calls);
+    put_int(out, ",\"outside\":", s.outside);
     out.write(",\"offset\":");
     put_distribution(out, s.offset);
     out.write("}");
