@@ -96,7 +96,7 @@ class EdgeAcc {
   // One call; samples of at most `limit` exact values.
   void add(Nanos c, bool logged, Nanos g, bool error, std::size_t limit) {
     switch (state_) {
-      case kNone:
+      case kEmpty:
         if (!logged || (g >= std::numeric_limits<std::int32_t>::min() && g <= std::numeric_limits<std::int32_t>::max())) {
           state_ = kOne;
           u_.client = c;
@@ -135,7 +135,7 @@ class EdgeAcc {
   }
   void merge(EdgeAcc& o) {
     constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
-    if (o.state_ == kNone) return;
+    if (o.state_ == kEmpty) return;
     if (o.state_ > state_) {  // the larger holder takes the smaller one's values
       EdgeAcc mine = std::move(*this);
       take(o);
@@ -152,7 +152,7 @@ class EdgeAcc {
   }
 
  private:
-  enum : std::uint8_t { kNone = 0, kOne = 1, kFew = 2, kSeveral = 3 };
+  enum : std::uint8_t { kEmpty = 0, kOne = 1, kFew = 2, kSeveral = 3 };
   static Few* new_few(std::uint32_t room) {
     void* at = ::operator new(sizeof(Few) + 2 * std::size_t{room} * sizeof(Nanos));
     Few* f = new (at) Few;
@@ -197,7 +197,7 @@ class EdgeAcc {
   void release() {
     if (state_ == kFew) ::operator delete(u_.few);
     if (state_ == kSeveral) delete u_.samples;
-    state_ = kNone;
+    state_ = kEmpty;
   }
   void take(EdgeAcc& o) {
     u_ = o.u_;
@@ -205,7 +205,7 @@ class EdgeAcc {
     state_ = o.state_;
     has_gap_ = o.has_gap_;
     error_ = o.error_;
-    o.state_ = kNone;
+    o.state_ = kEmpty;
   }
 
   union {
@@ -214,7 +214,7 @@ class EdgeAcc {
     Samples* samples;  // kSeveral: owned
   } u_{0};
   std::int32_t gap_ = 0;  // kOne
-  std::uint8_t state_ = kNone;
+  std::uint8_t state_ = kEmpty;
   bool has_gap_ = false;  // kOne
   bool error_ = false;    // kOne
 };
