@@ -45,10 +45,11 @@ inline std::uint64_t eight_digits(const char* p) {
   return ((v & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
 }
 
-// The 8 digits of v (below 100,000,000, leading zeros written) at out, as
-// one 8-byte store: the two halves, their two pairs and their digits split
-// by multiplications that stand for divisions, in the word's lanes.
-inline void write_8_digits(std::uint32_t v, char* out) {
+// The 8 digits of v (below 100,000,000, leading zeros written) as one
+// word, the first digit in its first byte in memory: the two halves, their
+// two pairs and their digits split by multiplications that stand for
+// divisions, in the word's lanes.
+inline std::uint64_t eight_digit_word(std::uint32_t v) {
   // Lanes of 32 bits: the high four digits, then the low four.
   const std::uint64_t fours = v / 10000 | static_cast<std::uint64_t>(v % 10000) << 32;
   // Each lane over 100 (x * 10486 >> 20 is x / 100 for x below 10,000), and what is left.
@@ -58,24 +59,42 @@ inline void write_8_digits(std::uint32_t v, char* out) {
   const std::uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000Full;
   std::uint64_t digits = (tens + ((pairs - 10 * tens) << 8)) | 0x3030303030303030ull;
   if constexpr (std::endian::native == std::endian::big) digits = __builtin_bswap64(digits);
+  return digits;
+}
+
+// The 8 digits of v (below 100,000,000, leading zeros written) at out, as
+// one 8-byte store.
+inline void write_8_digits(std::uint32_t v, char* out) {
+  const std::uint64_t digits = eight_digit_word(v);
   std::memcpy(out, &digits, 8);
 }
 
-// The digits of v (below 100,000,000) at out, no leading zero; returns the end.
+// The digits of v (below 100,000,000) at out, no leading zero; returns the
+// end. Stores 8 bytes at out whatever the count: the caller leaves room.
 inline char* write_short_decimal(std::uint32_t v, char* out) {
-  char digits[8];
-  char* p = digits + sizeof digits;
-  do {
-    *--p = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v);
-  const auto n = static_cast<std::size_t>(digits + sizeof digits - p);
-  std::memcpy(out, p, n);
-  return out + n;
+  if constexpr (std::endian::native == std::endian::little) {
+    // The leading zeros are the low bytes that are '0': the word moves down
+    // past them (v = 0 keeps its last).
+    std::uint64_t digits = eight_digit_word(v);
+    const unsigned zeros = v == 0 ? 7 : static_cast<unsigned>(__builtin_ctzll(digits ^ 0x3030303030303030ull)) / 8;
+    digits >>= 8 * zeros;
+    std::memcpy(out, &digits, 8);
+    return out + (8 - zeros);
+  } else {
+    char digits[8];
+    char* p = digits + sizeof digits;
+    do {
+      *--p = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    const auto n = static_cast<std::size_t>(digits + sizeof digits - p);
+    std::memcpy(out, p, n);
+    return out + n;
+  }
 }
 
-// The digits of v at out, no leading zero; returns the end. The last 8 or
-// 16 digits of a long number (decimal 64-bit ids) are written 8 at a time.
+// The digits of v at out, no leading zero; returns the end. Stores up to 24
+// bytes at out (the caller leaves room). Eight digits at a time.
 inline char* write_decimal(std::uint64_t v, char* out) {
   constexpr std::uint64_t k8 = 100'000'000, k16 = k8 * k8;
   if (v < k8) return write_short_decimal(static_cast<std::uint32_t>(v), out);

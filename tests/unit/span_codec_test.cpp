@@ -122,6 +122,30 @@ TEST_CASE("span codec: an id has one encoding, so equal ids have equal bytes and
     for (std::size_t j = 0; j < ids.size(); ++j) CHECK((encoded[i] == encoded[j]) == (i == j));
 }
 
+TEST_CASE("span codec: decimal ids of every odd length come back digit for digit") {
+  // Odd lengths are packed as numbers and written back eight digits at a
+  // time after a lead of 1 to 7 (or 1 to 3): zeros inside, nines, a lone
+  // leading digit and every leading digit.
+  int checked = 0;
+  for (std::size_t n = 1; n <= 19; n += 2) {
+    std::vector<std::string> ids = {"1" + std::string(n - 1, '0'), std::string(n, '9'),
+                                    "1" + std::string(n > 2 ? n - 2 : 0, '0') + (n > 1 ? "1" : "")};
+    for (char lead = '1'; lead <= '9'; ++lead) {
+      std::string id(1, lead);
+      for (std::size_t k = 1; k < n; ++k) id += static_cast<char>('0' + (k * 7 + static_cast<std::size_t>(lead)) % 10);
+      ids.push_back(id);
+    }
+    for (const std::string& id : ids) {
+      const std::string encoded = encode_id(id);
+      CHECK_MESSAGE((n < 3 || encoded.size() < id.size() + 1), id);  // packed, not kept as it is
+      CHECK(decode_id(encoded) == id);
+      ++checked;
+    }
+  }
+  CHECK(checked == 10 * 12);
+  CHECK(decode_id(encode_id("0")) == "0");
+}
+
 TEST_CASE("span codec: UUIDs, decimal numbers and dashed ids are packed, and near misses come back as they were") {
   struct Shaped {
     std::string id;
