@@ -10,7 +10,6 @@
 #include <iterator>
 #include <cstring>
 
-#include "util/decimal_digits.h"
 
 namespace ta {
 
@@ -99,13 +98,12 @@ char* unpack_id(const std::uint8_t*& p, char* dst) {
     return dst;
 #endif
   }
-  if (h == codec::kDecimalId) return write_decimal(codec::get(p), dst);
-  if (h == codec::kWideDecimalId) {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    p += 8;
-    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-    return write_decimal(v, dst);
+  if (h > codec::kOddHexId) {
+    // Packed with a 0 digit after the last: written, then left out.
+    const std::size_t bytes = (h - codec::kOddHexId) >> 1;
+    dst = unpack_hex(p, bytes, dst) - 1;
+    p += bytes;
+    return dst;
   }
   const std::size_t packed = (h - codec::kDashedId) >> 1;
   dst = unpack_hex(p, packed, dst);
@@ -234,49 +232,11 @@ namespace {
 
 bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-// The value of a decimal number of up to 20 digits (checked before), or
-// false past 64 bits.
-bool decimal_digits_value(const char* p, std::size_t n, std::uint64_t& value) {
-  std::uint64_t v = 0;
-  std::size_t i = 0;
-  const std::size_t first = std::min<std::size_t>(n, 19);
-  for (; i + 8 <= first; i += 8) v = v * 100'000'000 + eight_digits(p + i);
-  for (; i < first; ++i) v = v * 10 + static_cast<std::uint64_t>(p[i] - '0');
-  if (n == 20 && (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, p[19] - '0', &v))) return false;
-  value = v;
-  return true;
-}
-
-#if defined(__SSE4_1__)
-// The value of 16 to 19 characters that are all digits (decimal 64-bit ids
-// have 19), checked and converted 16 at a time: the first 16, then the
-// rest one by one; false when one is not a digit. Reads only the id's bytes.
-bool long_decimal_value(const char* p, std::size_t n, std::uint64_t& value) {
-  __m128i first, last;
-  // The last 16 overlap the first: they only check the rest.
-  if (!load_digits16(p, first) || !load_digits16(p + n - 16, last)) return false;
-  std::uint64_t v = digits16_value(first);
-  for (std::size_t i = 16; i < n; ++i) v = v * 10 + static_cast<std::uint64_t>(p[i] - '0');
-  value = v;
-  return true;
-}
-#endif
-
-// The value of a number in `digits` of the given base (10 or 16) written
-// with no leading zero, up to 64 bits; false when it is not one.
-bool number_value(std::string_view digits, unsigned base, std::uint64_t& value) {
+// The value of a lowercase hex number in `digits` written with no leading
+// zero, up to 16 digits (a dashed id's number is a digit or two); false
+// when it is not one. Lowercase only: an id's bytes must have one encoding.
+bool hex_number_value(std::string_view digits, std::uint64_t& value) {
   if (digits.empty() || (digits.size() > 1 && digits[0] == '0')) return false;
-  const char* const end = digits.data() + digits.size();
-  if (base == 10) {
-#if defined(__SSE4_1__)
-    if (digits.size() >= 16 && digits.size() <= 19) return long_decimal_value(digits.data(), digits.size(), value);
-#endif
-    if (digits.size() > 20 || !std::all_of(digits.data(), end, [](char c) { return c >= '0' && c <= '9'; }))
-      return false;
-    return decimal_digits_value(digits.data(), digits.size(), value);
-  }
-  // Lower-case hex only (an id's bytes must have one encoding), up to 16
-  // digits: a dashed id's number is a digit or two.
   if (digits.size() > 16) return false;
   std::uint64_t v = 0;
   for (const char c : digits) {
@@ -319,23 +279,13 @@ std::uint8_t* codec::put_shaped_id(std::uint8_t* p, std::string_view id) {
 #endif
   }
   std::uint64_t value;
-  if (id[0] >= '0' && id[0] <= '9' && id.size() <= 20 && number_value(id, 10, value)) {
-    if (value < kWideDecimal) {
-      *p = kDecimalId;
-      return put(p + 1, value);
-    }
-    *p = kWideDecimalId;
-    if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap64(value);
-    std::memcpy(p + 1, &value, 8);
-    return p + 9;
-  }
   // The dash after 16 or 32 digits (a span id of its trace's id) is looked
   // at first: no search for it.
   const std::size_t dash = id.size() > 16 && id[16] == '-'   ? 16
                            : id.size() > 32 && id[32] == '-' ? 32
                                                              : id.find('-');
   if (dash == std::string_view::npos || dash < 2 || dash > 32 || dash % 2 != 0 || id.size() - dash - 1 > 16 ||
-      !number_value(id.substr(dash + 1), 16, value) || !pack_hex(id.substr(0, dash), p + 1))
+      !hex_number_value(id.substr(dash + 1), value) || !pack_hex(id.substr(0, dash), p + 1))
     return nullptr;
   *p = static_cast<std::uint8_t>(kDashedId + dash);
   return put(p + 1 + dash / 2, value);
@@ -392,7 +342,7 @@ void decode_body(const std::uint8_t* body, std::uint32_t size, const std::uint8_
 }
 
 // Room a body's ids may take in the text: two characters a byte (a raw
-// id's bytes take one each, a decimal or dashed number's varint bytes two
+// id's bytes take one each, a dashed number's varint bytes two
 // or fewer), and one more write of 16. A UUID's 17 bytes give 36: the 2
 // over are made up by the rest of its span or call, at least 4 bytes.
 std::size_t id_room(std::size_t body_size) { return 2 * body_size + kDigitRoom; }

@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -123,18 +124,16 @@ inline std::uint8_t* put_duration(std::uint8_t* p, Nanos d) {
 // - h = 2n + 1, n from 1 to 16: lowercase hex of 2n digits (nearly every
 //   id), packed two digits a byte (n bytes);
 // - h = kUuidId: a lowercase UUID (8-4-4-4-12 hex digits), its 16 bytes;
-// - h = kDecimalId: a decimal number of up to 20 digits with no leading
-//   zero, below kWideDecimal (2^56), its value as a varint;
-// - h = kWideDecimalId: such a number of kWideDecimal or more (nearly every
-//   random 64-bit id written in decimal), its value as 8 bytes, low first
-//   (a varint would take 9 or 10, and a loop to read);
 // - h = kDashedId + 2n, n from 1 to 16: 2n lowercase hex digits, '-', and
 //   a lowercase hex number with no leading zero (`<trace id>-1f`): the n
 //   bytes packed, then the number as a varint;
+// - h = kOddHexId + 2n, n from 1 to 16: 2n - 1 lowercase hex digits (a
+//   64-bit id written in decimal, 19 or 17 digits; a hex id with its
+//   leading zero left out), packed as the even ones with a 0 digit after
+//   the last (n bytes): written back as hex digits are, the last one left;
 // - h even: any other id, h >> 1 bytes as they are.
 // An id's shape is tried in that order, so each has one.
-inline constexpr std::uint8_t kUuidId = 35, kDecimalId = 37, kDashedId = 37, kWideDecimalId = 71;
-inline constexpr std::uint64_t kWideDecimal = std::uint64_t{1} << 56;
+inline constexpr std::uint8_t kUuidId = 35, kDashedId = 37, kOddHexId = 71;
 #if defined(__SSSE3__)
 // 16 characters: each a digit or a-f, to its value, pairs joined into the 8
 // bytes at out; false when one is another character.
@@ -149,11 +148,22 @@ inline bool pack16(__m128i v, std::uint8_t* out) {
 }
 #endif
 
-// The digits of an id packed at out; false when it is not such an id (out
-// may be written). Writes up to 8 bytes past the packed ones (put_id's
-// caller has room: an id's bound is 10 bytes more than its length).
+// Each byte's value as a lowercase hex digit, or -1.
+inline constexpr auto kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<std::int8_t>(c - '0')
+                                     : c >= 'a' && c <= 'f' ? static_cast<std::int8_t>(c - 'a' + 10)
+                                                            : std::int8_t{-1};
+  return t;
+}();
+
+// The digits of an id packed at out, a 0 digit after an odd count; false
+// when it is not such an id (out may be written). Writes up to 8 bytes past
+// the packed ones (put_id's caller has room: an id's bound is 10 bytes more
+// than its length).
 inline bool pack_hex(std::string_view id, std::uint8_t* out) {
-  const std::size_t n = id.size();  // even, 2 to 32
+  const std::size_t n = id.size();  // 1 to 32
 #if defined(__SSSE3__)
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16)
@@ -164,6 +174,17 @@ inline bool pack_hex(std::string_view id, std::uint8_t* out) {
     return pack16(_mm_or_si128(_mm_cvtsi64_si128(static_cast<long long>(word)), _mm_set_epi64x(0x3030303030303030, 0)),
                   out + i / 2);
   }
+  if (n - i < 8) {
+    // A few digits (an odd count's last 1 to 7: decimal ids of 17 or 19),
+    // a pair a byte from a table.
+    for (; i < n; i += 2) {
+      const int high = kHexValue[static_cast<unsigned char>(id[i])];
+      const int low = i + 1 < n ? kHexValue[static_cast<unsigned char>(id[i + 1])] : 0;
+      if ((high | low) < 0) return false;
+      out[i / 2] = static_cast<std::uint8_t>(high << 4 | low);
+    }
+    return true;
+  }
   // Any other rest, after '0' digits to make 16.
   alignas(16) char tail[16];
   std::memset(tail, '0', sizeof tail);
@@ -173,7 +194,7 @@ inline bool pack_hex(std::string_view id, std::uint8_t* out) {
   for (std::size_t i = 0; i < n; i += 2) {
     unsigned pair = 0;
     for (std::size_t k = i; k < i + 2; ++k) {
-      const auto c = static_cast<unsigned char>(id[k]);
+      const auto c = k < n ? static_cast<unsigned char>(id[k]) : '0';  // an odd count's 0 digit
       unsigned v;
       if (c >= '0' && c <= '9') {
         v = c - '0';
@@ -190,14 +211,15 @@ inline bool pack_hex(std::string_view id, std::uint8_t* out) {
 #endif
 }
 
-// A UUID, decimal or dashed id (above) written at p: the byte after it, or
+// A UUID or dashed id (above) written at p: the byte after it, or
 // nullptr when the id is none of them (p may be written).
 std::uint8_t* put_shaped_id(std::uint8_t* p, std::string_view id);
 
 inline std::uint8_t* put_id(std::uint8_t* p, std::string_view id) {
-  if (id.size() >= 2 && id.size() <= 32 && id.size() % 2 == 0 && pack_hex(id, p + 1)) {
-    *p = static_cast<std::uint8_t>(id.size() | 1);
-    return p + 1 + id.size() / 2;
+  if (!id.empty() && id.size() <= 32 && pack_hex(id, p + 1)) {
+    const std::size_t bytes = (id.size() + 1) / 2;
+    *p = static_cast<std::uint8_t>(id.size() % 2 == 0 ? id.size() | 1 : kOddHexId + 2 * bytes);
+    return p + 1 + bytes;
   }
   if (!id.empty())
     if (std::uint8_t* end = put_shaped_id(p, id)) return end;
@@ -211,9 +233,9 @@ inline const std::uint8_t* id_end(const std::uint8_t* p) {
   const std::uint64_t h = get(p);
   if (!(h & 1) || h <= 33) return p + (h >> 1);
   if (h == kUuidId) return p + 16;
-  if (h == kWideDecimalId) return p + 8;
-  if (h > kDashedId) p += (h - kDashedId) >> 1;
-  get(p);  // the decimal value, or the dashed id's number
+  if (h > kOddHexId) return p + ((h - kOddHexId) >> 1);
+  p += (h - kDashedId) >> 1;
+  get(p);  // the dashed id's number
   return p;
 }
 

@@ -123,9 +123,9 @@ TEST_CASE("span codec: an id has one encoding, so equal ids have equal bytes and
 }
 
 TEST_CASE("span codec: decimal ids of every odd length come back digit for digit") {
-  // Odd lengths are packed as numbers and written back eight digits at a
-  // time after a lead of 1 to 7 (or 1 to 3): zeros inside, nines, a lone
-  // leading digit and every leading digit.
+  // Odd lengths are packed as hex digits are, with a 0 digit after the
+  // last that is left out when they are written back: zeros inside, nines,
+  // a lone leading digit and every leading digit.
   int checked = 0;
   for (std::size_t n = 1; n <= 19; n += 2) {
     std::vector<std::string> ids = {"1" + std::string(n - 1, '0'), std::string(n, '9'),
@@ -146,7 +146,7 @@ TEST_CASE("span codec: decimal ids of every odd length come back digit for digit
   CHECK(decode_id(encode_id("0")) == "0");
 }
 
-TEST_CASE("span codec: UUIDs, decimal numbers and dashed ids are packed, and near misses come back as they were") {
+TEST_CASE("span codec: UUIDs, odd counts of hex digits (decimal ids) and dashed ids are packed, and near misses come back as they were") {
   struct Shaped {
     std::string id;
     std::size_t bytes;  // encoded; 0: kept as it is (a header byte and the id)
@@ -159,26 +159,32 @@ TEST_CASE("span codec: UUIDs, decimal numbers and dashed ids are packed, and nea
       {"d934fe4d-8b66-4966-8e2c-8e098771847", 0},   // 35 characters
       {"d934fe4d8-b66-4966-8e2c-8e0987718470", 0},  // a dash out of place
       {"d934fe4d-8b66-4966-8e2c-8e098771847g", 0},
-      {"5424840148328330792", 9},  // 2^56 or more: 8 bytes as they are
+      {"5424840148328330792", 11},  // 19 digits, odd: packed as hex, a 0 digit after the last
       {"0", 2},
       {"7", 2},
-      {"123", 2},
-      {"123456789", 5},  // eight digits at a time, then one
-      {"12345678901234567", 9},
-      {"9999999999999999999", 9},   // 19 digits, the most that always fit
-      {"72057594037927935", 9},     // 2^56 - 1: a varint of 8 bytes
-      {"72057594037927937", 9},     // 2^56 + 1
-      {"10000000000000001", 9},     // 10^16 + 1: 17 digits, the first 16 read at once
-      {"1000000000000001", 9},      // 10^15 + 1: 16 digits, even, packed as hex
-      {"1000000000000000001", 9},   // 10^18 + 1
-      {"1000000000000000000/", 0},  // a digit's neighbour, at the end
+      {"f", 2},
+      {"123", 3},
+      {"123456789", 6},
+      {"12345678901234567", 10},
+      {"9999999999999999999", 11},
+      {"72057594037927935", 10},
+      {"72057594037927937", 10},
+      {"10000000000000001", 10},   // 17 digits: 16 packed at once, then one with its 0
+      {"1000000000000001", 9},     // 16 digits, even
+      {"1000000000000000001", 11},
+      {"1000000000000000000/", 0},  // a neighbour of '0' after the digits
       {"1000000000:00000001", 0},   // and among the first 16
-      {"100000000000000000a", 0},
+      {"100000000000000000a", 11},  // hex, odd
+      {"100000000000000000A", 0},   // upper case
       {"10000000000000000000", 11}, // 20 digits: even, packed as hex
       {"1234", 3},  // even: packed as hex
       {"18446744073709551615", 11},  // 20 digits: even, so packed as hex
-      {"184467440737095516159", 0},   // 21 digits
-      {"012", 0},                     // a leading zero
+      {"184467440737095516159", 12},  // 21 digits: odd
+      {"463ac35c9f6413a", 9},         // a 64-bit hex id with its leading zero left out
+      {"463ac35c9f6413ad48485a3953bb612", 17},  // 31 digits, the most packed odd
+      {"463ac35c9f6413ad48485a3953bb6124f", 0},  // 33: too long to pack
+      {"012", 3},                     // a leading zero is a digit like any other
+      {"g12", 0},
       {"-12", 0},
       {"+12", 0},
       {"d934fe4d8b669663-2", 10},
