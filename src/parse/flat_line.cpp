@@ -224,14 +224,9 @@ struct Cursor {
   // A time or code: a number, a string holding one, or null (absent).
   bool value(Decimal& out, bool& present) {
     if (p >= e) return false;
-    // Nearly always a whole number, bare or quoted.
+    // Nearly always a whole number, bare or quoted (the seed's lines quote
+    // theirs): each is read once, where it starts.
     std::uint64_t v;
-    if (const char* q = whole_number(p, v); q && q <= e && number_stops(q)) {
-      out = Decimal{v, 0, false};
-      present = true;
-      p = q;
-      return true;
-    }
     if (*p == '"') {
       if (const char* q = whole_number(p + 1, v); q && q < e && *q == '"') {
         out = Decimal{v, 0, false};
@@ -239,6 +234,11 @@ struct Cursor {
         p = q + 1;
         return true;
       }
+    } else if (const char* q = whole_number(p, v); q && q <= e && number_stops(q)) {
+      out = Decimal{v, 0, false};
+      present = true;
+      p = q;
+      return true;
     }
     std::string_view text;
     if (*p == 'n') {
