@@ -10,9 +10,7 @@
 #include <iterator>
 #include <cstring>
 
-
 namespace ta {
-
 
 namespace {
 

@@ -123,14 +123,14 @@ inline std::uint8_t* put_duration(std::uint8_t* p, Nanos d) {
 // header h, then:
 // - h = 2n + 1, n from 1 to 16: lowercase hex of 2n digits (nearly every
 //   id), packed two digits a byte (n bytes);
+// - h = kOddHexId + 2n, n from 1 to 16: 2n - 1 lowercase hex digits (a
+//   64-bit id written in decimal, 19 or 17 digits; a hex id with its
+//   leading zero left out), packed as the even ones with a 0 digit after
+//   the last (n bytes), which is left out when they are written back;
 // - h = kUuidId: a lowercase UUID (8-4-4-4-12 hex digits), its 16 bytes;
 // - h = kDashedId + 2n, n from 1 to 16: 2n lowercase hex digits, '-', and
 //   a lowercase hex number with no leading zero (`<trace id>-1f`): the n
 //   bytes packed, then the number as a varint;
-// - h = kOddHexId + 2n, n from 1 to 16: 2n - 1 lowercase hex digits (a
-//   64-bit id written in decimal, 19 or 17 digits; a hex id with its
-//   leading zero left out), packed as the even ones with a 0 digit after
-//   the last (n bytes): written back as hex digits are, the last one left;
 // - h even: any other id, h >> 1 bytes as they are.
 // An id's shape is tried in that order, so each has one.
 inline constexpr std::uint8_t kUuidId = 35, kDashedId = 37, kOddHexId = 71;
