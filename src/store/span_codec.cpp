@@ -228,8 +228,6 @@ void append_id(std::string_view key, std::string& out) {
 
 namespace {
 
-bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
 // The value of a lowercase hex number in `digits` written with no leading
 // zero, up to 16 digits (a dashed id's number is a digit or two); false
 // when it is not one. Lowercase only: an id's bytes must have one encoding.
@@ -238,8 +236,9 @@ bool hex_number_value(std::string_view digits, std::uint64_t& value) {
   if (digits.size() > 16) return false;
   std::uint64_t v = 0;
   for (const char c : digits) {
-    if (!lower_hex(c)) return false;
-    v = v << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    const int d = codec::kHexValue[static_cast<unsigned char>(c)];
+    if (d < 0) return false;
+    v = v << 4 | static_cast<std::uint64_t>(d);
   }
   value = v;
   return true;

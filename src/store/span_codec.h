@@ -158,13 +158,27 @@ inline constexpr auto kHexValue = [] {
   return t;
 }();
 
+// The digits of id from `i` (even) on, packed a pair a byte at out + i / 2
+// from the table, a 0 digit after an odd count; false at a character that
+// is not a lowercase hex digit.
+inline bool pack_hex_pairs(std::string_view id, std::size_t i, std::uint8_t* out) {
+  const std::size_t n = id.size();
+  for (; i < n; i += 2) {
+    const int high = kHexValue[static_cast<unsigned char>(id[i])];
+    const int low = i + 1 < n ? kHexValue[static_cast<unsigned char>(id[i + 1])] : 0;
+    if ((high | low) < 0) return false;
+    out[i / 2] = static_cast<std::uint8_t>(high << 4 | low);
+  }
+  return true;
+}
+
 // The digits of an id packed at out, a 0 digit after an odd count; false
 // when it is not such an id (out may be written). Writes up to 8 bytes past
 // the packed ones (put_id's caller has room: an id's bound is 10 bytes more
 // than its length).
 inline bool pack_hex(std::string_view id, std::uint8_t* out) {
-  const std::size_t n = id.size();  // 1 to 32
 #if defined(__SSSE3__)
+  const std::size_t n = id.size();  // 1 to 32
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16)
     if (!pack16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(id.data() + i)), out + i / 2)) return false;
@@ -174,40 +188,15 @@ inline bool pack_hex(std::string_view id, std::uint8_t* out) {
     return pack16(_mm_or_si128(_mm_cvtsi64_si128(static_cast<long long>(word)), _mm_set_epi64x(0x3030303030303030, 0)),
                   out + i / 2);
   }
-  if (n - i < 8) {
-    // A few digits (an odd count's last 1 to 7: decimal ids of 17 or 19),
-    // a pair a byte from a table.
-    for (; i < n; i += 2) {
-      const int high = kHexValue[static_cast<unsigned char>(id[i])];
-      const int low = i + 1 < n ? kHexValue[static_cast<unsigned char>(id[i + 1])] : 0;
-      if ((high | low) < 0) return false;
-      out[i / 2] = static_cast<std::uint8_t>(high << 4 | low);
-    }
-    return true;
-  }
+  // A few digits (an odd count's last 1 to 7: decimal ids of 17 or 19).
+  if (n - i < 8) return pack_hex_pairs(id, i, out);
   // Any other rest, after '0' digits to make 16.
   alignas(16) char tail[16];
   std::memset(tail, '0', sizeof tail);
   std::memcpy(tail, id.data() + i, n - i);
   return pack16(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), out + i / 2);
 #else
-  for (std::size_t i = 0; i < n; i += 2) {
-    unsigned pair = 0;
-    for (std::size_t k = i; k < i + 2; ++k) {
-      const auto c = k < n ? static_cast<unsigned char>(id[k]) : '0';  // an odd count's 0 digit
-      unsigned v;
-      if (c >= '0' && c <= '9') {
-        v = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        v = c - 'a' + 10;
-      } else {
-        return false;
-      }
-      pair = pair << 4 | v;
-    }
-    out[i / 2] = static_cast<std::uint8_t>(pair);
-  }
-  return true;
+  return pack_hex_pairs(id, 0, out);
 #endif
 }
 
