@@ -1,6 +1,7 @@
 // trace-assemble: span logs in, assembled traces and their analysis out.
 #include <fmt/format.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +23,13 @@
 int main(int argc, char** argv) {
   using namespace ta;
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as a write error, handled quietly
+  // As many open files as the system lets this user have: `--follow` keeps
+  // every input open (a fleet's thousands of logs), and a batch run holds
+  // the files whose chunks are being read. The usual soft limit is 1024.
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   const auto started = std::chrono::steady_clock::now();
 
   CliOptions cli;

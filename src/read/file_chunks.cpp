@@ -1,13 +1,16 @@
 #include "read/file_chunks.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <simdjson.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "read/byte_source.h"
@@ -46,6 +49,85 @@ void make_room(FileChunks::Buffer& buf, std::size_t n, std::size_t keep) {
   buf.capacity = capacity;
 }
 
+// The SIGBUS guard. Reading a mapped page past the end of a file that was
+// cut shorter raises SIGBUS; the handler maps zero pages over the rest of
+// that file's mapping, notes the cut, and lets the read go on. A SIGBUS
+// anywhere else goes to the handler that was there before.
+struct GuardedMap {
+  std::atomic<std::uintptr_t> begin{0}, end{0};  // end 0: a free entry
+  std::atomic<bool> cut{false};
+};
+constexpr int kGuarded = 64;  // files mapped at once; more are read into buffers
+GuardedMap guarded[kGuarded];
+std::uintptr_t page_bytes = 4096;
+struct sigaction earlier_handler {};
+
+void on_sigbus(int signal, siginfo_t* info, void* context) {
+  const auto at = reinterpret_cast<std::uintptr_t>(info->si_addr);
+  for (GuardedMap& m : guarded) {
+    const std::uintptr_t begin = m.begin.load(std::memory_order_acquire);
+    const std::uintptr_t end = m.end.load(std::memory_order_acquire);
+    if (at < begin || at >= end) continue;
+    const std::uintptr_t page = at & ~(page_bytes - 1);
+    void* zeros = ::mmap(reinterpret_cast<void*>(page), end - page, PROT_READ,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (zeros == MAP_FAILED) break;
+    m.cut.store(true, std::memory_order_release);
+    return;
+  }
+  // Not a mapped file's: as if this handler were not there.
+  if (earlier_handler.sa_flags & SA_SIGINFO) {
+    if (earlier_handler.sa_sigaction) return earlier_handler.sa_sigaction(signal, info, context);
+  } else if (earlier_handler.sa_handler != SIG_DFL && earlier_handler.sa_handler != SIG_IGN) {
+    return earlier_handler.sa_handler(signal);
+  }
+  ::sigaction(SIGBUS, &earlier_handler, nullptr);  // the fault comes again, to the default action
+}
+
+// An entry for [base, base + bytes), the guard installed on first use; -1
+// when every entry is taken.
+int guard(const void* base, std::size_t bytes) {
+  static std::once_flag installed;
+  static bool ok = false;
+  std::call_once(installed, [] {
+    page_bytes = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    ok = ::sigaction(SIGBUS, &action, &earlier_handler) == 0;
+  });
+  if (!ok) return -1;
+  const auto begin = reinterpret_cast<std::uintptr_t>(base);
+  const std::uintptr_t end = (begin + bytes + page_bytes - 1) & ~(page_bytes - 1);
+  for (int i = 0; i < kGuarded; ++i) {
+    std::uintptr_t free = 0;
+    if (!guarded[i].begin.compare_exchange_strong(free, begin, std::memory_order_acq_rel)) continue;
+    guarded[i].cut.store(false, std::memory_order_relaxed);
+    guarded[i].end.store(end, std::memory_order_release);
+    return i;
+  }
+  return -1;
+}
+
+void unguard(int i) {
+  guarded[i].end.store(0, std::memory_order_release);
+  guarded[i].begin.store(0, std::memory_order_release);
+}
+
+// The pages of [from, to) given back, rounded out to 2 MiB: reading a
+// byte maps the whole page-cache folio it lies in (up to 2 MiB, as one
+// PMD), not just its page. A page of a neighbouring chunk that another
+// thread still reads is read again from the page cache.
+void let_go(const char* from, const char* to, const char* map_begin, const char* map_end) {
+  constexpr std::uintptr_t kFolio = std::uintptr_t{2} << 20;
+  const auto a = std::max(reinterpret_cast<std::uintptr_t>(from) & ~(kFolio - 1),
+                          reinterpret_cast<std::uintptr_t>(map_begin));
+  const std::uintptr_t b = std::min(reinterpret_cast<std::uintptr_t>(to) + kFolio - 1,
+                                    reinterpret_cast<std::uintptr_t>(map_end) + page_bytes - 1) & ~(kFolio - 1);
+  if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+}
+
 }  // namespace
 
 std::unique_ptr<FileChunks> FileChunks::open(const std::string& path, std::size_t chunk_bytes,
@@ -68,11 +150,75 @@ std::unique_ptr<FileChunks> FileChunks::open(const std::string& path, std::size_
     return nullptr;
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  return std::unique_ptr<FileChunks>(new FileChunks(fd, static_cast<std::uint64_t>(st.st_size),
-                                                    std::max<std::size_t>(chunk_bytes, 1), max_line_bytes));
+  std::unique_ptr<FileChunks> file(new FileChunks(fd, static_cast<std::uint64_t>(st.st_size),
+                                                  std::max<std::size_t>(chunk_bytes, 1), max_line_bytes));
+  const auto bytes = static_cast<std::size_t>(st.st_size);
+  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map != MAP_FAILED) {
+    file->slot_ = guard(map, bytes);
+    if (file->slot_ >= 0) {
+      file->map_ = static_cast<const char*>(map);
+    } else {
+      ::munmap(map, bytes);
+    }
+  }
+  return file;
 }
 
-FileChunks::~FileChunks() { ::close(fd_); }
+FileChunks::~FileChunks() { close_file(); }
+
+void FileChunks::close_file() const {
+  if (map_) {
+    unguard(slot_);
+    ::munmap(const_cast<char*>(map_), static_cast<std::size_t>(size_));
+    map_ = nullptr;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void FileChunks::done(Chunk& c) const {
+  if (c.mapped_from) {
+    let_go(c.mapped_from, c.mapped_to, map_, map_ + size_);
+    if (guarded[slot_].cut.load(std::memory_order_acquire)) c.shrank = true;
+  }
+  if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == count()) close_file();
+}
+
+// The lines of chunk k where they lie in the mapping; false when they are
+// better read into a buffer (see the header). Either way, the bytes looked
+// at are out.mapped_from to out.mapped_to.
+bool FileChunks::read_mapped(std::size_t k, Chunk& out) const {
+  const std::uint64_t a = k * chunk_;
+  const std::uint64_t b = std::min(a + chunk_, size_);
+  // The file as it is now: shorter than at open, its pages past the end
+  // cannot be read.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size_) return false;
+  out.mapped_from = map_ + (a ? a - 1 : 0);
+  std::uint64_t first = 0;
+  if (a > 0) {
+    const void* nl = std::memchr(map_ + a - 1, '\n', b - a);
+    out.mapped_to = map_ + b;
+    if (!nl) return true;  // inside one long line that an earlier chunk holds
+    first = static_cast<std::uint64_t>(static_cast<const char*>(nl) - map_) + 1;
+  }
+  // The last line ends at the first newline from b - 1 on; one longer than
+  // the limit is measured by the buffered reading.
+  const std::uint64_t from = std::max(first, b - 1);
+  const std::uint64_t look = std::min<std::uint64_t>(size_ - from, max_line_ + 2);
+  const void* nl = look ? std::memchr(map_ + from, '\n', look) : nullptr;
+  out.mapped_to = map_ + from + look;
+  if (!nl) return false;
+  const std::uint64_t stop = static_cast<std::uint64_t>(static_cast<const char*>(nl) - map_) + 1;
+  out.mapped_to = map_ + std::min(stop + simdjson::SIMDJSON_PADDING, size_);
+  if (stop + simdjson::SIMDJSON_PADDING > size_) return false;  // the padding would run past the file
+  out.lines.data = map_ + first;
+  out.lines.size = stop - first;
+  out.lines.capacity = size_ - first;
+  out.lines.first_line = 1;
+  return true;
+}
 
 std::uint64_t FileChunks::bytes_of(std::size_t k) const {
   const std::uint64_t a = k * chunk_;
@@ -84,6 +230,11 @@ void FileChunks::read(std::size_t k, Buffer& buf, Chunk& out) const {
   const std::uint64_t a = k * chunk_;
   const std::uint64_t b = std::min(a + chunk_, size_);
   if (a >= b) return;
+  if (map_) {
+    if (read_mapped(k, out)) return;
+    if (out.mapped_from) let_go(out.mapped_from, out.mapped_to, map_, map_ + size_);
+    out = Chunk{};
+  }
   // From the byte before the cut: a line starts at the cut when it is '\n'.
   const std::uint64_t off = a ? a - 1 : 0;
   std::uint64_t want = std::min(b - off + kOverhang, size_ - off);

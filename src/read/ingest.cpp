@@ -146,6 +146,7 @@ void run(Job& job, Worker& w, const IngestOptions& options) {
   }
   job.file->read(job.k, w.buffer, w.read);
   std::uint64_t lines = process(w.read.lines, job.chunk, w, options);
+  job.file->done(w.read);
   if (w.read.oversized_bytes) {
     ++w.lines;
     ++w.rejected;

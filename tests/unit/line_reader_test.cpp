@@ -565,3 +565,61 @@ TEST_CASE("a file cut short while it is read in chunks is reported, and the line
   // it is.
   CHECK(got == data.substr(0, cut));
 }
+
+TEST_CASE("a file cut shorter while its mapped chunk is parsed reads as zeros past the cut, and is reported") {
+  TempDir dir;
+  const fs::path p = dir.path / "truncated-under-us.jsonl";
+  const std::string data = numbered_lines(60000);
+  REQUIRE(data.size() > (2u << 20));
+  write_file(p, data);
+  auto file = FileChunks::open(p.string(), 1 << 20, 1 << 20);
+  REQUIRE(file != nullptr);
+  FileChunks::Buffer buffer;
+  FileChunks::Chunk c;
+  file->read(1, buffer, c);
+  REQUIRE(c.mapped_from != nullptr);  // read where it lies in the mapping
+  REQUIRE(c.lines.size > 0);
+  const std::size_t start = static_cast<std::size_t>(c.lines.data - c.mapped_from) + (1u << 20) - 1;
+  CHECK(std::string_view(c.lines.data, c.lines.size) == std::string_view(data).substr(start, c.lines.size));
+  // logrotate's copytruncate, while the chunk's pages are read: the pages
+  // past the new end would raise SIGBUS.
+  const std::size_t cut = start + 100000;
+  fs::resize_file(p, cut);
+  std::string seen(c.lines.data, c.lines.size);
+  CHECK(seen.substr(0, cut - start) == data.substr(start, cut - start));
+  CHECK(seen.find_first_not_of('\0', cut - start) == std::string::npos);
+  file->done(c);
+  CHECK(c.shrank);
+  // The next chunk sees the shorter file and reads nothing past its end.
+  FileChunks::Chunk next;
+  file->read(2, buffer, next);
+  CHECK(next.mapped_from == nullptr);
+  CHECK(next.shrank);
+  CHECK(next.lines.size == 0);
+  file->done(next);
+}
+
+TEST_CASE("a file's chunks, all done, leave no descriptor open: thousands of files fit the usual limit") {
+  TempDir dir;
+  const auto open_descriptors = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+  };
+  const fs::path p = dir.path / "several.jsonl";
+  write_file(p, numbered_lines(2000));
+  const auto before = open_descriptors();
+  auto file = FileChunks::open(p.string(), 4096, 1 << 20);
+  REQUIRE(file != nullptr);
+  REQUIRE(file->count() > 3);
+  CHECK(open_descriptors() == before + 1);
+  FileChunks::Buffer buffer;
+  std::string got;
+  for (std::size_t k = file->count(); k-- > 0;) {  // in any order
+    FileChunks::Chunk c;
+    file->read(k, buffer, c);
+    got.insert(0, c.lines.data ? std::string(c.lines.data, c.lines.size) : std::string());
+    CHECK(open_descriptors() == before + 1);
+    file->done(c);
+  }
+  CHECK(got == numbered_lines(2000));
+  CHECK(open_descriptors() == before);
+}
