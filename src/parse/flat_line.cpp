@@ -179,8 +179,8 @@ struct Cursor {
   const char* e;
 
   void ws() {  // the byte at e is readable (padding): no white space, nearly always, costs one compare
-    while (static_cast<unsigned char>(*p) <= ' ' && p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-      ++p;
+    constexpr std::uint64_t kWhite = (1ull << ' ') | (1ull << '\t') | (1ull << '\r') | (1ull << '\n');
+    for (unsigned c; (c = static_cast<unsigned char>(*p)) <= ' ' && (kWhite >> c & 1) && p < e;) ++p;
   }
   bool eat(char c) {
     ws();
