@@ -246,10 +246,14 @@ void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slo
   if (it != long_halves_.end() && it->second.slot == slot) long_halves_.erase(it);
 }
 
+// The span keys of a trace are told apart from every other open trace's by
+// its own salt: keys are seeded by an id's low half (live::key_seed), which
+// two long ids may share, and the salt of a trace's sequence number is
+// keyed (util/hash.h), so no two traces can be made to share keys.
+std::uint64_t LiveAssembler::salt(std::uint64_t seq) { return hash_number(seq); }
+
 LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t file, std::uint32_t line) {
   const std::uint64_t trace_hash = span.trace_hash;
-  // The span's keys, fetched into cache while the span is stored.
-  for (std::size_t k = 0; k < span.key_count; ++k) ids_->prefetch(span.keys[k]);
   if (!any_ || span.start > latest_) latest_ = span.start;
   any_ = true;
   std::uint32_t known = store_.find_slot(span.trace_id, trace_hash);
@@ -266,6 +270,10 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
     }
     known = join_slot(span.trace_id, trace_hash, halves);
   }
+  // The span's keys, salted with its trace's (a new trace takes the next
+  // sequence number), fetched into cache while the span is stored.
+  const std::uint64_t trace_salt = salt(known == kNone ? next_seq_ : open_[known].seq);
+  for (std::size_t k = 0; k < span.key_count; ++k) ids_->prefetch(span.keys[k] ^ trace_salt);
   const OpenTraces::Added added = store_.add(span.trace_id, trace_hash, span.start, span.rest, file, line, known);
   const std::uint32_t slot = added.slot;
   if (slot >= open_.size()) open_.resize(slot + 1);
@@ -303,10 +311,10 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
     return Added::kDropped;
   }
 
-  if (ids_->see(span.keys[0]).second) --o.missing;
+  if (ids_->see(span.keys[0] ^ trace_salt).second) --o.missing;
   o.root |= span.root;
   // The parent (if any) and the callees must come too.
-  for (std::size_t k = 1; k < span.key_count; ++k) o.missing += ids_->expect(span.keys[k]);
+  for (std::size_t k = 1; k < span.key_count; ++k) o.missing += ids_->expect(span.keys[k] ^ trace_salt);
   if (o.root && o.missing == 0) emit(slot, Emit::kComplete);
   expire();
   evict();
@@ -363,7 +371,7 @@ void LiveAssembler::evict() {
 
 void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   const TraceData data = store_.at(slot);
-  const std::uint64_t seed = live::key_seed(data.trace_id);
+  const std::uint64_t seed = live::key_seed(data.trace_id), trace_salt = salt(open_[slot].seq);
   forget_low_half(data.trace_id, slot);
   Trace& t = shown_.trace;
   assemble(data, t, options_.assemble);
@@ -371,13 +379,13 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   // never came is an inferred span) and the parents that never came.
   for (std::uint32_t i = 0; i < t.size(); ++i) {
     const Span& s = t.spans[i];
-    const std::uint64_t key = live::span_key(t.span_id(i), seed);
+    const std::uint64_t key = live::span_key(t.span_id(i), seed) ^ trace_salt;
     ids_->erase(key);
     if (s.shared) ids_->erase(live::server_half_key(key));
     // A parent that never came (an orphan's), or one not taken as the parent
     // (a requestStacks entry elsewhere named the caller, or a cycle was cut).
     if (s.parent_id.length && (t.parent[i] == kNone || t.str(s.parent_id) != t.span_id(t.parent[i])))
-      ids_->erase(live::span_key(t.str(s.parent_id), seed));
+      ids_->erase(live::span_key(t.str(s.parent_id), seed) ^ trace_salt);
   }
   // Remembered for late spans (none come after the end of input), a long
   // id's low half too: a span under the short id is of this trace.

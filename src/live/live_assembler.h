@@ -148,6 +148,7 @@ class LiveAssembler {
   struct Open;
   struct Due;
   class KeySet;
+  static std::uint64_t salt(std::uint64_t seq);  // of the span keys of the trace numbered seq
   void emit(std::uint32_t slot, Emit why);
   // The open trace a new trace id (of halves h) joins (16/32 hex,
   // util/trace_ids.h), or kNone; the trace may be renamed to the id.
