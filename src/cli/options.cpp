@@ -11,6 +11,13 @@
 
 namespace ta {
 
+namespace {
+
+// The share of --max-memory one line may take (see resolve).
+constexpr std::uint64_t kLineShareOfMemory = 16;
+
+}  // namespace
+
 std::optional<std::size_t> parse_size(const std::string& text) {
   std::size_t value = 0;
   const char* end = text.data() + text.size();
@@ -144,6 +151,14 @@ Resolved resolve(const CliOptions& cli, const Environment& term) {
     if (!m || *m < (std::size_t{64} << 20))
       return error(fmt::format("--max-memory {}: give a size of at least 64MiB, e.g. 8GiB", cli.max_memory));
     c.max_memory = *m;
+  }
+  // A line takes several times its size while it is read, parsed, stored
+  // and reported (its labels copied, escaped, laid out): under a small
+  // --max-memory, a line longer than a sixteenth of it is rejected as too
+  // long, so no single line can take the run past the limit.
+  if (const std::uint64_t most = c.max_memory / kLineShareOfMemory; most < c.max_line_bytes) {
+    c.max_line_bytes = static_cast<std::size_t>(most);
+    c.line_limit_memory = c.max_memory;
   }
   c.threads = cli.threads == 0 ? std::max<std::size_t>(term.cores, 1) : cli.threads;
   if (c.threads > 256) return error(fmt::format("--threads {}: give at most 256", cli.threads));

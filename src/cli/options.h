@@ -54,6 +54,7 @@ struct Config {
   bool color = false;
   bool strict = false;
   std::size_t max_line_bytes = 64u << 20;
+  std::uint64_t line_limit_memory = 0;  // the --max-memory that lowered max_line_bytes, else 0
   InputFormat input_format = InputFormat::kAuto;  // kAuto: judged from each line or document
   std::uint64_t max_document_bytes = 1ull << 30;
   std::size_t max_warnings = 20;

@@ -359,7 +359,8 @@ class LiveRun {
         parse_document(std::string_view(item->bytes.data(), item->document_size), parser_, sink);
         out.lines += item->document_lines;
       } else {
-        parse_chunk(item->chunk, parser_, record_, config_.max_line_bytes, out.lines, out.blank, sink);
+        parse_chunk(item->chunk, parser_, record_, config_.max_line_bytes, config_.line_limit_memory, out.lines, out.blank,
+                    sink);
       }
       spare_.push(std::move(*item));
       parsed_.push(std::move(out));

@@ -57,7 +57,10 @@ InputSize input_size(const std::vector<std::string>& paths) {
   return size;
 }
 
-std::string long_line_reason(std::uint64_t bytes, std::size_t limit) {
+std::string long_line_reason(std::uint64_t bytes, std::size_t limit, std::uint64_t limit_memory) {
+  if (limit_memory)
+    return fmt::format("line of {} bytes is longer than {} bytes ({}), the most a line may take under --max-memory {}",
+                       bytes, limit, human_bytes(limit), human_bytes(limit_memory));
   return fmt::format("line of {} bytes is longer than --max-line-bytes {}", bytes, limit);
 }
 
@@ -123,7 +126,7 @@ std::uint64_t process(const LineChunk& chunk, std::uint32_t id, Worker& w, const
   w.chunk = id;
   w.keep = options.max_kept_rejections;
   WorkerOut out{w};
-  parse_chunk(chunk, w.reader, w.record, options.max_line_bytes, w.lines, w.blank, out);
+  parse_chunk(chunk, w.reader, w.record, options.max_line_bytes, options.line_limit_memory, w.lines, w.blank, out);
   if (chunk.oversized_line) return 1;
   return w.lines + w.blank - before;
 }
@@ -152,7 +155,8 @@ void run(Job& job, Worker& w, const IngestOptions& options) {
     ++w.rejected;
     ++lines;
     if (w.rejections.size() < options.max_kept_rejections)
-      w.rejections.push_back({job.chunk, lines, long_line_reason(w.read.oversized_bytes, options.max_line_bytes)});
+      w.rejections.push_back(
+          {job.chunk, lines, long_line_reason(w.read.oversized_bytes, options.max_line_bytes, options.line_limit_memory)});
   }
   w.chunk_lines.push_back({job.chunk, lines});
   if (!w.read.error.empty()) w.errors.push_back({job.file_index, w.read.error});

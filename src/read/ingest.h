@@ -59,6 +59,7 @@ struct IngestOptions {
   std::size_t threads = 1;
   std::size_t chunk_bytes = 4 << 20;  // at most; a file read by several threads gives each 8 or more (ingest)
   std::size_t max_line_bytes = 64u << 20;
+  std::uint64_t line_limit_memory = 0;  // the --max-memory that lowered max_line_bytes, else 0
   std::size_t max_kept_rejections = 1000;
   // --max-memory, resident bytes (0: no limit). Reading stops at 3/4 of
   // it (read_memory): the rest is left to the analysis that follows.
@@ -99,7 +100,7 @@ struct InputSize {
 InputSize input_size(const std::vector<std::string>& paths);
 
 // Rejection reasons shared by batch and live reading.
-std::string long_line_reason(std::uint64_t bytes, std::size_t limit);
+std::string long_line_reason(std::uint64_t bytes, std::size_t limit, std::uint64_t limit_memory);
 std::string full_trace_reason(std::string_view trace_id, std::size_t limit);
 
 // Where a chunk's records go: span(record, line), reject(line, reason),
@@ -126,17 +127,17 @@ class LineSink final : public RecordSink {
 // skipped.
 template <typename Out>
 void parse_chunk(const LineChunk& chunk, FormatReader& reader, SpanRecord& record, std::size_t max_line_bytes,
-                 std::uint64_t& lines, std::uint64_t& blank, Out& out) {
+                 std::uint64_t limit_memory, std::uint64_t& lines, std::uint64_t& blank, Out& out) {
   if (chunk.oversized_line) {
     ++lines;
-    out.on_reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, max_line_bytes));
+    out.on_reject(chunk.oversized_line, long_line_reason(chunk.oversized_bytes, max_line_bytes, limit_memory));
     return;
   }
   LineSink<Out> sink(out);
   blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
     ++lines;
     if (line.size() > max_line_bytes) {
-      out.on_reject(line_no, long_line_reason(line.size(), max_line_bytes));
+      out.on_reject(line_no, long_line_reason(line.size(), max_line_bytes, limit_memory));
       return;
     }
     sink.at(line_no);

@@ -25,6 +25,7 @@ IngestOptions ingest_options(const Config& config) {
   o.parse.time_unit = config.time_unit;
   if (config.group == GroupKey::kField) o.parse.group_field = config.group_field;
   o.max_line_bytes = config.max_line_bytes;
+  o.line_limit_memory = config.line_limit_memory;
   o.input_format = config.input_format;
   o.max_document_bytes = config.max_document_bytes;
   o.threads = config.threads;

@@ -186,6 +186,7 @@ TEST_CASE("resolve: progress, quiet and strict") {
 
 TEST_CASE("resolve: --max-line-bytes") {
   CliOptions cli = with_input();
+  cli.max_memory = "64GiB";  // not below 16 times any limit here
   const std::pair<const char*, std::size_t> good[] = {
       {"64MiB", 64u << 20}, {"1K", 1024},          {"1KiB", 1024},         {"4096", 4096},
       {"2M", 2u << 20},     {"1G", std::size_t{1} << 30}, {"3GiB", std::size_t{3} << 30},
@@ -200,6 +201,23 @@ TEST_CASE("resolve: --max-line-bytes") {
     CHECK_MESSAGE(!r.config.has_value(), bad);
     CHECK_MESSAGE(mentions(r.error, "--max-line-bytes"), bad);
   }
+}
+
+TEST_CASE("resolve: a small --max-memory lowers the line limit to a sixteenth of it, and says so") {
+  CliOptions cli = with_input();
+  cli.max_memory = "64MiB";
+  Config c = ok(cli);
+  CHECK(c.max_line_bytes == (std::size_t{4} << 20));
+  CHECK(c.line_limit_memory == (std::uint64_t{64} << 20));
+  cli.max_line_bytes = "1MiB";  // already below: kept, as given
+  c = ok(cli);
+  CHECK(c.max_line_bytes == (std::size_t{1} << 20));
+  CHECK(c.line_limit_memory == 0);
+  cli.max_line_bytes = "64MiB";
+  cli.max_memory = "1GiB";
+  c = ok(cli);
+  CHECK(c.max_line_bytes == (std::size_t{64} << 20));
+  CHECK(c.line_limit_memory == 0);
 }
 
 TEST_CASE("parse_size") {
