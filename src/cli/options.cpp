@@ -3,11 +3,17 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
+#include <sstream>
 
 #include "util/exit_code.h"
+#include "util/messages.h"
 
 namespace ta {
 
@@ -216,6 +222,27 @@ std::string closest_flag(const CLI::App& app, const std::string& typed) {
   return best;
 }
 
+// --help and --version: their text on stdout, as the report is written. A
+// reader that went away (`| head`) is a quiet exit 0; any other write error
+// (disk full, a closed descriptor) is an error, exit 2.
+int print_on_stdout(const CLI::App& app, const CLI::Success& request, std::string_view what) {
+  std::ostringstream text;
+  const int code = app.exit(request, text, text);
+  const std::string all = text.str();
+  for (std::size_t done = 0; done < all.size();) {
+    const ssize_t w = ::write(STDOUT_FILENO, all.data() + done, all.size() - done);
+    if (w < 0) {
+      const int error = errno;
+      if (error == EINTR) continue;
+      if (error == EPIPE) return static_cast<int>(ExitCode::kOk);
+      print_error(fmt::format("cannot write the {} to stdout: {}", what, std::strerror(error)));
+      return static_cast<int>(ExitCode::kUsage);
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return code;
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
@@ -309,9 +336,9 @@ Exit codes: 0 report written; 1 --strict check failed; 2 usage error or unreadab
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return print_on_stdout(app, e, "help");
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return print_on_stdout(app, e, "version");
   } catch (const CLI::ParseError& e) {
     std::string hint;
     for (int i = 1; i < argc; ++i) {
