@@ -5,14 +5,16 @@
 #include <cstdlib>
 #include <new>
 #include <string_view>
+#include <utility>
 
 namespace ta {
 namespace {
 
 // Test seam: TA_TEST_FAIL_THREAD=NAME[:N] makes the thread named NAME throw
 // std::bad_alloc at its Nth poll of stopping() (the first when N is not
-// given), as if an allocation had failed there. Tests show with it that
-// running out of memory in any thread ends the run cleanly.
+// given), or as it ends if it polls fewer times (a short-lived helper, such
+// as the merge's), as if an allocation had failed there. Tests show with it
+// that running out of memory in any thread ends the run cleanly.
 thread_local unsigned t_fail_countdown = 0;
 
 unsigned injected_failure(std::string_view thread) {
@@ -38,6 +40,10 @@ ThreadGroup::~ThreadGroup() {
 void ThreadGroup::enter(const char* name) {
   pthread_setname_np(pthread_self(), name);
   t_fail_countdown = injected_failure(name);
+}
+
+void ThreadGroup::leave() const {
+  if (std::exchange(t_fail_countdown, 0u)) throw std::bad_alloc();
 }
 
 bool ThreadGroup::stopping() const {

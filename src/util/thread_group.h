@@ -34,6 +34,7 @@ class ThreadGroup {
       enter(name);
       try {
         f();
+        leave();
       } catch (...) {
         fail(std::current_exception());
       }
@@ -51,6 +52,7 @@ class ThreadGroup {
 
  private:
   void enter(const char* name);
+  void leave() const;  // the test seam's failure, if the thread never polled
   void fail(std::exception_ptr e);
 
   std::function<void()> on_stop_;
