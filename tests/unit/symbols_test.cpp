@@ -70,3 +70,25 @@ TEST_CASE("symbol caches of several threads give the shared table's symbols") {
   CHECK(a.intern("user-service") == y);
   CHECK(a.intern("") == 0);
 }
+
+TEST_CASE("a limited symbol table keeps no label past its limit: each one past it is the overflow symbol, counted") {
+  SymbolTable table;
+  const Symbol early = table.intern("early-host");
+  const std::size_t before = table.size();
+  table.limit(10, "(other)");
+  std::vector<Symbol> first;
+  for (int i = 0; i < 10; ++i) first.push_back(table.intern("host-" + std::to_string(i)));
+  const std::size_t full = table.size();
+  CHECK(full <= before + 11);  // the ten, and the overflow label
+  // A stream of new labels, short and long: none is kept, each is counted.
+  for (int i = 10; i < 100000; ++i) {
+    const std::string label = i % 2 ? "host-" + std::to_string(i) : "a-label-longer-than-sixteen-bytes-" + std::to_string(i);
+    CHECK(table.intern(label) == table.overflow_symbol());
+  }
+  CHECK(table.size() == full);
+  CHECK(table.over_limit() == 99990);
+  CHECK(table.text(table.overflow_symbol()) == "(other)");
+  // Labels met before the limit keep their symbols.
+  CHECK(table.intern("early-host") == early);
+  for (int i = 0; i < 10; ++i) CHECK(table.intern("host-" + std::to_string(i)) == first[static_cast<std::size_t>(i)]);
+}
