@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     const Nanos analysis_time = since(analysis_started);
     report_problems(input, analysis, config);
     count_unanalysed(input, analysis.memory);  // after the warnings: the error above names them
-    Output out(STDOUT_FILENO), err(STDERR_FILENO, Output::OnError::kDrop);
+    Output out(STDOUT_FILENO), err(STDERR_FILENO, Output::OnError::kDrop, Output::Controls::kAllEscaped);
     const std::unique_ptr<Writer> writer = make_writer(config, Delivery::kHeld, input.files, out, err);
     for (const ShownTrace& t : analysis.shown) writer->trace(t, Emit::kEnd);
     writer->summary(ReportInput{config, input, analysis, since(started), read_time, analysis_time, nullptr, false, {}});

@@ -349,8 +349,9 @@ Exit codes: 0 report written; 1 --strict check failed; 2 usage error or unreadab
         break;
       }
     }
-    std::fprintf(stderr, "trace-assemble: error: %s%s\nRun 'trace-assemble --help' for usage.\n", e.what(),
-                 hint.c_str());
+    // CLI11 quotes what was typed, which may be anything.
+    print_error(fmt::format("{}{}", e.what(), hint));
+    print_raw("Run 'trace-assemble --help' for usage.\n");
     return static_cast<int>(ExitCode::kUsage);
   }
   return std::nullopt;

@@ -151,7 +151,7 @@ class LiveRun {
                    [this](ShownTrace& t, Emit why) { write(t, why); }),
         analysis_(config, limited(assembler_.symbols(), config.max_labels), kExactValues),
         out_(STDOUT_FILENO),
-        err_(STDERR_FILENO, Output::OnError::kDrop),
+        err_(STDERR_FILENO, Output::OnError::kDrop, Output::Controls::kAllEscaped),
         warnings_(config),
         writer_(make_writer(config, Delivery::kStreamed, stats_.files, out_, err_)) {}
 

@@ -10,6 +10,7 @@
 #include "report/report.h"
 #include "store/span_details.h"
 #include "util/json_number.h"
+#include "util/printable.h"
 #include "util/utf8.h"
 
 namespace ta {
@@ -19,43 +20,50 @@ constexpr int kSchemaVersion = 2;
 
 std::int64_t us(Nanos ns) { return ns / 1000; }
 
-// True when s goes into a JSON string as it is: printable ASCII, no quote
-// or backslash (ids, hosts and names nearly always).
+// True when s goes into a JSON string as it is: printable ASCII (no DEL),
+// no quote or backslash (ids, hosts and names nearly always).
 bool plain_ascii(std::string_view s) {
   std::size_t i = 0;
 #if defined(__SSE2__)
   for (; i + 16 <= s.size(); i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
     // Signed: bytes of 0x80 and up are negative, below 0x20 with the controls.
-    const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    const __m128i quote_or_backslash =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    const __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+                                     quote_or_backslash);
     if (_mm_movemask_epi8(bad) != 0) return false;
   }
 #endif
   unsigned bad = 0;
   for (const char ch : s.substr(i)) {
     const auto c = static_cast<unsigned char>(ch);
-    bad |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c >= 0x80) | static_cast<unsigned>(c == '"') |
+    bad |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c >= 0x7f) | static_cast<unsigned>(c == '"') |
            static_cast<unsigned>(c == '\\');
   }
   return bad == 0;
 }
 
 // A JSON string of s. Bytes that are not UTF-8 (a file name may hold any)
-// become U+FFFD each, so the document stays valid JSON.
+// become U+FFFD each, so the document stays valid JSON. For a terminal, any
+// other control (C1, DEL, bidirectional) is escaped too.
 void put_string(Output& out, std::string_view s) {
   if (plain_ascii(s)) return out.write_quoted(s);
+  const bool escape_all = out.controls() == Output::Controls::kAllEscaped;
   std::string e = "\"";
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::size_t n = utf8_char(s, i).length;
-      if (n == 0) {
+    if (c >= 0x7f) {
+      const Utf8Char ch = utf8_char(s, i);
+      if (ch.length == 0) {
         e += "\\ufffd";
+      } else if (escape_all && terminal_control(ch.code_point)) {
+        e += fmt::format("\\u{:04x}", ch.code_point);  // all of them are below U+10000
+        i += ch.length - 1;
       } else {
-        e.append(s.substr(i, n));
-        i += n - 1;
+        e.append(s.substr(i, ch.length));
+        i += ch.length - 1;
       }
       continue;
     }

@@ -19,7 +19,12 @@ struct OutputError {  // thrown by Output, caught in main: a message, exit 2
 class Output {
  public:
   enum class OnError { kThrow, kDrop };
-  explicit Output(int fd, OnError on_error = OnError::kThrow) : fd_(fd), on_error_(on_error) {
+  // Controls in text from outside: escaped as the format requires, or all
+  // of them (on stderr, which is read on a terminal; for JSON, C1, DEL and
+  // bidirectional controls written as \uXXXX too).
+  enum class Controls { kAsFormatNeeds, kAllEscaped };
+  explicit Output(int fd, OnError on_error = OnError::kThrow, Controls controls = Controls::kAsFormatNeeds)
+      : fd_(fd), on_error_(on_error), controls_(controls) {
     buf_.reserve(kFlushAt + 4096);
   }
   ~Output();
@@ -55,11 +60,13 @@ class Output {
     if (buf_.size() >= kFlushAt) flush();
   }
   void flush();
+  Controls controls() const { return controls_; }
 
  private:
   static constexpr std::size_t kFlushAt = 1 << 16;
   int fd_;
   OnError on_error_;
+  Controls controls_;
   fmt::memory_buffer buf_;
 };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "report/output.h"
+#include "util/printable.h"
 
 namespace ta {
 
@@ -30,17 +31,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Text from the input made safe for a terminal: controls (C0, DEL, C1) and
-// bidirectional controls shown as \u{XXXX}, bytes that are not UTF-8 as
-// \xNN, so data (ids, hosts) cannot move the cursor, clear the screen,
-// break lines or reorder what is shown after it. Colour codes (ESC [
-// digits m) are kept when keep_colour is set.
-std::string printable(std::string_view s, bool keep_colour = false);
 // A Markdown table cell: printable, and no markup or HTML but a whole
 // code span (`...`).
 std::string markdown_cell(std::string_view raw);
-// True when printable(s) would be s.
-bool all_printable(std::string_view s);
 
 // Characters in a UTF-8 string.
 std::size_t display_width(std::string_view s);

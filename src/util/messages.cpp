@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "util/printable.h"
+
 namespace ta {
 namespace {
 
@@ -15,13 +17,13 @@ void put(std::string_view text) {
   std::clearerr(stderr);
 }
 
-void say(std::string_view kind, std::string_view message) {
-  fmt::memory_buffer line;
-  fmt::format_to(std::back_inserter(line), "trace-assemble: {}: {}\n", kind, message);
-  put(std::string_view(line.data(), line.size()));
-}
+void say(std::string_view kind, std::string_view message) { put(message_line(kind, message)); }
 
 }  // namespace
+
+std::string message_line(std::string_view kind, std::string_view message) {
+  return fmt::format("trace-assemble: {}: {}\n", kind, printable(message));
+}
 
 void print_raw(std::string_view text) { put(text); }
 void print_error(std::string_view message) { say("error", message); }
