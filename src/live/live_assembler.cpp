@@ -249,7 +249,8 @@ void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slo
 // The span keys of a trace are told apart from every other open trace's by
 // its own salt: keys are seeded by an id's low half (live::key_seed), which
 // two long ids may share, and the salt of a trace's sequence number is
-// keyed (util/hash.h), so no two traces can be made to share keys.
+// keyed (util/hash.h), so keys of two traces meet only by chance (64 bits),
+// never by choice of their ids.
 std::uint64_t LiveAssembler::salt(std::uint64_t seq) { return hash_number(seq); }
 
 LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t file, std::uint32_t line) {

@@ -50,11 +50,22 @@ void make_room(FileChunks::Buffer& buf, std::size_t n, std::size_t keep) {
 }
 
 // The SIGBUS guard. Reading a mapped page past the end of a file that was
-// cut shorter raises SIGBUS; the handler maps zero pages over the rest of
-// that file's mapping, notes the cut, and lets the read go on. A SIGBUS
-// anywhere else goes to the handler that was there before.
+// cut shorter raises SIGBUS (BUS_ADRERR); the handler, finding the file
+// shorter than it was mapped, maps zero pages over the rest of its mapping,
+// notes the cut, and lets the read go on. Any other SIGBUS (an I/O error,
+// a memory error, kill -BUS, an address outside the mapped files) goes to
+// the disposition that was there before.
+//
+// An entry is read by the handler while other threads may be taking or
+// freeing it: each change makes its version odd, then even again, and the
+// handler uses only an entry it read whole between two equal, even
+// versions.
 struct GuardedMap {
-  std::atomic<std::uintptr_t> begin{0}, end{0};  // end 0: a free entry
+  std::atomic<bool> taken{false};
+  std::atomic<std::uint64_t> version{0};
+  std::atomic<std::uintptr_t> begin{0}, end{0};
+  std::atomic<int> fd{-1};
+  std::atomic<std::uint64_t> size{0};  // of the file when it was mapped
   std::atomic<bool> cut{false};
 };
 constexpr int kGuarded = 64;  // files mapped at once; more are read into buffers
@@ -62,31 +73,52 @@ GuardedMap guarded[kGuarded];
 std::uintptr_t page_bytes = 4096;
 struct sigaction earlier_handler {};
 
-void on_sigbus(int signal, siginfo_t* info, void* context) {
-  const auto at = reinterpret_cast<std::uintptr_t>(info->si_addr);
+// The entry whose mapping holds `at` and whose file is now shorter than it
+// was mapped; nullptr when none is.
+GuardedMap* cut_file_at(std::uintptr_t at, std::uintptr_t& end) {
   for (GuardedMap& m : guarded) {
+    const std::uint64_t version = m.version.load(std::memory_order_acquire);
+    if (version & 1) continue;
     const std::uintptr_t begin = m.begin.load(std::memory_order_acquire);
-    const std::uintptr_t end = m.end.load(std::memory_order_acquire);
-    if (at < begin || at >= end) continue;
-    const std::uintptr_t page = at & ~(page_bytes - 1);
-    void* zeros = ::mmap(reinterpret_cast<void*>(page), end - page, PROT_READ,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    if (zeros == MAP_FAILED) break;
-    m.cut.store(true, std::memory_order_release);
-    return;
+    end = m.end.load(std::memory_order_acquire);
+    const int fd = m.fd.load(std::memory_order_acquire);
+    const std::uint64_t size = m.size.load(std::memory_order_acquire);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (m.version.load(std::memory_order_relaxed) != version || at < begin || at >= end) continue;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) >= size) return nullptr;
+    return &m;
   }
-  // Not a mapped file's: as if this handler were not there.
-  if (earlier_handler.sa_flags & SA_SIGINFO) {
-    if (earlier_handler.sa_sigaction) return earlier_handler.sa_sigaction(signal, info, context);
-  } else if (earlier_handler.sa_handler != SIG_DFL && earlier_handler.sa_handler != SIG_IGN) {
-    return earlier_handler.sa_handler(signal);
-  }
-  ::sigaction(SIGBUS, &earlier_handler, nullptr);  // the fault comes again, to the default action
+  return nullptr;
 }
 
-// An entry for [base, base + bytes), the guard installed on first use; -1
-// when every entry is taken.
-int guard(const void* base, std::size_t bytes) {
+void on_sigbus(int, siginfo_t* info, void*) {
+  const int saved_errno = errno;
+  std::uintptr_t end = 0;
+  if (info->si_code == BUS_ADRERR) {
+    const auto at = reinterpret_cast<std::uintptr_t>(info->si_addr);
+    if (GuardedMap* m = cut_file_at(at, end)) {
+      const std::uintptr_t page = at & ~(page_bytes - 1);
+      void* zeros = ::mmap(reinterpret_cast<void*>(page), end - page, PROT_READ,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (zeros != MAP_FAILED) {
+        m->cut.store(true, std::memory_order_release);
+        errno = saved_errno;
+        return;
+      }
+    }
+  }
+  // Not a cut file's: the disposition from before takes it. A fault comes
+  // again when the handler returns; a signal sent (si_code <= 0) is sent
+  // again, and waits until then.
+  ::sigaction(SIGBUS, &earlier_handler, nullptr);
+  if (info->si_code <= 0) ::raise(SIGBUS);
+  errno = saved_errno;
+}
+
+// An entry for [base, base + bytes) of the file open as fd, the guard
+// installed on first use; -1 when every entry is taken.
+int guard(const void* base, std::size_t bytes, int fd) {
   static std::once_flag installed;
   static bool ok = false;
   std::call_once(installed, [] {
@@ -99,20 +131,30 @@ int guard(const void* base, std::size_t bytes) {
   });
   if (!ok) return -1;
   const auto begin = reinterpret_cast<std::uintptr_t>(base);
-  const std::uintptr_t end = (begin + bytes + page_bytes - 1) & ~(page_bytes - 1);
   for (int i = 0; i < kGuarded; ++i) {
-    std::uintptr_t free = 0;
-    if (!guarded[i].begin.compare_exchange_strong(free, begin, std::memory_order_acq_rel)) continue;
-    guarded[i].cut.store(false, std::memory_order_relaxed);
-    guarded[i].end.store(end, std::memory_order_release);
+    GuardedMap& m = guarded[i];
+    bool free = false;
+    if (!m.taken.compare_exchange_strong(free, true, std::memory_order_acq_rel)) continue;
+    m.version.fetch_add(1, std::memory_order_acq_rel);
+    m.begin.store(begin, std::memory_order_release);
+    m.end.store((begin + bytes + page_bytes - 1) & ~(page_bytes - 1), std::memory_order_release);
+    m.fd.store(fd, std::memory_order_release);
+    m.size.store(bytes, std::memory_order_release);
+    m.cut.store(false, std::memory_order_release);
+    m.version.fetch_add(1, std::memory_order_acq_rel);
     return i;
   }
   return -1;
 }
 
 void unguard(int i) {
-  guarded[i].end.store(0, std::memory_order_release);
-  guarded[i].begin.store(0, std::memory_order_release);
+  GuardedMap& m = guarded[i];
+  m.version.fetch_add(1, std::memory_order_acq_rel);
+  m.end.store(0, std::memory_order_release);
+  m.begin.store(0, std::memory_order_release);
+  m.fd.store(-1, std::memory_order_release);
+  m.version.fetch_add(1, std::memory_order_acq_rel);
+  m.taken.store(false, std::memory_order_release);
 }
 
 // The pages of [from, to) given back, rounded out to 2 MiB: reading a
@@ -123,8 +165,8 @@ void let_go(const char* from, const char* to, const char* map_begin, const char*
   constexpr std::uintptr_t kFolio = std::uintptr_t{2} << 20;
   const auto a = std::max(reinterpret_cast<std::uintptr_t>(from) & ~(kFolio - 1),
                           reinterpret_cast<std::uintptr_t>(map_begin));
-  const std::uintptr_t b = std::min(reinterpret_cast<std::uintptr_t>(to) + kFolio - 1,
-                                    reinterpret_cast<std::uintptr_t>(map_end) + page_bytes - 1) & ~(kFolio - 1);
+  const std::uintptr_t b = std::min((reinterpret_cast<std::uintptr_t>(to) + kFolio - 1) & ~(kFolio - 1),
+                                    (reinterpret_cast<std::uintptr_t>(map_end) + page_bytes - 1) & ~(page_bytes - 1));
   if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
 }
 
@@ -155,7 +197,7 @@ std::unique_ptr<FileChunks> FileChunks::open(const std::string& path, std::size_
   const auto bytes = static_cast<std::size_t>(st.st_size);
   void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
   if (map != MAP_FAILED) {
-    file->slot_ = guard(map, bytes);
+    file->slot_ = guard(map, bytes, fd);
     if (file->slot_ >= 0) {
       file->map_ = static_cast<const char*>(map);
     } else {

@@ -2,10 +2,12 @@
 
 #include "test_support.h"
 #include <simdjson.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <csignal>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -622,4 +624,21 @@ TEST_CASE("a file's chunks, all done, leave no descriptor open: thousands of fil
   }
   CHECK(got == numbered_lines(2000));
   CHECK(open_descriptors() == before);
+}
+
+TEST_CASE("a SIGBUS that is not a cut file's still ends the process: the guard passes it on") {
+  TempDir dir;
+  const fs::path p = dir.path / "mapped.jsonl";
+  write_file(p, numbered_lines(2000));
+  auto file = FileChunks::open(p.string(), 4096, 1 << 20);  // maps the file: the guard is installed
+  REQUIRE(file != nullptr);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::raise(SIGBUS);  // sent, not a fault: no address of a cut file
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK_FALSE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
 }
