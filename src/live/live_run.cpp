@@ -277,12 +277,24 @@ class LiveRun {
     item.file = in.file;
     item.document = true;
     constexpr std::size_t kStep = 1 << 20;
+    // A compressed document can expand a thousandfold: the memory is looked
+    // at as it grows, and before it is copied to grow more (as in batch).
+    MemoryWatch memory(ingest_options(config_).read_memory(), 8);
     while (!stop_requested()) {
       const std::size_t at = item.bytes.size();
       if (at > config_.max_document_bytes) {
         read_errors_.push_back(fmt::format("{}: a whole JSON document (not one record per line) of more than {} is "
                                            "not read; raise --max-document-bytes, or write one record per line",
                                            stats_.files[in.file], human_bytes(config_.max_document_bytes)));
+        print_error(read_errors_.back());
+        item.bytes.clear();
+        break;
+      }
+      if (memory.over(1) || (item.bytes.capacity() < at + kStep && memory.no_room_for(at))) {
+        read_errors_.push_back(fmt::format("{}: a whole JSON document (not one record per line) is not read: holding "
+                                           "it would pass --max-memory {}; raise --max-memory, or write one record "
+                                           "per line",
+                                           stats_.files[in.file], human_bytes(config_.max_memory)));
         print_error(read_errors_.back());
         item.bytes.clear();
         break;
