@@ -288,7 +288,12 @@ Compression compression_of(std::string_view head) {
 
 std::string refused_compression(const std::string& path) {
   if (path == "-") return {};
-  // O_NONBLOCK: opening a named pipe would wait for its writer.
+  // Only a regular file is looked at here. A named pipe opened and closed
+  // again would let its writer go on (into a pipe that then has no reader:
+  // what it wrote is lost, and the real open waits for a writer that has
+  // gone); its bytes are judged as it is read.
+  struct stat named {};
+  if (::stat(path.c_str(), &named) != 0 || !S_ISREG(named.st_mode)) return {};
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return {};
   char head[kMagicBytes];
