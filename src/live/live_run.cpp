@@ -283,18 +283,13 @@ class LiveRun {
     while (!stop_requested()) {
       const std::size_t at = item.bytes.size();
       if (at > config_.max_document_bytes) {
-        read_errors_.push_back(fmt::format("{}: a whole JSON document (not one record per line) of more than {} is "
-                                           "not read; raise --max-document-bytes, or write one record per line",
-                                           stats_.files[in.file], human_bytes(config_.max_document_bytes)));
+        read_errors_.push_back(large_document_reason(stats_.files[in.file], config_.max_document_bytes));
         print_error(read_errors_.back());
         item.bytes.clear();
         break;
       }
       if (memory.over(1) || (item.bytes.capacity() < at + kStep && memory.no_room_for(at))) {
-        read_errors_.push_back(fmt::format("{}: a whole JSON document (not one record per line) is not read: holding "
-                                           "it would pass --max-memory {}; raise --max-memory, or write one record "
-                                           "per line",
-                                           stats_.files[in.file], human_bytes(config_.max_memory)));
+        read_errors_.push_back(document_memory_reason(stats_.files[in.file], config_.max_memory));
         print_error(read_errors_.back());
         item.bytes.clear();
         break;

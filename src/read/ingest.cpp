@@ -64,6 +64,18 @@ std::string long_line_reason(std::uint64_t bytes, std::size_t limit, std::uint64
   return fmt::format("line of {} bytes is longer than --max-line-bytes {}", bytes, limit);
 }
 
+std::string large_document_reason(std::string_view file, std::size_t max_document_bytes) {
+  return fmt::format("{}: a whole JSON document (not one record per line) of more than {} is not read; raise "
+                     "--max-document-bytes, or write one record per line",
+                     file, human_bytes(max_document_bytes));
+}
+
+std::string document_memory_reason(std::string_view file, std::uint64_t max_memory) {
+  return fmt::format("{}: a whole JSON document (not one record per line) is not read: holding it would pass "
+                     "--max-memory {}; raise --max-memory, or write one record per line",
+                     file, human_bytes(max_memory));
+}
+
 std::string full_trace_reason(std::string_view trace_id, std::size_t limit) {
   return fmt::format("trace {} already has --max-trace-spans {} spans; this one is not kept", trace_id, limit);
 }
@@ -313,19 +325,13 @@ class Reader {
     while (true) {
       const std::size_t at = text->size();
       if (at > options_.max_document_bytes) {
-        stats_.read_errors.push_back(fmt::format(
-            "{}: a whole JSON document (not one record per line) of more than {} is not read; raise "
-            "--max-document-bytes, or write one record per line",
-            display_name(paths_[f]), human_bytes(options_.max_document_bytes)));
+        stats_.read_errors.push_back(large_document_reason(display_name(paths_[f]), options_.max_document_bytes));
         return;
       }
       // A compressed document can expand a thousandfold: the memory is
       // looked at as it grows, and before it is copied to grow more.
       if (memory_.over(1) || (text->capacity() < at + kStep && memory_.no_room_for(at))) {
-        stats_.read_errors.push_back(
-            fmt::format("{}: a whole JSON document (not one record per line) is not read: holding it would pass "
-                        "--max-memory {}; raise --max-memory, or write one record per line",
-                        display_name(paths_[f]), human_bytes(options_.max_memory)));
+        stats_.read_errors.push_back(document_memory_reason(display_name(paths_[f]), options_.max_memory));
         return;
       }
       text->resize(at + kStep);

@@ -102,6 +102,10 @@ InputSize input_size(const std::vector<std::string>& paths);
 // Rejection reasons shared by batch and live reading.
 std::string long_line_reason(std::uint64_t bytes, std::size_t limit, std::uint64_t limit_memory);
 std::string full_trace_reason(std::string_view trace_id, std::size_t limit);
+// A whole JSON document not read: larger than --max-document-bytes, or
+// more than --max-memory leaves room for.
+std::string large_document_reason(std::string_view file, std::size_t max_document_bytes);
+std::string document_memory_reason(std::string_view file, std::uint64_t max_memory);
 
 // Where a chunk's records go: span(record, line), reject(line, reason),
 // merged(line) (a fragment folded into a span handed over before: counted
