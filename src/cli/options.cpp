@@ -322,7 +322,7 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
       ->type_name("N")
       ->default_str("50000");
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
-  app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION);
+  app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION " (" TA_BUILD " build)");
   app.footer(R"(Examples:
   trace-assemble logs/*.jsonl                      report: summary, slowest traces, anomalies
   cat spans.jsonl | trace-assemble                 read a pipe
