@@ -10,6 +10,7 @@
 
 #include "store/span.h"
 #include "util/hash.h"
+#include "util/longest_run.h"
 
 namespace ta {
 
@@ -63,6 +64,11 @@ class IdIndex {
       }
       if (s.tag == tag && same_bytes(key_of(s.value), key)) return s.value;
     }
+  }
+
+  // The longest run of full slots (util/longest_run.h).
+  std::size_t longest_run() const {
+    return ta::longest_run(slots_, [](const Slot& s) { return s.value != kNone; });
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "analyze/critical_path.h"
 #include "store/hash_index.h"
 #include "util/hash.h"
+#include "util/longest_run.h"
 
 namespace ta {
 
@@ -67,6 +68,9 @@ class LiveAssembler::KeySet {
     --size_;
   }
   std::size_t size() const { return size_; }
+  std::size_t longest_run() const {
+    return ta::longest_run(slots_, [](std::uint64_t e) { return e != 0; });
+  }
 
  private:
   // The key without its lowest bit, never 0.
@@ -188,6 +192,7 @@ LiveAssembler::LiveAssembler(const LiveOptions& options, Sink sink)
 LiveAssembler::~LiveAssembler() = default;
 
 std::size_t LiveAssembler::tracked_ids() const { return ids_->size(); }
+std::size_t LiveAssembler::longest_key_run() const { return ids_->longest_run(); }
 std::size_t LiveAssembler::queued() const { return due_.size(); }
 
 Nanos LiveAssembler::watermark() const {

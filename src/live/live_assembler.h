@@ -139,6 +139,9 @@ class LiveAssembler {
   Nanos watermark() const;
   // Span ids being tracked for open traces (0 once all are written).
   std::size_t tracked_ids() const;
+  // The longest run of full slots in the table of their keys
+  // (util/longest_run.h).
+  std::size_t longest_key_run() const;
   // Entries in the queue of open traces by last activity (some stale).
   std::size_t queued() const;
   // Said once about the input (trace ids joined), taken by the caller.

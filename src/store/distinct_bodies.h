@@ -35,6 +35,8 @@ class DistinctBodies {
     return true;
   }
   std::size_t size() const { return records_.size(); }
+  // The longest run of full slots in its index (util/longest_run.h).
+  std::size_t longest_run() const { return index_.longest_run(); }
   void clear() {
     index_ = HashIndex();
     records_.clear();

@@ -10,6 +10,7 @@
 
 #include "store/span.h"
 #include "util/hash.h"
+#include "util/longest_run.h"
 
 namespace ta {
 
@@ -59,6 +60,10 @@ class HashIndex {
   }
 
   std::size_t size() const { return size_; }
+  // The longest run of full slots (util/longest_run.h).
+  std::size_t longest_run() const {
+    return ta::longest_run(slots_, [](const Slot& s) { return s.value != kNone; });
+  }
 
  private:
   struct Slot {

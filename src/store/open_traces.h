@@ -76,6 +76,9 @@ class OpenTraces {
   void release(std::uint32_t slot);
 
   std::size_t trace_count() const { return index_.size(); }
+  // The longest run of full slots in the index of open trace ids
+  // (util/longest_run.h).
+  std::size_t longest_run() const { return index_.longest_run(); }
   std::size_t span_count() const { return spans_; }
   // Bytes of blocks held, and of the open traces' records in them.
   std::size_t block_bytes() const { return block_bytes_; }

@@ -2,6 +2,7 @@
 // and are stored once each.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "store/hash_index.h"
 #include "store/span.h"
 #include "util/hash.h"
+#include "util/longest_run.h"
 
 namespace ta {
 
@@ -38,9 +40,9 @@ inline void pack(std::string_view s, std::uint64_t& a, std::uint64_t& b) {
 // The words offset by the process's secret (util/hash.h: labels come from
 // outside and must not be craftable to collide), multiplied 64 x 64 -> 128
 // bits and folded; the slot is taken from the top bits.
-inline std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n) {
+inline std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::size_t n, const HashKey& key = hash_key) {
   __extension__ using Wide = unsigned __int128;
-  const Wide m = static_cast<Wide>(a ^ hash_key.a) * (b ^ hash_key.b ^ (n * 0x165667B19E3779F9ull));
+  const Wide m = static_cast<Wide>(a ^ key.a) * (b ^ key.b ^ (n * 0x165667B19E3779F9ull));
   return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
 }
 
@@ -97,6 +99,11 @@ class SymbolTable {
   }
   std::string_view text(Symbol s) const { return texts_[s]; }
   std::size_t size() const { return texts_.size(); }
+  // The longest run of full slots, in the table of short labels and in the
+  // index of long ones (util/longest_run.h).
+  std::size_t longest_run() const {
+    return std::max(ta::longest_run(short_, [](const Short& e) { return e.symbol != 0; }), index_.longest_run());
+  }
 
   // At most `max_labels` distinct labels from now on (live mode: memory
   // must not grow with an endless stream of new hosts): a new label past

@@ -27,6 +27,8 @@ struct HashKey {
   std::uint64_t a, b, seed, mix;
 };
 // The process's key: random, or from TA_HASH_KEY. Set before main runs.
+// The hashes below take it by default; a key passed instead hashes as a
+// process with that key would (tests craft ids against other keys).
 extern const HashKey hash_key;
 
 // Unaligned loads of 8 and 4 bytes.
@@ -43,8 +45,8 @@ inline std::uint32_t load_half(const char* p) {
 
 // Texts of other lengths: XXH3, out of line, so that the short path below
 // inlines.
-[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n) {
-  return XXH3_64bits_withSeed(p, n, hash_key.seed);
+[[gnu::noinline]] inline std::uint64_t hash_other(const char* p, std::size_t n, std::uint64_t seed) {
+  return XXH3_64bits_withSeed(p, n, seed);
 }
 
 // A text of 4 to 16 bytes is read as two overlapping words (with its length
@@ -52,7 +54,7 @@ inline std::uint32_t load_half(const char* p) {
 // -> 128 bits and folded: both halves of the product depend on every input
 // bit and on the key, so the top bits (a partition) and the low ones (a
 // slot) are all mixed. A few cycles where XXH3 takes a few times more.
-[[gnu::always_inline]] inline std::uint64_t hash_bytes(std::string_view s) {
+[[gnu::always_inline]] inline std::uint64_t hash_bytes(std::string_view s, const HashKey& key = hash_key) {
   const std::size_t n = s.size();
   const char* p = s.data();
   std::uint64_t a, b;
@@ -63,10 +65,10 @@ inline std::uint32_t load_half(const char* p) {
     a = load_half(p);
     b = load_half(p + n - 4);
   } else {
-    return hash_other(p, n);
+    return hash_other(p, n, key.seed);
   }
   __extension__ using Wide = unsigned __int128;
-  const Wide m = static_cast<Wide>(a ^ hash_key.a) * (b ^ hash_key.b ^ (n * 0xC2B2AE3D27D4EB4Full));
+  const Wide m = static_cast<Wide>(a ^ key.a) * (b ^ key.b ^ (n * 0xC2B2AE3D27D4EB4Full));
   // The words themselves are added too (a factor of 0 would lose the other
   // word: texts made to hit it must not all collide), then mixed once more.
   std::uint64_t h = (static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64)) + (a ^ std::rotl(b, 32));
@@ -77,9 +79,9 @@ inline std::uint32_t load_half(const char* p) {
 
 // A 64-bit number (a pair of symbols) keyed and mixed: for tables keyed by
 // numbers the input chose the order of.
-inline std::uint64_t hash_number(std::uint64_t k) {
+inline std::uint64_t hash_number(std::uint64_t k, const HashKey& key = hash_key) {
   __extension__ using Wide = unsigned __int128;
-  const Wide m = static_cast<Wide>(k ^ hash_key.a) * (hash_key.mix | 1);
+  const Wide m = static_cast<Wide>(k ^ key.a) * (key.mix | 1);
   // Mixed once more: numbers that differ only in their low bits (durations,
   // offsets, symbols) change the product's high half only in its low bits,
   // so the folded product's bits were partly a linear function of them, and
@@ -94,8 +96,8 @@ inline std::uint64_t hash_number(std::uint64_t k) {
 // Two 64-bit numbers (a pair of symbols and a value the input chose, such as
 // a clock offset) keyed and mixed together: the value is hashed before it
 // meets the pair, so no choice of values lines entries up in one slot.
-inline std::uint64_t hash_number_pair(std::uint64_t pair, std::uint64_t value) {
-  return hash_number(pair ^ std::rotl(hash_number(value), 29));
+inline std::uint64_t hash_number_pair(std::uint64_t pair, std::uint64_t value, const HashKey& key = hash_key) {
+  return hash_number(pair ^ std::rotl(hash_number(value, key), 29), key);
 }
 
 // For standard hash containers keyed by text: the keyed hash, and lookup

@@ -8,6 +8,7 @@
 
 #include "util/chunked_vector.h"
 #include "util/hash.h"
+#include "util/longest_run.h"
 
 namespace ta {
 
@@ -49,6 +50,10 @@ class PairMap {
   using Entries = ChunkedVector<std::pair<std::uint64_t, V>>;
   Entries& entries() { return entries_; }
   std::size_t size() const { return entries_.size(); }
+  // The longest run of full slots (util/longest_run.h).
+  std::size_t longest_run() const {
+    return ta::longest_run(slots_, [](const Slot& s) { return s.value != kEmpty; });
+  }
   // The entries, the map left empty (its index freed).
   Entries take_entries() {
     slots_ = std::vector<Slot>(64);

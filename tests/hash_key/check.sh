@@ -44,8 +44,18 @@ for args in "--format json --all-traces" "--format text" "--format markdown --to
     done
   done
 done
+# The samples as they are, each report under two keys.
+for sample in "$(dirname "$0")"/../../samples/*.jsonl; do
+  for args in "--format json --all-traces" "--format text --top 50"; do
+    # shellcheck disable=SC2086
+    TA_HASH_KEY=1 NO_COLOR=1 "$ta" $args "$sample" 2>&1 | mask >"$work/one"
+    # shellcheck disable=SC2086
+    TA_HASH_KEY=2 NO_COLOR=1 "$ta" $args "$sample" 2>&1 | mask >"$work/other"
+    cmp -s "$work/one" "$work/other" || fail "$(basename "$sample") $args: the report changed with the key"
+  done
+done
 # --follow too (stdin: a file would be followed forever).
 TA_HASH_KEY=1 "$ta" --follow --format json - <"$work/in.jsonl" 2>/dev/null >"$work/one"
 TA_HASH_KEY=2 "$ta" --follow --format json - <"$work/in.jsonl" 2>/dev/null >"$work/other"
 cmp -s "$work/one" "$work/other" || fail "--follow: the traces written changed with the key"
-echo "hash key: differs per process, fixed by TA_HASH_KEY; reports identical under keys 1-3 and 1-2 threads"
+echo "hash key: differs per process, fixed by TA_HASH_KEY; reports identical under keys 1-3 and 1-2 threads, and on the samples"
