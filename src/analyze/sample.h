@@ -23,6 +23,7 @@
 
 #include "store/span.h"
 #include "util/hash.h"
+#include "util/longest_run.h"
 
 namespace ta {
 
@@ -90,6 +91,11 @@ class Sample {
   std::size_t held_bytes() const {
     return table_.capacity() * sizeof(Slot) + narrow_.capacity() * sizeof(std::int32_t) +
            values_.capacity() * sizeof(Nanos);
+  }
+  // The longest run of full slots in its table of counted values
+  // (util/longest_run.h; 0 while its values are listed).
+  std::size_t longest_run() const {
+    return ta::longest_run(table_, [](const Slot& s) { return s.count != 0; });
   }
   void shrink() {
     narrow_.shrink_to_fit();

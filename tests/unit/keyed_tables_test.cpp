@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "analyze/sample.h"
 #include "assemble/id_index.h"
 #include "live/live_assembler.h"
 #include "store/distinct_bodies.h"
@@ -243,6 +245,23 @@ TEST_CASE("keyed tables: the bodies of a trace past --max-trace-spans") {
     return std::string(1, static_cast<char>(body.size())) + body;
   };
   check_keyed(400, record, slot, longest);
+}
+
+TEST_CASE("keyed tables: the counted values of a distribution (durations, clock offsets)") {
+  // 300 values: the table ends with 1024 slots, taken from the hash's top
+  // bits (keys that share the top 10 share a run of slots at any size).
+  auto slot = [](Nanos v, const HashKey& key) { return hash_number(static_cast<std::uint64_t>(v), key) >> 54; };
+  auto longest = [](const std::vector<Nanos>& values) {
+    Sample sample(std::numeric_limits<std::size_t>::max());
+    // Each value 16 times over, so they are counted, not listed.
+    for (int round = 0; round < 16; ++round)
+      for (const Nanos v : values) sample.push(v);
+    CHECK(sample.count() == 16 * values.size());
+    CHECK(sample.exact());
+    return sample.longest_run();
+  };
+  auto value = [](std::uint64_t i) { return static_cast<Nanos>(1'000'000 + 1'000 * i); };
+  check_keyed(300, value, slot, longest);
 }
 
 TEST_CASE("keyed tables: the longest run counts full slots, across the table's end") {
