@@ -123,6 +123,7 @@ class LiveAssembler::WrittenIds {
     index_.insert(h, value_of(first_ + entries_.size() - 1));
   }
   bool contains(std::string_view id) const { return index_.find(id, hash_bytes(id), key_of()) != kNone; }
+  std::size_t longest_run() const { return index_.longest_run(); }
   // Forgets the entries written before `before`, and the oldest past `cap`.
   void forget(Nanos before, std::size_t cap) {
     while (!entries_.empty() && (entries_.front().at < before || entries_.size() > cap)) {
@@ -194,6 +195,12 @@ LiveAssembler::~LiveAssembler() = default;
 std::size_t LiveAssembler::tracked_ids() const { return ids_->size(); }
 std::size_t LiveAssembler::longest_key_run() const { return ids_->longest_run(); }
 std::size_t LiveAssembler::queued() const { return due_.size(); }
+std::size_t LiveAssembler::longest_written_run() const { return written_->longest_run(); }
+std::size_t LiveAssembler::longest_half_bucket() const {
+  std::size_t most = 0;
+  for (std::size_t b = 0; b < long_halves_.bucket_count(); ++b) most = std::max(most, long_halves_.bucket_size(b));
+  return most;
+}
 
 Nanos LiveAssembler::watermark() const {
   if (!any_) return std::numeric_limits<Nanos>::min();

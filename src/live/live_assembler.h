@@ -142,6 +142,11 @@ class LiveAssembler {
   // The longest run of full slots in the table of their keys
   // (util/longest_run.h).
   std::size_t longest_key_run() const;
+  // The longest run of full slots in the index of trace ids written lately.
+  std::size_t longest_written_run() const;
+  // The most long trace ids met that share one bucket of the table of their
+  // low halves.
+  std::size_t longest_half_bucket() const;
   // Entries in the queue of open traces by last activity (some stale).
   std::size_t queued() const;
   // Said once about the input (trace ids joined), taken by the caller.

@@ -13,8 +13,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "analyze/pair_offset_counts.h"
 #include "analyze/sample.h"
 #include "assemble/id_index.h"
 #include "live/live_assembler.h"
@@ -190,6 +192,53 @@ TEST_CASE("keyed tables: live mode's span keys, by which a trace is known comple
   check_keyed(600, [](std::uint64_t i) { return numbered("sp/", i); }, slot, longest);
 }
 
+TEST_CASE("keyed tables: the trace ids live mode wrote lately, for late spans") {
+  // 400 traces, each complete in its one span and written at once: the
+  // index of their ids has 1024 slots, an id's slot the low 10 bits of its
+  // keyed hash.
+  auto slot = [](const std::string& id, const HashKey& key) { return hash_bytes(id, key) & 1023; };
+  auto longest = [](const std::vector<std::string>& ids) {
+    std::size_t written = 0;
+    LiveAssembler live(LiveOptions{}, [&](ShownTrace&, Emit why) {
+      CHECK(why == Emit::kComplete);
+      ++written;
+    });
+    for (std::uint32_t i = 0; i < ids.size(); ++i) CHECK(live.add(span(ids[i], "s1"), 0, i + 1) == LiveAssembler::Added::kSpan);
+    CHECK(written == ids.size());
+    // Each is remembered: a span of it now is late.
+    for (std::uint32_t i = 0; i < ids.size(); ++i)
+      CHECK(live.add(span(ids[i], "s2"), 0, static_cast<std::uint32_t>(ids.size()) + i + 1) ==
+            LiveAssembler::Added::kLate);
+    return live.longest_written_run();
+  };
+  check_keyed(400, trace_id, slot, longest);
+}
+
+TEST_CASE("keyed tables: the low halves of live mode's 32-hex trace ids") {
+  // 400 open traces of 32-hex ids that share their high half: the map of
+  // their low halves (util/trace_ids.h) ends with as many buckets as any
+  // such map of 400 texts, a half's bucket its keyed hash modulo that count.
+  std::unordered_map<std::string, int, TextHash> sized;
+  for (int i = 0; i < 400; ++i) sized.emplace(std::to_string(i), i);
+  const std::size_t buckets = sized.bucket_count();
+  auto id = [](std::uint64_t i) { return numbered("1111111111111111000000", i); };  // 16 + 6 + 10 hex digits
+  auto slot = [&](const std::string& trace, const HashKey& key) {
+    return hash_bytes(std::string_view(trace).substr(16), key) % buckets;
+  };
+  auto most = [](const std::vector<std::string>& ids) {
+    LiveAssembler live(LiveOptions{}, [](ShownTrace&, Emit) {});
+    const std::string own = "s1";
+    for (std::uint32_t i = 0; i < ids.size(); ++i) {
+      SpanRecord r = span(ids[i], own);
+      r.parent_id = "never";  // open until the end
+      CHECK(live.add(r, 0, i + 1) == LiveAssembler::Added::kSpan);
+    }
+    CHECK(live.open_traces() == ids.size());
+    return live.longest_half_bucket();
+  };
+  check_keyed(400, id, slot, most);
+}
+
 TEST_CASE("keyed tables: the label table, short labels and long ones") {
   // 300 short labels: a table of 1024 slots, a label's slot the top 10
   // bits of its mix; 400 long ones (over 16 bytes): an index of 1024 slots,
@@ -227,6 +276,25 @@ TEST_CASE("keyed tables: the tallies by label pair") {
     return map.longest_run();
   };
   check_keyed(300, pair, slot, longest);
+}
+
+TEST_CASE("keyed tables: the clock offsets counted by host pair") {
+  // One host pair's offsets (the input's times choose them), as the narrow
+  // table holds whole milliseconds (ms << 1 | 1); 300 of them: 1024 slots,
+  // an entry's slot the low 10 bits of its keyed pair hash.
+  const std::uint64_t pair = std::uint64_t{7} << 32 | 9;
+  auto offset = [](std::uint64_t i) { return static_cast<std::int32_t>(i * 2 + 1); };
+  auto slot = [&](std::int32_t o, const HashKey& key) {
+    return hash_number_pair(pair, static_cast<std::uint64_t>(o), key) & 1023;
+  };
+  auto longest = [&](const std::vector<std::int32_t>& offsets) {
+    PairOffsetCounts<std::int32_t, std::uint32_t> counts;
+    for (const std::int32_t o : offsets) ++counts.at(pair, o).count;
+    for (const std::int32_t o : offsets) CHECK(counts.at(pair, o).count == 1);
+    CHECK(counts.size() == offsets.size());
+    return counts.longest_run();
+  };
+  check_keyed(300, offset, slot, longest);
 }
 
 TEST_CASE("keyed tables: the bodies of a trace past --max-trace-spans") {
