@@ -13,37 +13,62 @@
 
 namespace ta {
 
-// A set of 64-bit keys, each marked "seen" or "expected" in its lowest bit,
-// so a lookup touches one array. Linear probing, backward-shift erase:
-// memory follows the peak number of keys and there are no tombstones.
+// A set of 64-bit keys, each with three marks in its lowest bits, so a
+// lookup touches one array: expected (named by a span of the trace, not yet
+// come), named as a parent (some span's parent: the span has a child), and
+// waiting for a child (a client span that lists no callees). Linear probing,
+// backward-shift erase: memory follows the peak number of keys and there
+// are no tombstones.
 class LiveAssembler::KeySet {
  public:
   KeySet() : slots_(1024, 0) {}
-  // Marks key seen: {it was new, it had been expected}.
-  std::pair<bool, bool> see(std::uint64_t key) {
+  // Marks key seen; `wants_child`: it waits for a span that names it as its
+  // parent. Returns how many more (+1) or fewer (-1, -2) spans its trace now
+  // waits for, and whether the key was new.
+  std::pair<int, bool> see(std::uint64_t key, bool wants_child) {
     std::uint64_t& slot = find_or_add(key);
     if (slot == 0) {
-      slot = tag(key);
+      slot = tag(key) | (wants_child ? kWaiting : 0);
       ++size_;
-      return {true, false};
+      return {wants_child ? 1 : 0, true};
     }
-    const bool expected = slot & 1;
-    slot &= ~std::uint64_t{1};
-    return {false, expected};
+    int change = 0;
+    if (slot & kExpected) {
+      slot &= ~kExpected;
+      change = -1;
+    }
+    if (wants_child && !(slot & (kParent | kWaiting))) {
+      slot |= kWaiting;
+      ++change;
+    }
+    return {change, false};
   }
-  // Adds key as expected; true when it was new.
-  bool expect(std::uint64_t key) {
+  // Adds key as expected (a callee listed), unless it is there: +1 when new.
+  int expect(std::uint64_t key) {
     std::uint64_t& slot = find_or_add(key);
-    if (slot != 0) return false;
-    slot = tag(key) | 1;
+    if (slot != 0) return 0;
+    slot = tag(key) | kExpected;
     ++size_;
-    return true;
+    return 1;
+  }
+  // The same for a span's parent, which now has a child: +1 when new, -1
+  // when it was waiting for one.
+  int expect_parent(std::uint64_t key) {
+    std::uint64_t& slot = find_or_add(key);
+    if (slot == 0) {
+      slot = tag(key) | kExpected | kParent;
+      ++size_;
+      return 1;
+    }
+    const int change = (slot & kWaiting) ? -1 : 0;
+    slot = (slot & ~kWaiting) | kParent;
+    return change;
   }
   void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[home(tag(key))]); }
   bool contains(std::uint64_t key) const {
     const std::uint64_t t = tag(key);
     for (std::size_t i = home(t);; i = (i + 1) & (slots_.size() - 1)) {
-      if ((slots_[i] & ~std::uint64_t{1}) == t) return true;
+      if ((slots_[i] & ~kMarks) == t) return true;
       if (slots_[i] == 0) return false;
     }
   }
@@ -53,12 +78,12 @@ class LiveAssembler::KeySet {
     std::size_t i = home(t);
     for (;; i = (i + 1) & mask) {
       if (slots_[i] == 0) return;
-      if ((slots_[i] & ~std::uint64_t{1}) == t) break;
+      if ((slots_[i] & ~kMarks) == t) break;
     }
     // Shift back later entries of the probe run that may not stay behind the hole.
     for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
       if (slots_[j] == 0) break;
-      const std::size_t h = home(slots_[j] & ~std::uint64_t{1});
+      const std::size_t h = home(slots_[j] & ~kMarks);
       if (((j - h) & mask) >= ((j - i) & mask)) {
         slots_[i] = slots_[j];
         i = j;
@@ -73,26 +98,27 @@ class LiveAssembler::KeySet {
   }
 
  private:
-  // The key without its lowest bit, never 0.
+  static constexpr std::uint64_t kExpected = 1, kParent = 2, kWaiting = 4, kMarks = 7;
+  // The key without its marks' bits, never 0.
   static std::uint64_t tag(std::uint64_t key) {
-    key &= ~std::uint64_t{1};
-    return key ? key : 2;
+    key &= ~kMarks;
+    return key ? key : kMarks + 1;
   }
-  std::size_t home(std::uint64_t t) const { return (t >> 1) & (slots_.size() - 1); }
+  std::size_t home(std::uint64_t t) const { return (t >> 3) & (slots_.size() - 1); }
   // The slot holding key, or the empty one where it would go.
   std::uint64_t& find_or_add(std::uint64_t key) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
     const std::uint64_t t = tag(key);
     std::size_t i = home(t);
     for (;; i = (i + 1) & (slots_.size() - 1))
-      if (slots_[i] == 0 || (slots_[i] & ~std::uint64_t{1}) == t) return slots_[i];
+      if (slots_[i] == 0 || (slots_[i] & ~kMarks) == t) return slots_[i];
   }
   void grow() {
     std::vector<std::uint64_t> slots(slots_.size() * 2, 0);
     const std::size_t mask = slots.size() - 1;
     for (std::uint64_t e : slots_) {
       if (!e) continue;
-      std::size_t i = ((e & ~std::uint64_t{1}) >> 1) & mask;
+      std::size_t i = ((e & ~kMarks) >> 3) & mask;
       while (slots[i]) i = (i + 1) & mask;
       slots[i] = e;
     }
@@ -324,11 +350,23 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
     return Added::kDropped;
   }
 
-  if (ids_->see(span.keys[0] ^ trace_salt).second) --o.missing;
+  // What the trace waits for: the span itself no more (when named), a
+  // child of a client span that lists no callees, its parent (if any) and
+  // its callees.
+  std::int64_t missing = o.missing;
+  missing += ids_->see(span.keys[0] ^ trace_salt, span.wants_child).first;
   o.root |= span.root;
-  // The parent (if any) and the callees must come too.
-  for (std::size_t k = 1; k < span.key_count; ++k) o.missing += ids_->expect(span.keys[k] ^ trace_salt);
-  if (o.root && o.missing == 0) emit(slot, Emit::kComplete);
+  std::size_t k = 1;
+  for (const std::size_t parents = 1 + span.parent_keys; k < parents; ++k)
+    missing += ids_->expect_parent(span.keys[k] ^ trace_salt);
+  for (; k < span.key_count; ++k) missing += ids_->expect(span.keys[k] ^ trace_salt);
+  o.missing = static_cast<std::uint32_t>(missing);
+  if (o.root && o.missing == 0) {
+    if (options_.settle_per_chunk)
+      ready_.push_back({slot, o.seq});
+    else
+      emit(slot, Emit::kComplete);
+  }
   expire();
   evict();
   return Added::kSpan;
@@ -383,6 +421,10 @@ void LiveAssembler::evict() {
 }
 
 void LiveAssembler::emit(std::uint32_t slot, Emit why) {
+  // Complete, though not settled yet when the window or the bound on open
+  // traces took it: written as complete.
+  if ((why == Emit::kWindow || why == Emit::kEvicted) && open_[slot].root && open_[slot].missing == 0)
+    why = Emit::kComplete;
   const TraceData data = store_.at(slot);
   const std::uint64_t seed = live::key_seed(data.trace_id), trace_salt = salt(open_[slot].seq);
   forget_low_half(data.trace_id, slot);
@@ -420,7 +462,16 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   sink_(shown_, why);
 }
 
+void LiveAssembler::settle() {
+  for (const auto& [slot, seq] : ready_) {
+    const Open& o = open_[slot];
+    if (o.open && o.seq == seq && o.root && o.missing == 0) emit(slot, Emit::kComplete);
+  }
+  ready_.clear();
+}
+
 void LiveAssembler::flush_all() {
+  settle();
   std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
   for (std::uint32_t slot = 0; slot < open_.size(); ++slot)
     if (open_[slot].open) order.emplace_back(open_[slot].seq, slot);

@@ -33,6 +33,10 @@ struct LiveOptions {
   std::size_t max_open_traces = 50'000;
   std::size_t max_trace_spans = 10'000'000;
   AssembleOptions assemble;
+  // A trace found complete is written at the next settle(), once every span
+  // read with the one that completed it is filed (a document's spans, a
+  // chunk of lines, come in no set order), not at once.
+  bool settle_per_chunk = false;
 };
 
 
@@ -46,10 +50,15 @@ struct EncodedSpan {
   Nanos start = 0;
   Nanos end = 0;      // start + duration, saturated
   bool root = false;  // no parent id
-  // Keys of span ids in the trace (span_key): its own first, then its
-  // parent's when it has one, then each callee's.
+  // A client span that lists no callees: it waits for a span that names it
+  // as its parent (OTLP, Zipkin and Jaeger name no callees).
+  bool wants_child = false;
+  // Keys of span ids in the trace (span_key): its own first, then the
+  // parent_keys of the spans it is a child of (a shared server half's client
+  // half, its parent), then each callee's.
   const std::uint64_t* keys = nullptr;
   std::size_t key_count = 0;
+  std::uint8_t parent_keys = 0;
   std::string_view rest;  // the body after its start, as codec::put_rest writes it
 };
 
@@ -85,6 +94,20 @@ struct Encoded {
     return s;
   }
 };
+// A client span that lists no callees waits for a span that names it as
+// its parent (the server side of its call), unless it calls a database,
+// which logs no spans: a tag of OpenTelemetry's (db.system, db.system.name,
+// db.statement, db.query.text), OpenTracing's (db.type) or Zipkin's
+// instrumentation (sql.query) says so.
+inline bool wants_child(const SpanRecord& r) {
+  if (r.kind != SpanKind::kClient || !r.calls.empty() || r.shared) return false;
+  for (const AttributeRecord& a : r.attributes)
+    if (a.key == "db.system" || a.key == "db.system.name" || a.key == "db.statement" || a.key == "db.query.text" ||
+        a.key == "db.type" || a.key == "sql.query")
+      return false;
+  return true;
+}
+
 template <typename Intern>
 Encoded encode(const SpanRecord& r, Intern&& intern, std::string& rest, std::vector<std::uint64_t>& keys) {
   Encoded e;
@@ -97,11 +120,13 @@ Encoded encode(const SpanRecord& r, Intern&& intern, std::string& rest, std::vec
   // A shared server half (Zipkin) is its client half's child: never the
   // root, and the trace waits for that half as for any parent.
   s.root = r.parent_id.empty() && !r.shared;
+  s.wants_child = wants_child(r);
   e.keys_at = keys.size();
   const std::uint64_t own = span_key(r.span_id, seed);
   keys.push_back(r.shared ? server_half_key(own) : own);
   if (r.shared) keys.push_back(own);
   if (!r.parent_id.empty()) keys.push_back(span_key(r.parent_id, seed));
+  s.parent_keys = static_cast<std::uint8_t>(keys.size() - e.keys_at - 1);
   for (const CallRecord& c : r.calls) keys.push_back(span_key(c.span_id, seed));
   s.key_count = keys.size() - e.keys_at;
   e.rest_at = rest.size();
@@ -128,6 +153,9 @@ class LiveAssembler {
   // The same for a parsed record, encoded here: its labels are interned on
   // this thread (so not while a parsing thread interns into symbols()).
   Added add(const SpanRecord& record, std::uint32_t file, std::uint32_t line);
+  // Writes the traces found complete since the last call, in the order they
+  // were (LiveOptions::settle_per_chunk), those still complete.
+  void settle();
   // Writes every open trace, in order of first appearance (end of input).
   void flush_all();
 
@@ -171,6 +199,7 @@ class LiveAssembler {
   OpenTraces store_;
   std::vector<Open> open_;  // by store slot
   std::vector<Due> due_;    // min-heap by last activity (entries may be stale)
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> ready_;  // (slot, seq) found complete, to settle
   std::unique_ptr<KeySet> ids_;      // (trace, span id) -> seen / expected
   // Trace ids written lately, for late spans, and the low halves of the long
   // ones (util/trace_ids.h): kept exactly, so two ids that hash alike stay

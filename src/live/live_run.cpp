@@ -147,7 +147,7 @@ class LiveRun {
       : config_(config),
         parser_(config.input_format, ingest_options(config).parse),
         assembler_(LiveOptions{config.window, config.max_open_traces, config.max_trace_spans,
-                               AssembleOptions{config.adjust_skew}},
+                               AssembleOptions{config.adjust_skew}, true},
                    [this](ShownTrace& t, Emit why) { write(t, why); }),
         analysis_(config, limited(assembler_.symbols(), config.max_labels), kExactValues),
         out_(STDOUT_FILENO),
@@ -416,6 +416,8 @@ class LiveRun {
       for (std::string& note : assembler_.notes()) stats_.note(std::move(note));
       assembler_.notes().clear();
     }
+    // The traces the chunk's spans completed, now that all of them are filed.
+    assembler_.settle();
   }
 
   void write(ShownTrace& t, Emit why) {

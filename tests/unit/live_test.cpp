@@ -84,6 +84,101 @@ TEST_CASE("live: a parent that nobody lists is waited for as well") {
   CHECK(h.out[1].why == Emit::kComplete);
 }
 
+// A span of a format that names no callees (OTLP, Zipkin, Jaeger): its
+// kind, and its tags.
+SpanRecord kind_span(const std::string& trace, const std::string& id, const std::string& parent, SpanKind kind,
+                     Nanos start, const std::vector<AttributeRecord>& tags = {}) {
+  SpanRecord r;
+  r.trace_id = trace;
+  r.span_id = id;
+  r.parent_id = parent;
+  r.start = start;
+  r.duration = 10;
+  r.host = "h";
+  r.kind = kind;
+  r.attributes = tags;
+  return r;
+}
+
+TEST_CASE("live: a client span that lists no callees waits for the server side of its call") {
+  Harness h;
+  const std::string t = "t", root = "root", call = "call", server = "server";
+  // The caller's spans come first (OTLP exports each service's spans on
+  // its own): the trace waits for a span whose parent is the client span.
+  CHECK(h.live.add(kind_span(t, call, root, SpanKind::kClient, 5), 0, 1) == LiveAssembler::Added::kSpan);
+  CHECK(h.live.add(kind_span(t, root, "", SpanKind::kServer, 0), 0, 2) == LiveAssembler::Added::kSpan);
+  CHECK(h.out.empty());
+  CHECK(h.live.add(kind_span(t, server, call, SpanKind::kServer, 6), 0, 3) == LiveAssembler::Added::kSpan);
+  REQUIRE(h.out.size() == 1);
+  CHECK(h.out[0].why == Emit::kComplete);
+  CHECK(h.out[0].logged == 3);
+  CHECK(h.live.tracked_ids() == 0);
+
+  // The callee's side first: the client span finds its child there.
+  const std::string u = "u";
+  h.live.add(kind_span(u, server, call, SpanKind::kServer, 6), 0, 4);
+  h.live.add(kind_span(u, call, root, SpanKind::kClient, 5), 0, 5);
+  CHECK(h.out.size() == 1);  // the root is still to come
+  h.live.add(kind_span(u, root, "", SpanKind::kServer, 0), 0, 6);
+  REQUIRE(h.out.size() == 2);
+  CHECK(h.out[1].trace == "u");
+  CHECK(h.out[1].why == Emit::kComplete);
+  CHECK(h.live.tracked_ids() == 0);
+}
+
+TEST_CASE("live: a client span of a database call waits for nothing; one that never has a child waits for the window") {
+  Harness h(window(100));
+  const std::string t = "t", u = "u", root = "root", query = "query", call = "call";
+  const std::string db = "db.system", postgres = "postgresql";
+  h.live.add(kind_span(t, query, root, SpanKind::kClient, 5, {{db, postgres}}), 0, 1);
+  h.live.add(kind_span(t, root, "", SpanKind::kServer, 0), 0, 2);
+  REQUIRE(h.out.size() == 1);
+  CHECK(h.out[0].why == Emit::kComplete);
+  // A call to a service that logs no spans: written at the window, whole.
+  h.live.add(kind_span(u, call, root, SpanKind::kClient, 5), 0, 3);
+  h.live.add(kind_span(u, root, "", SpanKind::kServer, 0), 0, 4);
+  CHECK(h.out.size() == 1);
+  const std::string v = "v";
+  h.live.add(kind_span(v, root, "", SpanKind::kServer, 200), 0, 5);  // complete; watermark 100 passes u's activity
+  REQUIRE(h.out.size() == 3);
+  CHECK(h.out[1].trace == "v");
+  CHECK(h.out[2].trace == "u");
+  CHECK(h.out[2].why == Emit::kWindow);
+  CHECK(h.out[2].logged == 2);
+  CHECK(h.out[2].inferred == 0);
+  h.live.flush_all();
+  CHECK(h.live.tracked_ids() == 0);
+}
+
+TEST_CASE("live: settled per chunk, a trace found complete takes the spans that came with it") {
+  LiveOptions o = window(100);
+  o.settle_per_chunk = true;
+  Harness h(o);
+  // A parent's span before its child's, as a file sorted by start has them.
+  h.add("t", "r", "", 0, 50);
+  h.add("t", "c", "r", 10, 5);
+  h.add("u", "x", "", 20, 5);
+  CHECK(h.out.empty());  // both complete, not settled
+  CHECK(h.live.open_traces() == 2);
+  h.live.settle();
+  REQUIRE(h.out.size() == 2);
+  CHECK(h.out[0].trace == "t");  // in the order they were complete
+  CHECK(h.out[0].logged == 2);
+  CHECK(h.out[1].trace == "u");
+  CHECK(h.live.counts().late == 0);
+  // Later spans of a settled trace are late.
+  CHECK(h.add("t", "d", "r", 12, 1) == LiveAssembler::Added::kLate);
+  // A trace the window takes before it is settled is complete all the same.
+  h.add("v", "r", "", 30, 5);
+  h.add("w", "r", "", 300, 5);  // the watermark (200) passes v
+  REQUIRE(h.out.size() == 3);
+  CHECK(h.out[2].trace == "v");
+  CHECK(h.out[2].why == Emit::kComplete);
+  h.live.settle();
+  REQUIRE(h.out.size() == 4);
+  CHECK(h.out[3].trace == "w");
+}
+
 TEST_CASE("live: an incomplete trace is written once the watermark passes its last activity") {
   Harness h(window(100));
   h.add("t", "r", "", 0, 50, {"lost"});  // its callee never comes
