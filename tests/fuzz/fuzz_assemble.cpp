@@ -570,11 +570,15 @@ std::size_t distinct_targets(const std::map<std::string, std::string>& into) {
 
 void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8_t knobs,
                 const std::map<std::string, std::string>& joined) {
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < 4; ++pass) {
     ta::LiveOptions o;
     o.max_trace_spans = g.config.max_trace_spans;
+    // Passes 2 and 3 are 0 and 1 settled per chunk, as the program runs:
+    // complete traces wait for a settle() every few records.
+    o.settle_per_chunk = pass >= 2;
+    const bool narrow = pass % 2 == 1;
     o.assemble.adjust_skew = g.config.adjust_skew;
-    if (pass == 1) {  // narrow: windows and evictions happen
+    if (narrow) {  // windows and evictions happen
       o.window = 1 + static_cast<ta::Nanos>(knobs & 0x0f) * 1'000'000;  // --window is at least 1 ns
       o.max_open_traces = 1 + (knobs >> 4) % 4;
     } else {  // wide: everything waits for completion or the end
@@ -593,7 +597,7 @@ void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8
     });
     for (OwnedRecord& r : records) {
       live.add(r.view(), 0, r.line);
-      ++lines;
+      if (++lines % (1 + knobs % 7) == 0) live.settle();
     }
     live.flush_all();
     std::uint64_t spans = 0;
@@ -604,7 +608,7 @@ void check_live(std::deque<OwnedRecord>& records, const Generated& g, std::uint8
           c.late, c.dropped);
     check(live.open_traces() == 0 && live.tracked_ids() == 0, "live (pass {}): {} traces, {} ids left after the flush",
           pass, live.open_traces(), live.tracked_ids());
-    if (pass == 0) {
+    if (!narrow) {
       // Nothing is forgotten with an endless window: each trace exactly once.
       for (const auto& [id, w] : written) check(w.first == 1, "live mode wrote trace {} {} times", id, w.first);
       // Each trace under the id it is joined to.
