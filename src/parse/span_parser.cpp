@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <cstring>
 #include <limits>
 #include <utility>
 
+#include "parse/formats/adapter.h"
 #include "parse/span_keys.h"
 #include "util/json_number.h"
 
@@ -223,13 +223,6 @@ bool strict_json(std::string_view s, std::string& open) {
       return false;
     }
   }
-}
-
-bool same_letters(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (static_cast<char>(std::tolower(static_cast<unsigned char>(a[i]))) != lower[i]) return false;
-  return true;
 }
 
 // A span kind as a native line may spell it: server, client, producer,

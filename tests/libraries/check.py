@@ -23,7 +23,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FILES = [("otel-js.jsonl", "otel-js.expected.json"), ("zipkin-js.json", "zipkin-js.expected.json")]
+FILES = [("otel-js.jsonl", "otel-js.expected.json"), ("otel-js.zipkin.json", "otel-js.zipkin.expected.json"),
+         ("zipkin-js.json", "zipkin-js.expected.json")]
 problems = []
 
 

@@ -2,15 +2,17 @@
 // and exported to an OpenTelemetry Collector's file exporter would: one
 // TracesData document a line, each an export batch of one service's spans
 // (grouped by service, in the order they ended), serialized by the SDK's own
-// JSON serializer. Beside it, what the SDK recorded, span by span, for
-// check.py to hold trace-assemble's report against.
+// JSON serializer. Then the same spans as OpenTelemetry's Zipkin exporter
+// posts them (a Zipkin v2 body, by its own transform). Beside each, what the
+// SDK recorded, span by span, for check.py to hold trace-assemble's report
+// against (Zipkin has no links: the second leaves them out).
 //
 // Three services in one process, each its own tracer provider; requests
 // cross between them through W3C traceparent headers (so a server span's
 // parent is remote), a queue message starts a new trace with a link to the
 // producer's span, and times come from the SDK's clock as requests run.
 //
-// Usage: node write_otel.js OUT.jsonl EXPECTED.json
+// Usage: node write_otel.js OUT.jsonl EXPECTED.json ZIPKIN.json ZIPKIN-EXPECTED.json
 'use strict';
 const fs = require('fs');
 const api = require('@opentelemetry/api');
@@ -18,8 +20,11 @@ const { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter } = requi
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { W3CTraceContextPropagator } = require('@opentelemetry/core');
 const { JsonTraceSerializer } = require('@opentelemetry/otlp-transformer');
+// The Zipkin exporter's own span transform (what its export() posts).
+const { toZipkinSpan, defaultStatusCodeTagName, defaultStatusErrorTagName } =
+  require('@opentelemetry/exporter-zipkin/build/src/transform');
 
-const [outPath, expectedPath] = process.argv.slice(2);
+const [outPath, expectedPath, zipkinPath, zipkinExpectedPath] = process.argv.slice(2);
 const propagator = new W3CTraceContextPropagator();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,12 +136,14 @@ async function main() {
 
   const lines = [];
   const expected = [];
+  const zipkin = [];
   for (const svc of [frontend, cart, worker]) {
     const spans = svc.exporter.getFinishedSpans();
     // A batch span processor exports up to its batch size at a time.
     for (let i = 0; i < spans.length; i += 8) {
       lines.push(Buffer.from(JsonTraceSerializer.serializeRequest(spans.slice(i, i + 8))).toString('utf8'));
     }
+    for (const s of spans) zipkin.push(toZipkinSpan(s, svc.name, defaultStatusCodeTagName, defaultStatusErrorTagName));
     for (const s of spans) {
       const parent = s.parentSpanContext;
       expected.push({
@@ -157,6 +164,10 @@ async function main() {
   }
   fs.writeFileSync(outPath, lines.join('\n') + '\n');
   fs.writeFileSync(expectedPath, JSON.stringify({ writer: 'opentelemetry-js', spans: expected }, null, 1) + '\n');
+  fs.writeFileSync(zipkinPath, JSON.stringify(zipkin) + '\n');
+  const noLinks = expected.map(({ links, ...rest }) => rest);
+  fs.writeFileSync(zipkinExpectedPath,
+    JSON.stringify({ writer: 'opentelemetry-js, Zipkin exporter', spans: noLinks }, null, 1) + '\n');
 }
 
 main().catch((e) => {

@@ -37,6 +37,10 @@ class Scratch {
 // UTF-8 and one line whatever the input held.
 std::string quoted_value(std::string_view s);
 
+// a == lower, ignoring the case of ASCII letters in a (status codes, kinds
+// and tag values that formats write in either case).
+bool same_letters(std::string_view a, std::string_view lower);
+
 // Ids as the formats write them: hex of either case, back in lower case
 // (other ids are left as they are).
 std::string_view lower_hex_id(std::string_view id, Scratch& scratch);

@@ -53,15 +53,6 @@ std::string quoted(std::string_view s) {
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-bool same_letters(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char c = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 // Jaeger's own spelling of an id (its TraceID/SpanID String()): lower-case
 // hex, 16 digits, or 32 for a trace id whose high half is not zero. Old
 // files trimmed leading zeros; newer ones may write 32 digits for any trace.

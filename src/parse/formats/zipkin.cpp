@@ -711,18 +711,30 @@ void Reader::fill_attributes(const Merged& m, const Endpoint& remote) {
   }
   std::stable_sort(tag_buffer_.begin(), tag_buffer_.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
   SpanRecord& r = record_;
+  // OpenTelemetry's Zipkin exporter writes the status as otel.status_code
+  // (ERROR, OK), and its description, when there is one, as `error`:
+  // otel.status_code decides when present (as OpenTelemetry's Zipkin
+  // receiver reads it), else an `error` tag marks a failure.
+  bool error_tag = false;
+  std::string_view error_text;
+  StatusCode otel = StatusCode::kUnset;
   for (std::size_t i = 0; i < tag_buffer_.size(); ++i) {
     if (i + 1 < tag_buffer_.size() && tag_buffer_[i + 1].key == tag_buffer_[i].key) continue;
     const Tag& t = tag_buffer_[i];
     r.attributes.push_back({t.key, t.value, ValueType::kString});
     if (t.key == "error") {
-      r.status = StatusCode::kError;
-      r.status_message = t.value;
-    } else if (t.key == "http.status_code") {
+      error_tag = true;
+      error_text = t.value;
+    } else if (t.key == "otel.status_code") {
+      if (same_letters(t.value, "error")) otel = StatusCode::kError;
+      if (same_letters(t.value, "ok")) otel = StatusCode::kOk;
+    } else if (t.key == "http.status_code" || (t.key == "http.response.status_code" && r.http_code == kNoCode)) {
       r.http_code = http_code(t.value);
     }
     if (!options_.group_field.empty() && t.key == options_.group_field) r.group = t.value;
   }
+  r.status = otel != StatusCode::kUnset ? otel : error_tag ? StatusCode::kError : StatusCode::kUnset;
+  if (r.status == StatusCode::kError) r.status_message = error_text;
   if (!remote.service.empty())
     r.attributes.push_back({"remoteEndpoint.serviceName", remote.service, ValueType::kString});
   if (!remote.ipv4.empty()) r.attributes.push_back({"remoteEndpoint.ipv4", remote.ipv4, ValueType::kString});
