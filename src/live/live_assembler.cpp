@@ -23,14 +23,14 @@ class LiveAssembler::KeySet {
  public:
   KeySet() : slots_(1024, 0) {}
   // Marks key seen; `wants_child`: it waits for a span that names it as its
-  // parent. Returns how many more (+1) or fewer (-1, -2) spans its trace now
-  // waits for, and whether the key was new.
-  std::pair<int, bool> see(std::uint64_t key, bool wants_child) {
+  // parent. Returns how many more (+1) or fewer (-1) spans its trace now
+  // waits for.
+  int see(std::uint64_t key, bool wants_child) {
     std::uint64_t& slot = find_or_add(key);
     if (slot == 0) {
       slot = tag(key) | (wants_child ? kWaiting : 0);
       ++size_;
-      return {wants_child ? 1 : 0, true};
+      return wants_child ? 1 : 0;
     }
     int change = 0;
     if (slot & kExpected) {
@@ -41,7 +41,7 @@ class LiveAssembler::KeySet {
       slot |= kWaiting;
       ++change;
     }
-    return {change, false};
+    return change;
   }
   // Adds key as expected (a callee listed), unless it is there: +1 when new.
   int expect(std::uint64_t key) {
@@ -354,7 +354,7 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   // child of a client span that lists no callees, its parent (if any) and
   // its callees.
   std::int64_t missing = o.missing;
-  missing += ids_->see(span.keys[0] ^ trace_salt, span.wants_child).first;
+  missing += ids_->see(span.keys[0] ^ trace_salt, span.wants_child);
   o.root |= span.root;
   std::size_t k = 1;
   for (const std::size_t parents = 1 + span.parent_keys; k < parents; ++k)
