@@ -61,6 +61,12 @@ bool same_letters(std::string_view a, std::string_view lower) {
   return true;
 }
 
+StatusCode otel_status_code(std::string_view value) {
+  if (same_letters(value, "error")) return StatusCode::kError;
+  if (same_letters(value, "ok")) return StatusCode::kOk;
+  return StatusCode::kUnset;
+}
+
 std::string quoted_value(std::string_view s) {
   std::string out = "\"";
   for (std::size_t i = 0; i < s.size(); ++i) {

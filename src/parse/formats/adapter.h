@@ -41,6 +41,10 @@ std::string quoted_value(std::string_view s);
 // and tag values that formats write in either case).
 bool same_letters(std::string_view a, std::string_view lower);
 
+// The value of an otel.status_code tag (ERROR, OK in any case; else unset),
+// as OpenTelemetry's exporters to Zipkin and Jaeger write a span's status.
+StatusCode otel_status_code(std::string_view value);
+
 // Ids as the formats write them: hex of either case, back in lower case
 // (other ids are left as they are).
 std::string_view lower_hex_id(std::string_view id, Scratch& scratch);

@@ -433,8 +433,7 @@ void Reader::apply_tags(const Process& process) {
     if (a.key == "error") {
       error_tag = error_tag || (a.type != ValueType::kJson && a.value == "true");
     } else if (a.key == "otel.status_code") {
-      if (same_letters(a.value, "error")) otel = StatusCode::kError;
-      if (same_letters(a.value, "ok")) otel = StatusCode::kOk;
+      if (const StatusCode code = otel_status_code(a.value); code != StatusCode::kUnset) otel = code;
     } else if (a.key == "otel.status_description") {
       description = a.value;
     } else if (a.key == "span.kind" && r.kind == SpanKind::kUnset) {

@@ -726,8 +726,7 @@ void Reader::fill_attributes(const Merged& m, const Endpoint& remote) {
       error_tag = true;
       error_text = t.value;
     } else if (t.key == "otel.status_code") {
-      if (same_letters(t.value, "error")) otel = StatusCode::kError;
-      if (same_letters(t.value, "ok")) otel = StatusCode::kOk;
+      otel = otel_status_code(t.value);
     } else if (t.key == "http.status_code" || (t.key == "http.response.status_code" && r.http_code == kNoCode)) {
       r.http_code = http_code(t.value);
     }
