@@ -178,8 +178,12 @@ struct Cursor {
   const char* p;
   const char* e;
 
-  void ws() {  // the byte at e is readable (padding): no white space, nearly always, costs one compare
-    constexpr std::uint64_t kWhite = (1ull << ' ') | (1ull << '\t') | (1ull << '\r') | (1ull << '\n');
+  // White space within a line: a line's text never holds a '\n', and a
+  // line read in place (SpanParser::parse_in_place) must not run past its
+  // own. The byte at e is readable (padding): no white space, nearly always,
+  // costs one compare.
+  void ws() {
+    constexpr std::uint64_t kWhite = (1ull << ' ') | (1ull << '\t') | (1ull << '\r');
     for (unsigned c; (c = static_cast<unsigned char>(*p)) <= ' ' && (kWhite >> c & 1) && p < e;) ++p;
   }
   bool eat(char c) {
@@ -458,24 +462,37 @@ bool flat_calls(Cursor& c, std::vector<PendingCall>& calls) {
 }  // namespace
 
 bool SpanParser::parse_flat(std::string_view line) {
-  Cursor c{line.data(), line.data() + line.size()};
+  const char* end = line.data() + line.size();
+  return flat_object(line.data(), end) == end;
+}
+
+const char* SpanParser::parse_in_place(const char* p, const char* e, SpanRecord& out) {
+  if (!options_.fast_path) return nullptr;
+  reset();
+  const char* q = flat_object(p, e);
+  if (!q || (q < e && *q != '\n') || !finish(out)) return nullptr;
+  return q;
+}
+
+const char* SpanParser::flat_object(const char* from, const char* to) {
+  Cursor c{from, to};
   c.ws();
-  if (!c.eat('{') || c.p >= c.e || *c.p != '"') return false;
+  if (!c.eat('{') || c.p >= c.e || *c.p != '"') return nullptr;
   unsigned seen = 0;
   for (bool more = true; more;) {
-    if (c.p >= c.e || *c.p != '"') return false;
+    if (c.p >= c.e || *c.p != '"') return nullptr;
     ++c.p;
     SpanKey k = known_span_key(c);
     std::string_view key;
     if (k == kOtherKey) {
       --c.p;  // the key the general way
-      if (!c.string(key) || !c.eat(':')) return false;
+      if (!c.string(key) || !c.eat(':')) return nullptr;
       k = span_key(key, options_.group_field);
     } else {
       c.ws();
     }
     if (k != kOtherKey) {
-      if (seen & (1u << k)) return false;
+      if (seen & (1u << k)) return nullptr;
       seen |= 1u << k;
     }
     bool ok = false;
@@ -500,14 +517,14 @@ bool SpanParser::parse_flat(std::string_view line) {
       case kRequestStacks: ok = flat_calls(c, calls_); break;
       case kKind:
       case kTags:
-      case kLogs: return false;  // span details: the careful reading takes them
+      case kLogs: return nullptr;  // span details: the careful reading takes them
       case kOtherKey: ok = !envelope_key(key) && c.skip(); break;
     }
-    if (!ok || !c.next('}', more)) return false;
+    if (!ok || !c.next('}', more)) return nullptr;
   }
   c.ws();
   p_.present |= seen;
-  return c.p == c.e && p_.has_span_fields;
+  return p_.has_span_fields ? c.p : nullptr;
 }
 
 }  // namespace ta

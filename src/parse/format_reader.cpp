@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "parse/formats/jaeger.h"
 #include "parse/formats/otlp.h"
 #include "parse/formats/recorder.h"
@@ -100,6 +102,13 @@ bool FormatReader::read_line(std::string_view line, std::size_t capacity, SpanRe
   }
   read_value(tree_.root(), line, capacity, sink);
   return false;
+}
+
+const char* FormatReader::read_line_in_place(const char* p, const char* e, SpanRecord& record) {
+  if (forced_ != InputFormat::kNative && forced_ != InputFormat::kAuto) return nullptr;
+  // surely_other looks at the line's first bytes only.
+  if (forced_ == InputFormat::kAuto && surely_other(std::string_view(p, std::min<std::size_t>(e - p, 64)))) return nullptr;
+  return native_.parse_in_place(p, e, record);
 }
 
 void FormatReader::read_document(std::string_view text, const json::LineIndex& lines, RecordSink& sink) {

@@ -31,6 +31,10 @@ class FormatReader {
   // parser; false when it was not, and then `sink` has had what the line
   // holds instead: its spans or rejections. `capacity` as SpanParser::parse.
   bool read_line(std::string_view line, std::size_t capacity, SpanRecord& record, RecordSink& sink);
+  // A native line read where it lies (SpanParser::parse_in_place): its end
+  // when it was read as a span (`record`), else nullptr, and nothing was
+  // reported: the line is then to be found and given to read_line.
+  const char* read_line_in_place(const char* p, const char* e, SpanRecord& record);
 
   // A whole document: every JSON value in it, one after another. `text`
   // must be followed by simdjson's padding of readable bytes; offsets given

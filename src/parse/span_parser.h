@@ -37,6 +37,13 @@ class SpanParser {
   // point into the line and this parser's buffers, valid until the next
   // parse.
   bool parse(std::string_view line, std::size_t capacity, SpanRecord& out);
+  // A line read where it lies, its end not yet found: the fast reading of
+  // the line starting at p, in text that goes on to e (the end of what was
+  // read, followed by padding as for parse). Returns the line's end (its
+  // '\n', or e) when the fast reading took the whole line, else nullptr:
+  // the line is then to be found and read with parse. Saves a scan for
+  // the line's end ahead of its reading.
+  const char* parse_in_place(const char* p, const char* e, SpanRecord& out);
   const std::string& error() const { return error_; }
   // After a failed parse: the line looked like another format (an array,
   // or keys of Zipkin, Jaeger, OTLP or the Recorder), for its adapter.
@@ -74,6 +81,9 @@ class SpanParser {
 
   void reset();
   bool parse_flat(std::string_view line);  // false: read it the careful way
+  // The fast reading of an object from `from`: the end of the white space
+  // after it (up to a '\n' or `to`), or nullptr to read it the careful way.
+  const char* flat_object(const char* from, const char* to);
   bool parse_document(simdjson::ondemand::parser& parser, const char* data, std::size_t len,
                       std::size_t capacity, bool envelope);
   bool parse_fields(simdjson::ondemand::object object, bool envelope);

@@ -125,6 +125,10 @@ class LineSink final : public RecordSink {
   std::uint64_t line_ = 0;
 };
 
+// Lines of a chunk not read in place before the chunk's lines are found
+// first for the rest of it.
+inline constexpr std::uint32_t kInPlaceMisses = 8;
+
 // The lines of a chunk, read: each line's spans, rejections and merged
 // fragments to `out` (a native line is one span or one rejection; a line of
 // another format may hold several). Counts the lines and the blank lines
@@ -138,15 +142,34 @@ void parse_chunk(const LineChunk& chunk, FormatReader& reader, SpanRecord& recor
     return;
   }
   LineSink<Out> sink(out);
-  blank += for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
-    ++lines;
-    if (line.size() > max_line_bytes) {
-      out.on_reject(line_no, long_line_reason(line.size(), max_line_bytes, limit_memory));
-      return;
+  // Lines are read in place, their ends found by reading them, until a few
+  // have not been read so (another format, a rejected line): the rest of
+  // the chunk is then cut into lines first.
+  std::uint32_t misses = 0;
+  auto in_place = [&](const char* p, const char* end, std::uint64_t line_no) -> const char* {
+    if (misses >= kInPlaceMisses) return nullptr;
+    const char* stop = reader.read_line_in_place(p, end, record);
+    if (!stop || static_cast<std::size_t>(stop - p) > max_line_bytes) {
+      ++misses;
+      return nullptr;
     }
+    ++lines;
     sink.at(line_no);
-    if (reader.read_line(line, cap, record, sink)) out.on_span(record, line_no);
-  });
+    out.on_span(record, line_no);
+    return stop;
+  };
+  blank += for_each_line(
+      chunk,
+      [&](std::string_view line, std::uint64_t line_no, std::size_t cap) {
+        ++lines;
+        if (line.size() > max_line_bytes) {
+          out.on_reject(line_no, long_line_reason(line.size(), max_line_bytes, limit_memory));
+          return;
+        }
+        sink.at(line_no);
+        if (reader.read_line(line, cap, record, sink)) out.on_span(record, line_no);
+      },
+      in_place);
 }
 
 // A whole document's records to `out`, each at the line where its object

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "read/byte_source.h"
@@ -117,14 +118,22 @@ inline constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // Calls f(line, line_number, capacity) for each non-blank line of a chunk,
 // with "\r\n" endings and a leading UTF-8 BOM removed. Returns the number of
-// blank lines skipped.
-template <typename F>
-std::uint64_t for_each_line(const LineChunk& chunk, F&& f) {
+// blank lines skipped. Each line's start is first offered to
+// in_place(start, chunk end, line_number), which either takes the whole
+// line itself and returns its end (its '\n', or the chunk's end), or
+// returns nullptr, and then the line is found and given to f.
+template <typename F, typename InPlace>
+std::uint64_t for_each_line(const LineChunk& chunk, F&& f, InPlace&& in_place) {
   std::uint64_t blank = 0;
   const char* p = chunk.data;
   const char* end = chunk.data + chunk.size;
   std::uint64_t line_no = chunk.first_line;
   while (p < end) {
+    if (const char* stop = in_place(p, end, line_no)) {
+      ++line_no;
+      p = stop + 1;
+      continue;
+    }
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const char* stop = nl ? nl : end;
     std::string_view line(p, static_cast<std::size_t>(stop - p));
@@ -140,6 +149,12 @@ std::uint64_t for_each_line(const LineChunk& chunk, F&& f) {
     p = stop + 1;
   }
   return blank;
+}
+template <typename F>
+std::uint64_t for_each_line(const LineChunk& chunk, F&& f) {
+  return for_each_line(chunk, std::forward<F>(f), [](const char*, const char*, std::uint64_t) -> const char* {
+    return nullptr;
+  });
 }
 
 }  // namespace ta

@@ -1,13 +1,16 @@
 // libFuzzer target: any input through ta::FormatReader, for every
 // --input-format (auto, native, zipkin, jaeger, otlp, recorder).
 //
-// The data is read twice over, as ingest reads an input:
+// The data is read three ways, as ingest reads an input:
 //   - as a whole document (read_document, as parse_document does), the text
 //     followed by simdjson's padding (zeroed, and nothing readable after it,
 //     so AddressSanitizer catches a read past it);
 //   - line by line (read_line on each non-blank line that for_each_line
 //     gives, with the capacity parse_chunk passes: the rest of the text and
-//     the padding).
+//     the padding);
+//   - line by line, each line first offered to read_line_in_place, which
+//     reads a native line before its end is found: it must end every line it
+//     takes at that line's newline, and give what read_line gives.
 // A counting RecordSink checks every call: offsets within the text it was
 // given, rejection reasons and notes non-empty valid UTF-8, span records
 // with a trace id and a span id, no negative duration, no details (kind,
@@ -244,11 +247,31 @@ Digest read_document(ta::FormatReader& reader, ta::InputFormat format, std::stri
   return sink.digest;
 }
 
-Digest read_lines(ta::FormatReader& reader, ta::InputFormat format, const ta::LineChunk& chunk) {
-  CountingSink sink(format, "lines");
+// in_place: each line is first offered to read_line_in_place, as
+// parse_chunk does (here every line, however many were not taken); what it
+// takes must be what read_line gives for that line.
+Digest read_lines(ta::FormatReader& reader, ta::InputFormat format, const ta::LineChunk& chunk, bool in_place) {
+  CountingSink sink(format, in_place ? "lines in place" : "lines");
   ta::SpanRecord record;
-  const std::uint64_t blank =
-      ta::for_each_line(chunk, [&](std::string_view line, std::uint64_t line_no, std::size_t capacity) {
+  auto offer = [&](const char* p, const char* end, std::uint64_t line_no) -> const char* {
+    if (!in_place) return nullptr;
+    const char* stop = reader.read_line_in_place(p, end, record);
+    if (!stop) return nullptr;
+    sink.check(stop > p && stop <= end && (stop == end || *stop == '\n'),
+               "read_line_in_place ended a line elsewhere than at a newline");
+    sink.check(std::memchr(p, '\n', static_cast<std::size_t>(stop - p)) == nullptr,
+               "read_line_in_place read past a newline");
+    sink.text(std::string_view(p, static_cast<std::size_t>(stop - p)));
+    sink.digest.byte('L');
+    sink.digest.number(line_no);
+    sink.digest.byte('T');
+    sink.record(record);
+    ++sink.digest.spans;
+    return stop;
+  };
+  const std::uint64_t blank = ta::for_each_line(
+      chunk,
+      [&](std::string_view line, std::uint64_t line_no, std::size_t capacity) {
         sink.check(line.data() >= chunk.data && line.data() + line.size() <= chunk.data + chunk.size &&
                        capacity == chunk.capacity - static_cast<std::size_t>(line.data() - chunk.data),
                    "for_each_line gave a line outside its chunk");
@@ -275,7 +298,8 @@ Digest read_lines(ta::FormatReader& reader, ta::InputFormat format, const ta::Li
           const bool empty_list = line_tree.parse(line, at) && may_hold_nothing(line_tree);
           sink.check(sink.digest.records() > before || kAllowNoRecord || empty_list, "a line ended as no record");
         }
-      });
+      },
+      offer);
   sink.digest.number(blank);
   return sink.digest;
 }
@@ -314,9 +338,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!(read_document(reader, format, text, lines, false) == docs[i]))
       fail("the document read again gives other records", format, "document");
 
-    by_lines[i] = read_lines(reader, format, chunk);
-    if (!(read_lines(reader, format, chunk) == by_lines[i]))
+    by_lines[i] = read_lines(reader, format, chunk, false);
+    if (!(read_lines(reader, format, chunk, false) == by_lines[i]))
       fail("the lines read again give other records", format, "lines");
+    if (!(read_lines(reader, format, chunk, true) == by_lines[i]))
+      fail("the lines read in place give other records than line by line", format, "lines in place");
   }
 
   // A fresh reader (one format a run, picked by the input's size) agrees
@@ -327,7 +353,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!(read_document(fresh, kFormats[i], text, lines, false) == docs[i]))
       fail("a fresh reader reads the document otherwise than a used one", kFormats[i], "document");
     ta::FormatReader fresh_lines(kFormats[i], ta::ParseOptions{});
-    if (!(read_lines(fresh_lines, kFormats[i], chunk) == by_lines[i]))
+    if (!(read_lines(fresh_lines, kFormats[i], chunk, false) == by_lines[i]))
       fail("a fresh reader reads the lines otherwise than a used one", kFormats[i], "lines");
   }
 

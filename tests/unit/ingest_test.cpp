@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <simdjson.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "analyze/summary.h"
 #include "read/ingest.h"
@@ -133,4 +135,66 @@ TEST_CASE("a stream is read on one thread until small_input_bytes of it have com
   CHECK(split_traces == 40);
   CHECK(pooled_traces == 40);
   std::remove(fifo.c_str());
+}
+
+namespace {
+
+// What parse_chunk gave, one entry a record: "line: span trace/span",
+// "line: rejected", "line: merged".
+struct ListOut {
+  std::vector<std::string> got;
+  void on_span(const SpanRecord& r, std::uint64_t line) {
+    got.push_back(std::to_string(line) + ": span " + std::string(r.trace_id) + "/" + std::string(r.span_id));
+  }
+  void on_reject(std::uint64_t line, std::string) { got.push_back(std::to_string(line) + ": rejected"); }
+  void on_merged(std::uint64_t line) { got.push_back(std::to_string(line) + ": merged"); }
+  void on_note(std::string) {}
+};
+
+std::vector<std::string> chunk_records(const std::string& text, bool fast_path, std::uint64_t& lines,
+                                       std::uint64_t& blank) {
+  std::string buf = text;
+  buf.resize(text.size() + simdjson::SIMDJSON_PADDING, '\0');
+  LineChunk chunk;
+  chunk.data = buf.data();
+  chunk.size = text.size();
+  chunk.capacity = buf.size();
+  chunk.first_line = 1;
+  ParseOptions options;
+  options.fast_path = fast_path;
+  FormatReader reader(InputFormat::kAuto, options);
+  SpanRecord record;
+  ListOut out;
+  lines = blank = 0;
+  parse_chunk(chunk, reader, record, 200, 0, lines, blank, out);
+  return out.got;
+}
+
+}  // namespace
+
+TEST_CASE("lines read in place end at their own newline, as lines found first do") {
+  const std::string long_id(190, 'a');
+  const std::string text =
+      "{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"a\"}\n"                         // 1: taken in place
+      "{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"b\"}  \r\n"                     // 2: spaces and CRLF after it
+      "\n"                                                              // 3: blank
+      "\xEF\xBB\xBF{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"c\"}\n"             // 4: a BOM
+      "{\"traceId\":\"t\",\n"                                           // 5: an object cut by a newline...
+      "\"timestamp\":1,\"duration\":1,\"spanId\":\"d\"}\n"                                             // 6: ...is two rejected lines
+      "{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"e\"} x\n"                       // 7: text after the object
+      "{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"f\"}{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"g\"}\n"  // 8: two objects
+      "{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"" + long_id + "\"}\n"           // 9: longer than 200 bytes
+      "{\"traceId\": \"t\" , \"spanId\" :\"h\",\"timestamp\":1,\"duration\":1,\"requestStacks\":[{\"subSpanId\":\"i\"}]}\n"  // 10
+      "{\"traceId\":\"t\",\"timestamp\":1,\"duration\":1,\"spanId\":\"j\"}";                           // 11: no newline at the end
+  const std::vector<std::string> expected = {
+      "1: span t/a", "2: span t/b", "4: span t/c", "5: rejected", "6: rejected", "7: rejected",
+      "8: rejected", "9: rejected", "10: span t/h", "11: span t/j"};
+  std::uint64_t lines = 0, blank = 0;
+  CHECK(chunk_records(text, true, lines, blank) == expected);
+  CHECK(lines == 10);
+  CHECK(blank == 1);
+  // The careful reading alone, each line found first, agrees.
+  CHECK(chunk_records(text, false, lines, blank) == expected);
+  CHECK(lines == 10);
+  CHECK(blank == 1);
 }

@@ -69,18 +69,8 @@ struct Result {
   std::string error;
 };
 
-// The parser reads up to SIMDJSON_PADDING bytes past the line.
-Result parse_with(SpanParser& parser, std::string_view line) {
-  std::string buf(line);
-  buf.append(simdjson::SIMDJSON_PADDING, '\0');
-  SpanRecord r;
-  Result out;
-  out.ok = parser.parse(std::string_view(buf.data(), line.size()), buf.size(), r);
-  if (!out.ok) {
-    out.error = parser.error();
-    return out;
-  }
-  OwnedSpan& s = out.span;
+OwnedSpan own(const SpanRecord& r) {
+  OwnedSpan s;
   s.trace_id = r.trace_id;
   s.span_id = r.span_id;
   s.parent_id = r.parent_id;
@@ -103,6 +93,21 @@ Result parse_with(SpanParser& parser, std::string_view line) {
                         owned(r.event_attributes.data() + e.attributes_begin, e.attributes_count)});
   }
   s.details = r.has_details();
+  return s;
+}
+
+// The parser reads up to SIMDJSON_PADDING bytes past the line.
+Result parse_with(SpanParser& parser, std::string_view line) {
+  std::string buf(line);
+  buf.append(simdjson::SIMDJSON_PADDING, '\0');
+  SpanRecord r;
+  Result out;
+  out.ok = parser.parse(std::string_view(buf.data(), line.size()), buf.size(), r);
+  if (!out.ok) {
+    out.error = parser.error();
+    return out;
+  }
+  out.span = own(r);
   return out;
 }
 
@@ -426,6 +431,33 @@ TEST_CASE("one parser reused over many lines keeps no state between them") {
 TEST_CASE("trailing whitespace after the object is fine") {
   const OwnedSpan s = parse_ok(kNativeLine + "  \t");
   CHECK(s == parse_ok(kNativeLine));
+}
+
+TEST_CASE("a line read in place ends at its own newline, or is left to the reading by line") {
+  const std::string line = kNativeLine;
+  // Where parse_in_place says the line at the text's start ends, as an
+  // offset; -1 for nullptr (left to the reading by line).
+  auto end_of = [](const std::string& text, OwnedSpan& out) -> long {
+    std::string buf = text;
+    buf.resize(text.size() + simdjson::SIMDJSON_PADDING, '\0');
+    SpanParser parser{ParseOptions{}};
+    SpanRecord r;
+    const char* end = parser.parse_in_place(buf.data(), buf.data() + text.size(), r);
+    if (end) out = own(r);
+    return end ? end - buf.data() : -1;
+  };
+  OwnedSpan r;
+  const auto size = static_cast<long>(line.size());
+  CHECK(end_of(line + "\n" + line + "\n", r) == size);
+  CHECK(end_of(line + " \t\r\n\n" + line, r) == size + 3);  // at the first newline, not past the blank line
+  CHECK(end_of(line, r) == size);                              // the last line, with no newline
+  CHECK(end_of(line + " x\n", r) == -1);                       // text after the object
+  CHECK(end_of(line + line, r) == -1);                          // two objects
+  CHECK(end_of(R"({"traceId":"t",)" "\n" R"("spanId":"s","timestamp":1,"duration":1})" "\n", r) == -1);
+  CHECK(end_of("\n" + line, r) == -1);  // a blank line is found by line
+  // What it reads is what the reading of the line alone gives.
+  REQUIRE(end_of(line + "\nx", r) == size);
+  CHECK(r == parse_ok(line));
 }
 
 TEST_CASE("bad lines are rejected with a reason") {
