@@ -346,7 +346,27 @@ void Sample::merge(Sample&& o) {
       *this = std::move(o);
       o = std::move(young);
     }
-    if (o.young_) {
+    if (o.young_ && listed_) {
+      // A young list's values appended at once, and looked at once if a
+      // look fell due among them (as pushing them one by one would, but
+      // once, over all of them: the values are the same either way).
+      const std::uint64_t before = total_;
+      if (wide_ || o.wide_) {
+        widen();
+        o.widen();
+        values_.insert(values_.end(), o.values_.begin(), o.values_.end());
+      } else {
+        narrow_.insert(narrow_.end(), o.narrow_.begin(), o.narrow_.end());
+      }
+      total_ += o.total_;
+      if (young_ && total_ >= kFirstLook) {
+        if (before >= kLastLook) {
+          young_ = false;
+        } else if (std::bit_floor(total_) > std::bit_floor(std::max<std::uint64_t>(before, 1))) {
+          look_at_list();
+        }
+      }
+    } else if (o.young_) {
       o.for_each_exact([&](Nanos v, std::uint64_t n) { push(v, n); });
     } else if (!listed_ && !o.listed_) {
       for (const Slot& s : o.table_)

@@ -126,6 +126,38 @@ TEST_CASE("sample: young samples list their values, and count them once they rep
   check_exact(turning, turned);
 }
 
+TEST_CASE("sample: two young lists merge at once, and are looked at once a look falls due among them") {
+  // 50 + 50 values of 3 repeating ones: the merge passes 64 values, the list
+  // is looked at, and its values are counted (a table of 8 slots), not
+  // listed (400 bytes).
+  Sample a, b;
+  std::vector<Nanos> all;
+  for (int i = 0; i < 100; ++i) {
+    const Nanos v = Nanos{i % 3 + 1} * 1'000'000;
+    (i < 50 ? a : b).push(v);
+    all.push_back(v);
+  }
+  a.merge(std::move(b));
+  CHECK(b.empty());
+  CHECK(a.held_bytes() <= 8 * 16);
+  check_exact(a, all);
+  // Distinct values stay listed; one too wide for 32 bits, in either list,
+  // widens the merged one.
+  for (int wide_in = 0; wide_in < 2; ++wide_in) {
+    CAPTURE(wide_in);
+    Sample x, y;
+    std::vector<Nanos> values;
+    for (int i = 0; i < 40; ++i) {
+      const Nanos v = i == 7 ? Nanos{5'000'000'000'000} : Nanos{i} * 1000 + 1;
+      ((i < 20) == (wide_in == 0) ? x : y).push(v);
+      values.push_back(v);
+    }
+    x.merge(std::move(y));
+    CHECK(x.count() == 40);
+    check_exact(x, values);
+  }
+}
+
 TEST_CASE("sample: listed values in 32 bits until one does not fit, then in 64") {
   std::mt19937_64 rng(11);
   for (Nanos big : {Nanos{3'000'000'000}, Nanos{-5'000'000'000}, Nanos{INT64_MAX}, Nanos{INT64_MIN}}) {
