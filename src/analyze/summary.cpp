@@ -553,10 +553,12 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
 
 // The merge's steps over a fleet's pairs use another thread for each this
 // much work (fewer are done sooner on one than a thread is started): pairs
-// and the calls in them, as each call's values are merged one by one (200
-// hosts: 12,000 pairs of 70 calls each), and pairs of several calls, each
-// one's distributions computed.
-constexpr std::size_t kMergeWorkPerThread = 16384;
+// merged (a pair's calls merge at once, but for a few listed in a small
+// block), and pairs of several calls, each one's distributions computed.
+// Merging frees what the threads' tables held, into the heaps of the
+// threads that made them: two threads merging 200 hosts' 12,000 pairs of
+// 70 calls each waited on those heaps' locks, and took longer than one.
+constexpr std::size_t kMergePairsPerThread = 65536;
 constexpr std::size_t kSeveralPairsPerThread = 2048;
 
 // The first `several` pairs of the list (those of more than one call):
@@ -672,7 +674,6 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
   // keys in that order, and the stable sort keeps it: entries merge in the
   // same order every run.
   std::vector<PairRef> order(start[kRanges]);
-  std::uint64_t work = order.size();  // the pairs and what they weigh
   std::array<std::size_t, kRanges> at;
   std::copy(start.begin(), start.begin() + kRanges, at.begin());
   for (std::uint32_t m = 0; m < lists.size(); ++m) {
@@ -681,7 +682,6 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
       const auto& [key, value] = entries[i];
       if (!keep(key, value)) continue;
       const auto weight = static_cast<std::uint16_t>(std::min<std::uint64_t>(weigh(value), kMaxWeight));
-      work += weight;
       const std::uint64_t pair = ranks.pair(key);
       order[at[range_of(pair)]++] = PairRef{pair, i, static_cast<std::uint16_t>(m), weight};
     }
@@ -713,7 +713,7 @@ std::vector<PairRef> by_names(EntryLists<V>& lists, const NameRanks& ranks, std:
   };
   {
     ThreadGroup pool;
-    for (std::size_t t = 1; t < std::min<std::uint64_t>(threads, work / kMergeWorkPerThread); ++t)
+    for (std::size_t t = 1; t < std::min<std::uint64_t>(threads, order.size() / kMergePairsPerThread); ++t)
       pool.spawn("ta-merge", sort_and_merge);
     sort_and_merge();
     pool.join();
