@@ -10,6 +10,7 @@
 #include "parse/formats/jaeger.h"
 #include "parse/json_tree.h"
 #include "record_capture.h"
+#include "test_support.h"
 
 using namespace ta;
 using test_support::CaptureSink;
@@ -323,7 +324,7 @@ TEST_CASE("jaeger: a deep value inside a span is read without recursion") {
 }
 
 TEST_CASE("jaeger: the Jaeger project's own ui_01.json") {
-  std::ifstream in(TA_SOURCE_DIR "/../shared/fixtures/real/jaeger-ui_01.json", std::ios::binary);
+  std::ifstream in(test_support::real_file("jaeger-ui_01.json"), std::ios::binary);
   REQUIRE(in);
   std::stringstream buffer;
   buffer << in.rdbuf();

@@ -8,6 +8,7 @@
 
 #include "parse/formats/otlp.h"
 #include "record_capture.h"
+#include "test_support.h"
 
 using namespace ta;
 using test_support::CaptureSink;
@@ -378,7 +379,7 @@ TEST_CASE("otlp: every span object ends as a span or a rejection") {
 }
 
 TEST_CASE("otlp: the opentelemetry-proto example file") {
-  std::ifstream in(TA_SOURCE_DIR "/../shared/fixtures/real/otlp-trace.json", std::ios::binary);
+  std::ifstream in(test_support::real_file("otlp-trace.json"), std::ios::binary);
   REQUIRE(in);
   std::stringstream buffer;
   buffer << in.rdbuf();

@@ -6,13 +6,28 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analyze/sample.h"
 #include "store/span.h"
 
 namespace test_support {
+
+// A real file written by another project (one of ../shared/fixtures/real/):
+// the copy a golden case keeps of it (tests/golden/real-*/), so the tests
+// need nothing outside the repository. Empty when no case has it.
+inline std::string real_file(std::string_view name) {
+  namespace fs = std::filesystem;
+  for (const fs::directory_entry& d : fs::directory_iterator(fs::path(TA_SOURCE_DIR) / "tests" / "golden")) {
+    if (d.path().filename().string().rfind("real-", 0) != 0) continue;
+    const fs::path file = d.path() / name;
+    if (fs::exists(file)) return file.string();
+  }
+  return {};
+}
 
 // Every field of a distribution as expected.
 inline void check_distribution(const ta::Distribution& got, const ta::Distribution& want) {

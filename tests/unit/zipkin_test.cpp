@@ -35,14 +35,6 @@ std::string attribute(const OwnedSpan& s, std::string_view key) {
   return a ? a->value : "<none>";
 }
 
-std::string shared_dir() {
-#ifdef TA_SHARED_DIR
-  return TA_SHARED_DIR;
-#else
-  return std::string(TA_SOURCE_DIR) + "/../shared";
-#endif
-}
-
 }  // namespace
 
 TEST_CASE("zipkin: detection") {
@@ -433,7 +425,7 @@ TEST_CASE("zipkin: the real files from openzipkin read as counted independently"
   };
   for (const Expected& e : files) {
     CAPTURE(e.file);
-    std::ifstream in(shared_dir() + "/fixtures/real/" + e.file, std::ios::binary);
+    std::ifstream in(test_support::real_file(e.file), std::ios::binary);
     REQUIRE(in);
     std::stringstream buffer;
     buffer << in.rdbuf();
