@@ -346,32 +346,13 @@ void Sample::merge(Sample&& o) {
       *this = std::move(o);
       o = std::move(young);
     }
-    if (o.young_ && listed_) {
-      // A young list's values appended at once, and looked at once if a
-      // look fell due among them (as pushing them one by one would, but
-      // once, over all of them: the values are the same either way).
-      const std::uint64_t before = total_;
-      if (wide_ || o.wide_) {
-        widen();
-        o.widen();
-        values_.insert(values_.end(), o.values_.begin(), o.values_.end());
-      } else {
-        narrow_.insert(narrow_.end(), o.narrow_.begin(), o.narrow_.end());
-      }
-      total_ += o.total_;
-      if (young_ && total_ >= kFirstLook) {
-        if (before >= kLastLook) {
-          young_ = false;
-        } else if (std::bit_floor(total_) > std::bit_floor(std::max<std::uint64_t>(before, 1))) {
-          look_at_list();
-        }
-      }
-    } else if (o.young_) {
+    if (o.young_ && !listed_) {  // a young list into a counted sample: counted there
       o.for_each_exact([&](Nanos v, std::uint64_t n) { push(v, n); });
     } else if (!listed_ && !o.listed_) {
       for (const Slot& s : o.table_)
         if (s.count) push(s.value, s.count);
     } else {
+      const std::uint64_t before = total_;
       if (!listed_) to_list();
       if (!o.listed_) o.to_list();
       // Appended at once, grown to exactly the size needed: merged samples
@@ -386,6 +367,16 @@ void Sample::merge(Sample&& o) {
         narrow_.insert(narrow_.end(), o.narrow_.begin(), o.narrow_.end());
       }
       total_ += o.total_;
+      // Two young lists (only then is this one young): looked at once if a
+      // look fell due among the values appended, as pushing them one by
+      // one would have (the values are the same either way).
+      if (young_ && total_ >= kFirstLook) {
+        if (before >= kLastLook) {
+          young_ = false;
+        } else if (std::bit_floor(total_) > std::bit_floor(std::max<std::uint64_t>(before, 1))) {
+          look_at_list();
+        }
+      }
     }
   } else {
     if (!hist_) to_histogram();

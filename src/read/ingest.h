@@ -154,7 +154,6 @@ void parse_chunk(const LineChunk& chunk, FormatReader& reader, SpanRecord& recor
       return nullptr;
     }
     ++lines;
-    sink.at(line_no);
     out.on_span(record, line_no);
     return stop;
   };
