@@ -562,12 +562,12 @@ constexpr std::size_t kMergePairsPerThread = 65536;
 constexpr std::size_t kSeveralPairsPerThread = 2048;
 
 // The first `several` pairs of the list (those of more than one call):
-// each one's calls and errors taken, the distributions of a few calls
-// computed (and their values freed), and those of more listed in `jobs`
-// for summarize_all. A fleet has hundreds of thousands of such pairs, each
+// each one's calls and errors taken, and of the first `rows` (those the
+// report shows) the distributions of a few calls computed (and their
+// values freed), and those of more listed in `jobs` for summarize_all. A fleet has hundreds of thousands of such pairs, each
 // a fetch or two from memory: ranges of them are taken on up to `threads`
 // threads.
-void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t threads,
+void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t rows, std::size_t threads,
                         std::vector<std::pair<Sample*, Distribution*>>& jobs) {
   const std::size_t n = std::clamp<std::size_t>(several / kSeveralPairsPerThread, 1, std::max<std::size_t>(threads, 1));
   std::vector<std::vector<std::pair<Sample*, Distribution*>>> listed(n);
@@ -578,7 +578,9 @@ void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t thread
       if (i + 16 < to) edges.entry(i + 16).prefetch_block();
       EdgeAcc& e = edges.take_several(i);
       const auto [client, gap] = edges.distributions(i);
-      if (EdgeAcc::Samples* samples = e.samples()) {
+      if (i >= rows) {
+        if (e.few()) e.clear();  // not shown: its calls and errors are all it gives
+      } else if (EdgeAcc::Samples* samples = e.samples()) {
         listed[part].emplace_back(&samples->client, client);
         listed[part].emplace_back(&samples->gap, gap);
       } else if (EdgeAcc::Few* f = e.few()) {
@@ -918,15 +920,17 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Nanos critical_total = 0;
   for (const GroupAcc& g : groups) add_to(critical_total, g.critical);
-  // Each summary's distributions are computed together, once all are
-  // listed (so they no longer move), and before they are sorted.
-  a.groups.reserve(static_cast<std::size_t>(
-      std::count_if(groups.begin(), groups.end(), [](const GroupAcc& g) { return !g.durations.empty(); })));
-  a.skew.reserve(skew.size());
+  // Each table is put in its order first (none needs a distribution for
+  // it), so that only the rows the report shows have their distributions
+  // computed, all together at the end: the samples of a fleet's hosts and
+  // pairs are most of the merge's work, and text shows 25 of each.
+  const std::size_t rows = rows_shown(config.format);
+  a.distributed_rows = rows;
+  std::vector<std::pair<GroupSummary, Sample*>> group_rows;
   for (std::uint32_t rank = 0; rank < groups.size(); ++rank) {
     GroupAcc& g = groups[rank];
     if (g.durations.empty()) continue;
-    GroupSummary& s = a.groups.emplace_back();
+    GroupSummary& s = group_rows.emplace_back(GroupSummary{}, &g.durations).first;
     s.name = ranks.name(rank);
     s.spans = g.durations.count();
     s.errors = g.errors;
@@ -934,34 +938,49 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     s.critical_total = g.critical;
     s.critical_share =
         critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
-    jobs.emplace_back(&g.durations, &s.duration);
   }
+  // By critical-path time, then name (names are unique: the order is total).
+  std::sort(group_rows.begin(), group_rows.end(), [](const auto& x, const auto& y) {
+    if (x.first.critical_total != y.first.critical_total) return x.first.critical_total > y.first.critical_total;
+    return x.first.name < y.first.name;
+  });
+  std::vector<std::pair<SkewSummary, Sample*>> skew_rows;
   for (const PairRef& n : skew) {
     SkewAcc& k = entry_at(skew_lists, n);
     const std::uint64_t key = n.ranks;
     if (k.outside == 0) continue;
-    SkewSummary& s = a.skew.emplace_back();
+    SkewSummary& s = skew_rows.emplace_back(SkewSummary{}, &k.offsets).first;
     s.caller_host = ranks.name(static_cast<std::uint32_t>(key >> 32));
     s.callee_host = ranks.name(static_cast<std::uint32_t>(key));
     s.calls = k.offsets.count();
     s.outside = k.outside;
-    jobs.emplace_back(&k.offsets, &s.offset);
+  }
+  // Listed in name order: a stable sort keeps it among equals.
+  std::stable_sort(skew_rows.begin(), skew_rows.end(),
+                   [](const auto& x, const auto& y) { return x.first.outside > y.first.outside; });
+  // Moved into place (they no longer move), and the rows shown listed.
+  a.groups.reserve(group_rows.size());
+  for (auto& [s, sample] : group_rows) {
+    a.groups.push_back(std::move(s));
+    if (a.groups.size() <= rows) jobs.emplace_back(sample, &a.groups.back().duration);
+  }
+  a.skew.reserve(skew_rows.size());
+  for (auto& [s, sample] : skew_rows) {
+    a.skew.push_back(std::move(s));
+    if (a.skew.size() <= rows) jobs.emplace_back(sample, &a.skew.back().offset);
   }
   a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several);
-  take_several_pairs(a.edges, several, threads, jobs);
+  take_several_pairs(a.edges, several, rows, threads, jobs);
   summarize_all(jobs, threads);
   a.edges.drop_values();
-  std::sort(a.groups.begin(), a.groups.end(), [](const GroupSummary& x, const GroupSummary& y) {
-    if (x.critical_total != y.critical_total) return x.critical_total > y.critical_total;
-    return x.name < y.name;
-  });
-  // Listed in name order above: a stable sort keeps it among equals.
-  std::stable_sort(a.skew.begin(), a.skew.end(),
-                   [](const SkewSummary& x, const SkewSummary& y) { return x.outside > y.outside; });
   return a;
 }
 
 }  // namespace
+
+std::size_t rows_shown(Format format) {
+  return format == Format::kJson ? std::numeric_limits<std::size_t>::max() : kTableRows;
+}
 
 Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
   const std::size_t n = std::clamp<std::size_t>(threads, 1, SpanLog::kPartitions);

@@ -155,6 +155,13 @@ struct MemoryShortfall {
   bool hit() const { return spans > 0 || stopped; }
 };
 
+// Rows of each table (groups, pairs, clock skew) that text and Markdown
+// show; JSON lists them all.
+constexpr std::size_t kTableRows = 25;
+// The rows of each table whose distributions a report in `format` shows,
+// and so the analysis computes: the first kTableRows, or all for JSON.
+std::size_t rows_shown(Format format);
+
 struct Analysis {
   std::vector<ShownTrace> shown;
   std::vector<std::string> missing_trace_ids;  // asked for with --trace, not found
@@ -163,6 +170,10 @@ struct Analysis {
   TraceTotals traces;
   EdgeList edges;                              // by calls, most first
   std::vector<SkewSummary> skew;               // host pairs with a callee outside its caller's view
+  // The first rows of groups, edges and skew that have their distributions
+  // (rows_shown of the run's format); later rows have their counts and
+  // totals only, their distributions left empty.
+  std::size_t distributed_rows = SIZE_MAX;
   std::uint64_t adjustments = 0;               // subtrees moved by --adjust-skew
   std::array<std::uint64_t, kAnomalyKinds> anomaly_counts{};
   std::vector<AnomalyExample> anomaly_examples;  // the first few of each kind

@@ -2,6 +2,8 @@
 // microseconds, layout documented in the README (schema version 2).
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -310,6 +312,9 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
 
 void put_summary(const ReportInput& in, Output& out) {
   const Analysis& a = in.analysis;
+  // Every row is listed: every row must have its distributions.
+  if (a.distributed_rows != rows_shown(Format::kJson))
+    throw std::logic_error("JSON report of an analysis made for another format");
   // The whole input's, also when --trace shows only some traces.
   out.write("\"summary\":{\"scope\":\"input\",\"groupBy\":");
   put_string(out, a.group_label);

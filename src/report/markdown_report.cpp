@@ -9,7 +9,6 @@
 namespace ta {
 namespace {
 
-constexpr std::size_t kTableRows = 25;
 
 std::string code(std::string_view s) {
   std::string v(s);

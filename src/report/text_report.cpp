@@ -13,7 +13,6 @@
 namespace ta {
 namespace {
 
-constexpr std::size_t kTableRows = 25;
 constexpr std::size_t kTimelineWidth = 24;
 constexpr std::size_t kSpanColumn = 32;  // tree and id together, so a row fits 120 columns
 constexpr std::uint32_t kMaxIndent = 12;  // deeper levels are drawn compressed

@@ -640,7 +640,9 @@ TEST_CASE("analyze: a fleet's caller -> callee pairs are merged and listed alike
     for (int i = 0; i < kBusy; ++i)
       for (int k = 0; k < 40; ++k)
         call("u" + std::to_string(i) + "-" + std::to_string(k), "busy" + std::to_string(i), "db", 1000 + k * i, 20 + k);
-    return analyze(store, Config{}, threads);
+    Config config;
+    config.format = Format::kJson;  // every pair's distributions (text computes those of the rows it shows)
+    return analyze(store, config, threads);
   };
   auto listed = [](const Analysis& a) {
     std::vector<std::string> out;
@@ -667,6 +669,82 @@ TEST_CASE("analyze: a fleet's caller -> callee pairs are merged and listed alike
   for (std::size_t threads : {std::size_t{2}, std::size_t{3}}) {
     CAPTURE(threads);
     CHECK(listed(run(threads)) == expected);
+  }
+}
+
+TEST_CASE("analyze: text and Markdown get the distributions of the rows they show, JSON of every row") {
+  // 40 hosts, each the caller of a pair of its own (host i calls its db
+  // 3i + 2 times: the pairs are listed most calls first, and past the rows
+  // shown are pairs of a few calls and of more, kept in samples) and a
+  // group (host i's spans are longest for the largest i). Each pair has one
+  // call whose callee started before its caller's view of the call.
+  constexpr int kHosts = 40;
+  auto run = [&](Format format, std::size_t threads) {
+    SpanLog store;
+    std::uint32_t line = 1;
+    for (int i = 0; i < kHosts; ++i) {
+      const std::string host = fmt::format("h{:02}", i);
+      for (int k = 0; k < 3 * i + 2; ++k) {
+        const std::string trace = fmt::format("t{}-{}", i, k);
+        const Nanos d = 100 + 10 * i + k;
+        add(store, {trace, "p", "", 1000, d + 20, 200, host, "", "", {{"c", 1005, d, "db" + host, 200}}}, line++);
+        add(store, {trace, "c", "p", k == 0 ? 1004 - i : 1006, d - 2, 200, "db" + host, "", "", {}}, line++);
+      }
+    }
+    Config config;
+    config.format = format;
+    config.group = GroupKey::kHost;
+    return analyze(store, config, threads);
+  };
+  // Rows of a table against JSON's: the same row (`same`), and JSON's
+  // distribution (`of` gives it) in the first kTableRows only.
+  auto check_rows = [](const auto& shown, const auto& all, auto&& same, auto&& of) {
+    REQUIRE(shown.size() == all.size());
+    for (std::size_t r = 0; r < all.size(); ++r) {
+      CAPTURE(r);
+      same(shown[r], all[r]);
+      const Distribution got = of(shown[r]), want = of(all[r]);
+      const bool listed = r < kTableRows;
+      CHECK(want.count > 0);
+      CHECK(got.count == (listed ? want.count : 0));
+      CHECK(got.min == (listed ? want.min : 0));
+      CHECK(got.p50 == (listed ? want.p50 : 0));
+      CHECK(got.p99 == (listed ? want.p99 : 0));
+      CHECK(got.max == (listed ? want.max : 0));
+    }
+  };
+  for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+    CAPTURE(threads);
+    const Analysis all = run(Format::kJson, threads);
+    CHECK(all.distributed_rows == rows_shown(Format::kJson));
+    REQUIRE(all.groups.size() == 2 * kHosts);
+    REQUIRE(all.edges.size() == kHosts);
+    REQUIRE(all.skew.size() == kHosts);
+    for (Format format : {Format::kText, Format::kMarkdown}) {
+      const Analysis shown = run(format, threads);
+      CHECK(shown.distributed_rows == kTableRows);
+      CHECK(rows_shown(format) == kTableRows);
+      // The same rows in the same order, with the same counts; the first
+      // kTableRows have JSON's distributions, the others none.
+      check_rows(shown.groups, all.groups, [](const GroupSummary& g, const GroupSummary& want) {
+        CHECK(g.name == want.name);
+        CHECK(g.spans == want.spans);
+        CHECK(g.critical_total == want.critical_total);
+        CHECK(want.duration.count == want.spans);
+      }, [](const GroupSummary& g) { return g.duration; });
+      check_rows(shown.edges, all.edges, [](const EdgeSummary& e, const EdgeSummary& want) {
+        CHECK(e.caller == want.caller);
+        CHECK(e.calls == want.calls);
+        CHECK(want.client.count == want.calls);
+      }, [](const EdgeSummary& e) { return e.client; });
+      check_rows(shown.edges, all.edges, [](const EdgeSummary&, const EdgeSummary&) {},
+                 [](const EdgeSummary& e) { return e.gap; });
+      check_rows(shown.skew, all.skew, [](const SkewSummary& k, const SkewSummary& want) {
+        CHECK(k.caller_host == want.caller_host);
+        CHECK(k.outside == want.outside);
+        CHECK(want.offset.count == want.calls);
+      }, [](const SkewSummary& k) { return k.offset; });
+    }
   }
 }
 
