@@ -782,7 +782,12 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::vector<ShownTrace> shown;
   std::array<std::vector<AnomalyExample>, kAnomalyKinds> examples;
   bool any_service = false;
+  // Groups by symbol: the first thread's, each with every thread's counts
+  // and totals; the other threads' durations wait in `later` until the
+  // rows shown are known (merged_durations, below).
   std::vector<GroupAcc> by_symbol;
+  std::vector<std::vector<GroupAcc>> later;
+  std::vector<std::uint64_t> spans_of;  // by symbol, every thread's
   EntryLists<EdgeAcc> edge_lists;  // each thread's
   std::vector<PairMap<SkewAcc>> skew_by_symbol(1);
   auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) { to.merge(from); };
@@ -793,12 +798,17 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   const SymbolTable* symbols = results.empty() ? nullptr : results.front().symbols;
   for (PartResult& r : results) {
     if (r.symbols != symbols) throw std::logic_error("analysis results of different symbol tables");
+    const bool first = &r == &results.front();
+    if (first) by_symbol = std::move(r.groups);
     if (by_symbol.size() < r.groups.size()) by_symbol.resize(r.groups.size());
-    for (Symbol sym = 0; sym < r.groups.size(); ++sym) {
-      GroupAcc& g = r.groups[sym];
+    spans_of.resize(by_symbol.size());
+    const std::vector<GroupAcc>& groups = first ? by_symbol : later.emplace_back(std::move(r.groups));
+    for (Symbol sym = 0; sym < groups.size(); ++sym) {
+      const GroupAcc& g = groups[sym];
       if (g.durations.empty()) continue;
+      spans_of[sym] += g.durations.count();
+      if (first) continue;
       GroupAcc& to = by_symbol[sym];
-      to.durations.merge(std::move(g.durations));
       to.errors += g.errors;
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
@@ -851,17 +861,39 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // of their names, numbers compared instead of strings.
   auto ambiguous = [&](Symbol s) { return s == 0 || symbols->text(s) == "(none)"; };
   NameRanks ranks(symbols);
-  // Groups by the ranks of their names: in name order, a name's symbols merged.
-  std::vector<GroupAcc> groups(ranks.size());
+  // A group a name: the totals of a name's symbols (symbol 0 and a label
+  // "(none)") go to its first.
+  constexpr Symbol kNoSymbol = std::numeric_limits<Symbol>::max();
+  std::vector<Symbol> head_of(ranks.size(), kNoSymbol), last_of(ranks.size(), kNoSymbol);
+  std::vector<Symbol> next_of(by_symbol.size(), kNoSymbol);  // the name's next symbol
+  std::vector<Symbol> heads;
   for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
-    GroupAcc& g = by_symbol[sym];
-    if (g.durations.empty()) continue;
-    GroupAcc& to = groups[ranks.rank(sym)];
-    to.durations.merge(std::move(g.durations));
+    if (spans_of[sym] == 0) continue;
+    const std::uint32_t rank = ranks.rank(sym);
+    if (head_of[rank] == kNoSymbol) {
+      head_of[rank] = last_of[rank] = sym;
+      heads.push_back(sym);
+      continue;
+    }
+    next_of[last_of[rank]] = sym;
+    last_of[rank] = sym;
+    GroupAcc &to = by_symbol[head_of[rank]], &g = by_symbol[sym];
+    spans_of[head_of[rank]] += spans_of[sym];
     to.errors += g.errors;
     add_to(to.self, g.self);
     add_to(to.critical, g.critical);
   }
+  // A row's durations: its name's symbols', from every thread, into its
+  // first symbol's.
+  auto merged_durations = [&](Symbol head) {
+    Sample& to = by_symbol[head].durations;
+    for (Symbol sym = head; sym != kNoSymbol; sym = next_of[sym]) {
+      if (sym != head) to.merge(std::move(by_symbol[sym].durations));
+      for (std::vector<GroupAcc>& groups : later)
+        if (sym < groups.size() && !groups[sym].durations.empty()) to.merge(std::move(groups[sym].durations));
+    }
+    return &to;
+  };
   // By the ranks of the caller's and callee's names, in name order (as the
   // report's ties are broken). Only pairs with a callee outside its
   // caller's view are shown: the others need no name unless they may share one.
@@ -919,20 +951,19 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Shares of all critical-path time: with one root per trace that is the
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Nanos critical_total = 0;
-  for (const GroupAcc& g : groups) add_to(critical_total, g.critical);
+  for (const Symbol head : heads) add_to(critical_total, by_symbol[head].critical);
   // Each table is put in its order first (none needs a distribution for
   // it), so that only the rows the report shows have their distributions
   // computed, all together at the end: the samples of a fleet's hosts and
   // pairs are most of the merge's work, and text shows 25 of each.
   const std::size_t rows = rows_shown(config.format);
   a.distributed_rows = rows;
-  std::vector<std::pair<GroupSummary, Sample*>> group_rows;
-  for (std::uint32_t rank = 0; rank < groups.size(); ++rank) {
-    GroupAcc& g = groups[rank];
-    if (g.durations.empty()) continue;
-    GroupSummary& s = group_rows.emplace_back(GroupSummary{}, &g.durations).first;
-    s.name = ranks.name(rank);
-    s.spans = g.durations.count();
+  std::vector<std::pair<GroupSummary, Symbol>> group_rows;
+  for (const Symbol head : heads) {
+    const GroupAcc& g = by_symbol[head];
+    GroupSummary& s = group_rows.emplace_back(GroupSummary{}, head).first;
+    s.name = ranks.name(ranks.rank(head));
+    s.spans = spans_of[head];
     s.errors = g.errors;
     s.self_total = g.self;
     s.critical_total = g.critical;
@@ -960,9 +991,9 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
                    [](const auto& x, const auto& y) { return x.first.outside > y.first.outside; });
   // Moved into place (they no longer move), and the rows shown listed.
   a.groups.reserve(group_rows.size());
-  for (auto& [s, sample] : group_rows) {
+  for (auto& [s, head] : group_rows) {
     a.groups.push_back(std::move(s));
-    if (a.groups.size() <= rows) jobs.emplace_back(sample, &a.groups.back().duration);
+    if (a.groups.size() <= rows) jobs.emplace_back(merged_durations(head), &a.groups.back().duration);
   }
   a.skew.reserve(skew_rows.size());
   for (auto& [s, sample] : skew_rows) {

@@ -748,6 +748,40 @@ TEST_CASE("analyze: text and Markdown get the distributions of the rows they sho
   }
 }
 
+TEST_CASE("analyze: a label spelled \"(none)\" and no label are one group, on any number of threads") {
+  // Spans with no service and spans of a service named "(none)" (two
+  // symbols, one name), in traces spread over every partition.
+  auto run = [](Format format, std::size_t threads) {
+    SpanLog store;
+    std::uint32_t line = 1;
+    for (int i = 0; i < 64; ++i) {
+      const std::string trace = "t" + std::to_string(i);
+      add(store, {trace, "r", "", 0, 100 + i, 200, "h", "web", "", {}}, line++);
+      add(store, {trace, "a", "r", 1, 10 + i, i % 4 == 0 ? std::int16_t{500} : std::int16_t{200}, "h", "", "", {}},
+          line++);
+      add(store, {trace, "b", "r", 2, 1000 + i, 200, "h", "(none)", "", {}}, line++);
+    }
+    Config config;
+    config.format = format;
+    config.group = GroupKey::kService;
+    return analyze(store, config, threads);
+  };
+  for (Format format : {Format::kText, Format::kJson})
+    for (std::size_t threads : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
+      CAPTURE(threads);
+      const Analysis a = run(format, threads);
+      REQUIRE(a.groups.size() == 2);
+      const GroupSummary& none = group(a, "(none)");
+      CHECK(none.spans == 128);
+      CHECK(none.errors == 16);
+      CHECK(none.duration.count == 128);
+      CHECK(none.duration.min == 10);
+      CHECK(none.duration.max == 1063);
+      CHECK(none.duration.p50 == 73);  // the 64th of 10..73 and 1000..1063
+      CHECK(group(a, "web").duration.count == 64);
+    }
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 extern "C" void __sanitizer_purge_allocator();
 #endif
