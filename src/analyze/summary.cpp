@@ -578,9 +578,12 @@ void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t rows, 
       if (i + 16 < to) edges.entry(i + 16).prefetch_block();
       EdgeAcc& e = edges.take_several(i);
       const auto [client, gap] = edges.distributions(i);
-      if (i >= rows) {
-        if (e.few()) e.clear();  // not shown: its calls and errors are all it gives
-      } else if (EdgeAcc::Samples* samples = e.samples()) {
+      // A pair not shown gives its calls and errors alone; its values are
+      // left as they are (freeing a fleet's hundreds of thousands of small
+      // blocks one by one took longer than the rest of this step, and the
+      // memory is not asked for again).
+      if (i >= rows) continue;
+      if (EdgeAcc::Samples* samples = e.samples()) {
         listed[part].emplace_back(&samples->client, client);
         listed[part].emplace_back(&samples->gap, gap);
       } else if (EdgeAcc::Few* f = e.few()) {
@@ -1003,7 +1006,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several);
   take_several_pairs(a.edges, several, rows, threads, jobs);
   summarize_all(jobs, threads);
-  a.edges.drop_values();
+  a.edges.drop_values(rows);
   return a;
 }
 
@@ -1088,9 +1091,10 @@ void EdgeList::check_several_order() const {
   }
 }
 
-void EdgeList::drop_values() {
+void EdgeList::drop_values(std::size_t rows) {
   // The pairs of more than kFewCalls calls (kept in samples) come first.
-  for (std::size_t i = 0; i < several_.size() && order_[i].weight > EdgeAcc::kFewCalls; ++i) entry(i).clear();
+  for (std::size_t i = 0; i < std::min(rows, several_.size()) && order_[i].weight > EdgeAcc::kFewCalls; ++i)
+    entry(i).clear();
 }
 
 EdgeSummary EdgeList::operator[](std::size_t i) const {

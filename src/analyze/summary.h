@@ -101,9 +101,10 @@ class EdgeList {
   std::pair<Distribution*, Distribution*> distributions(std::size_t i) {
     return {&several_[i].client, &several_[i].gap};
   }
-  // Once those are filled in: the samples they were made of are freed (a
-  // few calls' values may be freed as they are taken).
-  void drop_values();
+  // Once those are filled in: the samples of the first `rows` pairs are
+  // freed (a few calls' values may be freed as they are taken); the other
+  // pairs' values go with the list.
+  void drop_values(std::size_t rows);
 
  private:
   struct Several {
