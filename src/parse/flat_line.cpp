@@ -183,6 +183,12 @@ struct Cursor {
   // own. The byte at e is readable (padding): no white space, nearly always,
   // costs one compare.
   void ws() {
+    if (static_cast<unsigned char>(*p) > ' ') return;  // none: the usual case
+    // One space, as after the colons of the seed's lines (`"host": "…"`).
+    if (*p == ' ' && p < e && static_cast<unsigned char>(p[1]) > ' ') {
+      ++p;
+      return;
+    }
     constexpr std::uint64_t kWhite = (1ull << ' ') | (1ull << '\t') | (1ull << '\r');
     for (unsigned c; (c = static_cast<unsigned char>(*p)) <= ' ' && (kWhite >> c & 1) && p < e;) ++p;
   }
