@@ -846,12 +846,16 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // those whose name another pair may share (see below).
   std::vector<bool> shared_name(symbols ? symbols->size() : 0);
   for (Symbol sym = 0; sym < shared_name.size(); ++sym) shared_name[sym] = sym == 0 || symbols->text(sym) == "(none)";
+  // With no callee outside its caller's view in the whole run (the table
+  // holds every pair that has one), no pair is shown, and no offset read.
+  const bool any_outside = skew_by_symbol[0].size() != 0;
   for (PartResult& r : results) {
-    r.skew_offsets.for_each([&](std::uint64_t key, Nanos offset, std::uint64_t count) {
-      SkewAcc* k = skew_by_symbol[0].find(key);
-      if (!k && !shared_name[key >> 32] && !shared_name[key & 0xffffffffu]) return;
-      (k ? *k : skew_by_symbol[0][key]).offsets.push(offset, count);
-    });
+    if (any_outside)
+      r.skew_offsets.for_each([&](std::uint64_t key, Nanos offset, std::uint64_t count) {
+        SkewAcc* k = skew_by_symbol[0].find(key);
+        if (!k && !shared_name[key >> 32] && !shared_name[key & 0xffffffffu]) return;
+        (k ? *k : skew_by_symbol[0][key]).offsets.push(offset, count);
+      });
     r = PartResult{};  // free it now: the merged copies are growing
   }
   // What the threads' tables freed is given back, not kept by malloc for
