@@ -564,9 +564,9 @@ constexpr std::size_t kSeveralPairsPerThread = 2048;
 // The first `several` pairs of the list (those of more than one call):
 // each one's calls and errors taken, and of the first `rows` (those the
 // report shows) the distributions of a few calls computed (and their
-// values freed), and those of more listed in `jobs` for summarize_all. A fleet has hundreds of thousands of such pairs, each
-// a fetch or two from memory: ranges of them are taken on up to `threads`
-// threads.
+// values freed), and those of more listed in `jobs` for summarize_all. A
+// fleet has hundreds of thousands of such pairs, each a fetch or two from
+// memory: ranges of them are taken on up to `threads` threads.
 void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t rows, std::size_t threads,
                         std::vector<std::pair<Sample*, Distribution*>>& jobs) {
   const std::size_t n = std::clamp<std::size_t>(several / kSeveralPairsPerThread, 1, std::max<std::size_t>(threads, 1));
