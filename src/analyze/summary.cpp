@@ -871,19 +871,19 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // A group a name: the totals of a name's symbols (symbol 0 and a label
   // "(none)") go to its first.
   constexpr Symbol kNoSymbol = std::numeric_limits<Symbol>::max();
-  std::vector<Symbol> head_of(ranks.size(), kNoSymbol), last_of(ranks.size(), kNoSymbol);
-  std::vector<Symbol> next_of(by_symbol.size(), kNoSymbol);  // the name's next symbol
+  std::vector<Symbol> head_of(ranks.size(), kNoSymbol);
+  std::vector<Symbol> next_of(by_symbol.size(), kNoSymbol);  // a name's symbols, chained from its first
   std::vector<Symbol> heads;
   for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
     if (spans_of[sym] == 0) continue;
     const std::uint32_t rank = ranks.rank(sym);
     if (head_of[rank] == kNoSymbol) {
-      head_of[rank] = last_of[rank] = sym;
+      head_of[rank] = sym;
       heads.push_back(sym);
       continue;
     }
-    next_of[last_of[rank]] = sym;
-    last_of[rank] = sym;
+    next_of[sym] = next_of[head_of[rank]];
+    next_of[head_of[rank]] = sym;
     GroupAcc &to = by_symbol[head_of[rank]], &g = by_symbol[sym];
     spans_of[head_of[rank]] += spans_of[sym];
     to.errors += g.errors;

@@ -9,7 +9,6 @@
 namespace ta {
 namespace {
 
-
 std::string code(std::string_view s) {
   std::string v(s);
   for (char& c : v)
