@@ -17,7 +17,8 @@ namespace ta {
 // as its values (16 bytes a pair: its gap in 32 bits, as nearly every gap
 // fits, ±2.1 s in nanoseconds; one that does not is listed at once); from
 // its second, its values are listed in one small block (kFewCalls at most),
-// and past that in two samples.
+// and past that in two samples. Its calls are counted in place too, so that
+// counting a fleet's pairs reads none of their blocks.
 class EdgeAcc {
  public:
   struct Samples {
@@ -49,8 +50,8 @@ class EdgeAcc {
   std::uint64_t calls() const {
     switch (state_) {
       case kOne: return 1;
-      case kFew: return u_.few->calls;
-      case kSeveral: return u_.samples->client.count();
+      case kFew: return calls_;
+      case kSeveral: return calls_ != kCountedCalls ? calls_ : u_.samples->client.count();
       default: return 0;
     }
   }
@@ -107,6 +108,7 @@ class EdgeAcc {
         }
         u_.few = new_few(2);  // a gap too wide to keep here
         state_ = kFew;
+        calls_ = 0;
         break;
       case kOne: {
         Few* f = new_few(2);
@@ -115,6 +117,7 @@ class EdgeAcc {
         f->errors = error_;
         u_.few = f;
         state_ = kFew;
+        calls_ = 1;
         break;
       }
       case kFew:
@@ -127,8 +130,10 @@ class EdgeAcc {
       f->client()[f->calls++] = c;
       if (logged) f->gap()[f->gaps++] = g;
       f->errors += error;
+      ++calls_;
       return;
     }
+    calls_ += calls_ != kCountedCalls;
     u_.samples->client.push(c);
     if (logged) u_.samples->gap.push(g);
     u_.samples->errors += error;
@@ -143,6 +148,7 @@ class EdgeAcc {
       return;
     }
     if (o.state_ == kSeveral) {
+      calls_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{calls_} + o.calls_, kCountedCalls));
       u_.samples->client.merge(std::move(o.u_.samples->client));
       u_.samples->gap.merge(std::move(o.u_.samples->gap));
       u_.samples->errors += o.u_.samples->errors;
@@ -201,7 +207,11 @@ class EdgeAcc {
   }
   void take(EdgeAcc& o) {
     u_ = o.u_;
-    gap_ = o.gap_;
+    if (o.state_ == kOne) {
+      gap_ = o.gap_;
+    } else {
+      calls_ = o.calls_;
+    }
     state_ = o.state_;
     has_gap_ = o.has_gap_;
     error_ = o.error_;
@@ -213,7 +223,11 @@ class EdgeAcc {
     Few* few;          // kFew: owned
     Samples* samples;  // kSeveral: owned
   } u_{0};
-  std::int32_t gap_ = 0;  // kOne
+  static constexpr std::uint32_t kCountedCalls = std::numeric_limits<std::uint32_t>::max();  // or more
+  union {
+    std::int32_t gap_ = 0;  // kOne
+    std::uint32_t calls_;   // kFew, kSeveral: up to kCountedCalls (more are counted in the samples)
+  };
   std::uint8_t state_ = kEmpty;
   bool has_gap_ = false;  // kOne
   bool error_ = false;    // kOne

@@ -560,6 +560,7 @@ void summarize_all(std::vector<std::pair<Sample*, Distribution*>>& jobs, std::si
 // 70 calls each waited on those heaps' locks, and took longer than one.
 constexpr std::size_t kMergePairsPerThread = 65536;
 constexpr std::size_t kSeveralPairsPerThread = 2048;
+constexpr std::size_t kCountPairsPerThread = 16384;  // pairs counted, or looked up in another thread's table
 
 // The first `several` pairs of the list (those of more than one call):
 // each one's calls and errors taken, and of the first `rows` (those the
@@ -778,6 +779,103 @@ std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lis
   return several;
 }
 
+// The first `rows` pairs in the list's order (most calls first, ties by
+// the ranks of their names), as text and Markdown show them, of `pairs` in
+// all. A pair's calls from every thread are summed at the entry of the
+// first thread that met it, and only the pairs returned have their values
+// merged there: a fleet's hundreds of thousands of pairs are counted, not
+// merged and put in order. Keys must be names (no two symbols share one).
+std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const NameRanks& ranks, std::size_t rows,
+                                 std::size_t threads, std::size_t& pairs) {
+  const std::size_t n = maps.size();
+  // Ranges of a table's entries on up to `threads` threads, each taken at once.
+  auto in_ranges = [threads](std::size_t size, auto&& f) {
+    const std::size_t parts = std::clamp<std::size_t>(size / kCountPairsPerThread, 1, std::max<std::size_t>(threads, 1));
+    ThreadGroup pool;
+    for (std::size_t k = 1; k < parts; ++k)
+      pool.spawn("ta-count", [&f, size, parts, k] { f(size * k / parts, size * (k + 1) / parts); });
+    f(0, size / parts);
+    pool.join();
+  };
+  // By entry: the pair's calls from later threads, or kMetBefore where an
+  // earlier thread met it (its calls are counted there).
+  constexpr std::uint64_t kMetBefore = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::vector<std::uint64_t>> more(n);
+  for (std::size_t m = 0; m < n; ++m) more[m].resize(maps[m].size());
+  // Each later table's pairs looked up in the earlier ones, in order (the
+  // entries of one table are different pairs: its ranges add to different
+  // entries).
+  constexpr std::size_t kAhead = 16;
+  for (std::size_t m = 1; m < n; ++m) {
+    auto& entries = maps[m].entries();
+    in_ranges(entries.size(), [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) {
+        for (std::size_t j = 0; j < m; ++j) {
+          if (i + 2 * kAhead < to) maps[j].prefetch_slot(entries[i + 2 * kAhead].first);
+          if (i + kAhead < to) maps[j].prefetch_entry(entries[i + kAhead].first);
+        }
+        for (std::size_t j = 0; j < m; ++j) {
+          const std::size_t at = maps[j].index_of(entries[i].first);
+          if (at == PairMap<EdgeAcc>::kNotFound) continue;
+          more[j][at] += entries[i].second.calls();
+          more[m][i] = kMetBefore;
+          break;
+        }
+      }
+    });
+  }
+  // The first rows, found in ranges of each table on up to `threads`
+  // threads, each range's as a heap whose front is the last of them.
+  struct Candidate {
+    std::uint64_t calls, ranks;
+    std::uint32_t index;
+    std::uint16_t list;
+  };
+  auto before = [](const Candidate& x, const Candidate& y) {
+    return x.calls != y.calls ? x.calls > y.calls : x.ranks < y.ranks;
+  };
+  auto keep = [&before, rows](std::vector<Candidate>& first, const Candidate& x) {
+    if (first.size() == rows) {
+      if (rows == 0 || !before(x, first.front())) return;
+      std::pop_heap(first.begin(), first.end(), before);
+      first.back() = x;
+    } else {
+      first.push_back(x);
+    }
+    std::push_heap(first.begin(), first.end(), before);
+  };
+  std::vector<Candidate> first;
+  std::mutex first_lock;
+  pairs = 0;
+  for (std::size_t m = 0; m < n; ++m) {
+    auto& entries = maps[m].entries();
+    in_ranges(entries.size(), [&](std::size_t from, std::size_t to) {
+      std::vector<Candidate> here;
+      std::size_t counted = 0;
+      for (std::size_t i = from; i < to; ++i) {
+        if (more[m][i] == kMetBefore) continue;
+        const std::uint64_t c = entries[i].second.calls() + more[m][i];
+        if (c == 0) throw std::logic_error("first_pairs: a pair of no call");
+        ++counted;
+        if (here.size() == rows && (rows == 0 || c < here.front().calls)) continue;
+        keep(here, Candidate{c, ranks.pair(entries[i].first), static_cast<std::uint32_t>(i), static_cast<std::uint16_t>(m)});
+      }
+      std::lock_guard<std::mutex> hold(first_lock);
+      pairs += counted;
+      for (const Candidate& x : here) keep(first, x);
+    });
+  }
+  std::sort_heap(first.begin(), first.end(), before);
+  std::vector<PairRef> order;
+  for (const Candidate& x : first) {
+    auto& [key, to] = maps[x.list].entries()[x.index];
+    for (std::size_t j = x.list + 1u; j < n; ++j)
+      if (EdgeAcc* e = maps[j].find(key)) to.merge(*e);
+    order.push_back(PairRef{x.ranks, x.index, x.list, static_cast<std::uint16_t>(std::min(x.calls, PairRef::kMaxWeight))});
+  }
+  return order;
+}
+
 Analysis merge_results(std::vector<PartResult>& results, const Config& config, std::size_t threads) {
   // Sum up the threads' results.
   Analysis a;
@@ -791,7 +889,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::vector<GroupAcc> by_symbol;
   std::vector<std::vector<GroupAcc>> later;
   std::vector<std::uint64_t> spans_of;  // by symbol, every thread's
-  EntryLists<EdgeAcc> edge_lists;  // each thread's
+  std::vector<PairMap<EdgeAcc>> edge_maps;  // each thread's
   std::vector<PairMap<SkewAcc>> skew_by_symbol(1);
   auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) { to.merge(from); };
   auto merge_skew = [](SkewAcc& to, SkewAcc& from) {
@@ -816,7 +914,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
     }
-    edge_lists.push_back(r.edges.take_entries());
+    edge_maps.push_back(std::move(r.edges));
     if (skew_by_symbol[0].size() == 0) {
       skew_by_symbol[0] = std::move(r.skew);
     } else {
@@ -904,10 +1002,30 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // By the ranks of the caller's and callee's names, in name order (as the
   // report's ties are broken). Only pairs with a callee outside its
   // caller's view are shown: the others need no name unless they may share one.
-  auto edges = by_names(
-      edge_lists, ranks, threads, [](std::uint64_t, const EdgeAcc&) { return true; },
-      [](const EdgeAcc& e) { return e.calls(); }, merge_edge);
-  const std::size_t several = order_by_calls(edges, edge_lists);
+  const std::size_t rows = rows_shown(config.format);
+  a.distributed_rows = rows;
+  std::vector<PairRef> edges;
+  std::size_t several = 0, pairs = 0;
+  EntryLists<EdgeAcc> edge_lists;
+  if (rows < std::numeric_limits<std::size_t>::max() && ranks.size() == (symbols ? symbols->size() : 1)) {
+    // The rows shown, when every symbol has a name of its own (equal keys
+    // are equal names): the pairs are counted and the first rows found,
+    // not all put in order.
+    edges = first_pairs(edge_maps, ranks, rows, threads, pairs);
+    for (const PairRef& r : edges) several += r.weight > 1;
+    edge_lists = take_entries(edge_maps);
+  } else {
+    edge_lists = take_entries(edge_maps);
+    edges = by_names(
+        edge_lists, ranks, threads, [](std::uint64_t, const EdgeAcc&) { return true; },
+        [](const EdgeAcc& e) { return e.calls(); }, merge_edge);
+    several = order_by_calls(edges, edge_lists);
+    pairs = edges.size();
+    if (edges.size() > rows) {
+      edges.resize(rows);
+      several = std::min(several, rows);
+    }
+  }
   EntryLists<SkewAcc> skew_lists = take_entries(skew_by_symbol);
   const auto skew = by_names(
       skew_lists, ranks, threads,
@@ -963,8 +1081,6 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // it), so that only the rows the report shows have their distributions
   // computed, all together at the end: the samples of a fleet's hosts and
   // pairs are most of the merge's work, and text shows 25 of each.
-  const std::size_t rows = rows_shown(config.format);
-  a.distributed_rows = rows;
   std::vector<std::pair<GroupSummary, Symbol>> group_rows;
   for (const Symbol head : heads) {
     const GroupAcc& g = by_symbol[head];
@@ -1007,7 +1123,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     a.skew.push_back(std::move(s));
     if (a.skew.size() <= rows) jobs.emplace_back(sample, &a.skew.back().offset);
   }
-  a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several);
+  a.edges.start(ranks.take_names(), std::move(edge_lists), std::move(edges), several, pairs);
   take_several_pairs(a.edges, several, rows, threads, jobs);
   summarize_all(jobs, threads);
   a.edges.drop_values(rows);
@@ -1054,10 +1170,12 @@ Analysis analyze(SpanLog& log, const Config& config, std::size_t threads) {
 }
 
 void EdgeList::start(std::vector<std::string> names, std::vector<Entries> entries, std::vector<PairRef> order,
-                     std::size_t several) {
+                     std::size_t several, std::size_t pairs) {
+  if (pairs < order.size() || several > order.size()) throw std::logic_error("EdgeList: more pairs listed than there are");
   names_ = std::move(names);
   entries_ = std::move(entries);
   order_ = std::move(order);
+  pairs_ = pairs;
   several_.assign(several, Several{});
   // In order as far as the weights tell (calls, capped): they never rise,
   // and pairs of equal weight rise by ranks; the first `several` weigh more
@@ -1102,6 +1220,7 @@ void EdgeList::drop_values(std::size_t rows) {
 }
 
 EdgeSummary EdgeList::operator[](std::size_t i) const {
+  if (i >= order_.size()) throw std::logic_error("EdgeList: a pair not listed");
   const PairRef& r = order_[i];
   EdgeSummary s;
   s.caller = names_[r.ranks >> 32];

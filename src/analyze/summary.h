@@ -73,18 +73,22 @@ class EdgeList {
   using Entries = PairMap<EdgeAcc>::Entries;
   using Iterator = IndexIterator<const EdgeList>;
 
-  std::size_t size() const { return order_.size(); }
-  bool empty() const { return order_.empty(); }
+  // Every pair; the first listed() of them can be read (all, or the rows
+  // text and Markdown show), another is a std::logic_error.
+  std::size_t size() const { return pairs_; }
+  std::size_t listed() const { return order_.size(); }
+  bool empty() const { return pairs_ == 0; }
   EdgeSummary operator[](std::size_t i) const;
   Iterator begin() const { return {this, 0}; }
   Iterator end() const { return {this, order_.size()}; }
 
-  // Building it: the names by rank, the threads' entries, and the pairs in
-  // the list's order (most calls first, ties by the ranks of caller and
-  // callee), of which the first `several` have more than one call. A pair
-  // out of order is a std::logic_error.
+  // Building it: the names by rank, the threads' entries, and the first
+  // pairs in the list's order (most calls first, ties by the ranks of caller
+  // and callee), of which the first `several` have more than one call, of
+  // `pairs` in all (at least as many). A pair out of order is a
+  // std::logic_error.
   void start(std::vector<std::string> names, std::vector<Entries> entries, std::vector<PairRef> order,
-             std::size_t several);
+             std::size_t several, std::size_t pairs);
   // Of the first `several` pairs, taken in any order (each once; different
   // pairs on different threads): the entry (its calls and errors kept now),
   // and its two distributions to be filled in (they stay where they are).
@@ -115,6 +119,7 @@ class EdgeList {
   std::vector<Entries> entries_;
   std::vector<PairRef> order_;
   std::vector<Several> several_;  // of the first pairs in order_
+  std::size_t pairs_ = 0;
 };
 
 // Clocks of a caller host and a callee host, compared through the caller's

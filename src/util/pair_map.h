@@ -33,11 +33,17 @@ class PairMap {
   }
   const V* find(std::uint64_t key) const { return const_cast<PairMap*>(this)->find(key); }
   V* find(std::uint64_t key) {
+    const std::size_t at = index_of(key);
+    return at == kNotFound ? nullptr : &entries_[at].second;
+  }
+  // Where the key's entry is in entries(), or kNotFound.
+  static constexpr std::size_t kNotFound = ~std::size_t{0};
+  std::size_t index_of(std::uint64_t key) const {
     const std::uint64_t h = mix(key);
     for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       const Slot& s = slots_[i];
-      if (s.value == kEmpty) return nullptr;
-      if (s.tag == tag_of(h) && entries_[s.value].first == key) return &entries_[s.value].second;
+      if (s.value == kEmpty) return kNotFound;
+      if (s.tag == tag_of(h) && entries_[s.value].first == key) return s.value;
     }
   }
   // Bringing a key's entry into the cache ahead of its use, in two steps a

@@ -9,8 +9,10 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analyze/summary.h"
@@ -335,8 +337,11 @@ TEST_CASE("analyze: pairs are listed by calls, most first, ties in name order, o
     std::stable_sort(expected.begin(), expected.end(), [](const Pair& x, const Pair& y) { return x.calls > y.calls; });
   }
   std::shuffle(pairs.begin(), pairs.end(), rng);
-  for (std::size_t threads : {std::size_t{1}, std::size_t{3}}) {
+  // JSON lists every pair; text the first kTableRows, found another way.
+  for (auto [threads, format] : {std::pair{std::size_t{1}, Format::kJson}, std::pair{std::size_t{3}, Format::kJson},
+                                 std::pair{std::size_t{1}, Format::kText}, std::pair{std::size_t{3}, Format::kText}}) {
     CAPTURE(threads);
+    CAPTURE(static_cast<int>(format));
     SpanLog store;
     std::uint32_t line = 1;
     int trace = 0;
@@ -350,15 +355,19 @@ TEST_CASE("analyze: pairs are listed by calls, most first, ties in name order, o
         done += here;
       }
     }
-    const Analysis a = analyze(store, Config{}, threads);
+    Config config;
+    config.format = format;
+    const Analysis a = analyze(store, config, threads);
     REQUIRE(a.edges.size() == expected.size());
+    const std::size_t listed = format == Format::kJson ? expected.size() : kTableRows;
+    REQUIRE(a.edges.listed() == listed);
     std::size_t in_order = 0;
-    for (std::size_t i = 0; i < expected.size(); ++i) {
+    for (std::size_t i = 0; i < listed; ++i) {
       const EdgeSummary e = a.edges[i];
       in_order += e.caller == expected[i].caller && e.callee == expected[i].callee &&
                   e.calls == static_cast<std::uint64_t>(expected[i].calls) && e.client.count == e.calls;
     }
-    CHECK(in_order == expected.size());
+    CHECK(in_order == listed);
   }
 }
 
@@ -732,18 +741,84 @@ TEST_CASE("analyze: text and Markdown get the distributions of the rows they sho
         CHECK(g.critical_total == want.critical_total);
         CHECK(want.duration.count == want.spans);
       }, [](const GroupSummary& g) { return g.duration; });
-      check_rows(shown.edges, all.edges, [](const EdgeSummary& e, const EdgeSummary& want) {
+      // Pairs: the first kTableRows are listed, with JSON's distributions,
+      // and all are counted.
+      REQUIRE(shown.edges.size() == all.edges.size());
+      REQUIRE(shown.edges.listed() == kTableRows);
+      CHECK_THROWS_AS(shown.edges[kTableRows], std::logic_error);
+      for (std::size_t r = 0; r < kTableRows; ++r) {
+        CAPTURE(r);
+        const EdgeSummary e = shown.edges[r], want = all.edges[r];
         CHECK(e.caller == want.caller);
         CHECK(e.calls == want.calls);
         CHECK(want.client.count == want.calls);
-      }, [](const EdgeSummary& e) { return e.client; });
-      check_rows(shown.edges, all.edges, [](const EdgeSummary&, const EdgeSummary&) {},
-                 [](const EdgeSummary& e) { return e.gap; });
+        test_support::check_distribution(e.client, want.client);
+        test_support::check_distribution(e.gap, want.gap);
+      }
       check_rows(shown.skew, all.skew, [](const SkewSummary& k, const SkewSummary& want) {
         CHECK(k.caller_host == want.caller_host);
         CHECK(k.outside == want.outside);
         CHECK(want.offset.count == want.calls);
       }, [](const SkewSummary& k) { return k.offset; });
+    }
+  }
+}
+
+TEST_CASE("analyze: text lists JSON's first pairs, ties in name order, a pair's calls summed over the threads") {
+  // 60 callers of "db", each (i % 4) + 1 times, in traces of their own
+  // spread over every partition: on several threads a pair's calls are met
+  // by more than one, and pairs of equal calls are listed by name (the
+  // callers are added in reverse name order). A caller's second call fails.
+  // With `none`, a caller spelled "(none)" and one with no host (two
+  // symbols, one name) make one pair of 10 calls.
+  auto run = [](Format format, std::size_t threads, bool none) {
+    SpanLog store;
+    std::uint32_t line = 1;
+    auto call = [&](const std::string& trace, const std::string& host, int i, int k) {
+      add(store, {trace, "p", "", 1000, 200 + k, 200, host, "", "", {{"c", 1005, 100 + i + k, "db", k == 1 ? std::int16_t{503} : std::int16_t{200}}}}, line++);
+      add(store, {trace, "c", "p", 1006, 90 + i, 200, "db", "", "", {}}, line++);
+    };
+    for (int i = 0; i < 60; ++i)
+      for (int k = 0; k <= i % 4; ++k) call(fmt::format("t{}-{}", i, k), fmt::format("h{:02}", 59 - i), i, k);
+    if (none)
+      for (int k = 0; k < 5; ++k) {
+        call(fmt::format("n{}", k), "(none)", 7, k);
+        call(fmt::format("e{}", k), "", 8, k);
+      }
+    Config config;
+    config.format = format;
+    config.group = GroupKey::kHost;
+    return analyze(store, config, threads);
+  };
+  for (bool none : {false, true}) {
+    CAPTURE(none);
+    const Analysis all = run(Format::kJson, 1, none);
+    REQUIRE(all.edges.size() == (none ? 61u : 60u));
+    // Most calls first, ties by name.
+    for (std::size_t r = 1; r < all.edges.size(); ++r) {
+      CAPTURE(r);
+      const EdgeSummary before = all.edges[r - 1], e = all.edges[r];
+      CHECK((before.calls > e.calls || (before.calls == e.calls && before.caller < e.caller)));
+    }
+    CHECK(all.edges[0].caller == (none ? "(none)" : "h00"));
+    CHECK(all.edges[0].calls == (none ? 10u : 4u));
+    for (std::size_t threads : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
+      CAPTURE(threads);
+      for (Format format : {Format::kText, Format::kMarkdown}) {
+        const Analysis shown = run(format, threads, none);
+        REQUIRE(shown.edges.size() == all.edges.size());
+        REQUIRE(shown.edges.listed() == kTableRows);
+        for (std::size_t r = 0; r < kTableRows; ++r) {
+          CAPTURE(r);
+          const EdgeSummary e = shown.edges[r], want = all.edges[r];
+          CHECK(e.caller == want.caller);
+          CHECK(e.callee == want.callee);
+          CHECK(e.calls == want.calls);
+          CHECK(e.errors == want.errors);
+          test_support::check_distribution(e.client, want.client);
+          test_support::check_distribution(e.gap, want.gap);
+        }
+      }
     }
   }
 }
