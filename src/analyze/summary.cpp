@@ -11,7 +11,6 @@
 
 #include "analyze/pair_offset_counts.h"
 #include "util/chunked_vector.h"
-#include "util/distinct_count.h"
 #include "util/memory.h"
 #include "util/pair_map.h"
 #include "util/radix_sort.h"
@@ -71,48 +70,35 @@ bool earlier(const AnomalyExample& a, const AnomalyExample& b) {
   return a.detail < b.detail;
 }
 
-// Clock offsets of calls, per host pair. Offsets logged in whole
-// milliseconds repeat, so millions of calls take a table of thousands of
-// (pair, offset) entries, counted. Offsets in microseconds hardly repeat:
-// there a table holds an entry a call, 32 bytes with its slack, where a
-// list holds a call in 12. So calls are listed first, in blocks of 64K
-// (util/chunked_vector.h: a full block never moves), and each time the list doubles from 64K calls it is
-// looked at: once its calls repeat twice over (distinct ones estimated
-// with a bitmap a byte a call), where an entry with its slack costs about
-// what its calls listed do, they are counted in the table for good.
-// Table entries hold the offset in 32 bits and a 32-bit count (16 bytes):
-// whole milliseconds (to 12 days) as ms << 1 | 1, else whole microseconds
-// (to 17 minutes) as us << 1. Any other offset, or a count past 32 bits,
-// goes to a wide table beside it.
+// Clock offsets of calls, per host pair, listed as they come: 12 bytes a
+// call, in blocks of 64K calls (util/chunked_vector.h: a full block never
+// moves). An offset in whole milliseconds (to 12 days) is kept as
+// ms << 1 | 1, else in whole microseconds (to 17 minutes) as us << 1; any
+// other offset goes to a table beside the list, counted. Counting every
+// call per (pair, offset) in a table, where whole milliseconds repeat,
+// took longer than listing (a slot fetched at random a call) and saved no
+// memory at the run's peak: the list grows as the span log, each call's
+// span far larger than its 12 bytes, is given back.
 class OffsetTally {
  public:
   void add(std::uint64_t pair, Nanos offset) {
     std::int32_t code;
-    if (!narrow(offset, code)) {
-      ++wide_.at(pair, offset).count;
-    } else if (listed_) {
-      list(pair, code);
+    if (narrow(offset, code)) {
+      list_.emplace_back(Listed{pair, code});
     } else {
-      count(pair, code, 1);
+      ++wide_.at(pair, offset).count;
     }
   }
   template <typename F>
   void for_each(F&& f) const {
-    narrow_.for_each([&](std::uint64_t pair, std::int32_t code, std::uint32_t n) { f(pair, offset_of(code), n); });
-    for_each_listed([&](const Listed& e) { f(e.pair, offset_of(e.code), std::uint32_t{1}); });
+    for (std::size_t i = 0; i < list_.size(); ++i) f(list_[i].pair, offset_of(list_[i].code), std::uint32_t{1});
     wide_.for_each(f);
-  }
-  void prefetch(std::uint64_t pair, Nanos offset) const {
-    std::int32_t code;
-    if (!listed_ && narrow(offset, code)) narrow_.prefetch(pair, code);
   }
 
  private:
   static constexpr Nanos kMilli = 1'000'000, kMicro = 1'000;
   static constexpr Nanos kNarrowLimit = Nanos{1} << 30;  // |value| below it
   static constexpr std::size_t kBlock = std::size_t{1} << 16;  // calls a block of the list
-  static constexpr std::size_t kFirstLook = std::size_t{1} << 16;
-  static constexpr std::size_t kCountedRepeats = 2;
   static bool narrow(Nanos offset, std::int32_t& code) {
     const bool milli = offset % kMilli == 0;
     if (!milli && offset % kMicro != 0) return false;
@@ -131,36 +117,7 @@ class OffsetTally {
 #pragma pack(pop)
   static_assert(sizeof(Listed) == 12);
 
-  void count(std::uint64_t pair, std::int32_t code, std::uint32_t n) {
-    auto& e = narrow_.at(pair, code);
-    if (e.count > std::numeric_limits<std::uint32_t>::max() - n) {
-      wide_.at(pair, offset_of(code)).count += e.count;
-      e.count = 0;
-    }
-    e.count += n;
-  }
-  void list(std::uint64_t pair, std::int32_t code) {
-    list_.emplace_back(Listed{pair, code});
-    const std::size_t n = list_.size();
-    if (n >= kFirstLook && (n & (n - 1)) == 0) look_at_list();
-  }
-  template <typename F>
-  void for_each_listed(F&& f) const {
-    for (std::size_t i = 0; i < list_.size(); ++i) f(list_[i]);
-  }
-  void look_at_list() {
-    const double distinct = estimate_distinct(list_.size(), [&](auto&& mark) {
-      for_each_listed([&](const Listed& e) { mark(hash_number_pair(e.pair, static_cast<std::uint32_t>(e.code))); });
-    });
-    if (distinct * kCountedRepeats > static_cast<double>(list_.size())) return;
-    listed_ = false;
-    for_each_listed([&](const Listed& e) { count(e.pair, e.code, 1); });
-    list_ = ChunkedVector<Listed, kBlock * sizeof(Listed)>();
-  }
-
-  bool listed_ = true;
-  ChunkedVector<Listed, kBlock * sizeof(Listed)> list_;  // kBlock calls a block
-  PairOffsetCounts<std::int32_t, std::uint32_t> narrow_;
+  ChunkedVector<Listed, kBlock * sizeof(Listed)> list_;
   PairOffsetCounts<Nanos, std::uint64_t> wide_;
 };
 
@@ -330,7 +287,6 @@ class Accumulator {
       if (i + kAhead < calls_.size()) {
         const CallValues& ahead = calls_[i + kAhead];
         if (const EdgeAcc* e = edges_.find(ahead.edge)) e->prefetch_values(ahead.client, ahead.gap);
-        if (unbounded()) r_.skew_offsets.prefetch(ahead.pair, ahead.offset);
       }
       const CallValues& v = calls_[i];
       EdgeAcc& e = edges_[capped(edges_, v.edge)];

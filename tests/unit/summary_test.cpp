@@ -495,34 +495,40 @@ TEST_CASE("analyze: clock offsets in milliseconds, microseconds and nanoseconds 
   }
 }
 
-TEST_CASE("analyze: clock offsets are exact when a thread lists them and when it counts them") {
-  // Past 65,536 calls a thread's list of offsets is looked at. h1 -> h2's
-  // offsets repeat (whole milliseconds, 40 of them): they are counted from
-  // then on, h3 -> h4's distinct microseconds after them too. In the second
-  // run every offset is distinct: they stay listed. Every pair has calls
-  // outside (negative offsets), so every pair is shown.
+TEST_CASE("analyze: clock offsets are exact whether they repeat, hardly do, or fit no whole unit") {
+  // h1 -> h2's offsets repeat (whole milliseconds, 40 of them), or in the
+  // second run are all distinct (microseconds); h3 -> h4's are distinct
+  // microseconds; h5 -> h6's are not whole microseconds (kept beside the
+  // list, counted), and repeat. Past 64K calls the list takes a second
+  // block. Every pair has calls outside (negative offsets), so every pair
+  // is shown.
   const Nanos ms = 1'000'000, us = 1'000;
   for (const bool repeating : {true, false}) {
-    CAPTURE(repeating);
-    SpanLog store;
-    std::uint32_t line = 1;
-    std::map<std::string, std::vector<Nanos>> offsets;
-    auto call = [&](const std::string& trace, const std::string& caller, const std::string& callee, Nanos offset) {
-      const Nanos call_start = 100 * ms;
-      add(store, {trace, "r", "", 0, 900 * ms, 200, caller, "", "", {{"c", call_start, 500 * ms, callee, 200}}}, line++);
-      add(store, {trace, "c", "r", call_start + offset, ms, 200, callee, "", "", {}}, line++);
-      offsets[caller].push_back(offset);
-    };
-    for (int i = 0; i < 70'000; ++i)
-      call("a" + std::to_string(i), "h1", "h2", repeating ? (i % 40 - 5) * ms : (i * 7 - 1'000) * us + 1'000 * ms);
-    for (int i = 0; i < 10'000; ++i) call("b" + std::to_string(i), "h3", "h4", (i * 3 - 1'000) * us);
-    const Analysis a = analyze(store, Config{}, 1);
-    REQUIRE(a.skew.size() == 2);
-    for (const SkewSummary& k : a.skew) {
-      CAPTURE(k.caller_host);
-      REQUIRE(offsets.count(k.caller_host) == 1);
-      CHECK(k.calls == offsets[k.caller_host].size());
-      test_support::check_distribution(k.offset, distribution(offsets[k.caller_host]));
+    for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+      CAPTURE(repeating);
+      CAPTURE(threads);
+      SpanLog store;
+      std::uint32_t line = 1;
+      std::map<std::string, std::vector<Nanos>> offsets;
+      auto call = [&](const std::string& trace, const std::string& caller, const std::string& callee, Nanos offset) {
+        const Nanos call_start = 100 * ms;
+        add(store, {trace, "r", "", 0, 900 * ms, 200, caller, "", "", {{"c", call_start, 500 * ms, callee, 200}}},
+            line++);
+        add(store, {trace, "c", "r", call_start + offset, ms, 200, callee, "", "", {}}, line++);
+        offsets[caller].push_back(offset);
+      };
+      for (int i = 0; i < 70'000; ++i)
+        call("a" + std::to_string(i), "h1", "h2", repeating ? (i % 40 - 5) * ms : (i * 7 - 1'000) * us + 1'000 * ms);
+      for (int i = 0; i < 10'000; ++i) call("b" + std::to_string(i), "h3", "h4", (i * 3 - 1'000) * us);
+      for (int i = 0; i < 3'000; ++i) call("w" + std::to_string(i), "h5", "h6", (i % 300) * 1'001 - 5'000);
+      const Analysis a = analyze(store, Config{}, threads);
+      REQUIRE(a.skew.size() == 3);
+      for (const SkewSummary& k : a.skew) {
+        CAPTURE(k.caller_host);
+        REQUIRE(offsets.count(k.caller_host) == 1);
+        CHECK(k.calls == offsets[k.caller_host].size());
+        test_support::check_distribution(k.offset, distribution(offsets[k.caller_host]));
+      }
     }
   }
 }
