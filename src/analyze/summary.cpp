@@ -753,10 +753,12 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
     f(0, size / parts);
     pool.join();
   };
-  // By entry: the pair's calls from later threads, or kMetBefore where an
-  // earlier thread met it (its calls are counted there).
-  constexpr std::uint64_t kMetBefore = std::numeric_limits<std::uint64_t>::max();
-  std::vector<std::vector<std::uint64_t>> more(n);
+  // By entry: the pair's calls from later threads, up to kCountAgain (as
+  // many or more are counted again from their entries), or kMetBefore
+  // where an earlier thread met it (its calls are counted there). A byte
+  // an entry: a fleet's pairs are many, and nearly all have a call or two.
+  constexpr std::uint8_t kCountAgain = 254, kMetBefore = 255;
+  std::vector<std::vector<std::uint8_t>> more(n);
   for (std::size_t m = 0; m < n; ++m) more[m].resize(maps[m].size());
   // Each later table's pairs looked up in the earlier ones, in order (the
   // entries of one table are different pairs: its ranges add to different
@@ -773,7 +775,8 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
         for (std::size_t j = 0; j < m; ++j) {
           const std::size_t at = maps[j].index_of(entries[i].first);
           if (at == PairMap<EdgeAcc>::kNotFound) continue;
-          more[j][at] += entries[i].second.calls();
+          more[j][at] = static_cast<std::uint8_t>(
+              std::min<std::uint64_t>(more[j][at] + entries[i].second.calls(), kCountAgain));
           more[m][i] = kMetBefore;
           break;
         }
@@ -810,7 +813,13 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
       std::size_t counted = 0;
       for (std::size_t i = from; i < to; ++i) {
         if (more[m][i] == kMetBefore) continue;
-        const std::uint64_t c = entries[i].second.calls() + more[m][i];
+        std::uint64_t c = entries[i].second.calls();
+        if (more[m][i] != kCountAgain) {
+          c += more[m][i];
+        } else {
+          for (std::size_t j = m + 1; j < n; ++j)
+            if (const EdgeAcc* e = maps[j].find(entries[i].first)) c += e->calls();
+        }
         if (c == 0) throw std::logic_error("first_pairs: a pair of no call");
         ++counted;
         if (here.size() == rows && (rows == 0 || c < here.front().calls)) continue;
