@@ -566,13 +566,35 @@ class NameRanks {
  public:
   explicit NameRanks(const SymbolTable* symbols) {
     const std::size_t n = symbols ? symbols->size() : 1;
-    auto text = [&](Symbol s) { return s == 0 ? std::string_view("(none)") : symbols->text(s); };
+    // The texts looked up once, not at every comparison (a fleet's tens of
+    // thousands of hosts).
+    std::vector<std::string_view> text(n);
+    for (Symbol s = 0; s < n; ++s) text[s] = s == 0 ? std::string_view("(none)") : symbols->text(s);
+    // Sorted by their first 16 bytes as two big-endian words (zeros past
+    // the end: a text that ends first sorts first, as it does compared),
+    // the texts compared only where those are equal.
+    struct Key {
+      std::uint64_t high, low;
+      Symbol symbol;
+    };
+    auto word = [](std::string_view t, std::size_t from) {
+      std::uint64_t w = 0;
+      for (std::size_t i = 0; i < 8; ++i)
+        w = w << 8 | (from + i < t.size() ? static_cast<unsigned char>(t[from + i]) : 0u);
+      return w;
+    };
+    std::vector<Key> keys(n);
+    for (Symbol s = 0; s < n; ++s) keys[s] = Key{word(text[s], 0), word(text[s], 8), s};
+    std::sort(keys.begin(), keys.end(), [&](const Key& x, const Key& y) {
+      if (x.high != y.high) return x.high < y.high;
+      if (x.low != y.low) return x.low < y.low;
+      return text[x.symbol] < text[y.symbol];
+    });
     std::vector<Symbol> order(n);
-    for (Symbol s = 0; s < n; ++s) order[s] = s;
-    std::sort(order.begin(), order.end(), [&](Symbol x, Symbol y) { return text(x) < text(y); });
+    for (std::size_t i = 0; i < n; ++i) order[i] = keys[i].symbol;
     rank_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i == 0 || text(order[i]) != text(order[i - 1])) names_.emplace_back(text(order[i]));
+      if (i == 0 || text[order[i]] != text[order[i - 1]]) names_.emplace_back(text[order[i]]);
       rank_[order[i]] = static_cast<std::uint32_t>(names_.size() - 1);
     }
   }
@@ -1046,22 +1068,20 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // it), so that only the rows the report shows have their distributions
   // computed, all together at the end: the samples of a fleet's hosts and
   // pairs are most of the merge's work, and text shows 25 of each.
-  std::vector<std::pair<GroupSummary, Symbol>> group_rows;
-  for (const Symbol head : heads) {
-    const GroupAcc& g = by_symbol[head];
-    GroupSummary& s = group_rows.emplace_back(GroupSummary{}, head).first;
-    s.name = ranks.name(ranks.rank(head));
-    s.spans = spans_of[head];
-    s.errors = g.errors;
-    s.self_total = g.self;
-    s.critical_total = g.critical;
-    s.critical_share =
-        critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
-  }
-  // By critical-path time, then name (names are unique: the order is total).
-  std::sort(group_rows.begin(), group_rows.end(), [](const auto& x, const auto& y) {
-    if (x.first.critical_total != y.first.critical_total) return x.first.critical_total > y.first.critical_total;
-    return x.first.name < y.first.name;
+  // Groups by critical-path time, then name: a head's name is its own, and
+  // ranks are in name order (the order is total). Small rows are sorted,
+  // and each group's summary made once, in place (a fleet has tens of
+  // thousands).
+  struct GroupRow {
+    Nanos critical;
+    std::uint32_t rank;
+    Symbol head;
+  };
+  std::vector<GroupRow> group_rows;
+  group_rows.reserve(heads.size());
+  for (const Symbol head : heads) group_rows.push_back(GroupRow{by_symbol[head].critical, ranks.rank(head), head});
+  std::sort(group_rows.begin(), group_rows.end(), [](const GroupRow& x, const GroupRow& y) {
+    return x.critical != y.critical ? x.critical > y.critical : x.rank < y.rank;
   });
   std::vector<std::pair<SkewSummary, Sample*>> skew_rows;
   for (const PairRef& n : skew) {
@@ -1077,11 +1097,19 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Listed in name order: a stable sort keeps it among equals.
   std::stable_sort(skew_rows.begin(), skew_rows.end(),
                    [](const auto& x, const auto& y) { return x.first.outside > y.first.outside; });
-  // Moved into place (they no longer move), and the rows shown listed.
+  // Made in place (they no longer move), and the rows shown listed.
   a.groups.reserve(group_rows.size());
-  for (auto& [s, head] : group_rows) {
-    a.groups.push_back(std::move(s));
-    if (a.groups.size() <= rows) jobs.emplace_back(merged_durations(head), &a.groups.back().duration);
+  for (const GroupRow& row : group_rows) {
+    const GroupAcc& g = by_symbol[row.head];
+    GroupSummary& s = a.groups.emplace_back();
+    s.name = ranks.name(row.rank);
+    s.spans = spans_of[row.head];
+    s.errors = g.errors;
+    s.self_total = g.self;
+    s.critical_total = g.critical;
+    s.critical_share =
+        critical_total > 0 ? static_cast<double>(g.critical) / static_cast<double>(critical_total) : 0.0;
+    if (a.groups.size() <= rows) jobs.emplace_back(merged_durations(row.head), &s.duration);
   }
   a.skew.reserve(skew_rows.size());
   for (auto& [s, sample] : skew_rows) {

@@ -829,6 +829,34 @@ TEST_CASE("analyze: text lists JSON's first pairs, ties in name order, a pair's 
   }
 }
 
+TEST_CASE("analyze: groups of equal critical-path time are listed in name order, past 16 bytes and at a name's end") {
+  // One span a host, all of one duration: the groups tie on critical-path
+  // time, and are listed by name. Names that share their first 8 or 16
+  // bytes, that end where another goes on, or differ only in a byte past
+  // 0x7f; added out of order.
+  const std::vector<std::string> names = {"b", "abcdefghijklmnopq", "abcdefghijklmnop", "a", "abcdefghijklmnopp",
+                                          "abcdefghijklmnoq", "ab", "abcdefgh", "abcdefghi", "z\xc3\xa9", "z\x7f",
+                                          "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyy"};
+  std::vector<std::string> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  for (Format format : {Format::kText, Format::kJson}) {
+    for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+      CAPTURE(static_cast<int>(format));
+      CAPTURE(threads);
+      SpanLog store;
+      std::uint32_t line = 1;
+      for (const std::string& host : names) add(store, {"t-" + host, "r", "", 0, 100, 200, host, "", "", {}}, line++);
+      Config config;
+      config.format = format;
+      config.group = GroupKey::kHost;
+      const Analysis a = analyze(store, config, threads);
+      std::vector<std::string> listed;
+      for (const GroupSummary& g : a.groups) listed.push_back(g.name);
+      CHECK(listed == sorted);
+    }
+  }
+}
+
 TEST_CASE("analyze: a label spelled \"(none)\" and no label are one group, on any number of threads") {
   // Spans with no service and spans of a service named "(none)" (two
   // symbols, one name), in traces spread over every partition.
