@@ -518,6 +518,22 @@ constexpr std::size_t kMergePairsPerThread = 65536;
 constexpr std::size_t kSeveralPairsPerThread = 2048;
 constexpr std::size_t kCountPairsPerThread = 16384;  // pairs counted, or looked up in another thread's table
 
+// Parts of `size` items of work: one a `per_thread` items, at least one,
+// at most `threads`.
+std::size_t parts_of(std::size_t size, std::size_t per_thread, std::size_t threads) {
+  return std::clamp<std::size_t>(size / per_thread, 1, std::max<std::size_t>(threads, 1));
+}
+// f(part, from, to) on each of `parts` equal ranges of `size` items, the
+// first on this thread and each other on a thread named `name`.
+template <typename F>
+void in_parts(std::size_t size, std::size_t parts, const char* name, F&& f) {
+  ThreadGroup pool;
+  for (std::size_t k = 1; k < parts; ++k)
+    pool.spawn(name, [&f, size, parts, k] { f(k, size * k / parts, size * (k + 1) / parts); });
+  f(std::size_t{0}, std::size_t{0}, size / parts);
+  pool.join();
+}
+
 // The first `several` pairs of the list (those of more than one call):
 // each one's calls and errors taken, and of the first `rows` (those the
 // report shows) the distributions of a few calls computed (and their
@@ -526,10 +542,9 @@ constexpr std::size_t kCountPairsPerThread = 16384;  // pairs counted, or looked
 // memory: ranges of them are taken on up to `threads` threads.
 void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t rows, std::size_t threads,
                         std::vector<std::pair<Sample*, Distribution*>>& jobs) {
-  const std::size_t n = std::clamp<std::size_t>(several / kSeveralPairsPerThread, 1, std::max<std::size_t>(threads, 1));
+  const std::size_t n = parts_of(several, kSeveralPairsPerThread, threads);
   std::vector<std::vector<std::pair<Sample*, Distribution*>>> listed(n);
-  auto take = [&](std::size_t part) {
-    const std::size_t from = several * part / n, to = several * (part + 1) / n;
+  in_parts(several, n, "ta-merge", [&](std::size_t part, std::size_t from, std::size_t to) {
     for (std::size_t i = from; i < to; ++i) {
       if (i + 32 < to) edges.prefetch(i + 32);
       if (i + 16 < to) edges.entry(i + 16).prefetch_block();
@@ -549,13 +564,7 @@ void take_several_pairs(EdgeList& edges, std::size_t several, std::size_t rows, 
         e.clear();  // while it is in cache
       }
     }
-  };
-  {
-    ThreadGroup pool;
-    for (std::size_t part = 1; part < n; ++part) pool.spawn("ta-merge", [&take, part] { take(part); });
-    take(0);
-    pool.join();
-  }
+  });
   edges.check_several_order();
   for (auto& l : listed) append(jobs, l);
 }
@@ -766,14 +775,10 @@ std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lis
 std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const NameRanks& ranks, std::size_t rows,
                                  std::size_t threads, std::size_t& pairs) {
   const std::size_t n = maps.size();
-  // Ranges of a table's entries on up to `threads` threads, each taken at once.
+  // Ranges of a table's entries on up to `threads` threads.
   auto in_ranges = [threads](std::size_t size, auto&& f) {
-    const std::size_t parts = std::clamp<std::size_t>(size / kCountPairsPerThread, 1, std::max<std::size_t>(threads, 1));
-    ThreadGroup pool;
-    for (std::size_t k = 1; k < parts; ++k)
-      pool.spawn("ta-count", [&f, size, parts, k] { f(size * k / parts, size * (k + 1) / parts); });
-    f(0, size / parts);
-    pool.join();
+    in_parts(size, parts_of(size, kCountPairsPerThread, threads), "ta-count",
+             [&f](std::size_t, std::size_t from, std::size_t to) { f(from, to); });
   };
   // By entry: the pair's calls from later threads, up to kCountAgain (as
   // many or more are counted again from their entries), or kMetBefore
