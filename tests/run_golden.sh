@@ -10,7 +10,7 @@
 # expected.code. If a file named `stdin` is there it is piped in; otherwise
 # stdin is /dev/null. Timings are masked: " read in 1.2ms" and "elapsedUs",
 # "readUs", "analysisUs", and live mode's "readCpuUs", "parseCpuUs",
-# "assembleCpuUs".
+# "assembleCpuUs", "writeCpuUs".
 #
 # Reports must be valid JSON where they are JSON (python3's json, strictly:
 # UTF-8, no NaN): a stdout that starts with '{' is one JSON object, or with
@@ -33,7 +33,7 @@ code=$?
 
 mask() {
   sed -E -e 's/ read in [0-9.]+(ns|µs|ms|s|m[0-9]+s)$/ read in <elapsed>/' \
-         -e 's/"(elapsed|read|analysis|readCpu|parseCpu|assembleCpu)Us":[0-9]+/"\1Us":0/g' "$1"
+         -e 's/"(elapsed|read|analysis|readCpu|parseCpu|assembleCpu|writeCpu)Us":[0-9]+/"\1Us":0/g' "$1"
 }
 
 # check_json MODE FILE LABEL ...: each FILE read as MODE, one of

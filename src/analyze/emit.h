@@ -37,7 +37,7 @@ struct LiveCounts {
   std::uint64_t pairs_over = 0;
   // CPU time of each thread (ns): what bounds the stream's speed is the
   // busiest one.
-  std::int64_t read_cpu = 0, parse_cpu = 0, assemble_cpu = 0;
+  std::int64_t read_cpu = 0, parse_cpu = 0, assemble_cpu = 0, write_cpu = 0;
 };
 
 }  // namespace ta

@@ -197,7 +197,13 @@ struct LiveAssembler::Open {
   std::uint32_t missing = 0;
   bool root = false;
   bool open = false;
+  // Every key the trace put in the set (salted, some more than once), to
+  // take out when it is written; kept with the slot for its next trace.
+  std::vector<std::uint64_t> keys;
 };
+
+// A slot's list of keys past this many is given back with its trace.
+constexpr std::size_t kKeepKeys = 64;
 
 struct LiveAssembler::Due {
   Nanos activity;
@@ -208,9 +214,26 @@ struct LiveAssembler::Due {
 };
 
 
+void shape_trace(const TraceData& data, const SymbolTable& symbols, const AssembleOptions& options, ShownTrace& out) {
+  Trace& t = out.trace;
+  assemble(data, t, options);
+  out.symbols = &symbols;
+  critical_path(t, out.path);
+  self_times(t, out.self);
+  time_on_path(t, out.path, out.on_path);
+}
+
 LiveAssembler::LiveAssembler(const LiveOptions& options, Sink sink)
+    : LiveAssembler(options, Handoff{}) {
+  handoff_ = [this, sink = std::move(sink)](const TraceData& data, Emit why) {
+    shape_trace(data, store_.symbols(), options_.assemble, shown_);
+    sink(shown_, why);
+  };
+}
+
+LiveAssembler::LiveAssembler(const LiveOptions& options, Handoff handoff)
     : options_(options),
-      sink_(std::move(sink)),
+      handoff_(std::move(handoff)),
       store_(options.max_trace_spans),
       ids_(std::make_unique<KeySet>()),
       written_(std::make_unique<WrittenIds>()),
@@ -322,7 +345,12 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
       const auto it = long_halves_.find(halves.low);  // join_slot met it
       if (it != long_halves_.end() && it->second.slot == kNone) it->second.slot = slot;
     }
-    o = Open{next_seq_++, span.end, 0, false, true};
+    o.seq = next_seq_++;
+    o.activity = span.end;
+    o.missing = 0;
+    o.root = false;
+    o.open = true;
+    o.keys.clear();
     due_.push_back({o.activity, o.seq, slot});
     std::push_heap(due_.begin(), due_.end());
     ++open_count_;
@@ -354,12 +382,15 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   // child of a client span that lists no callees, its parent (if any) and
   // its callees.
   std::int64_t missing = o.missing;
-  missing += ids_->see(span.keys[0] ^ trace_salt, span.wants_child);
+  const std::size_t listed = o.keys.size();
+  o.keys.resize(listed + span.key_count);
+  std::uint64_t* const salted = o.keys.data() + listed;
+  for (std::size_t k = 0; k < span.key_count; ++k) salted[k] = span.keys[k] ^ trace_salt;
+  missing += ids_->see(salted[0], span.wants_child);
   o.root |= span.root;
   std::size_t k = 1;
-  for (const std::size_t parents = 1 + span.parent_keys; k < parents; ++k)
-    missing += ids_->expect_parent(span.keys[k] ^ trace_salt);
-  for (; k < span.key_count; ++k) missing += ids_->expect(span.keys[k] ^ trace_salt);
+  for (const std::size_t parents = 1 + span.parent_keys; k < parents; ++k) missing += ids_->expect_parent(salted[k]);
+  for (; k < span.key_count; ++k) missing += ids_->expect(salted[k]);
   o.missing = static_cast<std::uint32_t>(missing);
   if (o.root && o.missing == 0) {
     if (options_.settle_per_chunk)
@@ -426,22 +457,13 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   if ((why == Emit::kWindow || why == Emit::kEvicted) && open_[slot].root && open_[slot].missing == 0)
     why = Emit::kComplete;
   const TraceData data = store_.at(slot);
-  const std::uint64_t seed = live::key_seed(data.trace_id), trace_salt = salt(open_[slot].seq);
   forget_low_half(data.trace_id, slot);
-  Trace& t = shown_.trace;
-  assemble(data, t, options_.assemble);
-  // Forget the trace's span keys: its spans' ids (an expected callee that
-  // never came is an inferred span) and the parents that never came.
-  for (std::uint32_t i = 0; i < t.size(); ++i) {
-    const Span& s = t.spans[i];
-    const std::uint64_t key = live::span_key(t.span_id(i), seed) ^ trace_salt;
-    ids_->erase(key);
-    if (s.shared) ids_->erase(live::server_half_key(key));
-    // A parent that never came (an orphan's), or one not taken as the parent
-    // (a requestStacks entry elsewhere named the caller, or a cycle was cut).
-    if (s.parent_id.length && (t.parent[i] == kNone || t.str(s.parent_id) != t.span_id(t.parent[i])))
-      ids_->erase(live::span_key(t.str(s.parent_id), seed) ^ trace_salt);
-  }
+  // Forget the trace's keys: its spans' ids, their parents' and callees'
+  // (come or not).
+  Open& o = open_[slot];
+  for (const std::uint64_t key : o.keys) ids_->erase(key);
+  if (o.keys.capacity() > kKeepKeys) o.keys = {};
+  o.keys.clear();
   // Remembered for late spans (none come after the end of input), a long
   // id's low half too: a span under the short id is of this trace.
   if (why != Emit::kEnd) {
@@ -450,16 +472,11 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
     if (const TraceIdHalves h = trace_id_halves(data.trace_id); h.shape == TraceIdHalves::kLong)
       written_low_->add(written_at, h.low);
   }
-  open_[slot].open = false;
+  o.open = false;
   --open_count_;
   ++counts_.emitted[static_cast<int>(why)];
+  handoff_(data, why);
   store_.release(slot);
-
-  shown_.symbols = &store_.symbols();
-  critical_path(t, shown_.path);
-  self_times(t, shown_.self);
-  time_on_path(t, shown_.path, shown_.on_path);
-  sink_(shown_, why);
 }
 
 void LiveAssembler::settle() {

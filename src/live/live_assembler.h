@@ -140,11 +140,22 @@ Encoded encode(const SpanRecord& r, Intern&& intern, std::string& rest, std::vec
 
 }  // namespace live
 
+// What the analysis and the writers read of a finished trace: its tree
+// (assembled from its records), critical path, self times and time on the
+// path, into `out` (its vectors reused).
+void shape_trace(const TraceData& data, const SymbolTable& symbols, const AssembleOptions& options, ShownTrace& out);
+
 class LiveAssembler {
  public:
-  // Called with each finished trace; the trace may be moved from.
+  // Called with each finished trace, assembled on the calling thread
+  // (shape_trace); the trace may be moved from.
   using Sink = std::function<void(ShownTrace& trace, Emit why)>;
+  // Called with each finished trace as the store holds it, before its
+  // records are given back (valid during the call only): the caller
+  // assembles it, on this thread or another.
+  using Handoff = std::function<void(const TraceData& trace, Emit why)>;
   LiveAssembler(const LiveOptions& options, Sink sink);
+  LiveAssembler(const LiveOptions& options, Handoff handoff);
   ~LiveAssembler();
 
   enum class Added { kSpan, kLate, kDropped };
@@ -195,7 +206,7 @@ class LiveAssembler {
   bool pop_due(Due& due);  // the least recently active open trace, entries refreshed
 
   LiveOptions options_;
-  Sink sink_;
+  Handoff handoff_;
   OpenTraces store_;
   std::vector<Open> open_;  // by store slot
   std::vector<Due> due_;    // min-heap by last activity (entries may be stale)
@@ -227,7 +238,7 @@ class LiveAssembler {
   std::vector<std::string> notes_;
   std::string rest_;
   std::vector<std::uint64_t> keys_;
-  ShownTrace shown_;
+  ShownTrace shown_;  // the Sink's
 };
 
 }  // namespace ta

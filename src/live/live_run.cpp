@@ -127,6 +127,78 @@ struct ParsedChunk {
   }
 };
 
+// Finished traces on their way to the writing thread, many a batch: each
+// trace's records copied out of the store, which gives them back at once.
+struct FinishedTraces {
+  struct Item {
+    std::size_t id_at = 0, records_at = 0;  // in ids; in offsets and locations
+    std::uint32_t id_size = 0, record_count = 0, span_count = 0, dropped = 0, duplicates = 0;
+    Nanos base = 0;
+    Emit why = Emit::kComplete;
+  };
+  std::string ids;
+  std::vector<std::uint8_t> bytes;                // the records, one after another
+  std::vector<std::uint64_t> offsets, locations;  // each record's, in input order by trace
+  std::vector<RecordRef> refs;                    // made by the writing thread (bind)
+  std::vector<Item> items;
+
+  void clear() {
+    ids.clear();
+    bytes.clear();
+    offsets.clear();
+    locations.clear();
+    refs.clear();
+    items.clear();
+  }
+  void add(const TraceData& d, Emit why) {
+    Item& it = items.emplace_back();
+    it.id_at = ids.size();
+    it.id_size = static_cast<std::uint32_t>(d.trace_id.size());
+    ids.append(d.trace_id);
+    it.records_at = offsets.size();
+    it.record_count = static_cast<std::uint32_t>(d.record_count);
+    it.span_count = d.span_count;
+    it.dropped = d.dropped;
+    it.duplicates = d.duplicates;
+    it.base = d.base;
+    it.why = why;
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < d.record_count; ++i) size += record_size(d.records[i].record);
+    std::size_t at = bytes.size();
+    // The decoder may read a few bytes past a record: the batch ends in padding.
+    bytes.resize(at + size + kPadding);
+    for (std::size_t i = 0; i < d.record_count; ++i) {
+      const std::size_t n = record_size(d.records[i].record);
+      std::memcpy(bytes.data() + at, d.records[i].record, n);
+      offsets.push_back(at);
+      locations.push_back(d.records[i].location);
+      at += n;
+    }
+    bytes.resize(at);
+  }
+  // Points the records at where the bytes now are, padded; once, before
+  // trace() is asked.
+  void bind() {
+    bytes.resize(bytes.size() + kPadding, 0);
+    refs.resize(offsets.size());
+    for (std::size_t i = 0; i < offsets.size(); ++i) refs[i] = RecordRef{bytes.data() + offsets[i], locations[i]};
+  }
+  TraceData trace(const Item& it) const {
+    TraceData d;
+    d.trace_id = std::string_view(ids).substr(it.id_at, it.id_size);
+    d.records = refs.data() + it.records_at;
+    d.record_count = it.record_count;
+    d.base = it.base;
+    d.span_count = it.span_count;
+    d.dropped = it.dropped;
+    d.duplicates = it.duplicates;
+    return d;
+  }
+  std::size_t held() const { return bytes.size() + ids.size(); }
+
+  static constexpr std::size_t kPadding = 64;
+};
+
 // The label table of a live run: bounded (--max-labels), new labels past
 // the bound interned as "(other)".
 const SymbolTable& limited(SymbolTable& symbols, std::size_t max_labels) {
@@ -148,7 +220,7 @@ class LiveRun {
         parser_(config.input_format, ingest_options(config).parse),
         assembler_(LiveOptions{config.window, config.max_open_traces, config.max_trace_spans,
                                AssembleOptions{config.adjust_skew}, true},
-                   [this](ShownTrace& t, Emit why) { write(t, why); }),
+                   [this](const TraceData& t, Emit why) { hand_over(t, why); }),
         analysis_(config, limited(assembler_.symbols(), config.max_labels), kExactValues),
         out_(STDOUT_FILENO),
         err_(STDERR_FILENO, Output::OnError::kDrop, Output::Controls::kAllEscaped),
@@ -168,11 +240,15 @@ class LiveRun {
         inputs[i].done = true;
       }
     }
-    // One thread reads (and waits on quiet inputs), one parses, and this one
-    // assembles and writes. Whenever it has nothing to do it flushes stdout,
-    // so no finished trace waits in a buffer while the input is quiet.
+    // One thread reads (and waits on quiet inputs), one parses, this one
+    // files the spans and finds the finished traces, and one assembles,
+    // analyses and writes them. This one hands over what it has whenever it
+    // would wait for input, and the writing thread flushes stdout whenever it
+    // has nothing to do, so no finished trace waits while the input is quiet.
     for (std::size_t i = 0; i < kBuffers; ++i) spare_.push({});
     for (std::size_t i = 0; i < kBuffers; ++i) parsed_spare_.push({});
+    for (std::size_t i = 0; i < kBuffers; ++i) finished_spare_.push({});
+    batch_ = std::move(*finished_spare_.pop());
     // When a thread fails (out of memory), or this one does (a closed
     // pipe), no thread may be left waiting on a queue for it.
     ThreadGroup threads([this] {
@@ -181,6 +257,8 @@ class LiveRun {
       spare_.abandon();
       parsed_.abandon();
       parsed_spare_.abandon();
+      finished_.abandon();
+      finished_spare_.abandon();
     });
     threads.spawn("ta-live-read", [&] {
       read_loop(inputs, threads);
@@ -190,16 +268,24 @@ class LiveRun {
       parse_loop(threads);
       parse_cpu_ = thread_cpu_ns();
     });
+    threads.spawn("ta-live-write", [&] {
+      write_loop(threads);
+      write_cpu_ = thread_cpu_ns();
+    });
     for (;;) {
       auto item = parsed_.try_pop();
       if (!item) {
-        out_.flush();
+        hand_over_batch();
         item = parsed_.pop();
       }
       if (!item) break;
       take(*item);
       parsed_spare_.push(std::move(*item));
     }
+    const auto read_end = std::chrono::steady_clock::now();
+    if (!threads.stopping()) assembler_.flush_all();
+    hand_over_batch();
+    finished_.close();
     threads.join();
     for (std::string& e : read_errors_) stats_.read_errors.push_back(std::move(e));
     for (const Input& in : inputs)
@@ -208,11 +294,9 @@ class LiveRun {
                                   stats_.files[in.file], in.reader->next_line(), in.reader->stopped_bytes()));
     stats_.bytes = 0;
     for (const Input& in : inputs) stats_.bytes += in.bytes();
-    const auto read_end = std::chrono::steady_clock::now();
     if (unfiled_)
       print_warning(fmt::format("--max-memory: {} read after reading stopped {} not filed, counted as rejected",
                                 plural(unfiled_, "span"), unfiled_ == 1 ? "was" : "were"));
-    assembler_.flush_all();
     out_.flush();
     return summarize(started, read_end);
   }
@@ -420,8 +504,40 @@ class LiveRun {
     assembler_.settle();
   }
 
-  void write(ShownTrace& t, Emit why) {
-    if (analysis_.add(t.trace, t.self, t.on_path)) writer_->trace(t, why);
+  // A finished trace, handed to the writing thread with others.
+  void hand_over(const TraceData& t, Emit why) {
+    batch_.add(t, why);
+    if (batch_.held() >= kBatchBytes || batch_.items.size() >= kBatchTraces) hand_over_batch();
+  }
+  void hand_over_batch() {
+    if (batch_.items.empty()) return;
+    finished_.push(std::move(batch_));  // dropped when the run is failing: nothing is written then
+    auto spare = finished_spare_.pop();
+    batch_ = spare ? std::move(*spare) : FinishedTraces{};
+    batch_.clear();
+  }
+
+  // The writing thread: each finished trace assembled, analysed and
+  // written, in the order they were finished; stdout flushed whenever no
+  // more are there.
+  void write_loop(const ThreadGroup& threads) {
+    const AssembleOptions options{config_.adjust_skew};
+    const SymbolTable& symbols = assembler_.symbols();
+    for (;;) {
+      auto batch = finished_.try_pop();
+      if (!batch) {
+        out_.flush();
+        batch = finished_.pop();
+      }
+      if (!batch) break;
+      batch->bind();
+      for (const FinishedTraces::Item& it : batch->items) {
+        if (threads.stopping()) return;
+        shape_trace(batch->trace(it), symbols, options, shown_);
+        if (analysis_.add(shown_.trace, shown_.self, shown_.on_path)) writer_->trace(shown_, it.why);
+      }
+      finished_spare_.push(std::move(*batch));
+    }
   }
 
   ExitCode summarize(std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point read_end) {
@@ -437,14 +553,21 @@ class LiveRun {
     counts.read_cpu = read_cpu_;
     counts.parse_cpu = parse_cpu_;
     counts.assemble_cpu = thread_cpu_ns();
+    counts.write_cpu = write_cpu_;
     report.live = &counts;
     report.stopped = stop_requested();
     writer_->summary(report);
     return exit_code(stats_, a, config_);
   }
 
-  std::int64_t read_cpu_ = 0, parse_cpu_ = 0;  // set by each thread as it ends
+  std::int64_t read_cpu_ = 0, parse_cpu_ = 0, write_cpu_ = 0;  // set by each thread as it ends
   static constexpr std::size_t kBuffers = 4;
+  // A batch of finished traces is handed over at this many bytes or traces.
+  static constexpr std::size_t kBatchBytes = 256 << 10, kBatchTraces = 1024;
+  BlockingQueue<FinishedTraces> finished_{kBuffers};
+  BlockingQueue<FinishedTraces> finished_spare_{kBuffers};
+  FinishedTraces batch_;  // being filled, by this thread
+  ShownTrace shown_;      // the writing thread's
   BlockingQueue<OwnedChunk> work_{kBuffers};
   BlockingQueue<OwnedChunk> spare_{kBuffers};
   BlockingQueue<ParsedChunk> parsed_{kBuffers};

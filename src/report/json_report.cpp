@@ -210,10 +210,10 @@ void put_live(const ReportInput& in, Output& out) {
       ",\n\"live\":{{\"tracesWritten\":{},\"complete\":{},\"window\":{},\"evicted\":{},\"end\":{},"
       "\"lateSpans\":{},\"openPeak\":{},\"windowUs\":{},\"maxOpenTraces\":{},\"maxLabels\":{},"
       "\"labelsOverLimit\":{},\"labelPairsOverLimit\":{},\"readCpuUs\":{},\"parseCpuUs\":{},"
-      "\"assembleCpuUs\":{},\"stopped\":{}}}",
+      "\"assembleCpuUs\":{},\"writeCpuUs\":{},\"stopped\":{}}}",
       c.emitted[0] + c.emitted[1] + c.emitted[2] + c.emitted[3], c.emitted[0], c.emitted[1], c.emitted[2],
       c.emitted[3], c.late, c.open_peak, us(in.config.window), in.config.max_open_traces, in.config.max_labels,
-      c.labels_over, c.pairs_over, us(c.read_cpu), us(c.parse_cpu), us(c.assemble_cpu),
+      c.labels_over, c.pairs_over, us(c.read_cpu), us(c.parse_cpu), us(c.assemble_cpu), us(c.write_cpu),
       in.stopped ? "true" : "false");
 }
 

@@ -112,13 +112,6 @@ namespace {
 constexpr std::size_t kSparseSlack = 1u << 20;
 // A released trace keeps its lists for the next trace in its slot, up to this.
 constexpr std::size_t kKeepCapacity = 256;
-
-// The bytes of the record at p: its body size, then its body.
-std::size_t record_size(const std::uint8_t* p) {
-  const std::uint8_t* body;
-  std::uint32_t size;
-  return static_cast<std::size_t>(read_body(p, body, size) - p);
-}
 }  // namespace
 
 OpenTraces::OpenTraces(std::size_t max_trace_spans)

@@ -289,6 +289,13 @@ inline const std::uint8_t* read_body(const std::uint8_t* p, const std::uint8_t*&
 // Appends the id an encoded key (put_id's bytes) stands for.
 void append_id(std::string_view key, std::string& out);
 
+// The bytes of the record at p: its body size, then its body.
+inline std::size_t record_size(const std::uint8_t* p) {
+  const std::uint8_t* body;
+  std::uint32_t size;
+  return static_cast<std::size_t>(read_body(p, body, size) - p);
+}
+
 // A span's record where it lies (a SpanLog's or an OpenTraces' block; read_body
 // reads it), and its location: make_location(chunk, line), or file << 32 | line.
 struct RecordRef {
