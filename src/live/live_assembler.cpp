@@ -13,15 +13,18 @@
 
 namespace ta {
 
-// A set of 64-bit keys, each with three marks in its lowest bits, so a
-// lookup touches one array: expected (named by a span of the trace, not yet
-// come), named as a parent (some span's parent: the span has a child), and
-// waiting for a child (a client span that lists no callees). Linear probing,
-// backward-shift erase: memory follows the peak number of keys and there
-// are no tombstones.
-class LiveAssembler::KeySet {
+// One open trace's span keys, each with three marks in its lowest bits, so
+// a lookup touches one slot: expected (named by a span of the trace, not
+// yet come), named as a parent (some span's parent: the span has a child),
+// and waiting for a child (a client span that lists no callees). The keys of
+// a trace lie together, in a table of their own (open addressing, linear
+// probing, at most half full), so filing a span touches a few lines the
+// trace's spans touched before rather than a line anywhere in one table of
+// every open trace's keys, and writing the trace forgets its keys at once.
+// Keys are keyed hashes (live::span_key): no span ids can be crafted to
+// pile up in one run of slots.
+class LiveAssembler::KeyTable {
  public:
-  KeySet() : slots_(1024, 0) {}
   // Marks key seen; `wants_child`: it waits for a span that names it as its
   // parent. Returns how many more (+1) or fewer (-1) spans its trace now
   // waits for.
@@ -64,33 +67,16 @@ class LiveAssembler::KeySet {
     slot = (slot & ~kWaiting) | kParent;
     return change;
   }
-  void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[home(tag(key))]); }
-  bool contains(std::uint64_t key) const {
-    const std::uint64_t t = tag(key);
-    for (std::size_t i = home(t);; i = (i + 1) & (slots_.size() - 1)) {
-      if ((slots_[i] & ~kMarks) == t) return true;
-      if (slots_[i] == 0) return false;
+  void prefetch() const { __builtin_prefetch(slots_.data()); }
+  // Forgets every key; a large table is given back, a small one kept for
+  // the next trace in the slot.
+  void clear() {
+    if (slots_.size() > kKeepSlots) {
+      slots_ = {};
+    } else {
+      std::fill(slots_.begin(), slots_.end(), 0);
     }
-  }
-  void erase(std::uint64_t key) {
-    const std::uint64_t t = tag(key);
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = home(t);
-    for (;; i = (i + 1) & mask) {
-      if (slots_[i] == 0) return;
-      if ((slots_[i] & ~kMarks) == t) break;
-    }
-    // Shift back later entries of the probe run that may not stay behind the hole.
-    for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-      if (slots_[j] == 0) break;
-      const std::size_t h = home(slots_[j] & ~kMarks);
-      if (((j - h) & mask) >= ((j - i) & mask)) {
-        slots_[i] = slots_[j];
-        i = j;
-      }
-    }
-    slots_[i] = 0;
-    --size_;
+    size_ = 0;
   }
   std::size_t size() const { return size_; }
   std::size_t longest_run() const {
@@ -99,6 +85,7 @@ class LiveAssembler::KeySet {
 
  private:
   static constexpr std::uint64_t kExpected = 1, kParent = 2, kWaiting = 4, kMarks = 7;
+  static constexpr std::size_t kFirstSlots = 16, kKeepSlots = 64;
   // The key without its marks' bits, never 0.
   static std::uint64_t tag(std::uint64_t key) {
     key &= ~kMarks;
@@ -114,7 +101,7 @@ class LiveAssembler::KeySet {
       if (slots_[i] == 0 || (slots_[i] & ~kMarks) == t) return slots_[i];
   }
   void grow() {
-    std::vector<std::uint64_t> slots(slots_.size() * 2, 0);
+    std::vector<std::uint64_t> slots(std::max(kFirstSlots, slots_.size() * 2), 0);
     const std::size_t mask = slots.size() - 1;
     for (std::uint64_t e : slots_) {
       if (!e) continue;
@@ -197,13 +184,8 @@ struct LiveAssembler::Open {
   std::uint32_t missing = 0;
   bool root = false;
   bool open = false;
-  // Every key the trace put in the set (salted, some more than once), to
-  // take out when it is written; kept with the slot for its next trace.
-  std::vector<std::uint64_t> keys;
+  KeyTable keys;  // of its spans, their parents and callees
 };
-
-// A slot's list of keys past this many is given back with its trace.
-constexpr std::size_t kKeepKeys = 64;
 
 struct LiveAssembler::Due {
   Nanos activity;
@@ -235,14 +217,21 @@ LiveAssembler::LiveAssembler(const LiveOptions& options, Handoff handoff)
     : options_(options),
       handoff_(std::move(handoff)),
       store_(options.max_trace_spans),
-      ids_(std::make_unique<KeySet>()),
       written_(std::make_unique<WrittenIds>()),
       written_low_(std::make_unique<WrittenIds>()) {}
 
 LiveAssembler::~LiveAssembler() = default;
 
-std::size_t LiveAssembler::tracked_ids() const { return ids_->size(); }
-std::size_t LiveAssembler::longest_key_run() const { return ids_->longest_run(); }
+std::size_t LiveAssembler::tracked_ids() const {
+  std::size_t n = 0;
+  for (const Open& o : open_) n += o.keys.size();
+  return n;
+}
+std::size_t LiveAssembler::longest_key_run() const {
+  std::size_t most = 0;
+  for (const Open& o : open_) most = std::max(most, o.keys.longest_run());
+  return most;
+}
 std::size_t LiveAssembler::queued() const { return due_.size(); }
 std::size_t LiveAssembler::longest_written_run() const { return written_->longest_run(); }
 std::size_t LiveAssembler::longest_half_bucket() const {
@@ -307,13 +296,6 @@ void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slo
   if (it != long_halves_.end() && it->second.slot == slot) long_halves_.erase(it);
 }
 
-// The span keys of a trace are told apart from every other open trace's by
-// its own salt: keys are seeded by an id's low half (live::key_seed), which
-// two long ids may share, and the salt of a trace's sequence number is
-// keyed (util/hash.h), so keys of two traces meet only by chance (64 bits),
-// never by choice of their ids.
-std::uint64_t LiveAssembler::salt(std::uint64_t seq) { return hash_number(seq); }
-
 LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t file, std::uint32_t line) {
   const std::uint64_t trace_hash = span.trace_hash;
   if (!any_ || span.start > latest_) latest_ = span.start;
@@ -332,10 +314,8 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
     }
     known = join_slot(span.trace_id, trace_hash, halves);
   }
-  // The span's keys, salted with its trace's (a new trace takes the next
-  // sequence number), fetched into cache while the span is stored.
-  const std::uint64_t trace_salt = salt(known == kNone ? next_seq_ : open_[known].seq);
-  for (std::size_t k = 0; k < span.key_count; ++k) ids_->prefetch(span.keys[k] ^ trace_salt);
+  // The trace's keys, fetched into cache while the span is stored.
+  if (known != kNone) open_[known].keys.prefetch();
   const OpenTraces::Added added = store_.add(span.trace_id, trace_hash, span.start, span.rest, file, line, known);
   const std::uint32_t slot = added.slot;
   if (slot >= open_.size()) open_.resize(slot + 1);
@@ -350,7 +330,6 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
     o.missing = 0;
     o.root = false;
     o.open = true;
-    o.keys.clear();
     due_.push_back({o.activity, o.seq, slot});
     std::push_heap(due_.begin(), due_.end());
     ++open_count_;
@@ -382,15 +361,11 @@ LiveAssembler::Added LiveAssembler::add(const EncodedSpan& span, std::uint32_t f
   // child of a client span that lists no callees, its parent (if any) and
   // its callees.
   std::int64_t missing = o.missing;
-  const std::size_t listed = o.keys.size();
-  o.keys.resize(listed + span.key_count);
-  std::uint64_t* const salted = o.keys.data() + listed;
-  for (std::size_t k = 0; k < span.key_count; ++k) salted[k] = span.keys[k] ^ trace_salt;
-  missing += ids_->see(salted[0], span.wants_child);
+  missing += o.keys.see(span.keys[0], span.wants_child);
   o.root |= span.root;
   std::size_t k = 1;
-  for (const std::size_t parents = 1 + span.parent_keys; k < parents; ++k) missing += ids_->expect_parent(salted[k]);
-  for (; k < span.key_count; ++k) missing += ids_->expect(salted[k]);
+  for (const std::size_t parents = 1 + span.parent_keys; k < parents; ++k) missing += o.keys.expect_parent(span.keys[k]);
+  for (; k < span.key_count; ++k) missing += o.keys.expect(span.keys[k]);
   o.missing = static_cast<std::uint32_t>(missing);
   if (o.root && o.missing == 0) {
     if (options_.settle_per_chunk)
@@ -461,8 +436,6 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   // Forget the trace's keys: its spans' ids, their parents' and callees'
   // (come or not).
   Open& o = open_[slot];
-  for (const std::uint64_t key : o.keys) ids_->erase(key);
-  if (o.keys.capacity() > kKeepKeys) o.keys = {};
   o.keys.clear();
   // Remembered for late spans (none come after the end of input), a long
   // id's low half too: a span under the short id is of this trace.

@@ -178,7 +178,7 @@ class LiveAssembler {
   Nanos watermark() const;
   // Span ids being tracked for open traces (0 once all are written).
   std::size_t tracked_ids() const;
-  // The longest run of full slots in the table of their keys
+  // The longest run of full slots in an open trace's table of its span keys
   // (util/longest_run.h).
   std::size_t longest_key_run() const;
   // The longest run of full slots in the index of trace ids written lately.
@@ -194,8 +194,7 @@ class LiveAssembler {
  private:
   struct Open;
   struct Due;
-  class KeySet;
-  static std::uint64_t salt(std::uint64_t seq);  // of the span keys of the trace numbered seq
+  class KeyTable;
   void emit(std::uint32_t slot, Emit why);
   // The open trace a new trace id (of halves h) joins (16/32 hex,
   // util/trace_ids.h), or kNone; the trace may be renamed to the id.
@@ -211,7 +210,6 @@ class LiveAssembler {
   std::vector<Open> open_;  // by store slot
   std::vector<Due> due_;    // min-heap by last activity (entries may be stale)
   std::vector<std::pair<std::uint32_t, std::uint64_t>> ready_;  // (slot, seq) found complete, to settle
-  std::unique_ptr<KeySet> ids_;      // (trace, span id) -> seen / expected
   // Trace ids written lately, for late spans, and the low halves of the long
   // ones (util/trace_ids.h): kept exactly, so two ids that hash alike stay
   // two traces.
