@@ -128,27 +128,46 @@ struct ParsedChunk {
 };
 
 // Finished traces on their way to the writing thread, many a batch: each
-// trace's records copied out of the store, which gives them back at once.
+// trace's records copied out of the store, which gives them back at once,
+// or a large trace assembled already (its records are not copied: a copy
+// would be a second store of them at the peak).
 struct FinishedTraces {
   struct Item {
     std::size_t id_at = 0, records_at = 0;  // in ids; in offsets and locations
     std::uint32_t id_size = 0, record_count = 0, span_count = 0, dropped = 0, duplicates = 0;
     Nanos base = 0;
     Emit why = Emit::kComplete;
+    std::uint32_t shown = kNone;  // in shown, when assembled already
   };
   std::string ids;
   std::vector<std::uint8_t> bytes;                // the records, one after another
   std::vector<std::uint64_t> offsets, locations;  // each record's, in input order by trace
   std::vector<RecordRef> refs;                    // made by the writing thread (bind)
   std::vector<Item> items;
+  std::vector<ShownTrace> shown;
 
+  // Emptied for the next batch; one that held a large trace gives its
+  // memory back, so a batch's memory follows the usual batch, not the
+  // largest trace ever written.
   void clear() {
+    if (bytes.capacity() > kKeepBytes) {
+      *this = FinishedTraces{};
+      return;
+    }
     ids.clear();
     bytes.clear();
     offsets.clear();
     locations.clear();
     refs.clear();
     items.clear();
+    shown.clear();
+  }
+  // The trace assembled here (shape_trace), not copied.
+  void add_shown(const TraceData& d, Emit why, const SymbolTable& symbols, const AssembleOptions& options) {
+    Item& it = items.emplace_back();
+    it.why = why;
+    it.shown = static_cast<std::uint32_t>(shown.size());
+    shape_trace(d, symbols, options, shown.emplace_back());
   }
   void add(const TraceData& d, Emit why) {
     Item& it = items.emplace_back();
@@ -197,6 +216,7 @@ struct FinishedTraces {
   std::size_t held() const { return bytes.size() + ids.size(); }
 
   static constexpr std::size_t kPadding = 64;
+  static constexpr std::size_t kKeepBytes = 4u << 20;
 };
 
 // The label table of a live run: bounded (--max-labels), new labels past
@@ -504,8 +524,14 @@ class LiveRun {
     assembler_.settle();
   }
 
-  // A finished trace, handed to the writing thread with others.
+  // A finished trace, handed to the writing thread with others; a large one
+  // assembled here, and handed over at once.
   void hand_over(const TraceData& t, Emit why) {
+    if (t.record_count > kAssembleHere) {
+      batch_.add_shown(t, why, assembler_.symbols(), AssembleOptions{config_.adjust_skew});
+      hand_over_batch();
+      return;
+    }
     batch_.add(t, why);
     if (batch_.held() >= kBatchBytes || batch_.items.size() >= kBatchTraces) hand_over_batch();
   }
@@ -533,9 +559,15 @@ class LiveRun {
       batch->bind();
       for (const FinishedTraces::Item& it : batch->items) {
         if (threads.stopping()) return;
-        shape_trace(batch->trace(it), symbols, options, shown_);
-        if (analysis_.add(shown_.trace, shown_.self, shown_.on_path)) writer_->trace(shown_, it.why);
+        ShownTrace* t = &shown_;
+        if (it.shown == kNone) {
+          shape_trace(batch->trace(it), symbols, options, shown_);
+        } else {
+          t = &batch->shown[it.shown];
+        }
+        if (analysis_.add(t->trace, t->self, t->on_path)) writer_->trace(*t, it.why);
       }
+      batch->clear();
       finished_spare_.push(std::move(*batch));
     }
   }
@@ -564,6 +596,9 @@ class LiveRun {
   static constexpr std::size_t kBuffers = 4;
   // A batch of finished traces is handed over at this many bytes or traces.
   static constexpr std::size_t kBatchBytes = 256 << 10, kBatchTraces = 1024;
+  // A trace of more records is assembled by this thread (as the batch run's
+  // traces are, in place) rather than copied for the writing thread.
+  static constexpr std::size_t kAssembleHere = 1u << 16;
   BlockingQueue<FinishedTraces> finished_{kBuffers};
   BlockingQueue<FinishedTraces> finished_spare_{kBuffers};
   FinishedTraces batch_;  // being filled, by this thread
