@@ -1,6 +1,7 @@
 #include "live/live_run.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -631,6 +632,12 @@ class LiveRun {
 
 ExitCode run_live(const Config& config, std::chrono::steady_clock::time_point started) {
   install_stop_handlers();
+  // A stream frees traces as fast as it files them: free memory at the top
+  // of the heap past 4 MiB goes back to the system rather than wait for a
+  // trim that malloc's own threshold, raised as large blocks come and go,
+  // puts off for good (resident memory had crept up with the stream's
+  // length: 90 MiB after 1 GB, 113 after 3, 123 after 6).
+  mallopt(M_TRIM_THRESHOLD, 4 << 20);
   LiveRun run(config);
   return run.run(started);
 }
