@@ -182,22 +182,16 @@ struct FinishedTraces {
     it.duplicates = d.duplicates;
     it.base = d.base;
     it.why = why;
-    std::size_t size = 0;
-    for (std::size_t i = 0; i < d.record_count; ++i) size += record_size(d.records[i].record);
-    std::size_t at = bytes.size();
-    // The decoder may read a few bytes past a record: the batch ends in padding.
-    bytes.resize(at + size + kPadding);
     for (std::size_t i = 0; i < d.record_count; ++i) {
-      const std::size_t n = record_size(d.records[i].record);
-      std::memcpy(bytes.data() + at, d.records[i].record, n);
-      offsets.push_back(at);
+      const std::uint8_t* record = d.records[i].record;
+      offsets.push_back(bytes.size());
       locations.push_back(d.records[i].location);
-      at += n;
+      bytes.insert(bytes.end(), record, record + record_size(record));  // no zeros written first
     }
-    bytes.resize(at);
   }
-  // Points the records at where the bytes now are, padded; once, before
-  // trace() is asked.
+  // Points the records at where the bytes now are, and pads them (the
+  // decoder may read a few bytes past a record); once, before trace() is
+  // asked.
   void bind() {
     bytes.resize(bytes.size() + kPadding, 0);
     refs.resize(offsets.size());
