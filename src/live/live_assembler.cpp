@@ -288,9 +288,9 @@ std::uint32_t LiveAssembler::short_slot(std::string_view low) const {
   return store_.find_slot(padded, live::trace_hash(padded));
 }
 
-// The trace in `slot` is written: its low half no longer names it.
-void LiveAssembler::forget_low_half(std::string_view trace_id, std::uint32_t slot) {
-  const TraceIdHalves h = trace_id_halves(trace_id);
+// The trace in `slot`, of id halves h, is written: its low half no longer
+// names it.
+void LiveAssembler::forget_low_half(const TraceIdHalves& h, std::uint32_t slot) {
   if (h.shape != TraceIdHalves::kLong) return;
   const auto it = long_halves_.find(h.low);
   if (it != long_halves_.end() && it->second.slot == slot) long_halves_.erase(it);
@@ -432,7 +432,8 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   if ((why == Emit::kWindow || why == Emit::kEvicted) && open_[slot].root && open_[slot].missing == 0)
     why = Emit::kComplete;
   const TraceData data = store_.at(slot);
-  forget_low_half(data.trace_id, slot);
+  const TraceIdHalves halves = trace_id_halves(data.trace_id);
+  forget_low_half(halves, slot);
   // Forget the trace's keys: its spans' ids, their parents' and callees'
   // (come or not).
   Open& o = open_[slot];
@@ -442,8 +443,7 @@ void LiveAssembler::emit(std::uint32_t slot, Emit why) {
   if (why != Emit::kEnd) {
     const Nanos written_at = any_ ? latest_ : std::numeric_limits<Nanos>::min();
     written_->add(written_at, data.trace_id);
-    if (const TraceIdHalves h = trace_id_halves(data.trace_id); h.shape == TraceIdHalves::kLong)
-      written_low_->add(written_at, h.low);
+    if (halves.shape == TraceIdHalves::kLong) written_low_->add(written_at, halves.low);
   }
   o.open = false;
   --open_count_;

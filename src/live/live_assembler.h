@@ -171,6 +171,8 @@ class LiveAssembler {
   void flush_all();
 
   std::size_t open_traces() const { return open_count_; }
+  // How finished traces are assembled (shape_trace), wherever that is done.
+  const AssembleOptions& assemble_options() const { return options_.assemble; }
   const LiveCounts& counts() const { return counts_; }
   const SymbolTable& symbols() const { return store_.symbols(); }
   // Where a parsing thread interns the labels of the spans it encodes.
@@ -199,7 +201,7 @@ class LiveAssembler {
   // The open trace a new trace id (of halves h) joins (16/32 hex,
   // util/trace_ids.h), or kNone; the trace may be renamed to the id.
   std::uint32_t join_slot(std::string_view trace_id, std::uint64_t trace_hash, const TraceIdHalves& h);
-  void forget_low_half(std::string_view trace_id, std::uint32_t slot);
+  void forget_low_half(const TraceIdHalves& h, std::uint32_t slot);
   void expire();
   void evict();
   bool pop_due(Due& due);  // the least recently active open trace, entries refreshed

@@ -523,7 +523,7 @@ class LiveRun {
   // assembled here, and handed over at once.
   void hand_over(const TraceData& t, Emit why) {
     if (t.record_count > kAssembleHere) {
-      batch_.add_shown(t, why, assembler_.symbols(), AssembleOptions{config_.adjust_skew});
+      batch_.add_shown(t, why, assembler_.symbols(), assembler_.assemble_options());
       hand_over_batch();
       return;
     }
@@ -533,16 +533,15 @@ class LiveRun {
   void hand_over_batch() {
     if (batch_.items.empty()) return;
     finished_.push(std::move(batch_));  // dropped when the run is failing: nothing is written then
-    auto spare = finished_spare_.pop();
+    auto spare = finished_spare_.pop();  // emptied by the writing thread
     batch_ = spare ? std::move(*spare) : FinishedTraces{};
-    batch_.clear();
   }
 
   // The writing thread: each finished trace assembled, analysed and
   // written, in the order they were finished; stdout flushed whenever no
   // more are there.
   void write_loop(const ThreadGroup& threads) {
-    const AssembleOptions options{config_.adjust_skew};
+    const AssembleOptions& options = assembler_.assemble_options();
     const SymbolTable& symbols = assembler_.symbols();
     for (;;) {
       auto batch = finished_.try_pop();
