@@ -65,12 +65,13 @@ struct EncodedSpan {
 namespace live {
 
 inline std::uint64_t trace_hash(std::string_view trace_id) { return hash_bytes(trace_id); }
-// The seed of a trace's span keys: its id's, or for a 16- or 32-hex id its
-// low 64 bits', so that the spans of a trace written under both forms
+// The seed of a trace's span keys: its id's hash (id_hash), or for a 32-hex
+// id that of its low 64 bits, so that the spans of a trace written under both forms
 // (util/trace_ids.h) find each other once their traces are joined.
-inline std::uint64_t key_seed(std::string_view trace_id) {
+inline std::uint64_t key_seed(std::string_view trace_id, std::uint64_t id_hash) {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  return hash_bytes(h.shape == TraceIdHalves::kOther ? trace_id : h.low);
+  // The id's own hash (given) when the seed is of the whole id: nearly always.
+  return h.shape == TraceIdHalves::kOther || h.low.size() == trace_id.size() ? id_hash : hash_bytes(h.low);
 }
 inline std::uint64_t span_key(std::string_view span_id, std::uint64_t trace_hash) {
   const std::uint64_t k = XXH3_64bits_withSeed(span_id.data(), span_id.size(), trace_hash);
@@ -114,7 +115,7 @@ Encoded encode(const SpanRecord& r, Intern&& intern, std::string& rest, std::vec
   EncodedSpan& s = e.span;
   s.trace_id = r.trace_id;  // a view into r: the caller copies it if it keeps the span
   s.trace_hash = trace_hash(r.trace_id);
-  const std::uint64_t seed = key_seed(r.trace_id);
+  const std::uint64_t seed = key_seed(r.trace_id, s.trace_hash);
   s.start = r.start;
   if (__builtin_add_overflow(r.start, r.duration, &s.end)) s.end = std::numeric_limits<Nanos>::max();
   // A shared server half (Zipkin) is its client half's child: never the

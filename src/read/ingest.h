@@ -148,15 +148,16 @@ void parse_chunk(const LineChunk& chunk, FormatReader& reader, SpanRecord& recor
   // have not been read so (another format, a rejected line): the rest of
   // the chunk is then cut into lines first.
   std::uint32_t misses = 0;
-  const char* fetched = nullptr;
+  std::uintptr_t fetched = 0;  // an address, not a pointer: it may pass the chunk's end
   auto in_place = [&](const char* p, const char* end, std::uint64_t line_no) -> const char* {
     if (misses >= kInPlaceMisses) return nullptr;
     // The bytes a few lines ahead are fetched while this one is read: the
     // text comes from the page cache, not from any cache of the CPU's, and
     // the hardware's own fetching stops at each 4 KiB page.
-    if (fetched < p) fetched = p;
-    for (const char* until = end - p > kFetchAhead ? p + kFetchAhead : end; fetched < until; fetched += 64)
-      __builtin_prefetch(fetched);
+    const auto from = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t until = from + static_cast<std::uintptr_t>(std::min(end - p, kFetchAhead));
+    for (fetched = std::max(fetched, from); fetched < until; fetched += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(fetched));
     const char* stop = reader.read_line_in_place(p, end, record);
     if (!stop || static_cast<std::size_t>(stop - p) > max_line_bytes) {
       ++misses;
