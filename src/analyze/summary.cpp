@@ -214,13 +214,10 @@ class Accumulator {
     // Per-span and per-call values are queued and applied in batches, one
     // table at a time, so each table stays in cache while it is updated
     // (a batch may end inside a trace: a million spans queue no more).
-    // Live mode queued 16 times more while one thread filed spans and
-    // analysed traces; with the analysis on a thread of its own, a batch of
-    // this size keeps the pipeline flowing (long applies held the filing
-    // thread up) and its queues 4 MiB smaller.
-    constexpr std::size_t batch = kApplyBatch;
+    // Live mode queues as many: its analysis has a thread of its own, and a
+    // longer apply held up the thread that files spans.
     for (std::uint32_t i = 0; i < t.size(); ++i) {
-      if (spans_.size() >= batch) apply();
+      if (spans_.size() >= kApplyBatch) apply();
       const Span& s = t.spans[i];
       r.any_service |= s.service != 0;
       // Written in place, field by field: a struct built on the stack and

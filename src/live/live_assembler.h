@@ -65,12 +65,12 @@ struct EncodedSpan {
 namespace live {
 
 inline std::uint64_t trace_hash(std::string_view trace_id) { return hash_bytes(trace_id); }
-// The seed of a trace's span keys: its id's hash (id_hash), or for a 32-hex
-// id that of its low 64 bits, so that the spans of a trace written under both forms
-// (util/trace_ids.h) find each other once their traces are joined.
+// The seed of a trace's span keys: its id's hash (id_hash, given), or for a
+// 32-hex id the hash of its low 64 bits, so that the spans of a trace
+// written under both forms (util/trace_ids.h) find each other once their
+// traces are joined.
 inline std::uint64_t key_seed(std::string_view trace_id, std::uint64_t id_hash) {
   const TraceIdHalves h = trace_id_halves(trace_id);
-  // The id's own hash (given) when the seed is of the whole id: nearly always.
   return h.shape == TraceIdHalves::kOther || h.low.size() == trace_id.size() ? id_hash : hash_bytes(h.low);
 }
 inline std::uint64_t span_key(std::string_view span_id, std::uint64_t trace_hash) {
