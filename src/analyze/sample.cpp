@@ -111,16 +111,48 @@ struct Sample::Histogram {
   std::size_t size() const { return counts.size(); }
   std::uint32_t key_at(std::size_t i) const { return sparse ? keys[i] : lo + static_cast<std::uint32_t>(i); }
 
+  // Sparse: keys not yet in order wait here, a few at a time, and are
+  // merged in all at once (a key inserted in order moves all after it, and
+  // a live run's host pairs meet new keys through the run).
+  static constexpr std::size_t kPending = 32;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> pending;
+  // The keys in order (sparse: before they are read).
+  void settle() {
+    if (pending.empty()) return;
+    std::sort(pending.begin(), pending.end());
+    std::size_t from = keys.size(), at = keys.size() + pending.size();
+    keys.resize(at);
+    counts.resize(at);
+    // Merged from the back, in place.
+    for (std::size_t p = pending.size(); p > 0;) {
+      --at;
+      if (from > 0 && keys[from - 1] > pending[p - 1].first) {
+        --from;
+        keys[at] = keys[from];
+        counts[at] = counts[from];
+      } else {
+        --p;
+        keys[at] = pending[p].first;
+        counts[at] = pending[p].second;
+      }
+    }
+    pending.clear();
+  }
   void add_key(std::uint32_t key, std::uint64_t n) {
     if (sparse) {
       const auto it = std::lower_bound(keys.begin(), keys.end(), key);
-      const auto i = static_cast<std::size_t>(it - keys.begin());
       if (it != keys.end() && *it == key) {
-        counts[i] += n;
-      } else {
-        keys.insert(it, key);
-        counts.insert(counts.begin() + static_cast<std::ptrdiff_t>(i), n);
+        counts[static_cast<std::size_t>(it - keys.begin())] += n;
+        return;
       }
+      for (auto& [k, c] : pending) {
+        if (k == key) {
+          c += n;
+          return;
+        }
+      }
+      pending.emplace_back(key, n);
+      if (pending.size() == kPending) settle();
       return;
     }
     if (counts.empty()) {
@@ -140,7 +172,26 @@ struct Sample::Histogram {
     max = std::max(max, v);
     add_key(key_of(v), n);
   }
-  void add(const Histogram& o) {  // same precision
+  // Values in ascending order, into an empty histogram.
+  void add_in_order(const std::vector<std::pair<Nanos, std::uint64_t>>& values) {
+    keys.reserve(sparse ? values.size() : 0);
+    counts.reserve(sparse ? values.size() : 0);
+    for (const auto& [v, n] : values) {
+      count += n;
+      min = std::min(min, v);
+      max = std::max(max, v);
+      const std::uint32_t key = key_of(v);
+      if (sparse && !keys.empty() && keys.back() == key) {
+        counts.back() += n;
+      } else if (sparse) {
+        keys.push_back(key);
+        counts.push_back(n);
+      } else {
+        add_key(key, n);
+      }
+    }
+  }
+  void add(const Histogram& o) {  // same precision, settled
     if (o.count == 0) return;
     count += o.count;
     min = std::min(min, o.min);
@@ -148,7 +199,8 @@ struct Sample::Histogram {
     for (std::size_t i = 0; i < o.size(); ++i)
       if (o.counts[i]) add_key(o.key_at(i), o.counts[i]);
   }
-  // The value of rank k (1-based) in ascending order, clamped to [min, max].
+  // The value of rank k (1-based) in ascending order, clamped to [min, max]
+  // (settled).
   Nanos at_rank(std::uint64_t k) const {
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < size(); ++i) {
@@ -311,7 +363,14 @@ void Sample::to_histogram() {
   hist_ = std::make_unique<Histogram>();
   hist_->precision = precision_;
   hist_->sparse = sparse_;
-  for_each_exact([&](Nanos v, std::uint64_t n) { hist_->add(v, n); });
+  // The exact values in order, so that each bucket is added at the end
+  // (a bucket added before others shifts them: a live run makes a histogram
+  // of 64 values for each of thousands of host pairs).
+  std::vector<std::pair<Nanos, std::uint64_t>> exact;
+  exact.reserve(table_.empty() ? narrow_.size() + values_.size() : distinct_);
+  for_each_exact([&](Nanos v, std::uint64_t n) { exact.emplace_back(v, n); });
+  std::sort(exact.begin(), exact.end());
+  hist_->add_in_order(exact);
   table_ = {};
   narrow_ = {};
   values_ = {};
@@ -381,6 +440,7 @@ void Sample::merge(Sample&& o) {
   } else {
     if (!hist_) to_histogram();
     o.for_each_exact([&](Nanos v, std::uint64_t n) { hist_->add(v, n); });
+    if (o.hist_) o.hist_->settle();
     if (o.hist_ && o.hist_->precision == hist_->precision) {
       hist_->add(*o.hist_);
     } else if (o.hist_) {  // another precision: each bucket as its middle value
@@ -435,6 +495,7 @@ Distribution Sample::summarize() {
     }
     return d;
   }
+  hist_->settle();
   d.count = hist_->count;
   if (d.count == 0) return d;
   d.min = hist_->min;

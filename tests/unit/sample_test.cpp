@@ -230,3 +230,30 @@ TEST_CASE("sample: exact below its limit, within 1/64 above it") {
   CHECK(md.max == 15000);
   CHECK(std::abs(static_cast<double>(md.p50 - 7000)) <= 7000.0 / 64 + 1);
 }
+
+TEST_CASE("sample: a sparse histogram gives what a dense one does, its keys met in any order, merged any way") {
+  // Values spread over 40 powers of two, both signs: hundreds of buckets,
+  // most new ones met between others (kept apart and merged in at times).
+  std::mt19937_64 rng(11);
+  auto value = [&] {
+    const Nanos v = static_cast<Nanos>(std::exp(std::uniform_real_distribution<double>(0, 28)(rng)));
+    return rng() % 3 == 0 ? -v : v;
+  };
+  for (const int precision : {3, 6}) {
+    CAPTURE(precision);
+    Sample sparse(64, precision, true), dense(64, precision, false), half(64, precision, true),
+        other(64, precision, true);
+    for (int i = 0; i < 20'000; ++i) {
+      const Nanos v = value();
+      sparse.push(v);
+      dense.push(v);
+      (i % 2 == 0 ? half : other).push(v);
+      if (i == 10'000) CHECK(sparse.summarize().count == 10'001);  // a summary midway, and on
+    }
+    half.merge(std::move(other));
+    const Distribution d = dense.summarize();
+    CHECK_FALSE(sparse.exact());
+    test_support::check_distribution(sparse.summarize(), d);
+    test_support::check_distribution(half.summarize(), d);
+  }
+}
