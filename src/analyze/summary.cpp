@@ -277,7 +277,12 @@ class Accumulator {
       add_to(g.self, v.self);
       add_to(g.critical, v.critical);
     }
-    for (std::size_t i = 0; i < calls_.size(); ++i) {
+    const bool listed = edges_.mode() == PairMap<EdgeAcc>::Mode::kListed;  // choose_edge_tally()
+    for (std::size_t i = 0; listed && i < calls_.size(); ++i) {
+      const CallValues& v = calls_[i];
+      edges_.append(v.edge).add(v.client, v.logged, v.gap, v.error, limit_);
+    }
+    for (std::size_t i = 0; !listed && i < calls_.size(); ++i) {
       // An edge's values are fetched in steps a few calls apart, each step
       // reading only what the one before fetched: its slot, its entry, its
       // samples, then the samples' slots for this call's values.
@@ -294,6 +299,8 @@ class Accumulator {
       EdgeAcc& e = edges_[capped(edges_, v.edge)];
       e.add(v.client, v.logged, v.gap, v.error, limit_);
     }
+    edge_calls_ += calls_.size();
+    if (unbounded()) choose_edge_tally();
     for (const CallValues& v : calls_) {
       if (!v.logged) continue;
       if (unbounded()) {
@@ -335,9 +342,44 @@ class Accumulator {
                                                              : Sample(std::min<std::size_t>(limit_, 64), 3, true);
   }
 
+  // A batch run's pairs are tallied in a table (a lookup a call) while
+  // most calls are of a pair met before. Once the pairs are more than half
+  // the calls (a fleet of hosts, each pair of them with a call or two), a
+  // lookup is a cache miss a call and the table's index megabytes of new
+  // memory: each call is appended instead, and the list settled
+  // (PairMap::settle) at the end. An appended call takes 24 bytes, where a
+  // pair in the table takes 24 and its index 16 to 32. The list is settled
+  // on the way too, each time it grows eightfold (from
+  // Config::settle_pairs_from), and goes back to the table when that shows
+  // most calls repeat a pair: a repeated call takes 24 bytes listed, and 4
+  // to 16 in the table's samples.
+  void choose_edge_tally() {
+    if (edges_.mode() == PairMap<EdgeAcc>::Mode::kIndexed) {
+      if (edge_calls_ < config_.list_pairs_from || edges_.size() * 2 <= edge_calls_) return;
+      edges_.list();
+      settle_at_ = std::max(8 * edges_.size(), config_.settle_pairs_from);
+      return;
+    }
+    if (edges_.size() < settle_at_) return;
+    settle_edges();
+    if (edges_.size() * 4 < edge_calls_) {
+      edges_.reindex();
+    } else {
+      edges_.list();
+      settle_at_ = std::max(8 * edges_.size(), config_.settle_pairs_from);
+    }
+  }
+  void settle_edges() {
+    edges_.settle([](EdgeAcc& to, EdgeAcc& from) { to.merge(from); });
+  }
+
   // The accumulator is spent.
   PartResult finish() {
     apply();
+    if (edges_.mode() == PairMap<EdgeAcc>::Mode::kListed) {
+      settle_edges();
+      edges_.trim();
+    }
     PartResult& r = r_;
     for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
     r.symbols = &symbols_;
@@ -361,6 +403,8 @@ class Accumulator {
   const SymbolTable& symbols_;
   std::uint64_t pairs_over_ = 0;  // pairs past --max-labels, each time
   std::size_t limit_;
+  std::uint64_t edge_calls_ = 0;  // calls tallied by pair
+  std::size_t settle_at_ = 0;     // entries: when a listed table is settled
   PartResult r_;
   struct SpanValues {
     Nanos duration, self, critical;
@@ -793,7 +837,35 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
   // entries of one table are different pairs: its ranges add to different
   // entries).
   constexpr std::size_t kAhead = 16;
-  for (std::size_t m = 1; m < n; ++m) {
+  // Settled tables (PairMap::settle) are in the same order: each later one
+  // is walked beside each earlier one.
+  const bool in_order = std::all_of(maps.begin(), maps.end(),
+                                    [](const PairMap<EdgeAcc>& m) { return m.mode() == PairMap<EdgeAcc>::Mode::kSorted; });
+  for (std::size_t m = 1; m < n && in_order; ++m) {
+    auto& entries = maps[m].entries();
+    in_ranges(entries.size(), [&](std::size_t from, std::size_t to) {
+      for (std::size_t j = 0; j < m && from < to; ++j) {
+        using Map = PairMap<EdgeAcc>;
+        auto& earlier = maps[j].entries();
+        std::size_t k = maps[j].lower_bound(entries[from].first);
+        std::size_t k_bucket = k < earlier.size() ? Map::bucket_of(earlier[k].first) : 0;
+        for (std::size_t i = from; i < to && k < earlier.size(); ++i) {
+          if (more[m][i] == kMetBefore) continue;
+          const std::uint64_t key = entries[i].first;
+          const std::size_t bucket = Map::bucket_of(key);
+          while (k_bucket < bucket || (k_bucket == bucket && earlier[k].first < key)) {
+            if (++k == earlier.size()) break;
+            k_bucket = Map::bucket_of(earlier[k].first);
+          }
+          if (k == earlier.size() || earlier[k].first != key) continue;
+          more[j][k] = static_cast<std::uint8_t>(
+              std::min<std::uint64_t>(more[j][k] + entries[i].second.calls(), kCountAgain));
+          more[m][i] = kMetBefore;
+        }
+      }
+    });
+  }
+  for (std::size_t m = 1; m < n && !in_order; ++m) {
     auto& entries = maps[m].entries();
     in_ranges(entries.size(), [&](std::size_t from, std::size_t to) {
       for (std::size_t i = from; i < to; ++i) {
@@ -1005,6 +1077,13 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     // The rows shown, when every symbol has a name of its own (equal keys
     // are equal names): the pairs are counted and the first rows found,
     // not all put in order.
+    // Tables settled or not: all put in one order, if any is.
+    if (std::any_of(edge_maps.begin(), edge_maps.end(),
+                    [](const PairMap<EdgeAcc>& m) { return m.mode() == PairMap<EdgeAcc>::Mode::kSorted; })) {
+      for (PairMap<EdgeAcc>& m : edge_maps) {
+        if (m.mode() != PairMap<EdgeAcc>::Mode::kSorted) m.settle(merge_edge);
+      }
+    }
     edges = first_pairs(edge_maps, ranks, rows, threads, pairs);
     for (const PairRef& r : edges) several += r.weight > 1;
     edge_lists = take_entries(edge_maps);

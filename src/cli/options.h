@@ -68,6 +68,13 @@ struct Config {
   std::int64_t window = 30'000'000'000;  // ns of log time behind the latest timestamp
   std::size_t max_open_traces = 50'000;
   std::size_t max_labels = 50'000;  // distinct hosts, services, operations (and pairs of them) tallied
+  // Not options: a batch run's caller -> callee table is listed once it has
+  // tallied list_pairs_from calls, more than half of them of a pair met then
+  // for the first time, and is settled each time it grows eightfold, from
+  // settle_pairs_from entries (analyze/summary.cpp, choose_edge_tally). Tests
+  // set them low, to take every way on a small input.
+  std::size_t list_pairs_from = 1u << 16;
+  std::size_t settle_pairs_from = 1u << 20;  // 24 MiB of listed calls
 };
 
 // What resolve() needs to know about where it runs.

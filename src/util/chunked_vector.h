@@ -59,6 +59,25 @@ class ChunkedVector {
   Iterator begin() { return {this, 0}; }
   Iterator end() { return {this, size_}; }
 
+  // The first n elements kept (n <= size()); the room stays.
+  void truncate(std::size_t n) {
+    for (std::size_t i = n; i < size_; ++i) (*this)[i].~T();
+    size_ = n;
+  }
+  // Whole blocks past the elements given back.
+  void trim() {
+    if (!kHuge || room_ < kBlock) return;
+    const std::size_t keep = std::max<std::size_t>(1, (size_ + kBlock - 1) / kBlock);
+    while (blocks_.size() > keep && maps_.size() == blocks_.size()) {
+      ::munmap(maps_.back().base, maps_.back().length);
+      maps_.pop_back();
+      blocks_.pop_back();
+      room_ -= kBlock;
+    }
+  }
+  // Whether elements [from, to) are in one block (to > from).
+  static bool one_block(std::size_t from, std::size_t to) { return from / kBlock == (to - 1) / kBlock; }
+
   template <typename... Args>
   T& emplace_back(Args&&... args) {
     if (size_ == room_) grow();

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <stdexcept>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "util/chunked_vector.h"
+#include "util/pair_map.h"
 #include "util/radix_sort.h"
 
 using namespace ta;
@@ -103,4 +106,105 @@ TEST_CASE("chunked vector: indexes, iterates and moves what it holds, across the
   for (const Three& t : odd) held &= t.a == walked++;
   CHECK(held);
   CHECK(walked == 400'000);
+}
+
+TEST_CASE("chunked vector: truncated, it keeps its room; trimmed, it gives back the blocks past its elements") {
+  using List = ChunkedVector<std::pair<std::uint64_t, std::unique_ptr<std::string>>, 256>;  // blocks of 16
+  List list;
+  for (std::uint64_t i = 0; i < 100; ++i) list.emplace_back(i, std::make_unique<std::string>(std::to_string(i)));
+  list.truncate(37);
+  CHECK(list.size() == 37);
+  list.trim();  // blocks of another size than a huge page: kept as they are
+  for (std::uint64_t i = 37; i < 60; ++i) list.emplace_back(i + 1000, nullptr);
+  bool held = true;
+  for (std::uint64_t i = 0; i < 37; ++i) held &= list[i].first == i && *list[i].second == std::to_string(i);
+  for (std::uint64_t i = 37; i < 60; ++i) held &= list[i].first == i + 1000 && list[i].second == nullptr;
+  CHECK(held);
+  // Huge-page blocks (131,072 pairs each): three made, two given back, and
+  // the list grows again past them.
+  ChunkedVector<std::pair<std::uint64_t, std::uint64_t>> big;
+  for (std::uint64_t i = 0; i < 300'000; ++i) big.emplace_back(i, ~i);
+  big.truncate(100'000);
+  big.trim();
+  CHECK(big.size() == 100'000);
+  for (std::uint64_t i = 100'000; i < 350'000; ++i) big.emplace_back(i * 2, i);
+  held = true;
+  for (std::uint64_t i = 0; i < 100'000; ++i) held &= big[i].first == i && big[i].second == ~i;
+  for (std::uint64_t i = 100'000; i < 350'000; ++i) held &= big[i].first == i * 2 && big[i].second == i;
+  CHECK(held);
+  big.truncate(0);
+  big.trim();
+  CHECK(big.empty());
+  big.emplace_back(7, 8);
+  CHECK(big[0].first == 7);
+}
+
+TEST_CASE("pair map: listed, settled, searched by halves, indexed again; a key's entries merged into one") {
+  using Map = PairMap<std::uint64_t>;
+  auto add = [](std::uint64_t& to, std::uint64_t& from) { to += from; };
+  std::map<std::uint64_t, std::uint64_t> expected;
+  Map map;
+  // Looked up first, then listed: 300,000 calls on 120,000 pairs (more than
+  // a huge-page block of entries, so that buckets lie across two blocks).
+  std::mt19937_64 random(7);
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    const std::uint64_t key = (i % 50) << 32 | (i % 7);
+    map[key] += i;
+    expected[key] += i;
+  }
+  CHECK(map.mode() == Map::Mode::kIndexed);
+  map.list();
+  CHECK(map.mode() == Map::Mode::kListed);
+  CHECK_THROWS_AS(map[1], std::logic_error);
+  for (std::uint64_t i = 0; i < 300'000; ++i) {
+    const std::uint64_t key = (random() % 400) << 32 | (random() % 300);
+    map.append(key) += i;
+    expected[key] += i;
+  }
+  auto check = [&](Map& m) {
+    REQUIRE(m.size() == expected.size());
+    bool ordered = true, found = true;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      if (i > 0) ordered &= Map::before(m.entries()[i - 1].first, m.entries()[i].first);
+      const auto it = expected.find(m.entries()[i].first);
+      found &= it != expected.end() && it->second == m.entries()[i].second;
+    }
+    CHECK(ordered);
+    CHECK(found);
+    bool searched = true;
+    for (const auto& [key, value] : expected) {
+      const std::uint64_t* v = m.find(key);
+      searched &= v && *v == value && m.entries()[m.index_of(key)].first == key;
+    }
+    CHECK(searched);
+    CHECK(m.find(std::uint64_t{999} << 32) == nullptr);
+    CHECK(m.index_of(std::uint64_t{999} << 32) == Map::kNotFound);
+  };
+  map.settle(add);
+  CHECK(map.mode() == Map::Mode::kSorted);
+  check(map);
+  map.trim();
+  // Listed again: new entries and repeats merged into the settled ones.
+  map.list();
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    const std::uint64_t key = (i % 500) << 32 | 1;
+    map.append(key) += 3;
+    expected[key] += 3;
+  }
+  map.settle(add);
+  check(map);
+  // Indexed again, as a lookup asks: the same values, and new keys taken.
+  map[std::uint64_t{999} << 32] += 5;
+  expected[std::uint64_t{999} << 32] += 5;
+  CHECK(map.mode() == Map::Mode::kIndexed);
+  bool indexed = true;
+  for (const auto& [key, value] : expected) indexed &= map.find(key) && *map.find(key) == value;
+  CHECK(indexed);
+  CHECK(map.size() == expected.size());
+  // An empty table settles to an empty one.
+  Map empty;
+  empty.list();
+  empty.settle(add);
+  CHECK(empty.size() == 0);
+  CHECK(empty.find(1) == nullptr);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <malloc.h>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -684,6 +685,66 @@ TEST_CASE("analyze: a fleet's caller -> callee pairs are merged and listed alike
   for (std::size_t threads : {std::size_t{2}, std::size_t{3}}) {
     CAPTURE(threads);
     CHECK(listed(run(threads)) == expected);
+  }
+}
+
+TEST_CASE("analyze: a fleet's pairs listed and settled report what a table of them does, on any number of threads") {
+  // 3,000 pairs of a call each, 500 of two (from two traces), 20 of 150
+  // (past the few kept in a block), calls that failed, and gaps past 32
+  // bits. Each way of tallying: never listed; listed from 16 calls and
+  // settled from 64 entries (settled on the way, and back to a table once
+  // the busy pairs' calls outnumber the rest); listed and settled at the
+  // end only; listed late.
+  auto run = [&](Format format, std::size_t threads, std::size_t list_from, std::size_t settle_from) {
+    SpanLog store;
+    std::uint32_t line = 1;
+    auto call = [&](const std::string& trace, const std::string& from, const std::string& to, Nanos client,
+                    Nanos server, std::int16_t code) {
+      add(store, {trace, "p", "", 0, client + 10, 200, from, "", "", {{"c", 5, client, to, code}}}, line++);
+      add(store, {trace, "c", "p", 6, server, code, to, "", "", {}}, line++);
+    };
+    for (int i = 0; i < 3000; ++i)
+      call("s" + std::to_string(i), "a" + std::to_string(i), "b" + std::to_string(i % 997), 100 + i % 89,
+           i % 13 == 0 ? 5'000'000'000 : 40, i % 11 == 0 ? 503 : 200);
+    for (int i = 0; i < 500; ++i)
+      for (int k = 0; k < 2; ++k)
+        call("d" + std::to_string(i) + "-" + std::to_string(k), "c" + std::to_string(i), "db", 300 + k * i, 20 + k,
+             200);
+    for (int i = 0; i < 20; ++i)
+      for (int k = 0; k < 150; ++k)
+        call("u" + std::to_string(i) + "-" + std::to_string(k), "busy" + std::to_string(i), "db",
+             3'000'000'000LL * (k % 3) + 7 * k, 20 + k, k % 17 == 0 ? 500 : 200);
+    Config config;
+    config.format = format;
+    config.list_pairs_from = list_from;
+    config.settle_pairs_from = settle_from;
+    return analyze(store, config, threads);
+  };
+  auto listed = [](const Analysis& a) {
+    std::vector<std::string> out{fmt::format("{} pairs, {} listed", a.edges.size(), a.edges.listed())};
+    for (const EdgeSummary e : a.edges)
+      out.push_back(fmt::format("{}>{} {} {} {}/{}/{}/{}/{} {}/{}/{}/{}/{}", e.caller, e.callee, e.calls, e.errors,
+                                e.client.count, e.client.min, e.client.p50, e.client.p99, e.client.max, e.gap.count,
+                                e.gap.min, e.gap.p50, e.gap.p99, e.gap.max));
+    return out;
+  };
+  constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
+  for (const Format format : {Format::kJson, Format::kText}) {
+    CAPTURE(static_cast<int>(format));
+    const std::vector<std::string> expected = listed(run(format, 1, kNever, kNever));
+    const std::size_t rows = format == Format::kJson ? 3000 + 500 + 20 : kTableRows;
+    REQUIRE(expected.size() == 1 + rows);
+    CHECK(expected[0] == fmt::format("3520 pairs, {} listed", rows));
+    CHECK(expected[1].rfind("busy", 0) == 0);
+    for (const std::size_t threads : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+      for (const auto& [list_from, settle_from] : {std::pair<std::size_t, std::size_t>{16, 64},
+                                                   {16, kNever}, {2000, 64}, {kNever, kNever}}) {
+        CAPTURE(threads);
+        CAPTURE(list_from);
+        CAPTURE(settle_from);
+        CHECK(listed(run(format, threads, list_from, settle_from)) == expected);
+      }
+    }
   }
 }
 
