@@ -174,8 +174,10 @@ struct Sample::Histogram {
   }
   // Values in ascending order, into an empty histogram.
   void add_in_order(const std::vector<std::pair<Nanos, std::uint64_t>>& values) {
-    keys.reserve(sparse ? values.size() : 0);
-    counts.reserve(sparse ? values.size() : 0);
+    if (sparse) {
+      keys.reserve(values.size());
+      counts.reserve(values.size());
+    }
     for (const auto& [v, n] : values) {
       count += n;
       min = std::min(min, v);

@@ -146,6 +146,10 @@ struct PartResult {
   bool any_service = false;
 };
 
+// One pair's tallies into another's: settling a listed table, and merging
+// the threads' tables.
+void merge_edge(EdgeAcc& to, EdgeAcc& from) { to.merge(from); }
+
 Symbol group_of(const Span& s, const Config& c) {
   switch (c.group) {
     case GroupKey::kHost: return s.host;
@@ -277,27 +281,26 @@ class Accumulator {
       add_to(g.self, v.self);
       add_to(g.critical, v.critical);
     }
-    const bool listed = edges_.mode() == PairMap<EdgeAcc>::Mode::kListed;  // choose_edge_tally()
-    for (std::size_t i = 0; listed && i < calls_.size(); ++i) {
-      const CallValues& v = calls_[i];
-      edges_.append(v.edge).add(v.client, v.logged, v.gap, v.error, limit_);
-    }
-    for (std::size_t i = 0; !listed && i < calls_.size(); ++i) {
-      // An edge's values are fetched in steps a few calls apart, each step
-      // reading only what the one before fetched: its slot, its entry, its
-      // samples, then the samples' slots for this call's values.
-      if (i + 4 * kAhead < calls_.size()) edges_.prefetch_slot(calls_[i + 4 * kAhead].edge);
-      if (i + 3 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 3 * kAhead].edge);
-      if (i + 2 * kAhead < calls_.size()) {
-        if (const EdgeAcc* e = edges_.find(calls_[i + 2 * kAhead].edge)) e->prefetch_block();
+    if (edges_.mode() == PairMap<EdgeAcc>::Mode::kListed) {  // choose_edge_tally()
+      for (const CallValues& v : calls_) edges_.append(v.edge).add(v.client, v.logged, v.gap, v.error, limit_);
+    } else {
+      for (std::size_t i = 0; i < calls_.size(); ++i) {
+        // An edge's values are fetched in steps a few calls apart, each step
+        // reading only what the one before fetched: its slot, its entry, its
+        // samples, then the samples' slots for this call's values.
+        if (i + 4 * kAhead < calls_.size()) edges_.prefetch_slot(calls_[i + 4 * kAhead].edge);
+        if (i + 3 * kAhead < calls_.size()) edges_.prefetch_entry(calls_[i + 3 * kAhead].edge);
+        if (i + 2 * kAhead < calls_.size()) {
+          if (const EdgeAcc* e = edges_.find(calls_[i + 2 * kAhead].edge)) e->prefetch_block();
+        }
+        if (i + kAhead < calls_.size()) {
+          const CallValues& ahead = calls_[i + kAhead];
+          if (const EdgeAcc* e = edges_.find(ahead.edge)) e->prefetch_values(ahead.client, ahead.gap);
+        }
+        const CallValues& v = calls_[i];
+        EdgeAcc& e = edges_[capped(edges_, v.edge)];
+        e.add(v.client, v.logged, v.gap, v.error, limit_);
       }
-      if (i + kAhead < calls_.size()) {
-        const CallValues& ahead = calls_[i + kAhead];
-        if (const EdgeAcc* e = edges_.find(ahead.edge)) e->prefetch_values(ahead.client, ahead.gap);
-      }
-      const CallValues& v = calls_[i];
-      EdgeAcc& e = edges_[capped(edges_, v.edge)];
-      e.add(v.client, v.logged, v.gap, v.error, limit_);
     }
     edge_calls_ += calls_.size();
     if (unbounded()) choose_edge_tally();
@@ -370,7 +373,7 @@ class Accumulator {
     }
   }
   void settle_edges() {
-    edges_.settle([](EdgeAcc& to, EdgeAcc& from) { to.merge(from); });
+    edges_.settle(merge_edge);
   }
 
   // The accumulator is spent.
@@ -821,6 +824,15 @@ std::size_t order_by_calls(std::vector<PairRef>& order, EntryLists<EdgeAcc>& lis
 std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const NameRanks& ranks, std::size_t rows,
                                  std::size_t threads, std::size_t& pairs) {
   const std::size_t n = maps.size();
+  // Settled tables (PairMap::settle: a fleet's) are all in one order, and
+  // each later one is walked beside each earlier one; if any is settled,
+  // the others are put in that order too.
+  using Map = PairMap<EdgeAcc>;
+  const bool in_order =
+      std::any_of(maps.begin(), maps.end(), [](const Map& m) { return m.mode() == Map::Mode::kSorted; });
+  for (Map& m : maps) {
+    if (in_order && m.mode() != Map::Mode::kSorted) m.settle(merge_edge);
+  }
   // Ranges of a table's entries on up to `threads` threads.
   auto in_ranges = [threads](std::size_t size, auto&& f) {
     in_parts(size, parts_of(size, kCountPairsPerThread, threads), "ta-count",
@@ -837,37 +849,30 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
   // entries of one table are different pairs: its ranges add to different
   // entries).
   constexpr std::size_t kAhead = 16;
-  // Settled tables (PairMap::settle) are in the same order: each later one
-  // is walked beside each earlier one.
-  const bool in_order = std::all_of(maps.begin(), maps.end(),
-                                    [](const PairMap<EdgeAcc>& m) { return m.mode() == PairMap<EdgeAcc>::Mode::kSorted; });
-  for (std::size_t m = 1; m < n && in_order; ++m) {
+  for (std::size_t m = 1; m < n; ++m) {
     auto& entries = maps[m].entries();
     in_ranges(entries.size(), [&](std::size_t from, std::size_t to) {
-      for (std::size_t j = 0; j < m && from < to; ++j) {
-        using Map = PairMap<EdgeAcc>;
-        auto& earlier = maps[j].entries();
-        std::size_t k = maps[j].lower_bound(entries[from].first);
-        std::size_t k_bucket = k < earlier.size() ? Map::bucket_of(earlier[k].first) : 0;
-        for (std::size_t i = from; i < to && k < earlier.size(); ++i) {
-          if (more[m][i] == kMetBefore) continue;
-          const std::uint64_t key = entries[i].first;
-          const std::size_t bucket = Map::bucket_of(key);
-          while (k_bucket < bucket || (k_bucket == bucket && earlier[k].first < key)) {
-            if (++k == earlier.size()) break;
-            k_bucket = Map::bucket_of(earlier[k].first);
+      if (in_order) {
+        for (std::size_t j = 0; j < m && from < to; ++j) {
+          auto& earlier = maps[j].entries();
+          std::size_t k = maps[j].lower_bound(entries[from].first);
+          std::size_t k_bucket = k < earlier.size() ? Map::bucket_of(earlier[k].first) : 0;
+          for (std::size_t i = from; i < to && k < earlier.size(); ++i) {
+            if (more[m][i] == kMetBefore) continue;
+            const std::uint64_t key = entries[i].first;
+            const std::size_t bucket = Map::bucket_of(key);
+            while (k_bucket < bucket || (k_bucket == bucket && earlier[k].first < key)) {
+              if (++k == earlier.size()) break;
+              k_bucket = Map::bucket_of(earlier[k].first);
+            }
+            if (k == earlier.size() || earlier[k].first != key) continue;
+            more[j][k] = static_cast<std::uint8_t>(
+                std::min<std::uint64_t>(more[j][k] + entries[i].second.calls(), kCountAgain));
+            more[m][i] = kMetBefore;
           }
-          if (k == earlier.size() || earlier[k].first != key) continue;
-          more[j][k] = static_cast<std::uint8_t>(
-              std::min<std::uint64_t>(more[j][k] + entries[i].second.calls(), kCountAgain));
-          more[m][i] = kMetBefore;
         }
+        return;
       }
-    });
-  }
-  for (std::size_t m = 1; m < n && !in_order; ++m) {
-    auto& entries = maps[m].entries();
-    in_ranges(entries.size(), [&](std::size_t from, std::size_t to) {
       for (std::size_t i = from; i < to; ++i) {
         for (std::size_t j = 0; j < m; ++j) {
           if (i + 2 * kAhead < to) maps[j].prefetch_slot(entries[i + 2 * kAhead].first);
@@ -875,7 +880,7 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
         }
         for (std::size_t j = 0; j < m; ++j) {
           const std::size_t at = maps[j].index_of(entries[i].first);
-          if (at == PairMap<EdgeAcc>::kNotFound) continue;
+          if (at == Map::kNotFound) continue;
           more[j][at] = static_cast<std::uint8_t>(
               std::min<std::uint64_t>(more[j][at] + entries[i].second.calls(), kCountAgain));
           more[m][i] = kMetBefore;
@@ -957,7 +962,6 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   std::vector<std::uint64_t> spans_of;  // by symbol, every thread's
   std::vector<PairMap<EdgeAcc>> edge_maps;  // each thread's
   std::vector<PairMap<SkewAcc>> skew_by_symbol(1);
-  auto merge_edge = [](EdgeAcc& to, EdgeAcc& from) { to.merge(from); };
   auto merge_skew = [](SkewAcc& to, SkewAcc& from) {
     to.outside += from.outside;
     to.offsets.merge(std::move(from.offsets));
@@ -1077,13 +1081,6 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     // The rows shown, when every symbol has a name of its own (equal keys
     // are equal names): the pairs are counted and the first rows found,
     // not all put in order.
-    // Tables settled or not: all put in one order, if any is.
-    if (std::any_of(edge_maps.begin(), edge_maps.end(),
-                    [](const PairMap<EdgeAcc>& m) { return m.mode() == PairMap<EdgeAcc>::Mode::kSorted; })) {
-      for (PairMap<EdgeAcc>& m : edge_maps) {
-        if (m.mode() != PairMap<EdgeAcc>::Mode::kSorted) m.settle(merge_edge);
-      }
-    }
     edges = first_pairs(edge_maps, ranks, rows, threads, pairs);
     for (const PairRef& r : edges) several += r.weight > 1;
     edge_lists = take_entries(edge_maps);
