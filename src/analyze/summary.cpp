@@ -856,14 +856,14 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
         for (std::size_t j = 0; j < m && from < to; ++j) {
           auto& earlier = maps[j].entries();
           std::size_t k = maps[j].lower_bound(entries[from].first);
-          std::size_t k_bucket = k < earlier.size() ? Map::bucket_of(earlier[k].first) : 0;
+          std::uint64_t k_order = k < earlier.size() ? Map::order_of(earlier[k].first) : 0;
           for (std::size_t i = from; i < to && k < earlier.size(); ++i) {
             if (more[m][i] == kMetBefore) continue;
             const std::uint64_t key = entries[i].first;
-            const std::size_t bucket = Map::bucket_of(key);
-            while (k_bucket < bucket || (k_bucket == bucket && earlier[k].first < key)) {
+            const std::uint64_t order = Map::order_of(key);
+            while (k_order < order || (k_order == order && earlier[k].first < key)) {
               if (++k == earlier.size()) break;
-              k_bucket = Map::bucket_of(earlier[k].first);
+              k_order = Map::order_of(earlier[k].first);
             }
             if (k == earlier.size() || earlier[k].first != key) continue;
             more[j][k] = static_cast<std::uint8_t>(

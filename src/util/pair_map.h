@@ -4,8 +4,8 @@
 // A fleet's table has nearly as many pairs as calls, and then a lookup a
 // call is a cache miss a call, and the index is megabytes of new memory:
 // such a table can drop its index and take each call as an entry of its
-// own, appended in order (list, append), then be put in order (by the top
-// bits of the keys' hashes, then the keys) and have each key's entries
+// own, appended in order (list, append), then be put in order (by the
+// keys' keyed hashes, then the keys) and have each key's entries
 // merged into one (settle), in passes that mostly read and write in order.
 // A settled table is searched by halves, or indexed again (reindex). The
 // order follows the process's hash key; what is made of a table must not
@@ -69,13 +69,15 @@ class PairMap {
       if (s.tag == tag_of(h) && entries_[s.value].first == key) return s.value;
     }
   }
-  // The order of a settled table: by the top bits of the keys' hashes
-  // (kBucketBits: a bucket of entries), then by the keys.
-  static constexpr int kBucketBits = 14;
-  static std::size_t bucket_of(std::uint64_t key) { return mix(key) >> (64 - kBucketBits); }
+  // The order of a settled table: by the keys' keyed hashes (order_of),
+  // then (two keys of one hash) by the keys. The same in every table, and
+  // refined by any number of the hash's bits: settle deals by as many as
+  // leave a bucket an entry or two.
+  static std::uint64_t order_of(std::uint64_t key) { return mix(key); }
   static bool before(std::uint64_t x, std::uint64_t y) {
-    const std::size_t bx = bucket_of(x), by = bucket_of(y);
-    return bx != by ? bx < by : x < y;
+    if (x == y) return false;
+    const std::uint64_t ox = order_of(x), oy = order_of(y);
+    return ox != oy ? ox < oy : x < y;
   }
   // kSorted: the first entry not before `key` (size() if none).
   std::size_t lower_bound(std::uint64_t key) const {
@@ -100,76 +102,83 @@ class PairMap {
   // kListed: a new entry for `key`, whether or not the table has one.
   V& append(std::uint64_t key) { return entries_.emplace_back(key, V{}).second; }
   // Puts the entries in order (before()) and merges each key's into one
-  // (merge(V& to, V& from)): kSorted. The entries are dealt into their
-  // buckets in place (each bucket filled from its front: 16,384 places
-  // written at a time, a megabyte of cache lines, each with the next entry
-  // there fetched ahead), then each bucket (a few dozen entries for a
-  // fleet's hundreds of thousands) sorted by key in the cache, its keys'
-  // entries merged, and written from the front. Keyed hashes: no input
-  // can pile its pairs into one bucket.
+  // (merge(V& to, V& from)): kSorted. A radix sort by the keys' hashes in
+  // two passes: the first deals the whole table in place by the hashes'
+  // top kTopBits (kTops places written at a time, each with its next entry
+  // fetched ahead: a fleet's table is tens of megabytes); the second moves
+  // each part that made (a few hundred kilobytes, in the cache) out by as
+  // many of the next bits as the part has entries, so that nearly every
+  // bucket holds one key, and writes it back from the front, a key's
+  // entries merged. Dealing by all the bits at once in place missed the
+  // cache at every entry, and sorting buckets of dozens took as long as the
+  // dealing. Keyed hashes: no input can pile its pairs into one bucket.
   template <typename Merge>
   void settle(Merge&& merge) {
-    using Entry = std::pair<std::uint64_t, V>;
     slots_ = std::vector<Slot>(64);
     mode_ = Mode::kSorted;
     const std::size_t n = entries_.size();
     if (n == 0) return;
-    constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
-    std::vector<std::size_t> start(kBuckets + 1), next(kBuckets);
-    for (std::size_t i = 0; i < n; ++i) ++start[bucket_of(entries_[i].first) + 1];
-    for (std::size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
-    std::copy(start.begin(), start.end() - 1, next.begin());
-    constexpr std::size_t kAhead = 64 / sizeof(Entry) + 1;  // the next cache line
-    auto fetch_next = [&](std::size_t d) {
-      if (next[d] + kAhead < start[d + 1]) __builtin_prefetch(&entries_[next[d] + kAhead], 1);
-    };
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      if (next[b] < start[b + 1]) __builtin_prefetch(&entries_[next[b]], 1);
-    }
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      while (next[b] < start[b + 1]) {
-        Entry& here = entries_[next[b]];
-        std::size_t d = bucket_of(here.first);
-        if (d == b) {
-          ++next[b];
+    std::vector<std::size_t> top(kTops + 1), low, next;
+    auto top_of = [](std::uint64_t key) { return order_of(key) >> (64 - kTopBits); };
+    in_blocks(0, n, [&](Entry* e, Entry* end) {
+      for (; e != end; ++e) ++top[top_of(e->first) + 1];
+    });
+    for (std::size_t t = 0; t < kTops; ++t) top[t + 1] += top[t];
+    next.assign(top.begin(), top.end() - 1);
+    constexpr std::size_t kAhead = 2 * 64 / sizeof(Entry) + 1;  // two cache lines on
+    for (std::size_t t = 0; t < kTops; ++t) {
+      while (next[t] < top[t + 1]) {
+        Entry& here = entries_[next[t]];
+        std::size_t d = top_of(here.first);
+        if (d == t) {
+          ++next[t];
           continue;
         }
-        // A cycle: the entry goes to its bucket's next place, and the one
+        // A cycle: the entry goes to its part's next place, and the one
         // there to its own, until one belongs here.
         Entry held = std::move(here);
-        while (d != b) {
-          std::swap(held, entries_[next[d]++]);
-          fetch_next(d);
-          d = bucket_of(held.first);
+        while (d != t) {
+          const std::size_t at = next[d]++;
+          if (at + kAhead < top[d + 1]) __builtin_prefetch(&entries_[at + kAhead], 1);
+          std::swap(held, entries_[at]);
+          d = top_of(held.first);
         }
-        entries_[next[b]++] = std::move(held);
+        entries_[next[t]++] = std::move(held);
       }
     }
-    auto by_key = [](const Entry& x, const Entry& y) { return x.first < y.first; };
-    std::vector<Entry> apart;  // a bucket across two blocks
+    auto in_order = [](const Entry& x, const Entry& y) { return before(x.first, y.first); };
+    std::vector<Entry> apart;  // a part, by bucket
     std::size_t w = 0;
-    auto write = [&](Entry* from, Entry* to) {
-      for (Entry* e = from; e != to;) {
-        Entry* same = e + 1;
-        for (; same != to && same->first == e->first; ++same) merge(e->second, same->second);
-        if (&entries_[w] != e) entries_[w] = std::move(*e);
-        ++w;
-        e = same;
-      }
-    };
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      const std::size_t from = start[b], to = start[b + 1];
+    for (std::size_t t = 0; t < kTops; ++t) {
+      const std::size_t from = top[t], to = top[t + 1];
       if (from == to) continue;
-      if (Entries::one_block(from, to)) {
-        Entry* first = &entries_[from];
-        std::sort(first, first + (to - from), by_key);
-        write(first, first + (to - from));
-        continue;
+      // Buckets by the bits below the top ones: about as many as entries.
+      int bits = 1;
+      while (bits < kMaxLowBits && (std::size_t{1} << bits) < to - from) ++bits;
+      const int shift = 64 - kTopBits - bits;
+      const std::size_t mask = (std::size_t{1} << bits) - 1;
+      auto low_of = [shift, mask](std::uint64_t key) { return (order_of(key) >> shift) & mask; };
+      low.assign((std::size_t{1} << bits) + 1, 0);
+      in_blocks(from, to, [&](Entry* e, Entry* end) {
+        for (; e != end; ++e) ++low[low_of(e->first) + 1];
+      });
+      for (std::size_t b = 0; b + 1 < low.size(); ++b) low[b + 1] += low[b];
+      next.assign(low.begin(), low.end() - 1);
+      apart.resize(to - from);
+      in_blocks(from, to, [&](Entry* e, Entry* end) {
+        for (; e != end; ++e) apart[next[low_of(e->first)]++] = std::move(*e);
+      });
+      for (std::size_t b = 0; b + 1 < low.size(); ++b) {
+        Entry* e = apart.data() + low[b];
+        Entry* const last = apart.data() + low[b + 1];
+        if (last - e > 1) std::sort(e, last, in_order);
+        while (e != last) {
+          Entry* same = e + 1;
+          for (; same != last && same->first == e->first; ++same) merge(e->second, same->second);
+          entries_[w++] = std::move(*e);
+          e = same;
+        }
       }
-      apart.clear();
-      for (std::size_t i = from; i < to; ++i) apart.push_back(std::move(entries_[i]));
-      std::sort(apart.begin(), apart.end(), by_key);
-      write(apart.data(), apart.data() + apart.size());
     }
     entries_.truncate(w);
   }
@@ -207,6 +216,22 @@ class PairMap {
   }
 
  private:
+  using Entry = std::pair<std::uint64_t, V>;
+  // settle's passes: the first by the hash's top kTopBits, the second by up
+  // to kMaxLowBits more (a part of 2^kMaxLowBits entries or fewer in its
+  // buckets by ones and twos).
+  static constexpr int kTopBits = 7, kMaxLowBits = 16;
+  static constexpr std::size_t kTops = std::size_t{1} << kTopBits;
+  // f(first, last) over the entries [from, to), a block's at a time.
+  template <typename F>
+  void in_blocks(std::size_t from, std::size_t to, F&& f) {
+    while (from < to) {
+      const std::size_t until = std::min(to, (from / Entries::kBlock + 1) * Entries::kBlock);
+      Entry* first = &entries_[from];
+      f(first, first + (until - from));
+      from = until;
+    }
+  }
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
   // 32 bits of the key's hash beside its entry's index (the slot indexes
   // with the low bits): a probe reads the slots only, and an entry (values
