@@ -161,16 +161,20 @@ TEST_CASE("pair map: listed, settled, searched by halves, indexed again; a key's
     map.append(key) += i;
     expected[key] += i;
   }
-  auto check = [&](Map& m) {
-    REQUIRE(m.size() == expected.size());
+  // Every key once, in order, with its values merged.
+  auto settled_as = [](Map& m, const std::map<std::uint64_t, std::uint64_t>& want) {
+    REQUIRE(m.size() == want.size());
     bool ordered = true, found = true;
     for (std::size_t i = 0; i < m.size(); ++i) {
       if (i > 0) ordered &= Map::before(m.entries()[i - 1].first, m.entries()[i].first);
-      const auto it = expected.find(m.entries()[i].first);
-      found &= it != expected.end() && it->second == m.entries()[i].second;
+      const auto it = want.find(m.entries()[i].first);
+      found &= it != want.end() && it->second == m.entries()[i].second;
     }
     CHECK(ordered);
     CHECK(found);
+  };
+  auto check = [&](Map& m) {
+    settled_as(m, expected);
     bool searched = true;
     for (const auto& [key, value] : expected) {
       const std::uint64_t* v = m.find(key);
@@ -201,6 +205,22 @@ TEST_CASE("pair map: listed, settled, searched by halves, indexed again; a key's
   for (const auto& [key, value] : expected) indexed &= map.find(key) && *map.find(key) == value;
   CHECK(indexed);
   CHECK(map.size() == expected.size());
+  // One pair called 200,000 times among 20,000 others: its part of the
+  // first pass holds more entries than the second pass has buckets
+  // (kMaxLowBits), and its bucket all of them, merged into one.
+  Map hot;
+  std::map<std::uint64_t, std::uint64_t> hot_expected;
+  hot.list();
+  const std::uint64_t hot_key = std::uint64_t{77} << 32 | 78;
+  for (std::uint64_t i = 0; i < 220'000; ++i) {
+    const std::uint64_t key = i % 11 == 0 ? (random() % 20'000) << 32 | (random() % 7) : hot_key;
+    hot.append(key) += i;
+    hot_expected[key] += i;
+  }
+  hot.settle(add);
+  settled_as(hot, hot_expected);
+  REQUIRE(hot.find(hot_key) != nullptr);
+  CHECK(*hot.find(hot_key) == hot_expected[hot_key]);
   // An empty table settles to an empty one.
   Map empty;
   empty.list();
