@@ -98,8 +98,10 @@ endforeach()
 
 # A fleet's caller -> callee pairs are listed and settled (analyze/summary.cpp,
 # PairMap::settle) only past 65,536 calls a thread, more than the small
-# inputs have: without this run that code would be compiled as never run
-# (for size). Big enough for each of two threads to list its pairs.
+# inputs have: without this run, the branches for them in functions the
+# other runs do reach (the walk across the threads' settled tables) are
+# laid out as never taken, for size. Big enough for each of two threads to
+# list, settle and walk its pairs.
 generate(fleet "--size 56M --seed 21 --host-only --hosts 20000")
 if(gen_failed)
   return()

@@ -111,44 +111,63 @@ class PairMap {
   // bucket holds one key, and writes it back from the front, a key's
   // entries merged. Dealing by all the bits at once in place missed the
   // cache at every entry, and sorting buckets of dozens took as long as the
-  // dealing. Keyed hashes: no input can pile its pairs into one bucket.
+  // dealing. A part of more than kApart entries (a pair called many times)
+  // is dealt in place instead, so that no copy is larger than that. Keyed
+  // hashes: no input can pile its pairs into one bucket.
   template <typename Merge>
   void settle(Merge&& merge) {
+    // A list until it is done: a merge that throws leaves no table called
+    // sorted (or indexed) that is not.
     slots_ = std::vector<Slot>(64);
-    mode_ = Mode::kSorted;
+    mode_ = Mode::kListed;
     const std::size_t n = entries_.size();
-    if (n == 0) return;
+    if (n == 0) {
+      mode_ = Mode::kSorted;
+      return;
+    }
     std::vector<std::size_t> top(kTops + 1), low, next;
     auto top_of = [](std::uint64_t key) { return order_of(key) >> (64 - kTopBits); };
     in_blocks(0, n, [&](Entry* e, Entry* end) {
       for (; e != end; ++e) ++top[top_of(e->first) + 1];
     });
     for (std::size_t t = 0; t < kTops; ++t) top[t + 1] += top[t];
-    next.assign(top.begin(), top.end() - 1);
-    constexpr std::size_t kAhead = 2 * 64 / sizeof(Entry) + 1;  // two cache lines on
-    for (std::size_t t = 0; t < kTops; ++t) {
-      while (next[t] < top[t + 1]) {
-        Entry& here = entries_[next[t]];
-        std::size_t d = top_of(here.first);
-        if (d == t) {
-          ++next[t];
-          continue;
-        }
-        // A cycle: the entry goes to its part's next place, and the one
-        // there to its own, until one belongs here.
-        Entry held = std::move(here);
-        while (d != t) {
-          const std::size_t at = next[d]++;
-          if (at + kAhead < top[d + 1]) __builtin_prefetch(&entries_[at + kAhead], 1);
-          std::swap(held, entries_[at]);
-          d = top_of(held.first);
-        }
-        entries_[next[t]++] = std::move(held);
-      }
-    }
+    deal(0, top, next, top_of);
     auto in_order = [](const Entry& x, const Entry& y) { return before(x.first, y.first); };
-    std::vector<Entry> apart;  // a part, by bucket
+    std::vector<Entry> apart;  // a part, by bucket; or a bucket across two blocks
     std::size_t w = 0;
+    // Writes [e, last), in order, from w on, each key's entries merged.
+    auto write = [&](Entry* e, Entry* const last) {
+      while (e != last) {
+        Entry* same = e + 1;
+        for (; same != last && same->first == e->first; ++same) merge(e->second, same->second);
+        if (&entries_[w] != e) entries_[w] = std::move(*e);
+        ++w;
+        e = same;
+      }
+    };
+    // Sorts and writes the entries [a, b) of a part dealt in place.
+    auto settle_bucket = [&](std::size_t a, std::size_t b) {
+      if (a == b) return;
+      if (Entries::one_block(a, b)) {
+        Entry* first = &entries_[a];
+        std::sort(first, first + (b - a), in_order);
+        write(first, first + (b - a));
+        return;
+      }
+      // Across blocks: one pair's many entries are merged where they are.
+      std::size_t i = a + 1;
+      while (i < b && entries_[i].first == entries_[a].first) ++i;
+      if (i == b) {
+        for (i = a + 1; i < b; ++i) merge(entries_[a].second, entries_[i].second);
+        if (w != a) entries_[w] = std::move(entries_[a]);
+        ++w;
+        return;
+      }
+      apart.clear();
+      for (i = a; i < b; ++i) apart.push_back(std::move(entries_[i]));
+      std::sort(apart.begin(), apart.end(), in_order);
+      write(apart.data(), apart.data() + apart.size());
+    };
     for (std::size_t t = 0; t < kTops; ++t) {
       const std::size_t from = top[t], to = top[t + 1];
       if (from == to) continue;
@@ -163,24 +182,25 @@ class PairMap {
         for (; e != end; ++e) ++low[low_of(e->first) + 1];
       });
       for (std::size_t b = 0; b + 1 < low.size(); ++b) low[b + 1] += low[b];
+      if (to - from > kApart) {
+        deal(from, low, next, low_of);
+        for (std::size_t b = 0; b + 1 < low.size(); ++b) settle_bucket(from + low[b], from + low[b + 1]);
+        continue;
+      }
       next.assign(low.begin(), low.end() - 1);
       apart.resize(to - from);
       in_blocks(from, to, [&](Entry* e, Entry* end) {
         for (; e != end; ++e) apart[next[low_of(e->first)]++] = std::move(*e);
       });
       for (std::size_t b = 0; b + 1 < low.size(); ++b) {
-        Entry* e = apart.data() + low[b];
-        Entry* const last = apart.data() + low[b + 1];
-        if (last - e > 1) std::sort(e, last, in_order);
-        while (e != last) {
-          Entry* same = e + 1;
-          for (; same != last && same->first == e->first; ++same) merge(e->second, same->second);
-          entries_[w++] = std::move(*e);
-          e = same;
-        }
+        Entry* first = apart.data() + low[b];
+        Entry* last = apart.data() + low[b + 1];
+        if (last - first > 1) std::sort(first, last, in_order);
+        write(first, last);
       }
     }
     entries_.truncate(w);
+    mode_ = Mode::kSorted;
   }
   // Whole blocks of entries past the last given back.
   void trim() { entries_.trim(); }
@@ -221,7 +241,39 @@ class PairMap {
   // to kMaxLowBits more (a part of 2^kMaxLowBits entries or fewer in its
   // buckets by ones and twos).
   static constexpr int kTopBits = 7, kMaxLowBits = 16;
+  // The most entries settle moves out at once (1.5 MiB of a fleet's).
+  static constexpr std::size_t kApart = std::size_t{1} << 16;
   static constexpr std::size_t kTops = std::size_t{1} << kTopBits;
+  // Deals the entries from `from` on in place by part(key), an American
+  // flag sort's pass: start[p] is where part p's entries begin (counted
+  // from `from`), start[p + 1] where they end. The next place of a part is
+  // fetched two cache lines ahead.
+  template <typename Part>
+  void deal(std::size_t from, const std::vector<std::size_t>& start, std::vector<std::size_t>& next, Part&& part) {
+    constexpr std::size_t kAhead = 2 * 64 / sizeof(Entry) + 1;
+    const std::size_t parts = start.size() - 1;
+    next.assign(start.begin(), start.end() - 1);
+    for (std::size_t p = 0; p < parts; ++p) {
+      while (next[p] < start[p + 1]) {
+        Entry& here = entries_[from + next[p]];
+        std::size_t d = part(here.first);
+        if (d == p) {
+          ++next[p];
+          continue;
+        }
+        // A cycle: the entry goes to its part's next place, and the one
+        // there to its own, until one belongs here.
+        Entry held = std::move(here);
+        while (d != p) {
+          const std::size_t at = next[d]++;
+          if (at + kAhead < start[d + 1]) __builtin_prefetch(&entries_[from + at + kAhead], 1);
+          std::swap(held, entries_[from + at]);
+          d = part(held.first);
+        }
+        entries_[from + next[p]++] = std::move(held);
+      }
+    }
+  }
   // f(first, last) over the entries [from, to), a block's at a time.
   template <typename F>
   void in_blocks(std::size_t from, std::size_t to, F&& f) {

@@ -145,7 +145,7 @@ TEST_CASE("pair map: listed, settled, searched by halves, indexed again; a key's
   std::map<std::uint64_t, std::uint64_t> expected;
   Map map;
   // Looked up first, then listed: 300,000 calls on 120,000 pairs (more than
-  // a huge-page block of entries, so that buckets lie across two blocks).
+  // a huge-page block of entries, so that parts lie across two blocks).
   std::mt19937_64 random(7);
   for (std::uint64_t i = 0; i < 1000; ++i) {
     const std::uint64_t key = (i % 50) << 32 | (i % 7);
@@ -206,8 +206,8 @@ TEST_CASE("pair map: listed, settled, searched by halves, indexed again; a key's
   CHECK(indexed);
   CHECK(map.size() == expected.size());
   // One pair called 200,000 times among 20,000 others: its part of the
-  // first pass holds more entries than the second pass has buckets
-  // (kMaxLowBits), and its bucket all of them, merged into one.
+  // first pass holds more entries than settle moves out at once, so it is
+  // dealt in place, and its bucket, across two blocks, merged where it is.
   Map hot;
   std::map<std::uint64_t, std::uint64_t> hot_expected;
   hot.list();
