@@ -364,7 +364,7 @@ class Accumulator {
       return;
     }
     if (edges_.size() < settle_at_) return;
-    settle_edges();
+    edges_.settle(merge_edge);
     if (edges_.size() * 4 < edge_calls_) {
       edges_.reindex();
     } else {
@@ -372,15 +372,11 @@ class Accumulator {
       settle_at_ = std::max(8 * edges_.size(), config_.settle_pairs_from);
     }
   }
-  void settle_edges() {
-    edges_.settle(merge_edge);
-  }
-
   // The accumulator is spent.
   PartResult finish() {
     apply();
     if (edges_.mode() == PairMap<EdgeAcc>::Mode::kListed) {
-      settle_edges();
+      edges_.settle(merge_edge);
       edges_.trim();
     }
     PartResult& r = r_;
@@ -861,7 +857,7 @@ std::vector<PairRef> first_pairs(std::vector<PairMap<EdgeAcc>>& maps, const Name
             if (more[m][i] == kMetBefore) continue;
             const std::uint64_t key = entries[i].first;
             const std::uint64_t order = Map::order_of(key);
-            while (k_order < order || (k_order == order && earlier[k].first < key)) {
+            while (Map::before(k_order, earlier[k].first, order, key)) {
               if (++k == earlier.size()) break;
               k_order = Map::order_of(earlier[k].first);
             }

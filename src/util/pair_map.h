@@ -75,9 +75,11 @@ class PairMap {
   // leave a bucket an entry or two.
   static std::uint64_t order_of(std::uint64_t key) { return mix(key); }
   static bool before(std::uint64_t x, std::uint64_t y) {
-    if (x == y) return false;
-    const std::uint64_t ox = order_of(x), oy = order_of(y);
-    return ox != oy ? ox < oy : x < y;
+    return x != y && before(order_of(x), x, order_of(y), y);
+  }
+  // The same, the keys' order_of given (a walk that keeps them).
+  static bool before(std::uint64_t x_order, std::uint64_t x, std::uint64_t y_order, std::uint64_t y) {
+    return x_order != y_order ? x_order < y_order : x < y;
   }
   // kSorted: the first entry not before `key` (size() if none).
   std::size_t lower_bound(std::uint64_t key) const {
