@@ -4,10 +4,13 @@
 #include <bit>
 #include <cstring>
 #include <deque>
+#include <map>
+#include <tuple>
 #include <utility>
 
 #include "assemble/id_index.h"
 #include "assemble/trace.h"
+#include "parse/span_record.h"
 #include "store/span_codec.h"
 #include "util/format.h"
 #include "util/small_sort.h"
@@ -189,17 +192,70 @@ class Assembler {
     t_.anomalies.push_back(Anomaly{kind, span, std::move(detail)});
   }
 
-  bool paired(std::uint32_t span) const {
-    return !server_of_.empty() && (server_of_[span] != kNone || client_of_[span] != kNone);
-  }
-  void pair_halves(std::uint32_t client, std::uint32_t server) {
-    const std::size_t n = t_.spans.size();
-    if (server_of_.empty()) {
-      server_of_.assign(n, kNone);
-      client_of_.assign(n, kNone);
+  // The halves of a call whose spans share its id (join_halves).
+  struct Halves {
+    std::uint32_t client = kNone, first_server = kNone;
+  };
+  // Whether `span`, whose id `anchor` (an earlier span) has, is another
+  // half of the same call: then it joins the anchor's group and is kept
+  // under the same id. A group holds one client half at most (a span not
+  // marked shared) and server halves (marked shared, or SERVER spans where
+  // the client half is a CLIENT span: Zipkin's rule for instrumentation
+  // that leaves the flag out), one per local endpoint (host and service):
+  // Zipkin keys a shared span by its id and endpoint, so one client's call
+  // may be served in several places (a message published to several
+  // consumers), each its own server half.
+  bool join_halves(std::uint32_t anchor, std::uint32_t span) {
+    const std::vector<Span>& spans = t_.spans;
+    if (group_of_.empty()) group_of_.assign(spans.size(), kNone);
+    Halves& g = halves_[anchor];
+    if (group_of_[anchor] == kNone) {
+      group_of_[anchor] = anchor;
+      if (spans[anchor].shared) {
+        add_server(anchor, anchor, g);
+      } else {
+        g.client = anchor;
+      }
     }
-    server_of_[client] = server;
-    client_of_[server] = client;
+    const Span& s = spans[span];
+    const auto kind = [&](std::uint32_t v) { return static_cast<SpanKind>(spans[v].kind); };
+    bool server = s.shared;
+    if (!server && kind(span) == SpanKind::kServer && g.client != kNone && !spans[g.client].shared &&
+        kind(g.client) == SpanKind::kClient)
+      server = true;
+    if (!server && kind(span) == SpanKind::kClient && g.client != kNone && g.first_server == kNone &&
+        kind(g.client) == SpanKind::kServer) {
+      // A SERVER span met before its CLIENT span (the lines of one call in
+      // another order, or in two files): the earlier one is the server half.
+      add_server(anchor, g.client, g);
+      g.client = kNone;
+    }
+    if (server) {
+      if (server_at_.count({anchor, s.host, s.service})) return false;  // the same endpoint: a reused id
+      add_server(anchor, span, g);
+    } else {
+      if (g.client != kNone) return false;
+      g.client = span;
+    }
+    group_of_[span] = anchor;
+    return true;
+  }
+  void add_server(std::uint32_t anchor, std::uint32_t span, Halves& g) {
+    const Span& s = t_.spans[span];
+    server_at_.emplace(std::make_tuple(anchor, s.host, s.service), span);
+    server_on_host_.emplace(std::make_pair(anchor, s.host), span);  // the first on its host
+    if (g.first_server == kNone) g.first_server = span;
+  }
+  // The span a child of the group named by `anchor` goes under: the server
+  // half at the child's own endpoint, else the first on its host, else the
+  // first server half; the client half when there is none.
+  std::uint32_t server_for(std::uint32_t anchor, const Span& child) const {
+    const Halves& g = halves_.at(anchor);
+    if (g.first_server == kNone) return anchor;
+    if (const auto at = server_at_.find({anchor, child.host, child.service}); at != server_at_.end())
+      return at->second;
+    if (const auto on = server_on_host_.find({anchor, child.host}); on != server_on_host_.end()) return on->second;
+    return g.first_server;
   }
 
   bool same_content(const Span& a, const Span& b) const {
@@ -245,13 +301,10 @@ class Assembler {
           ++t_.duplicates;
           continue;
         }
-        // Zipkin's two halves of one call (client, and the server that
-        // shares its id) are two spans: the server half is the client's
-        // child, and the id's other children are the server's.
-        if (spans[first].shared != span.shared && suffix[first] == 0 && !paired(first)) {
-          const bool server_is_new = span.shared;
-          pair_halves(server_is_new ? first : idx, server_is_new ? idx : first);
-        } else {
+        // The halves of one call that share its id (join_halves) are
+        // spans of their own: a server half is its client half's child,
+        // and the id's other children are a server half's.
+        if (suffix[first] != 0 || !join_halves(first, idx)) {
           suffix[first] = std::max<std::uint32_t>(suffix[first], 1);
           reused.emplace_back(idx, first);
         }
@@ -350,13 +403,16 @@ class Assembler {
       Span& s = t_.spans[i];
       const std::string_view pid = t_.str(s.parent_id);
       std::uint32_t p = pid.empty() ? kNone : find_id(pid);
-      if (!server_of_.empty()) {
-        if (s.shared && client_of_[i] != kNone) {  // a server half: under its client half
-          t_.parent[i] = client_of_[i];
-          t_.client_call[i] = kNone;
-          continue;
+      if (!group_of_.empty()) {
+        if (const std::uint32_t g = group_of_[i]; g != kNone) {
+          const std::uint32_t client = halves_.at(g).client;
+          if (client != kNone && client != i) {  // a server half: under its client half
+            t_.parent[i] = client;
+            t_.client_call[i] = kNone;
+            continue;
+          }
         }
-        if (p != kNone && server_of_[p] != kNone) p = server_of_[p];  // the id's children are the server's
+        if (p != kNone && group_of_[p] == p) p = server_for(p, s);  // the id's children are a server half's
       }
       if (p == i) {
         s.flags |= kCycle;
@@ -581,8 +637,12 @@ class Assembler {
     }
   }
 
-  // Zipkin's shared halves, by span (kNone: none); empty when the trace has none.
-  std::vector<std::uint32_t> server_of_, client_of_;
+  // The groups of halves; all empty when the trace has none. A group is
+  // named by its anchor, the span the id index holds for the id.
+  std::vector<std::uint32_t> group_of_;  // by span: the anchor of its group, kNone if in none
+  std::map<std::uint32_t, Halves> halves_;  // by anchor
+  std::map<std::tuple<std::uint32_t, Symbol, Symbol>, std::uint32_t> server_at_;  // (anchor, host, service)
+  std::map<std::pair<std::uint32_t, Symbol>, std::uint32_t> server_on_host_;  // (anchor, host): the first there
   bool adjust_skew_;
   Trace& t_;
   IdIndex& ids_;  // span index, or kRenamed | k for the span renamed to renamed_names_[k]

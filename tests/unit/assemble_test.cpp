@@ -303,6 +303,140 @@ TEST_CASE("two different lines with one spanId are both kept and flagged") {
   CHECK(count_flag(t3, kDuplicateId) == 3);
 }
 
+namespace {
+
+// A span of a richer format: its kind, Zipkin's shared flag, its service.
+struct HalfSpec {
+  std::string id;
+  std::string parent;
+  Nanos start = 0;
+  Nanos duration = 0;
+  std::string host, service;
+  SpanKind kind = SpanKind::kUnset;
+  bool shared = false;
+};
+
+// Spans keep their input order here (each its own line, none dropped).
+Trace build_halves(const std::vector<HalfSpec>& spans) {
+  OpenTraces store;
+  std::uint32_t line = 1;
+  for (const HalfSpec& h : spans) {
+    SpanRecord r;
+    r.trace_id = "t";
+    r.span_id = h.id;
+    r.parent_id = h.parent;
+    r.host = h.host;
+    r.service = h.service;
+    r.start = h.start;
+    r.duration = h.duration;
+    r.kind = h.kind;
+    r.shared = h.shared;
+    store.add(r, 0, line++);
+  }
+  const std::optional<TraceData> data = store.find("t");
+  REQUIRE(data.has_value());
+  return assemble(*data);
+}
+
+}  // namespace
+
+TEST_CASE("a call served in several places: each server half under the client half, each child under its own") {
+  // Zipkin keys a shared span by its id and local endpoint: a message one
+  // client published, received by two consumers (as in openzipkin's
+  // smartthings trace).
+  const Trace t = build_halves({
+      {"root", "", 0, 100, "10.0.0.1", "bouncer", SpanKind::kServer, false},
+      {"x", "root", 10, 5, "10.0.0.1", "bouncer", SpanKind::kClient, false},
+      {"x", "root", 11, 3, "10.0.0.2", "pusher", SpanKind::kServer, true},
+      {"x", "root", 12, 3, "10.0.0.3", "pusher", SpanKind::kServer, true},
+      {"w2", "x", 12, 1, "10.0.0.2", "pusher", SpanKind::kInternal, false},
+      {"w3", "x", 13, 1, "10.0.0.3", "pusher", SpanKind::kInternal, false},
+      {"w3db", "x", 13, 1, "10.0.0.3", "pusher-db", SpanKind::kClient, false},  // same host, other service
+      {"w4", "x", 14, 1, "10.0.0.4", "elsewhere", SpanKind::kInternal, false},   // no half there: the first
+  });
+  REQUIRE(t.size() == 8);
+  CHECK(t.duplicates == 0);
+  CHECK(count_anomalies(t, AnomalyKind::kDuplicateId) == 0);
+  CHECK(count_flag(t, kDuplicateId) == 0);
+  for (std::uint32_t i = 1; i <= 3; ++i) CHECK(t.span_id(i) == "x");  // no span renamed
+  CHECK(t.parent[1] == 0);
+  CHECK(t.parent[2] == 1);
+  CHECK(t.parent[3] == 1);
+  CHECK(t.parent[4] == 2);
+  CHECK(t.parent[5] == 3);
+  CHECK(t.parent[6] == 3);
+  CHECK(t.parent[7] == 2);
+  check_forest(t);
+
+  // In the other order (server halves first, the client last, as in the
+  // smartthings file): the same tree.
+  const Trace r = build_halves({
+      {"x", "root", 12, 3, "10.0.0.3", "pusher", SpanKind::kServer, true},
+      {"w3", "x", 13, 1, "10.0.0.3", "pusher", SpanKind::kInternal, false},
+      {"x", "root", 11, 3, "10.0.0.2", "pusher", SpanKind::kServer, true},
+      {"w2", "x", 12, 1, "10.0.0.2", "pusher", SpanKind::kInternal, false},
+      {"root", "", 0, 100, "10.0.0.1", "bouncer", SpanKind::kServer, false},
+      {"x", "root", 10, 5, "10.0.0.1", "bouncer", SpanKind::kClient, false},
+  });
+  REQUIRE(r.size() == 6);
+  CHECK(count_anomalies(r, AnomalyKind::kDuplicateId) == 0);
+  CHECK(r.parent[5] == 4);
+  CHECK(r.parent[0] == 5);
+  CHECK(r.parent[2] == 5);
+  CHECK(r.parent[1] == 0);
+  CHECK(r.parent[3] == 2);
+  check_forest(r);
+}
+
+TEST_CASE("a SERVER span with its CLIENT span's id is its server half without the shared flag, in either order") {
+  for (const bool client_first : {true, false}) {
+    INFO("client first: " << client_first);
+    std::vector<HalfSpec> spans = {
+        {"a", "", 0, 100, "h1", "front", SpanKind::kServer, false},
+        {"b", "a", 10, 60, "h1", "front", SpanKind::kClient, false},
+        {"b", "a", 15, 50, "h2", "back", SpanKind::kServer, false},
+        {"c", "b", 20, 30, "h2", "back", SpanKind::kClient, false},
+    };
+    if (!client_first) std::swap(spans[1], spans[2]);
+    const Trace t = build_halves(spans);
+    REQUIRE(t.size() == 4);
+    const std::uint32_t client = client_first ? 1 : 2, server = client_first ? 2 : 1;
+    CHECK(count_anomalies(t, AnomalyKind::kDuplicateId) == 0);
+    CHECK(t.span_id(client) == "b");
+    CHECK(t.span_id(server) == "b");
+    CHECK(t.parent[client] == 0);
+    CHECK(t.parent[server] == client);
+    CHECK(t.parent[3] == server);
+    check_forest(t);
+  }
+}
+
+TEST_CASE("two server halves at one endpoint, or two client halves, are a reused id") {
+  const Trace t = build_halves({
+      {"x", "", 10, 5, "h1", "front", SpanKind::kClient, false},
+      {"x", "", 11, 3, "h2", "back", SpanKind::kServer, true},
+      {"x", "", 12, 2, "h2", "back", SpanKind::kServer, true},
+  });
+  REQUIRE(t.size() == 3);
+  CHECK(t.span_id(2) == "x#2");
+  CHECK(count_anomalies(t, AnomalyKind::kDuplicateId) == 1);
+  CHECK(t.parent[1] == 0);
+
+  const Trace c = build_halves({
+      {"x", "", 10, 5, "h1", "front", SpanKind::kClient, false},
+      {"x", "", 11, 3, "h2", "back", SpanKind::kClient, false},
+  });
+  CHECK(c.span_id(1) == "x#2");
+  CHECK(count_anomalies(c, AnomalyKind::kDuplicateId) == 1);
+
+  // Native lines carry no kind: one id on two lines stays a reused id.
+  const Trace n = build_halves({
+      {"x", "", 10, 5, "h1", "", SpanKind::kUnset, false},
+      {"x", "", 11, 3, "h2", "", SpanKind::kUnset, false},
+  });
+  CHECK(n.span_id(1) == "x#2");
+}
+
 TEST_CASE("a renamed duplicate does not collide with a real span of that name") {
   const Trace t = build({
       {"b#2", "", 0, 100, 200, "h1", {}},
