@@ -15,17 +15,27 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
+// White space, and a BOM that starts the text or a line (files joined with
+// cat, each saved with one).
 std::size_t skip_space(std::string_view s, std::size_t p) {
-  if (p == 0 && s.substr(0, 3) == "\xEF\xBB\xBF") p = 3;
-  while (p < s.size() && is_space(s[p])) ++p;
-  return p;
+  for (;;) {
+    while (p < s.size() && is_space(s[p])) ++p;
+    if ((p == 0 || s[p - 1] == '\n') && s.substr(p, 3) == "\xEF\xBB\xBF") {
+      p += 3;
+      continue;
+    }
+    return p;
+  }
 }
 
 // Where the next value may start after a broken one: the next line that
-// starts with '{' or '['; npos when there is none.
+// starts with '{' or '[' (after a BOM, if any); npos when there is none.
 std::size_t next_value_start(std::string_view text, std::size_t from) {
-  for (std::size_t p = text.find('\n', from); p != std::string_view::npos; p = text.find('\n', p + 1))
-    if (p + 1 < text.size() && (text[p + 1] == '{' || text[p + 1] == '[')) return p + 1;
+  for (std::size_t p = text.find('\n', from); p != std::string_view::npos; p = text.find('\n', p + 1)) {
+    std::size_t q = p + 1;
+    if (text.substr(q, 3) == "\xEF\xBB\xBF") q += 3;
+    if (q < text.size() && (text[q] == '{' || text[q] == '[')) return q;
+  }
   return std::string_view::npos;
 }
 
@@ -210,16 +220,30 @@ void FormatReader::read_value(json::Ref value, std::string_view text, std::size_
     case InputFormat::kRecorder: return read_adapter(format, value, sink);
     case InputFormat::kAuto: break;
   }
-  if (value.is_array() && value.size() > 0 && detect_format(*value.elements().begin()) != InputFormat::kAuto) {
-    // An array of spans of any format: each on its own.
+  if (value.is_array()) {
+    // An array of spans of any format: each on its own. An empty list in
+    // it (`[]`, or an empty trace in Zipkin's list of traces) holds no
+    // span, and is no record.
+    auto empty_list = [](json::Ref e) { return e.is_array() && e.size() == 0; };
+    json::Ref first;
     for (json::Ref e : value.elements()) {
-      if (detect_format(e) == InputFormat::kAuto) {
-        sink.reject(e.offset(), unknown_value_reason(e));
-      } else {
-        read_value(e, text, capacity, sink);
+      if (!empty_list(e)) {
+        first = e;
+        break;
       }
     }
-    return;
+    if (!first) return;
+    if (detect_format(first) != InputFormat::kAuto) {
+      for (json::Ref e : value.elements()) {
+        if (empty_list(e)) continue;
+        if (detect_format(e) == InputFormat::kAuto) {
+          sink.reject(e.offset(), unknown_value_reason(e));
+        } else {
+          read_value(e, text, capacity, sink);
+        }
+      }
+      return;
+    }
   }
   sink.reject(value.offset(), unknown_value_reason(value));
 }
