@@ -131,12 +131,41 @@ std::vector<std::string> TraceJoinNotes::lines() const {
   return out;
 }
 
+namespace {
+
+// An id of 1 to 32 hex digits (either case) as the adapters write ids: lower
+// case, zeros in front to 16 or 32 digits; empty when the id is not one.
+std::string_view hex_form(std::string_view id, char (&out)[32]) {
+  if (id.empty() || id.size() > 32) return {};
+  const std::size_t n = id.size() <= 16 ? 16 : 32, pad = n - id.size();
+  std::fill(out, out + pad, '0');
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i], lower = static_cast<char>(c | 0x20);
+    if (c >= '0' && c <= '9') {
+      out[pad + i] = c;
+    } else if (lower >= 'a' && lower <= 'f') {
+      out[pad + i] = lower;
+    } else {
+      return {};
+    }
+  }
+  return {out, n};
+}
+
+}  // namespace
+
 bool trace_id_names(std::string_view asked, std::string_view id) {
   if (asked == id) return true;
-  const TraceIdHalves a = trace_id_halves(asked);
-  if (a.shape != TraceIdHalves::kShort) return false;
-  const TraceIdHalves t = trace_id_halves(id);
-  return t.shape != TraceIdHalves::kOther && a.low == t.low;
+  // Hex ids are compared as the adapters write them: `--trace` takes an
+  // id as the file shows it (Jaeger's trimmed leading zeros, upper case).
+  char asked_form[32], id_form[32];
+  const std::string_view a = hex_form(asked, asked_form), t = hex_form(id, id_form);
+  if (a.empty() || t.empty()) return false;
+  if (a == t) return true;
+  const TraceIdHalves ah = trace_id_halves(a);
+  if (ah.shape != TraceIdHalves::kShort) return false;
+  const TraceIdHalves th = trace_id_halves(t);
+  return th.shape != TraceIdHalves::kOther && ah.low == th.low;
 }
 
 }  // namespace ta

@@ -175,3 +175,17 @@ TEST_CASE("trace ids: --trace names a trace by its id or by a short id of its lo
   CHECK_FALSE(trace_id_names("req-1", "req-1 "));
   CHECK(trace_id_names("req-1", "req-1"));
 }
+
+TEST_CASE("trace ids: --trace takes a hex id as the file shows it, trimmed or in upper case") {
+  // Jaeger trims leading zeros, OTLP files may use upper case; the adapters
+  // pad and lower ids.
+  CHECK(trace_id_names("a3b2c1d0e9f8", "0000a3b2c1d0e9f8"));
+  CHECK(trace_id_names("5B8EFFF798038103D269B633813FC60C", "5b8efff798038103d269b633813fc60c"));
+  CHECK(trace_id_names("48485A3953BB6124", "463ac35c9f6413ad48485a3953bb6124"));  // its low half
+  CHECK(trace_id_names("1", "0000000000000001"));
+  CHECK(trace_id_names("abc", "ABC"));  // a native id keeps its case
+  CHECK_FALSE(trace_id_names("a3b2c1d0e9f8", "a3b2c1d0e9f80000"));
+  CHECK_FALSE(trace_id_names("3b2c1d0e9f8", "0000a3b2c1d0e9f8"));
+  CHECK_FALSE(trace_id_names("x3b2c1d0e9f8", "0x3b2c1d0e9f8"));
+  CHECK_FALSE(trace_id_names("463ac35c9f6413ad48485a3953bb6124f", "463ac35c9f6413ad48485a3953bb6124"));  // 33 digits
+}
