@@ -156,10 +156,12 @@ std::string_view hex_form(std::string_view id, char (&out)[32]) {
 
 bool trace_id_names(std::string_view asked, std::string_view id) {
   if (asked == id) return true;
-  // Hex ids are compared as the adapters write them: `--trace` takes an
-  // id as the file shows it (Jaeger's trimmed leading zeros, upper case).
+  // The asked id as the adapters write ids: `--trace` takes an id as the
+  // file shows it (Jaeger's trimmed leading zeros, upper case). A trace's
+  // own id is only lowered: a native "0001" is not "0000000000000001".
   char asked_form[32], id_form[32];
-  const std::string_view a = hex_form(asked, asked_form), t = hex_form(id, id_form);
+  const std::string_view a = hex_form(asked, asked_form);
+  const std::string_view t = id.size() == 16 || id.size() == 32 ? hex_form(id, id_form) : std::string_view();
   if (a.empty() || t.empty()) return false;
   if (a == t) return true;
   const TraceIdHalves ah = trace_id_halves(a);

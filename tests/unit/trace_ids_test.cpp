@@ -183,7 +183,9 @@ TEST_CASE("trace ids: --trace takes a hex id as the file shows it, trimmed or in
   CHECK(trace_id_names("5B8EFFF798038103D269B633813FC60C", "5b8efff798038103d269b633813fc60c"));
   CHECK(trace_id_names("48485A3953BB6124", "463ac35c9f6413ad48485a3953bb6124"));  // its low half
   CHECK(trace_id_names("1", "0000000000000001"));
-  CHECK(trace_id_names("abc", "ABC"));  // a native id keeps its case
+  CHECK(trace_id_names("abcdef0123456789", "ABCDEF0123456789"));  // a native id keeps its case
+  CHECK_FALSE(trace_id_names("0000000000000001", "0001"));  // a native id is not padded
+  CHECK_FALSE(trace_id_names("00000000000000000000000000000001", "01"));
   CHECK_FALSE(trace_id_names("a3b2c1d0e9f8", "a3b2c1d0e9f80000"));
   CHECK_FALSE(trace_id_names("3b2c1d0e9f8", "0000a3b2c1d0e9f8"));
   CHECK_FALSE(trace_id_names("x3b2c1d0e9f8", "0x3b2c1d0e9f8"));
