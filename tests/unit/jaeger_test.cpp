@@ -187,6 +187,25 @@ TEST_CASE("jaeger: service and host come from the span's process") {
   CHECK(r.notes[0].find("\"p9\"") != std::string::npos);
 }
 
+TEST_CASE("jaeger: a process of OpenTelemetry's resources names its host by host.name, else k8s.pod.name") {
+  // Jaeger keeps an OTel SDK's resource attributes as process tags.
+  auto host_of = [](std::string_view tags) {
+    const std::string doc = R"({"traceID":"00000000000000aa","spans":[)" + span("1") +
+                            R"(],"processes":{"p1":{"serviceName":"svc","tags":[)" + std::string(tags) + "]}}}";
+    const CaptureSink r = read(doc);
+    REQUIRE(r.spans.size() == 1);
+    return r.spans[0].host;
+  };
+  CHECK(host_of(R"({"key":"host.name","type":"string","value":"web-7f9c"})") == "web-7f9c");
+  CHECK(host_of(R"({"key":"k8s.pod.name","type":"string","value":"pod-1"},{"key":"host.name","type":"string","value":"node-3"})") ==
+        "node-3");
+  CHECK(host_of(R"({"key":"ip","type":"string","value":"10.0.0.9"},{"key":"k8s.pod.name","type":"string","value":"pod-1"})") ==
+        "pod-1");
+  CHECK(host_of(R"({"key":"host.name","type":"string","value":"node-3"},{"key":"hostname","type":"string","value":"h"})") ==
+        "h");  // the Jaeger client's own first
+  CHECK(host_of(R"({"key":"ip","type":"string","value":"10.0.0.9"})") == "10.0.0.9");
+}
+
 TEST_CASE("jaeger: tags keep their types") {
   const CaptureSink r = read(trace(span("1", R"("tags":[
       {"key":"s","type":"string","value":"text"},

@@ -141,22 +141,29 @@ struct Process {
 
 bool is_scalar_text(Ref v) { return v.is_string() || v.is_number(); }
 
-// Service from serviceName; host from the tag Jaeger clients set, `hostname`,
-// else `ip`.
+// Service from serviceName; host from the tag Jaeger clients set,
+// `hostname`, else the resource attributes OpenTelemetry's SDKs give
+// (Jaeger keeps them as process tags): `host.name`, else `k8s.pod.name`
+// (as the OTLP reader takes them), else the Jaeger client's `ip`.
 Process read_process(Ref p) {
   Process out;
   if (!p.is_object()) return out;
   if (const Ref name = p.get("serviceName"); name.is_string()) out.service = name.text();
   out.tags = p.get("tags");
-  std::string_view ip;
+  std::string_view hostname, host_name, pod, ip;
   for (Ref tag : out.tags.elements()) {
     const Ref key = tag.get("key");
     const Ref value = tag.get("value");
     if (!key.is_string() || !is_scalar_text(value)) continue;
-    if (key.text() == "hostname" && out.host.empty()) out.host = value.text();
-    if (key.text() == "ip" && ip.empty()) ip = value.text();
+    const std::string_view k = key.text();
+    std::string_view* slot = k == "hostname"       ? &hostname
+                             : k == "host.name"    ? &host_name
+                             : k == "k8s.pod.name" ? &pod
+                             : k == "ip"           ? &ip
+                                                   : nullptr;
+    if (slot && slot->empty()) *slot = value.text();
   }
-  if (out.host.empty()) out.host = ip;
+  out.host = !hostname.empty() ? hostname : !host_name.empty() ? host_name : !pod.empty() ? pod : ip;
   return out;
 }
 
