@@ -68,6 +68,20 @@ TEST_CASE("otlp: detects resourceSpans documents only") {
   }
 }
 
+TEST_CASE("otlp: Jaeger's query API v3 answer, the request under \"result\", is read as the request") {
+  const std::string inner = document(span("00f067aa0ba902b7"));
+  const CaptureSink r = read(R"({"result":)" + inner + "}");
+  REQUIRE(r.spans.size() == 1);
+  CHECK(r.spans[0].span_id == "00f067aa0ba902b7");
+  CHECK(r.spans[0].service == "checkout");
+  for (const char* text : {R"({"result":{"traceId":"01"}})", R"({"result":[]})", R"({"result":null})"}) {
+    json::Tree tree;
+    std::size_t pos = 0;
+    REQUIRE(tree.parse(text, pos));
+    CHECK_FALSE(is_otlp(tree.root()));
+  }
+}
+
 TEST_CASE("otlp: upper-case hex ids are lowered, times are exact, duration is end - start") {
   const std::string text = document(R"({"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",)"
                                     R"("parentSpanId":"EEE19B7EC3C1B173","name":"GET /cart","kind":2,)"

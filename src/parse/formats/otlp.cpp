@@ -449,10 +449,26 @@ void OtlpReader::reset_record(const Resource& resource) {
 
 }  // namespace
 
-bool is_otlp(json::Ref value) { return value.is_object() && value.get("resourceSpans"); }
+namespace {
+
+// Jaeger's query API v3 (`/api/v3/traces/…`) answers with the OTLP request
+// under "result".
+json::Ref unwrapped(json::Ref value) {
+  if (value.is_object() && !value.get("resourceSpans"))
+    if (const json::Ref result = value.get("result"); result.is_object() && result.get("resourceSpans"))
+      return result;
+  return value;
+}
+
+}  // namespace
+
+bool is_otlp(json::Ref value) {
+  value = unwrapped(value);
+  return value.is_object() && value.get("resourceSpans");
+}
 
 void read_otlp(json::Ref value, const AdapterOptions& options, RecordSink& sink) {
-  OtlpReader(options, sink).read(value);
+  OtlpReader(options, sink).read(unwrapped(value));
 }
 
 }  // namespace ta
