@@ -21,6 +21,11 @@ namespace {
 constexpr int kSchemaVersion = 2;
 
 std::int64_t us(Nanos ns) { return ns / 1000; }
+// An instant in microseconds, rounded down; a trace's and a span's times
+// are written as such instants and the differences of them, so that in
+// the JSON a start plus its duration is its end, and a trace's critical
+// path sections add up to its root's duration, whatever the nanoseconds.
+std::int64_t at_us(Nanos ns) { return ns / 1000 - (ns % 1000 < 0 ? 1 : 0); }
 
 // True when s goes into a JSON string as it is: printable ASCII (no DEL),
 // no quote or backslash (ids, hosts and names nearly always).
@@ -231,11 +236,15 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
   }
   // Written piece by piece (a trace line per trace in live mode: a format
   // string read anew for each value cost more than the rest of the run).
-  put_int(out, ",\"startUs\":", us(t.start));
-  put_int(out, ",\"durationUs\":", us(t.latency()));
+  put_int(out, ",\"startUs\":", at_us(t.start));
+  put_int(out, ",\"durationUs\":", at_us(t.end) - at_us(t.start));
   put_int(out, ",\"spanCount\":", t.size());
   put_int(out, ",\"inferredSpans\":", t.inferred_spans);
   put_int(out, ",\"duplicates\":", t.duplicates);
+  // A span's time on the critical path: its sections', as written.
+  thread_local std::vector<std::int64_t> critical;  // kept: live mode writes a trace at a time
+  critical.assign(t.size(), 0);
+  for (const PathSection& p : st.path) critical[p.span] += at_us(p.end) - at_us(p.start);
   out.write(",\"spans\":[");
   for (std::size_t n = 0; n < t.order.size(); ++n) {
     const std::uint32_t i = t.order[n];
@@ -257,10 +266,10 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
     put_string(out, st.symbols->text(s.service));
     out.write(",\"operation\":");
     put_string(out, st.symbols->text(s.operation));
-    put_int(out, ",\"startUs\":", us(s.start));
-    put_int(out, ",\"durationUs\":", us(s.duration));
+    put_int(out, ",\"startUs\":", at_us(s.start));
+    put_int(out, ",\"durationUs\":", at_us(s.end()) - at_us(s.start));
     put_int(out, ",\"selfUs\":", us(st.self[i]));
-    put_int(out, ",\"criticalUs\":", us(st.on_path[i]));
+    put_int(out, ",\"criticalUs\":", critical[i]);
     out.write(",\"httpCode\":");
     if (s.http_code == kNoCode) {
       out.write("null");
@@ -286,8 +295,8 @@ void put_trace(const Files& files, const ShownTrace& st, Output& out, std::strin
     const PathSection& p = st.path[k];
     out.write(k ? ",{\"spanId\":" : "{\"spanId\":");
     put_string(out, t.span_id(p.span));
-    put_int(out, ",\"startUs\":", us(p.start));
-    put_int(out, ",\"endUs\":", us(p.end));
+    put_int(out, ",\"startUs\":", at_us(p.start));
+    put_int(out, ",\"endUs\":", at_us(p.end));
     out.write("}");
   }
   out.print("],{}\"adjustments\":[", nl);
