@@ -150,10 +150,15 @@ bool LineReader::next_owned(OwnedChunk& out) {
 
 bool LineReader::next(LineChunk& chunk) {
   if (skipping_) return skip_rest_of_line(chunk);
+  // Bytes from begin_ looked at and found to hold no newline: only what a
+  // read adds is looked at, so a line that comes in many reads (a long
+  // line through a pipe, 64 KiB a read) costs linear time.
+  std::size_t clean = 0;
   for (;;) {
     const char* base = buf_.data.get() + begin_;
     const std::size_t avail = end_ - begin_;
-    const void* last_nl = avail ? memrchr(base, '\n', avail) : nullptr;
+    const void* last_nl = avail > clean ? memrchr(base + clean, '\n', avail - clean) : nullptr;
+    if (!last_nl) clean = avail;
     std::size_t take = 0;
     if (last_nl) {
       take = static_cast<std::size_t>(static_cast<const char*>(last_nl) - base) + 1;
