@@ -66,7 +66,7 @@ void write_markdown_report(const ReportInput& in, Output& out) {
     return;
   }
   if (!a.groups.empty()) {
-    out.print("\n### By {}\n\n", a.group_label);
+    out.print("\n### By {}\n\n", markdown_cell(a.group_label));
     group_table(a, kTableRows).write_markdown(out);
     if (a.groups.size() > kTableRows) out.print("\n{} more in `--format json`.\n", a.groups.size() - kTableRows);
   }

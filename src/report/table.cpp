@@ -42,7 +42,7 @@ void Table::write_text(Output& out, std::string_view indent) const {
   std::vector<std::vector<std::string>> rows;
   rows.reserve(rows_.size() + 1);
   std::vector<std::string> head;
-  for (const Column& col : columns_) head.push_back(col.title);
+  for (const Column& col : columns_) head.push_back(printable(col.title));  // a --group-by field names one
   rows.push_back(std::move(head));
   for (const auto& row : rows_) {
     std::vector<std::string> r;

@@ -59,7 +59,7 @@ void put_printable(Output& out, std::string_view s) {
 void write_summary(const ReportInput& in, Output& out, const Style& st) {
   const Analysis& a = in.analysis;
   if (a.groups.empty()) return;
-  out.print("\n{}\n", st.bold(fmt::format("By {}", a.group_label)));
+  out.print("\n{}\n", st.bold(fmt::format("By {}", printable(a.group_label))));
   group_table(a, kTableRows).write_text(out, "  ");
   if (a.groups.size() > kTableRows) out.print("  … {} more (see --format json)\n", a.groups.size() - kTableRows);
   if (!a.edges.empty()) {
