@@ -41,8 +41,9 @@ struct InputStats {
     if (notes.size() < 100 && std::find(notes.begin(), notes.end(), message) == notes.end())
       notes.push_back(std::move(message));
   }
-  // Every record is a span, merged or rejected.
-  std::uint64_t records() const { return spans_read + merged + rejected; }
+  // Every record read: a span, a duplicate (merged here, or found by the
+  // assembly among the spans), rejected, or (live mode) late.
+  std::uint64_t records() const { return spans_read + merged + rejected + late_spans; }
   std::uint64_t late_spans = 0;  // live mode: spans of a trace already written
   std::vector<Rejection> rejections;     // the first max_kept_rejections, in input order
   std::vector<std::string> read_errors;  // "FILE: reason": the file was cut short

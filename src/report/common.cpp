@@ -136,9 +136,9 @@ namespace ta {
 std::string records_heading(const InputStats& in, std::string_view records_word, std::string_view lines_word) {
   // Native lines are each one record: counted as lines, as always. Other
   // formats hold several records a line, or a document many.
-  if (in.documents == 0 && in.records() + (in.late_spans) == in.lines)
+  if (in.documents == 0 && in.records() == in.lines)
     return fmt::format("{}{}", lines_word, in.lines);
-  return fmt::format("{}{}", records_word, in.records() + in.late_spans);
+  return fmt::format("{}{}", records_word, in.records());
 }
 
 std::string live_summary(const ReportInput& in) {

@@ -23,9 +23,9 @@ void write_markdown_report(const ReportInput& in, Output& out) {
   const Analysis& a = in.analysis;
   const TraceTotals& t = a.traces;
   out.print("## trace-assemble report\n\n");
-  const bool lines = s.documents == 0 && s.records() + s.late_spans == s.lines;
+  const bool lines = s.documents == 0 && s.records() == s.lines;
   out.print("**{}** {} · {} · **{}** {} = {}\n\n", s.files.size(), s.files.size() == 1 ? "file" : "files",
-            human_bytes(s.bytes), lines ? s.lines : s.records() + s.late_spans, lines ? "lines" : "records",
+            human_bytes(s.bytes), lines ? s.lines : s.records(), lines ? "lines" : "records",
             line_accounting(s, a));
   out.print("**{}** {}: {} complete", t.count, t.count == 1 ? "trace" : "traces", t.complete);
   if (t.missing_root) out.print(", {} missing their root", t.missing_root);
