@@ -49,6 +49,62 @@ struct GroupAcc {
   Nanos critical = 0;
 };
 
+// Groups by symbol: a slot a symbol (4 bytes) and a GroupAcc (160) only
+// for the symbols met. A fleet's labels number hundreds of thousands, a
+// span or two each, and every analysing thread meets some of all of them:
+// a GroupAcc for every label in every thread took 24 MB a thread at
+// 150,000 hosts, past --max-memory before the analysis could stop.
+class GroupTable {
+ public:
+  // Room for symbols below `n` (their slots).
+  void cover(std::size_t n) {
+    if (slot_.size() >= n) return;
+    if (slot_.capacity() < n) slot_.reserve(std::max(n, 2 * slot_.capacity()));
+    slot_.resize(n, kNone);
+  }
+  std::size_t symbols() const { return slot_.size(); }
+  // The symbol's group, made empty if new.
+  GroupAcc& at(Symbol s) {
+    cover(std::size_t{s} + 1);
+    std::uint32_t& k = slot_[s];
+    if (k == kNone) {
+      k = static_cast<std::uint32_t>(acc_.size());
+      acc_.emplace_back();
+    }
+    return acc_[k];
+  }
+  // Within cover(); a new group's durations keep `exact_limit` values exactly.
+  GroupAcc& at_covered(Symbol s, std::size_t exact_limit) {
+    std::uint32_t& k = slot_[s];
+    if (k == kNone) {
+      k = static_cast<std::uint32_t>(acc_.size());
+      acc_.emplace_back().durations = Sample(exact_limit);
+    }
+    return acc_[k];
+  }
+  GroupAcc* find(Symbol s) { return s < slot_.size() && slot_[s] != kNone ? &acc_[slot_[s]] : nullptr; }
+  const GroupAcc* find(Symbol s) const {
+    return s < slot_.size() && slot_[s] != kNone ? &acc_[slot_[s]] : nullptr;
+  }
+  // Within cover().
+  void prefetch(Symbol s, Nanos v) const {
+    if (const std::uint32_t k = slot_[s]; k != kNone) acc_[k].durations.prefetch(v);
+  }
+  // f(symbol, group) for every group, by symbol.
+  template <typename F>
+  void for_each(F&& f) {
+    for (Symbol s = 0; s < slot_.size(); ++s)
+      if (slot_[s] != kNone) f(s, acc_[slot_[s]]);
+  }
+  void shrink() {
+    for (GroupAcc& g : acc_) g.durations.shrink();
+  }
+
+ private:
+  std::vector<std::uint32_t> slot_;  // by symbol: index in acc_, or kNone
+  std::vector<GroupAcc> acc_;        // in the order met
+};
+
 // The distribution of one value (count 0 when there is none).
 Distribution one_value(bool present, Nanos v) {
   Distribution d;
@@ -129,7 +185,7 @@ class OffsetTally {
 // anything; names are given once, at the end.
 struct PartResult {
   const SymbolTable* symbols = nullptr;
-  std::vector<GroupAcc> groups;  // by symbol; empty durations: no span
+  GroupTable groups;  // by symbol
   PairMap<EdgeAcc> edges;
   PairMap<SkewAcc> skew;  // live mode: bounded samples per host pair
   // Batch: every logged call's clock offset, counted by host pair and
@@ -257,13 +313,8 @@ class Accumulator {
   void apply() {
     Symbol top = 0;
     for (const SpanValues& v : spans_) top = std::max(top, v.group);
-    if (groups_.size() <= top) {
-      // Room for every label known (a batch run knows them all), else
-      // twice as much: the vector is megabytes for a fleet's hosts.
-      if (groups_.capacity() <= top)
-        groups_.reserve(std::max({std::size_t{top} + 1, symbols_.size(), 2 * groups_.capacity()}));
-      groups_.resize(top + 1);
-    }
+    // Slots for every label known (a batch run knows them all).
+    if (groups_.symbols() <= top) groups_.cover(std::max<std::size_t>(std::size_t{top} + 1, symbols_.size()));
     // The tables these values go to are megabytes together, and nearly every
     // update misses the cache: the slot a value a few places ahead will
     // update is fetched while this one is applied.
@@ -271,11 +322,10 @@ class Accumulator {
     for (std::size_t i = 0; i < spans_.size(); ++i) {
       if (i + kAhead < spans_.size()) {
         const SpanValues& ahead = spans_[i + kAhead];
-        groups_[ahead.group].durations.prefetch(ahead.duration);
+        groups_.prefetch(ahead.group, ahead.duration);
       }
       const SpanValues& v = spans_[i];
-      GroupAcc& g = groups_[v.group];
-      if (g.durations.empty()) g.durations = Sample(limit_);
+      GroupAcc& g = groups_.at_covered(v.group, limit_);
       g.durations.push(v.duration);
       g.errors += v.error;
       add_to(g.self, v.self);
@@ -382,7 +432,7 @@ class Accumulator {
     PartResult& r = r_;
     for (auto& ex : r.examples) keep_earliest(ex, kExamplesPerKind, true);
     r.symbols = &symbols_;
-    for (GroupAcc& g : groups_) g.durations.shrink();
+    groups_.shrink();
     for (auto& [key, e] : edges_.entries()) {
       if (!e.samples()) continue;
       e.samples()->client.shrink();
@@ -417,7 +467,7 @@ class Accumulator {
   };
   std::vector<SpanValues> spans_;
   std::vector<CallValues> calls_;
-  std::vector<GroupAcc> groups_;
+  GroupTable groups_;
   PairMap<EdgeAcc> edges_;
   PairMap<SkewAcc> skew_;
 };
@@ -470,7 +520,10 @@ class AnalysisMemory {
   // trace, the record and location lists handed to the trace).
   static constexpr std::uint64_t kGroupBytesPerRecord = 64;
   static constexpr std::uint32_t kLargeTrace = 1u << 16;        // asked about before it is assembled
-  static constexpr std::uint64_t kCheckEverySpans = 1u << 18;  // /proc read once per this many spans
+  // /proc read once per this many spans (a few microseconds, per some
+  // milliseconds of work): a span may cost a group of its own (a fleet of
+  // hosts, a span each), and 2^18 of them had grown past the limit unseen.
+  static constexpr std::uint64_t kCheckEverySpans = 1u << 13;
   std::uint64_t limit_;
   std::atomic<bool> stopped_{false};
   std::mutex mu_;
@@ -953,8 +1006,8 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Groups by symbol: the first thread's, each with every thread's counts
   // and totals; the other threads' durations wait in `later` until the
   // rows shown are known (merged_durations, below).
-  std::vector<GroupAcc> by_symbol;
-  std::vector<std::vector<GroupAcc>> later;
+  GroupTable by_symbol;
+  std::vector<GroupTable> later;
   std::vector<std::uint64_t> spans_of;  // by symbol, every thread's
   std::vector<PairMap<EdgeAcc>> edge_maps;  // each thread's
   std::vector<PairMap<SkewAcc>> skew_by_symbol(1);
@@ -967,19 +1020,17 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     if (r.symbols != symbols) throw std::logic_error("analysis results of different symbol tables");
     const bool first = &r == &results.front();
     if (first) by_symbol = std::move(r.groups);
-    if (by_symbol.size() < r.groups.size()) by_symbol.resize(r.groups.size());
-    spans_of.resize(by_symbol.size());
-    const std::vector<GroupAcc>& groups = first ? by_symbol : later.emplace_back(std::move(r.groups));
-    for (Symbol sym = 0; sym < groups.size(); ++sym) {
-      const GroupAcc& g = groups[sym];
-      if (g.durations.empty()) continue;
+    GroupTable& groups = first ? by_symbol : later.emplace_back(std::move(r.groups));
+    spans_of.resize(std::max(spans_of.size(), groups.symbols()));
+    groups.for_each([&](Symbol sym, const GroupAcc& g) {
+      if (g.durations.empty()) return;
       spans_of[sym] += g.durations.count();
-      if (first) continue;
-      GroupAcc& to = by_symbol[sym];
+      if (first) return;
+      GroupAcc& to = by_symbol.at(sym);
       to.errors += g.errors;
       add_to(to.self, g.self);
       add_to(to.critical, g.critical);
-    }
+    });
     edge_maps.push_back(std::move(r.edges));
     if (skew_by_symbol[0].size() == 0) {
       skew_by_symbol[0] = std::move(r.skew);
@@ -1036,9 +1087,9 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // "(none)") go to its first.
   constexpr Symbol kNoSymbol = std::numeric_limits<Symbol>::max();
   std::vector<Symbol> head_of(ranks.size(), kNoSymbol);
-  std::vector<Symbol> next_of(by_symbol.size(), kNoSymbol);  // a name's symbols, chained from its first
+  std::vector<Symbol> next_of(spans_of.size(), kNoSymbol);  // a name's symbols, chained from its first
   std::vector<Symbol> heads;
-  for (Symbol sym = 0; sym < by_symbol.size(); ++sym) {
+  for (Symbol sym = 0; sym < spans_of.size(); ++sym) {
     if (spans_of[sym] == 0) continue;
     const std::uint32_t rank = ranks.rank(sym);
     if (head_of[rank] == kNoSymbol) {
@@ -1048,7 +1099,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     }
     next_of[sym] = next_of[head_of[rank]];
     next_of[head_of[rank]] = sym;
-    GroupAcc &to = by_symbol[head_of[rank]], &g = by_symbol[sym];
+    GroupAcc &to = by_symbol.at(head_of[rank]), &g = by_symbol.at(sym);
     spans_of[head_of[rank]] += spans_of[sym];
     to.errors += g.errors;
     add_to(to.self, g.self);
@@ -1057,11 +1108,11 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // A row's durations: its name's symbols', from every thread, into its
   // first symbol's.
   auto merged_durations = [&](Symbol head) {
-    Sample& to = by_symbol[head].durations;
+    Sample& to = by_symbol.at(head).durations;
     for (Symbol sym = head; sym != kNoSymbol; sym = next_of[sym]) {
-      if (sym != head) to.merge(std::move(by_symbol[sym].durations));
-      for (std::vector<GroupAcc>& groups : later)
-        if (sym < groups.size() && !groups[sym].durations.empty()) to.merge(std::move(groups[sym].durations));
+      if (sym != head) to.merge(std::move(by_symbol.at(sym).durations));
+      for (GroupTable& groups : later)
+        if (GroupAcc* g = groups.find(sym); g && !g->durations.empty()) to.merge(std::move(g->durations));
     }
     return &to;
   };
@@ -1142,7 +1193,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Shares of all critical-path time: with one root per trace that is the
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Nanos critical_total = 0;
-  for (const Symbol head : heads) add_to(critical_total, by_symbol[head].critical);
+  for (const Symbol head : heads) add_to(critical_total, by_symbol.at(head).critical);
   // Each table is put in its order first (none needs a distribution for
   // it), so that only the rows the report shows have their distributions
   // computed, all together at the end: the samples of a fleet's hosts and
@@ -1158,7 +1209,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   };
   std::vector<GroupRow> group_rows;
   group_rows.reserve(heads.size());
-  for (const Symbol head : heads) group_rows.push_back(GroupRow{by_symbol[head].critical, ranks.rank(head), head});
+  for (const Symbol head : heads) group_rows.push_back(GroupRow{by_symbol.at(head).critical, ranks.rank(head), head});
   std::sort(group_rows.begin(), group_rows.end(), [](const GroupRow& x, const GroupRow& y) {
     return x.critical != y.critical ? x.critical > y.critical : x.rank < y.rank;
   });
@@ -1179,7 +1230,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Made in place (they no longer move), and the rows shown listed.
   a.groups.reserve(group_rows.size());
   for (const GroupRow& row : group_rows) {
-    const GroupAcc& g = by_symbol[row.head];
+    const GroupAcc& g = by_symbol.at(row.head);
     GroupSummary& s = a.groups.emplace_back();
     s.name = ranks.name(row.rank);
     s.spans = spans_of[row.head];
