@@ -483,7 +483,7 @@ class AnalysisMemory {
   // True when the trace of `records` spans may be analysed; counts those
   // that are not.
   bool admit(MemoryWatch& watch, const TraceData& data) {
-    const std::uint64_t need = std::uint64_t{data.record_count} * kBytesPerSpan;
+    const std::uint64_t need = std::uint64_t{data.record_count} * kAssembleBytesPerSpan;
     if (!stopped_.load(std::memory_order_relaxed) && watch.over(data.record_count))
       stopped_.store(true, std::memory_order_relaxed);
     const bool too_large = !stopped_.load(std::memory_order_relaxed) && data.record_count >= kLargeTrace &&
@@ -512,10 +512,6 @@ class AnalysisMemory {
   MemoryShortfall result() const { return skipped_; }
 
  private:
-  // Assembling and analysing a trace takes about this much a span at its
-  // peak (a fan-out of 2M spans: the spans, their links, the id index, the
-  // order, the critical path, self times).
-  static constexpr std::uint64_t kBytesPerSpan = 256;
   // Grouping's scratch a record (SpanLog::Scratch: the sorted entry, its
   // trace, the record and location lists handed to the trace).
   static constexpr std::uint64_t kGroupBytesPerRecord = 64;

@@ -150,6 +150,12 @@ struct ShownTrace {
   std::vector<Nanos> on_path;   // per span: time on the critical path
 };
 
+// What assembling and analysing a trace takes a span at its peak (a fan-out
+// of 2M spans: the spans, their links, the id index, the order, the
+// critical path, self times): --max-memory asks for this much before a
+// large trace is assembled, in batch and live mode.
+inline constexpr std::uint64_t kAssembleBytesPerSpan = 256;
+
 // Traces not analysed because of --max-memory.
 struct MemoryShortfall {
   std::uint64_t traces = 0;  // passed over, each too large for the memory left
