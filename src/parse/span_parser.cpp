@@ -301,18 +301,33 @@ void SpanParser::reset() {
   json_failed_ = false;
 }
 
+namespace {
+
+// " (from PATH offset N)" for a span inside a Filebeat event that names its
+// origin (log.file.path, log.offset), else empty.
+template <typename Pending>
+std::string origin_note(const Pending& p) {
+  if (p.origin_path.empty()) return {};
+  return fmt::format(" (from {}{}{})", p.origin_path, p.origin_offset.empty() ? "" : " offset ", p.origin_offset);
+}
+
+}  // namespace
+
 bool SpanParser::parse(std::string_view line, std::size_t capacity, SpanRecord& out) {
   reset();
   if (options_.fast_path && parse_flat(line) && finish(out)) return true;
   reset();
-  if (!parse_document(outer_, line.data(), line.size(), capacity, true)) return false;
+  if (!parse_document(outer_, line.data(), line.size(), capacity, true)) {
+    error_ += origin_note(p_);  // when the event named it before the field that failed
+    return false;
+  }
   if (!p_.has_span_fields && p_.has_message) {
     // Filebeat's default shape: the span line is the string in `message`.
     message_copy_.assign(p_.message);
     const std::size_t len = message_copy_.size();
     message_copy_.resize(len + simdjson::SIMDJSON_PADDING);
     if (!parse_document(inner_, message_copy_.data(), len, message_copy_.size(), false)) {
-      error_ = "message: " + error_;
+      error_ = "message: " + error_ + origin_note(p_);
       return false;
     }
   }
@@ -881,10 +896,7 @@ bool SpanParser::read_code(Value value, std::string_view field, std::int16_t& ou
 
 bool SpanParser::finish(SpanRecord& out) {
   const Pending& p = p_;
-  const std::string origin =
-      p.origin_path.empty() ? std::string()
-                            : fmt::format(" (from {}{}{})", p.origin_path,
-                                          p.origin_offset.empty() ? "" : " offset ", p.origin_offset);
+  const std::string origin = origin_note(p);
   auto absent = [&](std::string_view field, unsigned key) {
     return fmt::format("{} {}{}", (p.present & (1u << key)) ? "empty" : "missing", field, origin);
   };

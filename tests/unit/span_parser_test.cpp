@@ -928,3 +928,21 @@ TEST_CASE("Filebeat events carry kind, tags and logs in all three shapes") {
                     json_string(R"({"traceId":"t","spanId":"s","timestamp":1,"kind":"up"})") + "}") ==
         R"(kind is not one of server, client, producer, consumer, internal: "up" (from /a.log))");
 }
+
+TEST_CASE("every rejection of a span inside a Filebeat event names the event's origin") {
+  const std::string log = R"("log":{"file":{"path":"/var/log/a.log"},"offset":5})";
+  auto in_message = [&](const std::string& span) {
+    return parse_error("{\"message\":" + json_string(span) + "," + log + "}");
+  };
+  CHECK(in_message(R"({"traceId":"m","spanId":"1","timestamp":"soon"})") ==
+        R"(message: timestamp is not a number: "soon" (from /var/log/a.log offset 5))");
+  CHECK(in_message(R"({"traceId":"m","spanId":"1","timestamp":"1","httpCode":5000})") ==
+        "message: httpCode is out of range (0-999) (from /var/log/a.log offset 5)");
+  CHECK(in_message("garbage") == R"(message: not JSON: "garbage" (from /var/log/a.log offset 5))");
+  CHECK(in_message(R"({"traceId":"m","spanId":"1","timestamp":"1","duration":-1})") ==
+        "duration is negative (from /var/log/a.log offset 5)");
+  // The span's own fields in the event (Filebeat's `json` key): the origin
+  // is named when the event gives it before the field that fails.
+  CHECK(parse_error("{" + log + R"(,"json":{"traceId":"m","spanId":"1","timestamp":"soon"}})") ==
+        R"(timestamp is not a number: "soon" (from /var/log/a.log offset 5))");
+}
