@@ -484,10 +484,12 @@ class AnalysisMemory {
   // that are not.
   bool admit(MemoryWatch& watch, const TraceData& data) {
     const std::uint64_t need = std::uint64_t{data.record_count} * kAssembleBytesPerSpan;
-    if (!stopped_.load(std::memory_order_relaxed) && watch.over(data.record_count))
-      stopped_.store(true, std::memory_order_relaxed);
+    // A large trace is asked about first: passed over alone, it is named
+    // (and the traces after it may still fit).
     const bool too_large = !stopped_.load(std::memory_order_relaxed) && data.record_count >= kLargeTrace &&
                            watch.no_room_for(need);
+    if (!too_large && !stopped_.load(std::memory_order_relaxed) && watch.over(data.record_count))
+      stopped_.store(true, std::memory_order_relaxed);
     if (!stopped_.load(std::memory_order_relaxed) && !too_large) return true;
     std::lock_guard<std::mutex> lock(mu_);
     ++skipped_.traces;
