@@ -341,6 +341,10 @@ class LiveRun {
       if (stop_requested() || !open) break;
       if (!progressed) ::usleep(kIdleWait);
     }
+    // A followed file may have been waited on in the middle of a line.
+    if (stop_requested())
+      for (Input& in : inputs)
+        if (!in.done && in.reader) in.reader->stop();
     work_.close();
   }
 

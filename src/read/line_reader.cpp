@@ -71,19 +71,26 @@ bool LineReader::fill() {
     return false;
   }
   if (r == 0 && stop_requested()) {
-    // Stopped, not ended: the bytes after the last newline are half a line.
-    const char* base = buf_.data.get() + begin_;
-    const void* nl = end_ > begin_ ? memrchr(base, '\n', end_ - begin_) : nullptr;
-    const std::size_t whole = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1 : 0;
-    stopped_bytes_ = end_ - begin_ - whole;
-    end_ = begin_ + whole;
-    eof_ = true;
+    stop();
   } else if (r == 0) {
     (follow_ ? waiting_ : eof_) = true;
   }
   end_ += static_cast<std::size_t>(r);
   bytes_ += static_cast<std::size_t>(r);
   return true;
+}
+
+void LineReader::stop() {
+  if (eof_) return;
+  eof_ = true;
+  waiting_ = false;
+  if (skipping_) return;  // the rest of a line too long to keep: reported as such
+  // Stopped, not ended: the bytes after the last newline are half a line.
+  const char* base = buf_.data.get() + begin_;
+  const void* nl = end_ > begin_ ? memrchr(base, '\n', end_ - begin_) : nullptr;
+  const std::size_t whole = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1 : 0;
+  stopped_bytes_ = end_ - begin_ - whole;
+  end_ = begin_ + whole;
 }
 
 // The buffer holds the start of a line longer than the limit: drop bytes up to

@@ -84,6 +84,10 @@ class LineReader {
   // Bytes of a last line cut short because a stop was requested (SIGINT,
   // SIGTERM in live mode): not a line, so neither parsed nor counted.
   std::uint64_t stopped_bytes() const { return stopped_bytes_; }
+  // A stop was requested while this input waited for more (a followed file
+  // quiet in the middle of a line): reading ends, the partial line held is
+  // stopped_bytes().
+  void stop();
   // The number the next line handed out gets (after the end: that of the
   // line cut short, if any).
   std::uint64_t next_line() const { return next_line_; }

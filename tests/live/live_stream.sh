@@ -113,6 +113,22 @@ grep -q '^live    4 traces written .* at the stop' follow.txt || { cat follow.tx
 [[ ! -s follow.err ]] || { cat follow.err; fail "warnings while following"; }
 echo "ok: followed a growing and a replaced file, stopped by SIGTERM"
 
+# 3b. SIGTERM while a followed file is quiet in the middle of a line: the
+#     half line is not counted, and a warning names it, as on a stream (it
+#     had been dropped without a word).
+span h1 r 0 $T > halfway.jsonl
+"$ta" --follow halfway.jsonl > halfway.txt 2> halfway.err &
+pid=$!
+wait_lines halfway.txt 1 || fail "first trace of halfway.jsonl not written"
+printf '{"traceId":"h2","spanId' >> halfway.jsonl
+sleep 1
+kill -TERM "$pid"
+wait "$pid" || fail "exit code $? after SIGTERM"
+grep -q 'halfway.jsonl:2: stopped in the middle of this line; its 23 bytes so far are not counted' halfway.err ||
+  { cat halfway.err; fail "no note of the followed file's half line"; }
+grep -q '^lines   1 = 1 spans' halfway.txt || { cat halfway.txt; fail "the half line was counted"; }
+echo "ok: SIGTERM in the middle of a followed file's line"
+
 # 4. A followed file rotated in the middle of a line over --max-line-bytes:
 #    the cut line is rejected and the new file is read.
 span o1 r 0 $T > over.jsonl
