@@ -366,6 +366,20 @@ TEST_CASE("zipkin: a value that is neither a span nor an array of spans is one r
   CHECK(read("[]").records() == 0);
 }
 
+TEST_CASE("zipkin: a v1 span is rejected as such, not read as v2 without its services, kinds and errors") {
+  const CaptureSink s = read(R"([
+    {"traceId":"5af7183fb1d4cf5f","id":"352bff9a74ca9ad2","name":"get","timestamp":1700000000010000,"duration":60000,
+     "annotations":[{"timestamp":1700000000010000,"value":"cs","endpoint":{"serviceName":"front","ipv4":"10.0.0.1"}}]},
+    {"traceId":"5af7183fb1d4cf5f","id":"e457b5a2e4d86bd1","name":"query","timestamp":1,"duration":5,
+     "binaryAnnotations":[{"key":"error","value":"timeout","endpoint":{"serviceName":"back"}}]},
+    {"traceId":"5af7183fb1d4cf5f","id":"0000000000000003","name":"ok","timestamp":1,"duration":5,
+     "annotations":[{"timestamp":1,"value":"cache miss"}]}])");
+  REQUIRE(s.rejects.size() == 2);
+  for (const auto& r : s.rejects) CHECK(r.reason.find("a Zipkin v1 span") != std::string::npos);
+  REQUIRE(s.spans.size() == 1);  // v2 annotations, without endpoints, are events
+  CHECK(s.spans[0].span_id == "0000000000000003");
+}
+
 TEST_CASE("zipkin: many parts merge in one pass") {
   std::string text = "[";
   constexpr int kSpans = 20000;

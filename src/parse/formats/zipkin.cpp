@@ -414,6 +414,13 @@ void Reader::add_part(Ref span) {
   parts_.push_back(p);
 }
 
+// Zipkin's v1 model (a span whose annotations carry endpoints, cs/sr/ss/cr,
+// and binaryAnnotations for tags and addresses) is not read: read as v2 it
+// lost its services, hosts, kinds and errors without a word.
+constexpr std::string_view kVersion1 =
+    "a Zipkin v1 span (annotations with endpoints, binaryAnnotations): only the v2 model is read; "
+    "ask Zipkin's /api/v2 for the trace";
+
 bool Reader::read_part(Ref span, Part& p, std::string& why) {
   p.offset = span.offset();
   p.tags_begin = static_cast<std::uint32_t>(tags_.size());
@@ -475,6 +482,9 @@ bool Reader::read_member(std::string_view key, Ref value, Part& p, std::string& 
     return read_tags(value, why);
   } else if (key == "annotations") {
     return read_annotations(value, why);
+  } else if (key == "binaryAnnotations") {
+    why = kVersion1;
+    return false;
   } else if (key == "shared") {
     if (!value.is_bool()) {
       why = fmt::format("shared is {}, not true or false", type_name(value));
@@ -508,6 +518,10 @@ bool Reader::read_annotations(Ref annotations, std::string& why) {
   }
   std::size_t i = 0;
   for (Ref a : annotations.elements()) {
+    if (a.is_object() && a.get("endpoint")) {  // v1's core annotations (cs, sr, ss, cr) say where
+      why = kVersion1;
+      return false;
+    }
     Annotation out;
     if (!read_annotation(a, out, why)) {
       why = fmt::format("annotations[{}]{}", i, why);
