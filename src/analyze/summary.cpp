@@ -37,19 +37,16 @@ constexpr std::size_t kApplyBatch = 4096;
 
 // Sums of times saturate instead of overflowing: logs that mix units can
 // hold spans 50 years long.
-void add_to(Nanos& total, Nanos v) {
-  if (__builtin_add_overflow(total, v, &total))
-    total = v > 0 ? std::numeric_limits<Nanos>::max() : std::numeric_limits<Nanos>::min();
-}
+void add_to(Total& total, Total v) { total += v; }  // 2^64 spans of 2^63 ns fit
 
 struct GroupAcc {
   Sample durations;
   std::uint64_t errors = 0;
-  Nanos self = 0;
-  Nanos critical = 0;
+  Total self = 0;
+  Total critical = 0;
 };
 
-// Groups by symbol: a slot a symbol (4 bytes) and a GroupAcc (160) only
+// Groups by symbol: a slot a symbol (4 bytes) and a GroupAcc (176) only
 // for the symbols met. A fleet's labels number hundreds of thousands, a
 // span or two each, and every analysing thread meets some of all of them:
 // a GroupAcc for every label in every thread took 24 MB a thread at
@@ -1190,7 +1187,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   }
   // Shares of all critical-path time: with one root per trace that is the
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
-  Nanos critical_total = 0;
+  Total critical_total = 0;
   for (const Symbol head : heads) add_to(critical_total, by_symbol.at(head).critical);
   // Each table is put in its order first (none needs a distribution for
   // it), so that only the rows the report shows have their distributions
@@ -1201,7 +1198,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // and each group's summary made once, in place (a fleet has tens of
   // thousands).
   struct GroupRow {
-    Nanos critical;
+    Total critical;
     std::uint32_t rank;
     Symbol head;
   };

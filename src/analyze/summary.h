@@ -21,13 +21,18 @@
 
 namespace ta {
 
+// A sum of durations, in 128 bits: a span may last up to 2^63 ns, and no
+// sum of them may overflow (saturated, a group's share of critical-path
+// time was wrong, and the shares summed to more than 100%).
+__extension__ using Total = __int128;
+
 struct GroupSummary {
   std::string name;
   std::uint64_t spans = 0;
   std::uint64_t errors = 0;
   Distribution duration;
-  Nanos self_total = 0;
-  Nanos critical_total = 0;
+  Total self_total = 0;
+  Total critical_total = 0;
   double critical_share = 0;  // of all critical-path time (the traces' latency when each has one root)
 };
 
@@ -39,7 +44,7 @@ struct TraceTotals {
   std::uint64_t missing_root = 0;
   std::uint64_t with_orphans = 0;
   std::uint64_t with_inferred = 0;
-  Nanos latency_total = 0;
+  Total latency_total = 0;
 };
 
 // One caller -> callee pair, as EdgeList gives it (the names point into the list).

@@ -412,7 +412,9 @@ class Assembler {
             continue;
           }
         }
-        if (p != kNone && group_of_[p] == p) p = server_for(p, s);  // the id's children are a server half's
+        // The id's children are a server half's (p may be a span inferred
+        // since the groups were made, in none).
+        if (p != kNone && p < group_of_.size() && group_of_[p] == p) p = server_for(p, s);
       }
       if (p == i) {
         s.flags |= kCycle;

@@ -97,10 +97,21 @@ Table group_table(const Analysis& a, std::size_t limit) {
   for (const GroupSummary& g : a.groups) {
     if (limit-- == 0) break;
     t.add({clip(printable(g.name), 32), std::to_string(g.spans), std::to_string(g.errors), dur(g.duration.min),
-           dur(g.duration.p50), dur(g.duration.p90), dur(g.duration.p99), dur(g.duration.max), dur(g.self_total),
-           dur(g.critical_total), percent(g.critical_share)});
+           dur(g.duration.p50), dur(g.duration.p90), dur(g.duration.p99), dur(g.duration.max), dur(shown_total(g.self_total)),
+           dur(shown_total(g.critical_total)), percent(g.critical_share)});
   }
   return t;
+}
+
+std::int64_t total_us(Total ns) {
+  const Total us = ns / 1000;
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max(), kMin = std::numeric_limits<std::int64_t>::min();
+  return us > kMax ? kMax : us < kMin ? kMin : static_cast<std::int64_t>(us);
+}
+
+Nanos shown_total(Total ns) {
+  constexpr Nanos kMax = std::numeric_limits<Nanos>::max(), kMin = std::numeric_limits<Nanos>::min();
+  return ns > kMax ? kMax : ns < kMin ? kMin : static_cast<Nanos>(ns);
 }
 
 std::string signed_dur(Nanos ns) { return (ns > 0 ? "+" : "") + dur(ns); }

@@ -16,6 +16,10 @@ Table skew_table(const Analysis& a, std::size_t limit);
 std::string signed_dur(Nanos ns);
 // "12.5ms" for durations; "-" when there were no values.
 std::string dur(Nanos ns);
+// A sum of durations in whole microseconds (JSON), and in nanoseconds to
+// show (past 2^63 ns, 292 years, the largest).
+std::int64_t total_us(Total ns);
+Nanos shown_total(Total ns);
 std::string percent(double share);
 // "2024-01-01 00:00:00.000 UTC"
 std::string utc_time(Nanos epoch_ns);

@@ -334,7 +334,7 @@ void put_summary(const ReportInput& in, Output& out) {
     put_string(out, g.name);
     out.print(",\"spans\":{},\"errors\":{},\"duration\":", g.spans, g.errors);
     put_distribution(out, g.duration);
-    out.print(",\"selfUs\":{},\"criticalUs\":{},\"criticalShare\":{:.6f}}}", us(g.self_total), us(g.critical_total),
+    out.print(",\"selfUs\":{},\"criticalUs\":{},\"criticalShare\":{:.6f}}}", total_us(g.self_total), total_us(g.critical_total),
               g.critical_share);
   }
   const TraceTotals& t = a.traces;

@@ -1024,3 +1024,23 @@ TEST_CASE("--max-memory: a partition too large to group stops the analysis, ever
   CHECK(a.spans + a.duplicates + a.memory.spans == records);
   CHECK(a.traces.count < 5);
 }
+
+TEST_CASE("sums of durations do not overflow: a group's critical time is exact, and the shares sum to 1") {
+  // Spans as long as 2^63 ns allow: two of 5e18 ns on A and one of 4e18 on
+  // B sum past 2^63. Saturated, A's totals had been 2^63 - 1 and the shares
+  // 100% and 43.4%.
+  constexpr Nanos kLong = 5'000'000'000'000'000'000;
+  SpanLog store;
+  add(store, {"a1", "r", "", 0, kLong, 200, "h", "A", "x", {}}, 1);
+  add(store, {"a2", "r", "", 0, kLong, 200, "h", "A", "x", {}}, 2);
+  add(store, {"b1", "r", "", 0, 4'000'000'000'000'000'000, 200, "h", "B", "x", {}}, 3);
+  const Analysis a = analyze(store, Config{}, 1);
+  const GroupSummary& ga = group(a, "A");
+  const GroupSummary& gb = group(a, "B");
+  CHECK(ga.critical_total == Total{2} * kLong);
+  CHECK(ga.self_total == Total{2} * kLong);
+  CHECK(ga.critical_share == doctest::Approx(10.0 / 14.0));
+  CHECK(gb.critical_share == doctest::Approx(4.0 / 14.0));
+  CHECK(ga.critical_share + gb.critical_share == doctest::Approx(1.0));
+  CHECK(a.traces.latency_total == Total{2} * kLong + 4'000'000'000'000'000'000);
+}
