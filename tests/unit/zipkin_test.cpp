@@ -264,15 +264,16 @@ TEST_CASE("zipkin: a part with no timestamp and no other part to complete it is 
   REQUIRE(s.rejects.size() == 5);
   // Another port, another service: they clash with the only span that has a timestamp.
   CHECK(s.rejects[0].offset == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\":\"post\""));
-  CHECK(s.rejects[0].reason == "zipkin: span 0000000000000001 has no timestamp, and no other part of it has one");
+  CHECK(s.rejects[0].reason == "zipkin: span 0000000000000001 has no timestamp, and no other part of it in this document or line has one (parts on other lines are not merged)");
   CHECK(s.rejects[1].offset == text.find("{\"traceId\":\"a\",\"id\":\"1\",\"name\":\"get\""));
   CHECK(s.rejects[2].offset == text.find("{\"traceId\":\"a\",\"id\":\"2\",\"tags\""));
   CHECK(s.rejects[2].reason ==
-        "zipkin: span 0000000000000002 has no timestamp in any of its 2 parts, and no other part of it has one");
+        "zipkin: span 0000000000000002 has no timestamp in any of its 2 parts, and no other part of it in this "
+        "document or line has one (parts on other lines are not merged)");
   CHECK(s.rejects[3].offset == text.find("{\"traceId\":\"a\",\"id\":\"2\",\"annotations\""));
   // Alone: the span of the same id in trace "a" is another span.
   CHECK(s.rejects[4].offset == text.find("{\"traceId\":\"b\""));
-  CHECK(s.rejects[4].reason == "zipkin: span 0000000000000001 has no timestamp, and no other part of it has one");
+  CHECK(s.rejects[4].reason == "zipkin: span 0000000000000001 has no timestamp, and no other part of it in this document or line has one (parts on other lines are not merged)");
   CHECK(s.records() == 6);
 }
 

@@ -681,9 +681,13 @@ void Reader::emit(const Merged& m) {
   }
   const std::size_t parts = m.end - m.begin;  // nothing is folded into a span with no timestamp
   if (timestamp == 0) {
-    reject_all(parts == 1 ? fmt::format("zipkin: span {} has no timestamp, and no other part of it has one", head.id)
+    // The parts of a span merge within one document (or line), not across
+    // lines: a late fragment on a line of its own stands alone.
+    reject_all(parts == 1 ? fmt::format("zipkin: span {} has no timestamp, and no other part of it in this document "
+                                        "or line has one (parts on other lines are not merged)",
+                                        head.id)
                           : fmt::format("zipkin: span {} has no timestamp in any of its {} parts, and no other part "
-                                        "of it has one",
+                                        "of it in this document or line has one (parts on other lines are not merged)",
                                         head.id, parts));
     return;
   }
