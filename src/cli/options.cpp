@@ -253,10 +253,22 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   app.add_option("FILE", o.inputs,
                  "Span logs: JSON lines, Filebeat events, .gz. '-' or no FILE with a pipe reads stdin")
       ->type_name("FILE");
+  // A count: a negative one would wrap round to a huge unsigned number
+  // (taken as no limit) instead of being refused.
+  const CLI::Validator count(
+      [](std::string& value) {
+        return value.find_first_not_of(" \t") != std::string::npos && value[value.find_first_not_of(" \t")] == '-'
+                   ? "a count is 0 or more, not " + value
+                   : std::string();
+      },
+      "");
   app.add_option("-f,--format", o.format, "Output: text (people), json (machines), markdown (CI summaries)")
       ->type_name("FORMAT")
       ->default_str("text");
-  app.add_option("-n,--top", o.top, "Show the N slowest traces")->type_name("N")->default_str("10");
+  app.add_option("-n,--top", o.top, "Show the N slowest traces")
+      ->type_name("N")
+      ->default_str("10")
+      ->check(count);
   app.add_flag("--all-traces", o.all_traces, "Show every trace, not only the slowest");
   app.add_option("--trace", o.trace_ids, "Show only the trace with this traceId (repeatable)")
       ->type_name("ID")
@@ -287,18 +299,21 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
       ->default_str("1GiB");
   app.add_option("--max-warnings", o.max_warnings, "Print at most N rejected lines on stderr (all are counted)")
       ->type_name("N")
-      ->default_str("20");
+      ->default_str("20")
+      ->check(count);
   app.add_flag("-q,--quiet", o.quiet, "Print no warnings for rejected lines (they are still counted)");
   app.add_option("-j,--threads", o.threads, "Threads for parsing and analysis (default: all cores)")
       ->type_name("N")
-      ->default_str("all cores");
+      ->default_str("all cores")
+      ->check(count);
   app.add_flag("--adjust-skew", o.adjust_skew,
                "Move a callee that ran outside its caller's view of the call into the middle of that view "
                "(every move is listed)");
   app.add_option("--max-trace-spans", o.max_trace_spans,
                  "Keep at most N spans per trace; the rest are counted as rejected and the trace flagged")
       ->type_name("N")
-      ->default_str("10000000");
+      ->default_str("10000000")
+      ->check(count);
   app.add_option("--max-memory", o.max_memory,
                  "Stop reading at this resident memory and report what was read (default: 3/4 of RAM)")
       ->type_name("SIZE");
@@ -314,13 +329,15 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
                  "With --follow: at most N traces wait for their spans; past that the least recently active is "
                  "written, flagged evicted")
       ->type_name("N")
-      ->default_str("50000");
+      ->default_str("50000")
+      ->check(count);
   app.add_option("--max-labels", o.max_labels,
                  "With --follow: at most N distinct hosts, services and operations, and N pairs of them, are "
                  "tallied; later new ones are shown as (other) and counted, so memory does not grow with the "
                  "stream")
       ->type_name("N")
-      ->default_str("50000");
+      ->default_str("50000")
+      ->check(count);
   app.add_flag("--no-progress", o.no_progress, "No progress line on stderr (shown only when it is a terminal)");
   app.set_version_flag("-V,--version", "trace-assemble " TA_VERSION " (" TA_BUILD " build)");
   app.footer(R"(Examples:
