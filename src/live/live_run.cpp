@@ -527,7 +527,7 @@ class LiveRun {
   // assembled here, and handed over at once.
   void hand_over(const TraceData& t, Emit why) {
     if (t.record_count > kAssembleHere) {
-      if (no_room_to_assemble(t)) return;
+      if (no_room_to_assemble(t, why)) return;
       batch_.add_shown(t, why, assembler_.symbols(), assembler_.assemble_options());
       hand_over_batch();
       return;
@@ -541,9 +541,10 @@ class LiveRun {
   // largest; exit 2). Filing had only kept the stream under 3/4 of the
   // limit: a chain of 300,000 spans, its root last, then took 132 MB
   // under --max-memory 64M to assemble, with exit 0.
-  bool no_room_to_assemble(const TraceData& t) {
+  bool no_room_to_assemble(const TraceData& t, Emit why) {
     const std::uint64_t need = std::uint64_t{t.record_count} * kAssembleBytesPerSpan;
     if (!MemoryWatch(config_.max_memory, 1).no_room_for(need)) return false;
+    ++passed_over_[static_cast<int>(why)];  // finished, but not written
     ++shortfall_.traces;
     shortfall_.spans += t.record_count;
     if (t.record_count > shortfall_.largest_spans) {
@@ -600,6 +601,7 @@ class LiveRun {
     const auto now = std::chrono::steady_clock::now();
     ReportInput report{config_, stats_, a, ns(now - started), ns(read_end - started), ns(now - read_end), nullptr, false, {}};
     LiveCounts counts = assembler_.counts();
+    for (int k = 0; k < kEmitKinds; ++k) counts.emitted[k] -= passed_over_[k];
     counts.labels_over = assembler_.symbols().over_limit();
     counts.pairs_over = analysis_.pairs_over();
     counts.read_cpu = read_cpu_;
@@ -620,6 +622,7 @@ class LiveRun {
   // traces are, in place) rather than copied for the writing thread.
   static constexpr std::size_t kAssembleHere = 1u << 16;
   MemoryShortfall shortfall_;  // large traces passed over for --max-memory (this thread's)
+  std::uint64_t passed_over_[kEmitKinds] = {};  // of them, by why they were finished
   BlockingQueue<FinishedTraces> finished_{kBuffers};
   BlockingQueue<FinishedTraces> finished_spare_{kBuffers};
   FinishedTraces batch_;  // being filled, by this thread
