@@ -247,15 +247,8 @@ class Reader {
   }
 
  private:
-  // Looked at every few chunks: 8 (up to 32 MiB of text: /proc is read a
-  // few times a second at most), fewer where that much text is more than a
-  // sixteenth of the memory reading may take, down to every other chunk
-  // (under --max-memory 64M: lines of megabytes had grown 32 MiB past the
-  // limit unseen).
-  static std::uint64_t chunks_between_looks(const IngestOptions& o) {
-    const std::uint64_t chunk = std::max<std::uint64_t>(o.chunk_bytes, 1);
-    return std::clamp<std::uint64_t>(o.read_memory() / 16 / chunk, 2, 8);
-  }
+  // Looked at every 8 chunks (up to 32 MiB of text: /proc is read a few
+  // times a second at most).
   bool over_memory() {
     if (memory_.over(1)) stats_.memory_limit_hit = true;
     return stats_.memory_limit_hit;
@@ -368,7 +361,7 @@ class Reader {
   BufferPool& buffers_;
   std::vector<std::unique_ptr<FileChunks>> files_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> chunked_;  // chunks of each chunked file: [first, end)
-  MemoryWatch memory_{options_.read_memory(), chunks_between_looks(options_)};
+  MemoryWatch memory_{options_.read_memory(), 8};
   std::uint64_t next_progress_ = 64u << 20;
 };
 

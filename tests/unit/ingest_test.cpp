@@ -36,7 +36,7 @@ std::string write_log(const std::string& name, int lines) {
 TEST_CASE("--max-memory stops reading, and what was read still adds up") {
   const std::string path = write_log("ta_ingest_memory.jsonl", 400);
   IngestOptions options;
-  options.chunk_bytes = 256;  // many chunks: the limit is checked every other one (a limit this low)
+  options.chunk_bytes = 256;  // many chunks: the limit is checked every 8
   options.max_memory = 1;     // any process is over one byte
   SpanLog store;
   const InputStats stats = ingest({path}, options, store);
