@@ -338,7 +338,10 @@ class Assembler {
   }
 
   // Matches requestStacks entries to the callees' own lines; an entry with no
-  // line becomes an inferred span so the lost callee stays visible.
+  // line becomes an inferred span so the lost callee stays visible. Not in a
+  // trace cut by --max-trace-spans: its callee may be a line past the cut,
+  // logged but not kept, and would be shown as never logged (and the trace
+  // would hold more spans than the cut).
   void link_calls() {
     const std::uint32_t n = t_.logged_spans;
     t_.client_call.assign(n, kNone);
@@ -362,6 +365,7 @@ class Assembler {
         const std::string_view id = t_.str(call.span_id);
         const std::uint32_t j = find_id(id);
         if (j == kNone) {
+          if (t_.dropped != 0) continue;
           Span inferred;
           inferred.span_id = call.span_id;
           inferred.parent_id = own_id;
