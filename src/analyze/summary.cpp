@@ -35,10 +35,6 @@ constexpr std::size_t kExamplesPerKind = 5;
 // Spans whose values are queued before they are applied (Accumulator::add).
 constexpr std::size_t kApplyBatch = 4096;
 
-// Sums of times saturate instead of overflowing: logs that mix units can
-// hold spans 50 years long.
-void add_to(Total& total, Total v) { total += v; }  // 2^64 spans of 2^63 ns fit
-
 struct GroupAcc {
   Sample durations;
   std::uint64_t errors = 0;
@@ -63,12 +59,7 @@ class GroupTable {
   // The symbol's group, made empty if new.
   GroupAcc& at(Symbol s) {
     cover(std::size_t{s} + 1);
-    std::uint32_t& k = slot_[s];
-    if (k == kNone) {
-      k = static_cast<std::uint32_t>(acc_.size());
-      acc_.emplace_back();
-    }
-    return acc_[k];
+    return at_covered(s, std::numeric_limits<std::size_t>::max());  // as Sample() keeps them
   }
   // Within cover(); a new group's durations keep `exact_limit` values exactly.
   GroupAcc& at_covered(Symbol s, std::size_t exact_limit) {
@@ -250,7 +241,7 @@ class Accumulator {
     r.duplicates += t.duplicates;
     r.latencies.push(t.latency());
     r.span_counts.push(static_cast<Nanos>(t.size()));
-    add_to(r.traces.latency_total, t.latency());
+    r.traces.latency_total += t.latency();
 
     bool orphans = false, no_root = false;
     for (const Anomaly& an : t.anomalies) {
@@ -325,8 +316,8 @@ class Accumulator {
       GroupAcc& g = groups_.at_covered(v.group, limit_);
       g.durations.push(v.duration);
       g.errors += v.error;
-      add_to(g.self, v.self);
-      add_to(g.critical, v.critical);
+      g.self += v.self;
+      g.critical += v.critical;
     }
     if (edges_.mode() == PairMap<EdgeAcc>::Mode::kListed) {  // choose_edge_tally()
       for (const CallValues& v : calls_) edges_.append(v.edge).add(v.client, v.logged, v.gap, v.error, limit_);
@@ -1023,8 +1014,8 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
       if (first) return;
       GroupAcc& to = by_symbol.at(sym);
       to.errors += g.errors;
-      add_to(to.self, g.self);
-      add_to(to.critical, g.critical);
+      to.self += g.self;
+      to.critical += g.critical;
     });
     edge_maps.push_back(std::move(r.edges));
     if (skew_by_symbol[0].size() == 0) {
@@ -1049,7 +1040,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     a.traces.missing_root += r.traces.missing_root;
     a.traces.with_orphans += r.traces.with_orphans;
     a.traces.with_inferred += r.traces.with_inferred;
-    add_to(a.traces.latency_total, r.traces.latency_total);
+    a.traces.latency_total += r.traces.latency_total;
     any_service |= r.any_service;
   }
   // Offsets of the pairs that may be shown: those with a callee outside, and
@@ -1097,8 +1088,8 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
     GroupAcc &to = by_symbol.at(head_of[rank]), &g = by_symbol.at(sym);
     spans_of[head_of[rank]] += spans_of[sym];
     to.errors += g.errors;
-    add_to(to.self, g.self);
-    add_to(to.critical, g.critical);
+    to.self += g.self;
+    to.critical += g.critical;
   }
   // A row's durations: its name's symbols', from every thread, into its
   // first symbol's.
@@ -1188,7 +1179,7 @@ Analysis merge_results(std::vector<PartResult>& results, const Config& config, s
   // Shares of all critical-path time: with one root per trace that is the
   // traces' latency; orphan roots add their own paths, and shares still sum to 1.
   Total critical_total = 0;
-  for (const Symbol head : heads) add_to(critical_total, by_symbol.at(head).critical);
+  for (const Symbol head : heads) critical_total += by_symbol.at(head).critical;
   // Each table is put in its order first (none needs a distribution for
   // it), so that only the rows the report shows have their distributions
   // computed, all together at the end: the samples of a fleet's hosts and

@@ -257,9 +257,8 @@ std::optional<int> parse_command_line(int argc, char** argv, CliOptions& o) {
   // (taken as no limit) instead of being refused.
   const CLI::Validator count(
       [](std::string& value) {
-        return value.find_first_not_of(" \t") != std::string::npos && value[value.find_first_not_of(" \t")] == '-'
-                   ? "a count is 0 or more, not " + value
-                   : std::string();
+        const std::size_t sign = value.find_first_not_of(" \t");
+        return sign != std::string::npos && value[sign] == '-' ? "a count is 0 or more, not " + value : std::string();
       },
       "");
   app.add_option("-f,--format", o.format, "Output: text (people), json (machines), markdown (CI summaries)")

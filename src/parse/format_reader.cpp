@@ -9,6 +9,7 @@
 #include "parse/formats/otlp.h"
 #include "parse/formats/recorder.h"
 #include "parse/formats/zipkin.h"
+#include "util/utf8.h"
 
 namespace ta {
 namespace {
@@ -20,7 +21,7 @@ bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; 
 std::size_t skip_space(std::string_view s, std::size_t p) {
   for (;;) {
     while (p < s.size() && is_space(s[p])) ++p;
-    if ((p == 0 || s[p - 1] == '\n') && s.substr(p, 3) == "\xEF\xBB\xBF") {
+    if ((p == 0 || s[p - 1] == '\n') && s.substr(p, 3) == kBom) {
       p += 3;
       continue;
     }
@@ -33,7 +34,7 @@ std::size_t skip_space(std::string_view s, std::size_t p) {
 std::size_t next_value_start(std::string_view text, std::size_t from) {
   for (std::size_t p = text.find('\n', from); p != std::string_view::npos; p = text.find('\n', p + 1)) {
     std::size_t q = p + 1;
-    if (text.substr(q, 3) == "\xEF\xBB\xBF") q += 3;
+    if (text.substr(q, 3) == kBom) q += 3;
     if (q < text.size() && (text[q] == '{' || text[q] == '[')) return q;
   }
   return std::string_view::npos;

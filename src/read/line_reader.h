@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "read/byte_source.h"
+#include "util/utf8.h"
 
 namespace ta {
 
@@ -116,9 +117,6 @@ class LineReader {
 
 // The '\n' bytes in [p, p + n), counted a vector at a time.
 std::uint64_t count_newlines(const char* p, std::size_t n);
-
-// Bytes that start a line of text encoded with a byte order mark.
-inline constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // Calls f(line, line_number, capacity) for each non-blank line of a chunk,
 // with "\r\n" endings and a leading UTF-8 BOM removed. Returns the number of

@@ -8,6 +8,9 @@
 
 namespace ta {
 
+// Bytes that start a line of text encoded with a byte order mark.
+inline constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
 // The character at s[i]: its length in bytes and code point, or length 0
 // when the bytes there are not well-formed UTF-8 (cut short, overlong, a
 // surrogate, past U+10FFFF, a stray continuation byte).
